@@ -1,0 +1,145 @@
+import { ConfigError } from './errors.ts';
+import type { LogFormat, LogLevel } from './logger.ts';
+
+/**
+ * Every setting the project reads, typed and validated at startup. Values come from
+ * (in order of precedence) CLI flags, then environment variables, then defaults.
+ * A bad value throws ConfigError naming the setting; CLIs print it on one line and exit 2.
+ */
+export type KafkaClientName = 'platformatic' | 'kafkajs';
+
+export interface AppConfig {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  kafkaClient: KafkaClientName;
+  ordersTopic: string;
+  inventoryTopic: string;
+  dlqTopic: string;
+  partitions: number;
+  consumerGroup: string;
+  /** A micro-batch closes at this many records... */
+  batchMaxRecords: number;
+  /** ...or this many milliseconds after its first record (like Kafka Streams' commit.interval.ms). */
+  commitIntervalMs: number;
+  /** Fetching of a partition pauses above this many uncommitted records, and resumes below half of it. */
+  maxInflightPerPartition: number;
+  /** Fetching of all partitions pauses above this many uncommitted records in the process. */
+  maxInflightTotal: number;
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** 0 disables the metrics/health HTTP endpoint. */
+  metricsPort: number;
+}
+
+type Source = Record<string, string | undefined>;
+
+interface Setting<T> {
+  env: string;
+  flag?: string;
+  expected: string;
+  default: string | undefined;
+  parse(raw: string): T | undefined;
+}
+
+const text = (env: string, def: string | undefined, flag?: string): Setting<string> => ({
+  env,
+  flag,
+  expected: 'a non-empty string',
+  default: def,
+  parse: (raw) => (raw.trim() === '' ? undefined : raw.trim()),
+});
+
+const integer = (env: string, def: string, min: number, max: number, flag?: string): Setting<number> => ({
+  env,
+  flag,
+  expected: `an integer from ${min} to ${max}`,
+  default: def,
+  parse: (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) return undefined;
+    const value = Number(raw);
+    return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
+  },
+});
+
+const oneOf = <T extends string>(env: string, def: T, values: readonly T[], flag?: string): Setting<T> => ({
+  env,
+  flag,
+  expected: `one of ${values.join('|')}`,
+  default: def,
+  parse: (raw) => (values as readonly string[]).includes(raw.trim()) ? (raw.trim() as T) : undefined,
+});
+
+const brokers = (env: string, def: string): Setting<string[]> => ({
+  env,
+  expected: 'a comma-separated list of host:port',
+  default: def,
+  parse: (raw) => {
+    const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+    return list.length > 0 && list.every((entry) => /^[^\s:]+:\d{1,5}$/.test(entry)) ? list : undefined;
+  },
+});
+
+const postgresUrl = (env: string, def: string): Setting<string> => ({
+  env,
+  expected: 'a postgres:// or postgresql:// URL',
+  default: def,
+  parse: (raw) => {
+    try {
+      const url = new URL(raw.trim());
+      return url.protocol === 'postgres:' || url.protocol === 'postgresql:' ? raw.trim() : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+});
+
+export const SETTINGS = {
+  databaseUrl: postgresUrl('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/postgres'),
+  kafkaBrokers: brokers('KAFKA_BROKERS', '127.0.0.1:9092'),
+  kafkaClient: oneOf<KafkaClientName>('KAFKA_CLIENT', 'platformatic', ['platformatic', 'kafkajs'], 'client'),
+  ordersTopic: text('ORDERS_TOPIC', 'orders'),
+  inventoryTopic: text('INVENTORY_TOPIC', 'inventory-updated'),
+  dlqTopic: text('DLQ_TOPIC', 'orders.dlq'),
+  partitions: integer('PARTITIONS', '12', 1, 1000, 'partitions'),
+  consumerGroup: text('CONSUMER_GROUP', 'inventory-processor', 'group'),
+  batchMaxRecords: integer('BATCH_MAX_RECORDS', '2000', 1, 1_000_000, 'batch-max-records'),
+  commitIntervalMs: integer('COMMIT_INTERVAL_MS', '50', 1, 600_000, 'commit-interval-ms'),
+  maxInflightPerPartition: integer('MAX_INFLIGHT_PER_PARTITION', '10000', 1, 10_000_000),
+  maxInflightTotal: integer('MAX_INFLIGHT_TOTAL', '50000', 1, 100_000_000),
+  shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', '10000', 0, 600_000),
+  logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug']),
+  logFormat: oneOf<LogFormat>('LOG_FORMAT', 'auto', ['auto', 'json', 'pretty']),
+  metricsPort: integer('METRICS_PORT', '0', 0, 65_535, 'metrics-port'),
+} satisfies { [K in keyof AppConfig]: Setting<AppConfig[K]> };
+
+/** Reads one setting: flag, then env var, then default. Throws ConfigError naming it. */
+export function readSetting<T>(setting: Setting<T>, env: Source, flags: Source = {}): T {
+  const fromFlag = setting.flag ? flags[setting.flag] : undefined;
+  const raw = fromFlag ?? env[setting.env] ?? setting.default;
+  const name = fromFlag !== undefined && setting.flag ? `--${setting.flag}` : setting.env;
+  if (raw === undefined) throw new ConfigError(name, setting.expected, undefined);
+  const value = setting.parse(raw);
+  if (value === undefined) throw new ConfigError(name, setting.expected, raw);
+  return value;
+}
+
+export function loadConfig(env: Source = process.env, flags: Source = {}): AppConfig {
+  const config = {} as Record<string, unknown>;
+  for (const [key, setting] of Object.entries(SETTINGS)) config[key] = readSetting(setting as Setting<unknown>, env, flags);
+  const result = config as unknown as AppConfig;
+  if (result.maxInflightTotal < result.maxInflightPerPartition) {
+    throw new ConfigError('MAX_INFLIGHT_TOTAL', `at least MAX_INFLIGHT_PER_PARTITION (${result.maxInflightPerPartition})`, String(result.maxInflightTotal));
+  }
+  return result;
+}
+
+/** Rows for the README's configuration table and `--help`. */
+export function describeSettings(): Array<{ env: string; flag?: string; default: string | undefined; expected: string }> {
+  return Object.values(SETTINGS).map((setting: Setting<unknown>) => ({
+    env: setting.env,
+    ...(setting.flag ? { flag: `--${setting.flag}` } : {}),
+    default: setting.default,
+    expected: setting.expected,
+  }));
+}

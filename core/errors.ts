@@ -1,0 +1,71 @@
+/**
+ * One error base with a closed list of codes. `retriable` tells the retry loop whether
+ * trying again can help; programmer errors are never retriable.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'SERVICE_UNAVAILABLE'
+  | 'TOPOLOGY_INVALID'
+  | 'DECODE_FAILED'
+  | 'SCHEMA_INVALID'
+  | 'FENCED'
+  | 'PROCESSOR_FAILED'
+  | 'TRANSIENT';
+
+export class StreamError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, opts: { retriable?: boolean; context?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    this.context = opts.context ?? {};
+  }
+}
+
+/** A setting is missing or malformed. The CLI prints `message` alone and exits 2. */
+export class ConfigError extends StreamError {
+  readonly setting: string;
+  constructor(setting: string, expected: string, got: string | undefined) {
+    super('CONFIG_INVALID', `invalid setting ${setting}: expected ${expected}, got ${got === undefined ? 'nothing' : JSON.stringify(got)}`);
+    this.setting = setting;
+  }
+}
+
+/** A service (database, broker) cannot be reached. The CLI prints one line and exits 1. */
+export class ServiceUnavailableError extends StreamError {
+  constructor(service: string, detail: string, cause?: unknown) {
+    super('SERVICE_UNAVAILABLE', `${service} unavailable: ${detail}`, { retriable: true, cause });
+  }
+}
+
+/** Another replica owns the partition now: the commit was rejected and must not be retried. */
+export class FencedError extends StreamError {
+  constructor(topic: string, partition: number, detail: string) {
+    super('FENCED', `fenced on ${topic}[${partition}]: ${detail}`, { context: { topic, partition } });
+  }
+}
+
+const PROGRAMMER_ERRORS = [TypeError, RangeError, SyntaxError, ReferenceError];
+
+/** Whether trying the same operation again may succeed. */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof StreamError) return error.retriable;
+  if (PROGRAMMER_ERRORS.some((type) => error instanceof type)) return false;
+  const candidate = error as { retriable?: unknown; canRetry?: unknown; code?: unknown; name?: unknown } | null;
+  if (candidate && typeof candidate === 'object') {
+    if (candidate.retriable === true || candidate.canRetry === true) return true;
+    // PostgreSQL: serialization failure, deadlock, connection exceptions, admin shutdown.
+    if (typeof candidate.code === 'string' && /^(40001|40P01|08...|57P0[1-3]|53300)$/.test(candidate.code)) return true;
+    if (typeof candidate.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/.test(candidate.code)) return true;
+    if (typeof candidate.name === 'string' && /Connection|Timeout|KafkaJSNumberOfRetriesExceeded|KafkaJSConnectionError|NetworkError/.test(candidate.name)) return true;
+  }
+  return false;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,21 @@
+// ESM + TypeScript through @swc/jest: ts-jest does not support TypeScript 7, and
+// @platformatic/kafka is ESM-only, so Jest runs with --experimental-vm-modules.
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+};
+const common = { extensionsToTreatAsEsm: ['.ts'], transform, testEnvironment: 'node' };
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      testTimeout: 120_000,
+    },
+  ],
+  // Integration files share one broker; two workers keep a 2-core machine responsive.
+  maxWorkers: 2,
+};

@@ -1,0 +1,128 @@
+/**
+ * The Kafka client port: what the runtime needs from a Kafka client, and nothing more.
+ * Two adapters implement it (`@platformatic/kafka`, `kafkajs`); one contract suite
+ * (test/integration/kafka/contract.test.ts) runs against both on a real broker.
+ */
+import type { KafkaClientName } from '../core/config.ts';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A partition and the offset to start reading it at. */
+export interface PartitionOffset extends TopicPartition {
+  offset: bigint;
+}
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Broker or producer timestamp, epoch milliseconds. */
+  timestamp: number;
+}
+
+/** Records of one partition, in offset order. */
+export interface RecordBatch extends TopicPartition {
+  records: ConsumedRecord[];
+}
+
+export interface OutgoingMessage {
+  topic: string;
+  key: string | Buffer | null;
+  value: string | Buffer;
+  headers?: Record<string, string>;
+  /** Explicit partition; otherwise the Java-compatible murmur2 partition of the key. */
+  partition?: number;
+}
+
+export interface KafkaProducer {
+  /**
+   * Sends messages with idempotence and acks=all; resolves once every message is acknowledged.
+   * Keys are partitioned with Java-compatible murmur2, whichever adapter sends them.
+   */
+  send(messages: OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface GroupHandlers {
+  /**
+   * Partitions newly assigned to this member. Resolves to where each must start (the runtime
+   * reads it from its own offset store); fetching of those partitions starts only after that.
+   * With an eager protocol the adapter may report the whole assignment again after a rebalance.
+   */
+  onAssigned(partitions: TopicPartition[]): Promise<PartitionOffset[]>;
+  /** Partitions this member no longer owns. Informational: it must not be relied on for correctness. */
+  onRevoked(partitions: TopicPartition[]): void;
+  /** Records of one assigned partition, in offset order. Flow control is pause/resume, not the return value. */
+  onBatch(batch: RecordBatch): void;
+  /** An error the adapter could not recover from by itself. */
+  onError(error: unknown): void;
+}
+
+export interface GroupConsumerOptions {
+  groupId: string;
+  topics: string[];
+  clientId?: string;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+}
+
+export interface GroupConsumer {
+  /** Joins the group and starts fetching; resolves once the consumer runs. */
+  start(handlers: GroupHandlers): Promise<void>;
+  /** Stops fetching these partitions (records already delivered stay delivered). */
+  pause(partitions: TopicPartition[]): void;
+  resume(partitions: TopicPartition[]): void;
+  /** Partitions currently owned by this member. */
+  assignment(): TopicPartition[];
+  /** Informational commit to Kafka (lag tools); the source of truth is the database. */
+  commitOffsets(offsets: PartitionOffset[]): Promise<void>;
+  /** Leaves the group and closes connections. */
+  close(): Promise<void>;
+}
+
+export interface PartitionReaderOptions {
+  clientId?: string;
+}
+
+/** Reads given partitions from explicit offsets, outside any consumer group. */
+export interface PartitionReader {
+  start(starts: PartitionOffset[], onBatch: (batch: RecordBatch) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor?: number;
+  config?: Record<string, string>;
+}
+
+export interface KafkaAdmin {
+  /** Creates the topics that do not exist yet; existing ones are left as they are. */
+  createTopics(topics: TopicSpec[]): Promise<void>;
+  deleteTopics(topics: string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** Partition count of a topic, or undefined when it does not exist. */
+  partitionCount(topic: string): Promise<number | undefined>;
+  /** The next offset to be written (log end offset) of each partition. */
+  highWatermarks(topic: string): Promise<Map<number, bigint>>;
+  close(): Promise<void>;
+}
+
+export interface KafkaClient {
+  readonly name: KafkaClientName;
+  readonly brokers: string[];
+  producer(options?: { clientId?: string }): Promise<KafkaProducer>;
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer;
+  partitionReader(options?: PartitionReaderOptions): PartitionReader;
+  admin(): Promise<KafkaAdmin>;
+}
+
+export const tpKey = (tp: TopicPartition): string => `${tp.topic}[${tp.partition}]`;

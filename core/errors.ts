@@ -55,8 +55,10 @@ const PROGRAMMER_ERRORS = [TypeError, RangeError, SyntaxError, ReferenceError];
 export function isRetriable(error: unknown): boolean {
   if (error instanceof StreamError) return error.retriable;
   if (PROGRAMMER_ERRORS.some((type) => error instanceof type)) return false;
-  const candidate = error as { retriable?: unknown; canRetry?: unknown; code?: unknown; name?: unknown } | null;
+  const candidate = error as { retriable?: unknown; canRetry?: unknown; code?: unknown; name?: unknown; parent?: { code?: unknown } } | null;
   if (candidate && typeof candidate === 'object') {
+    // Sequelize wraps driver errors: the PostgreSQL SQLSTATE is on `parent`/`original`.
+    if (candidate.parent && candidate.parent !== candidate && isRetriable(candidate.parent)) return true;
     if (candidate.retriable === true || candidate.canRetry === true) return true;
     // PostgreSQL: serialization failure, deadlock, connection exceptions, admin shutdown.
     if (typeof candidate.code === 'string' && /^(40001|40P01|08...|57P0[1-3]|53300)$/.test(candidate.code)) return true;

@@ -1,0 +1,369 @@
+/**
+ * The event contracts of the pipeline: JSON events with an envelope (`eventId`, `type`,
+ * `schemaVersion`, `occurredAt`) around a `payload`, their Kafka headers, and decoders that
+ * validate by hand (no schema library) and fail with errors that name the problem, because
+ * a poison record's dead-letter headers carry the error class and message.
+ *
+ * The payload is nested under `payload` (not flattened into the envelope) so a payload field
+ * can never collide with an envelope field, and a decoder can check the envelope (and its
+ * version) before it reads a payload whose shape depends on that version.
+ *
+ * Event ids are deterministic so consumers can deduplicate: a plain readable prefix form
+ * (`order-created:<orderId>`, `inventory-updated:<productId>:<version>`) rather than a hashed
+ * UUIDv5, because it is just as unique and an operator can read it off a header.
+ */
+import { StreamError } from './errors.ts';
+
+export const SCHEMA_VERSION = 1;
+export const CONTENT_TYPE_JSON = 'application/json';
+
+export interface EventEnvelope<Type extends string, Payload> {
+  eventId: string;
+  type: Type;
+  schemaVersion: typeof SCHEMA_VERSION;
+  /** ISO-8601 timestamp of when the fact happened (not when it was published). */
+  occurredAt: string;
+  payload: Payload;
+}
+
+export interface OrderCreatedPayload {
+  /** A UUID (the order source uses v7), lower case. */
+  orderId: string;
+  /** A positive integer. */
+  productId: number;
+  /** A positive integer. */
+  quantity: number;
+  customerId: string;
+}
+
+export type RejectionReason = 'out_of_stock' | 'unknown_product';
+export const REJECTION_REASONS: readonly RejectionReason[] = ['out_of_stock', 'unknown_product'];
+
+export interface RejectedOrder {
+  orderId: string;
+  reason: RejectionReason;
+}
+
+/** Where the orders behind an InventoryUpdated came from. Offsets are decimal strings (64-bit in Kafka). */
+export interface EventSource {
+  topic: string;
+  partition: number;
+  fromOffset: string;
+  toOffset: string;
+}
+
+export interface InventoryUpdatedPayload {
+  productId: number;
+  /** Stock after the batch. */
+  quantity: number;
+  /** Change of stock in the batch: negative, or 0 when every order was rejected. */
+  delta: number;
+  /** Per product, +1 with each InventoryUpdated. */
+  version: number;
+  acceptedOrderIds: string[];
+  rejectedOrders: RejectedOrder[];
+  source: EventSource;
+}
+
+export type OrderCreated = EventEnvelope<'OrderCreated', OrderCreatedPayload>;
+export type InventoryUpdated = EventEnvelope<'InventoryUpdated', InventoryUpdatedPayload>;
+export type PipelineEvent = OrderCreated | InventoryUpdated;
+
+export interface Codec<T> {
+  decode(bytes: Buffer | null): T;
+  encode(value: T): Buffer;
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors. `errorClass` is spelled out (not read from `constructor.name`) so a bundler or a
+// rename can never change what dead-letter headers and dashboards match on.
+
+export type EventErrorClass = 'DecodeError' | 'SchemaError' | 'UnsupportedVersionError';
+
+/** The value is not a UTF-8 JSON document at all (or is null, a tombstone). */
+export class DecodeError extends StreamError {
+  readonly errorClass: EventErrorClass = 'DecodeError';
+  constructor(message: string, cause?: unknown) {
+    super('DECODE_FAILED', message, { cause });
+  }
+}
+
+/** The JSON does not have the shape of the event: `path` names the offending field (`payload.quantity`). */
+export class SchemaError extends StreamError {
+  readonly errorClass: EventErrorClass = 'SchemaError';
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super('SCHEMA_INVALID', message, { context: { path } });
+    this.path = path;
+  }
+}
+
+/** A well-formed envelope of a schema version this code does not know. */
+export class UnsupportedVersionError extends StreamError {
+  readonly errorClass: EventErrorClass = 'UnsupportedVersionError';
+  readonly schemaVersion: number;
+  constructor(eventType: string, schemaVersion: number) {
+    super('SCHEMA_INVALID', `unsupported schemaVersion ${schemaVersion} for ${eventType} (supported: ${SCHEMA_VERSION})`, {
+      context: { schemaVersion },
+    });
+    this.schemaVersion = schemaVersion;
+  }
+}
+
+export type EventError = DecodeError | SchemaError | UnsupportedVersionError;
+
+export function isEventError(error: unknown): error is EventError {
+  return error instanceof DecodeError || error instanceof SchemaError || error instanceof UnsupportedVersionError;
+}
+
+// ---------------------------------------------------------------------------------------
+// Ids, constructors, headers, encoding.
+
+export function orderCreatedEventId(orderId: string): string {
+  return `order-created:${orderId}`;
+}
+
+export function inventoryUpdatedEventId(productId: number, version: number): string {
+  return `inventory-updated:${productId}:${version}`;
+}
+
+function isoTimestamp(at: Date | string | number): string {
+  const date = at instanceof Date ? at : new Date(at);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`occurredAt is not a valid time: ${String(at)}`);
+  return date.toISOString();
+}
+
+/** Builds an OrderCreated; `occurredAt` should be the order's stored creation time so a re-publish is identical. */
+export function orderCreated(order: OrderCreatedPayload, occurredAt: Date | string | number): OrderCreated {
+  return {
+    eventId: orderCreatedEventId(order.orderId),
+    type: 'OrderCreated',
+    schemaVersion: SCHEMA_VERSION,
+    occurredAt: isoTimestamp(occurredAt),
+    payload: { orderId: order.orderId, productId: order.productId, quantity: order.quantity, customerId: order.customerId },
+  };
+}
+
+/** Like InventoryUpdatedPayload, but offsets may be given as the bigints Kafka clients use. */
+export interface InventoryUpdatedInput extends Omit<InventoryUpdatedPayload, 'source'> {
+  source: { topic: string; partition: number; fromOffset: bigint | string; toOffset: bigint | string };
+}
+
+export function inventoryUpdated(update: InventoryUpdatedInput, occurredAt: Date | string | number): InventoryUpdated {
+  return {
+    eventId: inventoryUpdatedEventId(update.productId, update.version),
+    type: 'InventoryUpdated',
+    schemaVersion: SCHEMA_VERSION,
+    occurredAt: isoTimestamp(occurredAt),
+    payload: {
+      productId: update.productId,
+      quantity: update.quantity,
+      delta: update.delta,
+      version: update.version,
+      acceptedOrderIds: [...update.acceptedOrderIds],
+      rejectedOrders: update.rejectedOrders.map(({ orderId, reason }) => ({ orderId, reason })),
+      source: {
+        topic: update.source.topic,
+        partition: update.source.partition,
+        fromOffset: String(update.source.fromOffset),
+        toOffset: String(update.source.toOffset),
+      },
+    },
+  };
+}
+
+export interface EventHeaders {
+  'event-type': string;
+  'event-id': string;
+  'content-type': string;
+  [name: string]: string;
+}
+
+export function eventHeaders(event: PipelineEvent): EventHeaders {
+  return { 'event-type': event.type, 'event-id': event.eventId, 'content-type': CONTENT_TYPE_JSON };
+}
+
+export function encodeEvent(event: PipelineEvent): Buffer {
+  return Buffer.from(JSON.stringify(event), 'utf8');
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding.
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes -> parsed JSON, or DecodeError. */
+function parseJson(bytes: Buffer | null, eventType: string): unknown {
+  if (bytes === null || bytes === undefined) {
+    throw new DecodeError(`record value is null, expected a ${eventType} JSON event`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch (error) {
+    throw new DecodeError(`record value is not valid UTF-8 (${bytes.length} bytes)`, error);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DecodeError(`record value is not valid JSON: ${(error as Error).message}`, error);
+  }
+}
+
+type JsonObject = Record<string, unknown>;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function objectAt(value: unknown, path: string): JsonObject {
+  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SchemaError(path, `${path} must be an object, got ${describe(value)}`);
+  }
+  return value as JsonObject;
+}
+
+function stringAt(value: unknown, path: string): string {
+  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new SchemaError(path, `${path} must be a non-empty string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function integerAt(value: unknown, path: string, min: number, what: string): number {
+  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new SchemaError(path, `${path} must be ${what}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+const positiveInteger = (value: unknown, path: string) => integerAt(value, path, 1, 'a positive integer');
+const nonNegativeInteger = (value: unknown, path: string) => integerAt(value, path, 0, 'a non-negative integer');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Any RFC 9562 layout (not only v7: other order sources may use v4); lower-cased so ids compare as one. */
+function uuidAt(value: unknown, path: string): string {
+  const text = stringAt(value, path);
+  if (!UUID.test(text)) throw new SchemaError(path, `${path} must be a UUID, got ${describe(text)}`);
+  return text.toLowerCase();
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+function timestampAt(value: unknown, path: string): string {
+  const text = stringAt(value, path);
+  if (!ISO_TIMESTAMP.test(text) || Number.isNaN(Date.parse(text))) {
+    throw new SchemaError(path, `${path} must be an ISO-8601 timestamp, got ${describe(text)}`);
+  }
+  return text;
+}
+
+const OFFSET = /^(0|[1-9]\d{0,18})$/;
+
+function offsetAt(value: unknown, path: string): string {
+  const text = stringAt(value, path);
+  if (!OFFSET.test(text)) throw new SchemaError(path, `${path} must be a non-negative decimal offset string, got ${describe(text)}`);
+  return text;
+}
+
+function arrayAt(value: unknown, path: string): unknown[] {
+  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
+  if (!Array.isArray(value)) throw new SchemaError(path, `${path} must be an array, got ${describe(value)}`);
+  return value;
+}
+
+/**
+ * Checks the envelope; the version is checked before the payload because another version's
+ * payload may legitimately have another shape. Unknown extra fields are ignored (and dropped),
+ * so a producer may add optional fields without breaking older consumers.
+ */
+function envelopeOf<Type extends string>(json: unknown, eventType: Type): { eventId: string; occurredAt: string; payload: JsonObject } {
+  const root = objectAt(json, 'event');
+  const schemaVersion = integerAt(root.schemaVersion, 'schemaVersion', Number.MIN_SAFE_INTEGER, 'an integer');
+  if (schemaVersion !== SCHEMA_VERSION) throw new UnsupportedVersionError(eventType, schemaVersion);
+  const type = stringAt(root.type, 'type');
+  if (type !== eventType) throw new SchemaError('type', `type must be ${JSON.stringify(eventType)}, got ${describe(type)}`);
+  return {
+    eventId: stringAt(root.eventId, 'eventId'),
+    occurredAt: timestampAt(root.occurredAt, 'occurredAt'),
+    payload: objectAt(root.payload, 'payload'),
+  };
+}
+
+/** Parses and validates an OrderCreated; throws DecodeError, SchemaError or UnsupportedVersionError. */
+export function decodeOrderCreated(bytes: Buffer | null): OrderCreated {
+  const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'OrderCreated'), 'OrderCreated');
+  return {
+    eventId,
+    type: 'OrderCreated',
+    schemaVersion: SCHEMA_VERSION,
+    occurredAt,
+    payload: {
+      orderId: uuidAt(payload.orderId, 'payload.orderId'),
+      productId: positiveInteger(payload.productId, 'payload.productId'),
+      quantity: positiveInteger(payload.quantity, 'payload.quantity'),
+      customerId: stringAt(payload.customerId, 'payload.customerId'),
+    },
+  };
+}
+
+function rejectedOrderAt(value: unknown, path: string): RejectedOrder {
+  const entry = objectAt(value, path);
+  const reason = entry.reason;
+  if (typeof reason !== 'string' || !(REJECTION_REASONS as readonly string[]).includes(reason)) {
+    throw new SchemaError(`${path}.reason`, `${path}.reason must be one of ${REJECTION_REASONS.join(', ')}, got ${describe(reason)}`);
+  }
+  return { orderId: stringAt(entry.orderId, `${path}.orderId`), reason: reason as RejectionReason };
+}
+
+function sourceAt(value: unknown, path: string): EventSource {
+  const source = objectAt(value, path);
+  const fromOffset = offsetAt(source.fromOffset, `${path}.fromOffset`);
+  const toOffset = offsetAt(source.toOffset, `${path}.toOffset`);
+  if (BigInt(fromOffset) > BigInt(toOffset)) {
+    throw new SchemaError(`${path}.toOffset`, `${path}.toOffset must not be below fromOffset, got ${toOffset} < ${fromOffset}`);
+  }
+  return {
+    topic: stringAt(source.topic, `${path}.topic`),
+    partition: nonNegativeInteger(source.partition, `${path}.partition`),
+    fromOffset,
+    toOffset,
+  };
+}
+
+/** Parses and validates an InventoryUpdated; throws DecodeError, SchemaError or UnsupportedVersionError. */
+export function decodeInventoryUpdated(bytes: Buffer | null): InventoryUpdated {
+  const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'InventoryUpdated'), 'InventoryUpdated');
+  const delta = integerAt(payload.delta, 'payload.delta', Number.MIN_SAFE_INTEGER, 'an integer');
+  if (delta > 0) throw new SchemaError('payload.delta', `payload.delta must be negative or 0, got ${delta}`);
+  return {
+    eventId,
+    type: 'InventoryUpdated',
+    schemaVersion: SCHEMA_VERSION,
+    occurredAt,
+    payload: {
+      productId: positiveInteger(payload.productId, 'payload.productId'),
+      quantity: nonNegativeInteger(payload.quantity, 'payload.quantity'),
+      delta,
+      version: positiveInteger(payload.version, 'payload.version'),
+      acceptedOrderIds: arrayAt(payload.acceptedOrderIds, 'payload.acceptedOrderIds').map((id, i) =>
+        stringAt(id, `payload.acceptedOrderIds[${i}]`),
+      ),
+      rejectedOrders: arrayAt(payload.rejectedOrders, 'payload.rejectedOrders').map((entry, i) =>
+        rejectedOrderAt(entry, `payload.rejectedOrders[${i}]`),
+      ),
+      source: sourceAt(payload.source, 'payload.source'),
+    },
+  };
+}
+
+export const orderCreatedCodec: Codec<OrderCreated> = { decode: decodeOrderCreated, encode: encodeEvent };
+export const inventoryUpdatedCodec: Codec<InventoryUpdated> = { decode: decodeInventoryUpdated, encode: encodeEvent };

@@ -1,0 +1,56 @@
+/** Topic administration on kafkajs. */
+import type { Admin, Kafka } from 'kafkajs';
+import type { KafkaAdmin, TopicSpec } from '../port.ts';
+
+export class KafkajsAdmin implements KafkaAdmin {
+  readonly #admin: Admin;
+
+  constructor(kafka: Kafka) {
+    this.#admin = kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    await this.#admin.connect();
+  }
+
+  async createTopics(topics: TopicSpec[]): Promise<void> {
+    const existing = new Set(await this.listTopics());
+    const missing = topics.filter((spec) => !existing.has(spec.topic));
+    if (missing.length === 0) return;
+    // kafkajs reports a topic that exists by then (a concurrent creator) as `false`, not as an error.
+    await this.#admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.topic,
+        numPartitions: spec.partitions,
+        replicationFactor: spec.replicationFactor ?? 1,
+        configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const existing = new Set(await this.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length > 0) await this.#admin.deleteTopics({ topics: present });
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.#admin.listTopics()).sort();
+  }
+
+  async partitionCount(topic: string): Promise<number | undefined> {
+    if (!(await this.listTopics()).includes(topic)) return undefined;
+    const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+    return topics.find((entry) => entry.name === topic)?.partitions.length;
+  }
+
+  async highWatermarks(topic: string): Promise<Map<number, bigint>> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+  }
+
+  async close(): Promise<void> {
+    await this.#admin.disconnect();
+  }
+}

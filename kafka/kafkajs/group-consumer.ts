@@ -1,0 +1,215 @@
+/**
+ * Group consumer on kafkajs. kafkajs has no revoke callback and starts every (re)assignment
+ * from Kafka's committed offsets, so on each GROUP_JOIN this adapter:
+ *  - pauses newly assigned partitions until `onAssigned` says where to start, then seeks there;
+ *  - seeks retained partitions back to the position it tracks itself;
+ *  - re-applies its pause state (a kafkajs restart after a crash forgets pauses).
+ * kafkajs's `seek` applies lazily (only on the next fetch, only after `run()`), so every
+ * batch is checked against the tracked position: records before it are dropped, and a batch
+ * fetched from beyond it (which would skip records) triggers a new seek instead of delivery.
+ */
+import type { Batch, Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, ConsumerStartBatchProcessEvent, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { AssignmentTracker } from '../assignment.ts';
+import type { ConsumedRecord, GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
+
+const GROUP_DEFAULTS = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 30_000 };
+/** Bounds how long a resumed partition waits when every partition was idle or paused. */
+const MAX_WAIT_MS = 500;
+
+export interface KafkajsGroupBehaviour {
+  /** Warn when onAssigned leaves partitions without a start offset (the partition reader does so on purpose). */
+  warnUnstarted: boolean;
+}
+
+export class KafkajsGroupConsumer implements GroupConsumer {
+  readonly #kafka: Kafka;
+  readonly #options: GroupConsumerOptions;
+  readonly #logger: Logger;
+  readonly #behaviour: KafkajsGroupBehaviour;
+  readonly #tracker = new AssignmentTracker();
+  #consumer: Consumer | undefined;
+  #handlers: GroupHandlers | undefined;
+  #closed = false;
+
+  constructor(kafka: Kafka, options: GroupConsumerOptions, logger: Logger, behaviour: KafkajsGroupBehaviour = { warnUnstarted: true }) {
+    this.#kafka = kafka;
+    this.#options = options;
+    this.#logger = logger;
+    this.#behaviour = behaviour;
+  }
+
+  async start(handlers: GroupHandlers): Promise<void> {
+    if (this.#consumer) throw new Error('group consumer already started');
+    this.#handlers = handlers;
+    const sessionTimeout = this.#options.sessionTimeoutMs ?? GROUP_DEFAULTS.sessionTimeoutMs;
+    const consumer = this.#kafka.consumer({
+      groupId: this.#options.groupId,
+      sessionTimeout,
+      heartbeatInterval: this.#options.heartbeatIntervalMs ?? GROUP_DEFAULTS.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(this.#options.rebalanceTimeoutMs ?? GROUP_DEFAULTS.rebalanceTimeoutMs, sessionTimeout),
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      allowAutoTopicCreation: false,
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => this.#onJoin(consumer, event.payload.memberAssignment));
+    consumer.on(consumer.events.START_BATCH_PROCESS, (event: ConsumerStartBatchProcessEvent) => this.#onStartBatch(event));
+    consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
+      if (this.#closed) return;
+      if (event.payload.restart) {
+        this.#logger.warn('consumer crashed, kafkajs restarts it', { error: errorMessage(event.payload.error) });
+        return;
+      }
+      handlers.onError(event.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.#options.topics, fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload: EachBatchPayload) => this.#onBatch(consumer, payload),
+    });
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    const changed = this.#tracker.pause(partitions);
+    if (changed.length > 0) this.#consumer?.pause(byTopic(changed));
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    const changed = this.#tracker.resume(partitions).filter((tp) => this.#tracker.isFetchable(tp));
+    if (changed.length > 0) this.#consumer?.resume(byTopic(changed));
+  }
+
+  assignment(): TopicPartition[] {
+    return this.#tracker.assignment();
+  }
+
+  async commitOffsets(offsets: PartitionOffset[]): Promise<void> {
+    if (!this.#consumer || offsets.length === 0) return;
+    await this.#consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset.toString() })));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#consumer?.disconnect();
+  }
+
+  #onJoin(consumer: Consumer, memberAssignment: Record<string, number[]>): void {
+    const handlers = this.#handlers;
+    if (this.#closed || !handlers) return;
+    const next = Object.entries(memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+    const change = this.#tracker.assign(next);
+    this.#logger.info('assignment changed', { added: change.added.length, revoked: change.revoked.length, owned: next.length });
+
+    this.#syncPauses(consumer);
+    // Forget kafkajs's pause state of partitions we lost, so a later re-assignment starts clean.
+    if (change.revoked.length > 0) {
+      consumer.resume(byTopic(change.revoked));
+      handlers.onRevoked(change.revoked);
+    }
+    if (change.added.length === 0) return;
+
+    handlers.onAssigned(change.added).then(
+      (offsets) => {
+        if (this.#closed) return;
+        const started = this.#tracker.start(change.round, offsets);
+        for (const { topic, partition, offset } of started) consumer.seek({ topic, partition, offset: offset.toString() });
+        const fetchable = started.filter((tp) => this.#tracker.isFetchable(tp));
+        if (fetchable.length > 0) consumer.resume(byTopic(fetchable));
+        const unstarted = this.#tracker.unstarted(change.round);
+        if (unstarted.length > 0 && this.#behaviour.warnUnstarted) {
+          this.#logger.warn('onAssigned gave no start offset; these partitions are not read', { unstarted });
+        }
+      },
+      (error: unknown) => {
+        this.#logger.error('onAssigned failed; the new partitions are not read', { error: errorMessage(error) });
+        handlers.onError(error);
+      },
+    );
+  }
+
+  /** Makes kafkajs fetch exactly the partitions the tracker considers fetchable. */
+  #syncPauses(consumer: Consumer): void {
+    const owned = this.#tracker.assignment();
+    const stopped = owned.filter((tp) => !this.#tracker.isFetchable(tp));
+    const running = owned.filter((tp) => this.#tracker.isFetchable(tp));
+    if (stopped.length > 0) consumer.pause(byTopic(stopped));
+    if (running.length > 0) consumer.resume(byTopic(running));
+  }
+
+  #onBatch(consumer: Consumer, { batch, resolveOffset }: EachBatchPayload): void {
+    const tp = { topic: batch.topic, partition: batch.partition };
+    const fetchedFrom = fetchedOffsetOf(batch);
+    const admission = this.#tracker.admit(tp, fetchedFrom);
+    if (admission.action === 'reseek') {
+      this.#logger.debug('batch fetched past the position, seeking back', { ...tp, fetchedFrom: String(fetchedFrom), position: String(admission.to) });
+      consumer.seek({ ...tp, offset: admission.to.toString() });
+      return;
+    }
+    // Not resolved: kafkajs reads it again once the partition is fetchable.
+    if (admission.action === 'drop') return;
+    const records = batch.messages.filter((message) => BigInt(message.offset) >= admission.from).map((message) => toRecord(batch, message));
+    const lastOffset = batch.lastOffset();
+    resolveOffset(lastOffset);
+    this.#tracker.advance(tp, BigInt(lastOffset) + 1n);
+    if (records.length > 0) this.#handlers?.onBatch({ ...tp, records });
+  }
+
+  /**
+   * Batches made only of transaction markers or aborted records never reach eachBatch:
+   * kafkajs resolves them itself. Follow it, or every later batch would look like a gap.
+   */
+  #onStartBatch(event: ConsumerStartBatchProcessEvent): void {
+    const { topic, partition, batchSize, firstOffset, lastOffset } = event.payload;
+    if (batchSize !== 0 || firstOffset === null || firstOffset === undefined) return;
+    const position = this.#tracker.position({ topic, partition });
+    if (position === undefined || position < BigInt(firstOffset) || position > BigInt(lastOffset)) return;
+    this.#tracker.advance({ topic, partition }, BigInt(lastOffset) + 1n);
+  }
+}
+
+/**
+ * The offset kafkajs asked the broker for. kafkajs 2.2.4's Batch keeps it as `fetchedOffset`
+ * without typing it; it is what tells a contiguous batch from one that skipped records.
+ */
+function fetchedOffsetOf(batch: Batch): bigint {
+  const fetchedOffset = (batch as Batch & { fetchedOffset?: string }).fetchedOffset;
+  if (fetchedOffset === undefined) throw new TypeError('kafkajs Batch has no fetchedOffset: this adapter needs kafkajs 2.2.x');
+  return BigInt(fetchedOffset);
+}
+
+function toRecord(batch: Batch, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: BigInt(message.offset),
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: decodeHeaders(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+function decodeHeaders(headers: KafkaMessage['headers']): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    // kafkajs turns a repeated header into an array; the port keeps one value per name, the last.
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    decoded[name] = last === undefined ? '' : last.toString();
+  }
+  return decoded;
+}
+
+export function byTopic(partitions: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
+  const grouped = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    const list = grouped.get(topic);
+    if (list) list.push(partition);
+    else grouped.set(topic, [partition]);
+  }
+  return [...grouped].map(([topic, list]) => ({ topic, partitions: list }));
+}

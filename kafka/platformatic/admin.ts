@@ -1,0 +1,59 @@
+/** Topic administration on @platformatic/kafka. */
+import { Admin, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
+import type { KafkaAdmin, TopicSpec } from '../port.ts';
+
+export class PlatformaticAdmin implements KafkaAdmin {
+  readonly #admin: Admin;
+
+  constructor(brokers: string[], clientId: string) {
+    this.#admin = new Admin({ clientId, bootstrapBrokers: brokers });
+  }
+
+  async createTopics(topics: TopicSpec[]): Promise<void> {
+    const existing = new Set(await this.listTopics());
+    // One request per topic: partitions and configs are per topic in the spec.
+    for (const spec of topics.filter((topic) => !existing.has(topic.topic))) {
+      try {
+        await this.#admin.createTopics({
+          topics: [spec.topic],
+          partitions: spec.partitions,
+          replicas: spec.replicationFactor ?? 1,
+          configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+        });
+      } catch (error) {
+        // Someone else created it between our listing and our request: that is the wanted state.
+        if (!(error instanceof Error) || !findErrorBy(error, 'apiId', 'TOPIC_ALREADY_EXISTS')) throw error;
+      }
+    }
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const existing = new Set(await this.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length > 0) await this.#admin.deleteTopics({ topics: present });
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.#admin.listTopics()).sort();
+  }
+
+  async partitionCount(topic: string): Promise<number | undefined> {
+    if (!(await this.listTopics()).includes(topic)) return undefined;
+    const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true });
+    return metadata.topics.get(topic)?.partitionsCount;
+  }
+
+  async highWatermarks(topic: string): Promise<Map<number, bigint>> {
+    const count = await this.partitionCount(topic);
+    if (count === undefined) throw new Error(`topic ${topic} does not exist`);
+    const partitions = Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.LATEST }));
+    const listed = await this.#admin.listOffsets({ topics: [{ name: topic, partitions }] });
+    const result = new Map<number, bigint>();
+    for (const entry of listed.find((t) => t.name === topic)?.partitions ?? []) result.set(entry.partitionIndex, entry.offset);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.#admin.close();
+  }
+}

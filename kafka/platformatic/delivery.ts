@@ -1,0 +1,48 @@
+/** What happens to a fetched partition: admitted records go to the handler, the position moves on. */
+import type { Logger } from '../../core/logger.ts';
+import { StreamError } from '../../core/errors.ts';
+import type { AssignmentTracker } from '../assignment.ts';
+import type { RecordBatch } from '../port.ts';
+import type { FetchedPartition, OutOfRangePartition } from './fetcher.ts';
+
+export function deliver(tracker: AssignmentTracker, fetched: FetchedPartition, onBatch: (batch: RecordBatch) => void, logger: Logger): void {
+  const admission = tracker.admit(fetched, fetched.fetchedFrom);
+  // 'reseek' cannot happen here (the loop fetches from the tracker's positions); like 'drop',
+  // the partition is simply fetched again from its position next round.
+  if (admission.action !== 'deliver') return;
+  const records = fetched.records.filter((record) => record.offset >= admission.from);
+  tracker.advance(fetched, fetched.nextOffset);
+  if (records.length === 0) return;
+  logger.debug('batch', { topic: fetched.topic, partition: fetched.partition, first: String(records[0]!.offset), count: records.length });
+  onBatch({ topic: fetched.topic, partition: fetched.partition, records });
+}
+
+/**
+ * A start offset below the log start (retention deleted those records) moves to the log
+ * start, loudly; anything else is the runtime's error to decide about.
+ */
+export function resolveOutOfRange(
+  tracker: AssignmentTracker,
+  partition: OutOfRangePartition,
+  onError: (error: unknown) => void,
+  logger: Logger,
+): void {
+  const admission = tracker.admit(partition, partition.fetchedFrom);
+  if (admission.action !== 'deliver') return;
+  if (partition.fetchedFrom < partition.logStartOffset) {
+    logger.warn('offset below log start: records were deleted by retention, continuing at log start', {
+      topic: partition.topic,
+      partition: partition.partition,
+      offset: String(partition.fetchedFrom),
+      logStartOffset: String(partition.logStartOffset),
+    });
+    tracker.advance(partition, partition.logStartOffset);
+    return;
+  }
+  tracker.pause([partition]);
+  onError(
+    new StreamError('TRANSIENT', `offset ${partition.fetchedFrom} out of range for ${partition.topic}[${partition.partition}]`, {
+      context: { topic: partition.topic, partition: partition.partition, highWatermark: String(partition.highWatermark) },
+    }),
+  );
+}

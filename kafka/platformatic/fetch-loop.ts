@@ -1,0 +1,86 @@
+/**
+ * Drives a PartitionFetcher: fetch what `positions()` says, hand each partition's result
+ * to `onFetched`, repeat; idle (without polling the broker) while there is nothing to fetch.
+ * Broker errors are retried with backoff; after several in a row the owner is told once
+ * through `onError`, and the loop keeps trying.
+ */
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { backoffDelay, type RetryPolicy, sleep } from '../../core/retry.ts';
+import type { PartitionOffset } from '../port.ts';
+import type { FetchedPartition, OutOfRangePartition, PartitionFetcher } from './fetcher.ts';
+
+export interface FetchLoopHandlers {
+  positions(): PartitionOffset[];
+  onFetched(partition: FetchedPartition): void;
+  onOutOfRange(partition: OutOfRangePartition): void;
+  onError(error: unknown): void;
+}
+
+const RETRY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 5_000, jitter: 0.5 };
+const FAILURES_BEFORE_REPORT = 5;
+
+export class FetchLoop {
+  readonly #fetcher: PartitionFetcher;
+  readonly #handlers: FetchLoopHandlers;
+  readonly #logger: Logger;
+  readonly #stop = new AbortController();
+  #wakeUp: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(fetcher: PartitionFetcher, handlers: FetchLoopHandlers, logger: Logger) {
+    this.#fetcher = fetcher;
+    this.#handlers = handlers;
+    this.#logger = logger;
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  /** Something became fetchable (start offsets known, a partition resumed). */
+  wake(): void {
+    this.#wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.wake();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stop.signal.aborted) {
+      const positions = this.#handlers.positions();
+      if (positions.length === 0) {
+        await this.#idle();
+        continue;
+      }
+      try {
+        const round = await this.#fetcher.fetch(positions);
+        failures = 0;
+        if (this.#stop.signal.aborted) break;
+        for (const partition of round.outOfRange) this.#handlers.onOutOfRange(partition);
+        for (const partition of round.fetched) this.#handlers.onFetched(partition);
+      } catch (error) {
+        if (this.#stop.signal.aborted) break;
+        failures++;
+        const delayMs = backoffDelay(RETRY, failures);
+        this.#logger.warn('fetch failed, retrying', { error: errorMessage(error), failures, delayMs });
+        if (failures === FAILURES_BEFORE_REPORT) this.#handlers.onError(error);
+        await sleep(delayMs, this.#stop.signal);
+      }
+    }
+  }
+
+  #idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeUp = () => {
+        this.#wakeUp = undefined;
+        resolve();
+      };
+      if (this.#stop.signal.aborted) this.#wakeUp();
+    });
+  }
+}

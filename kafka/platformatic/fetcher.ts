@@ -1,0 +1,166 @@
+/**
+ * Fetches explicit partitions from explicit offsets with @platformatic/kafka's low-level
+ * `Consumer.fetch`, outside any group. Its `MessagesStream` cannot do this: a stream fetches
+ * every partition the group assigned and has no per-partition pause, so both the group
+ * consumer and the partition reader drive their own fetch loop on top of this.
+ *
+ * A dedicated client keeps long-polling fetches off the group member's connections, so a
+ * fetch waiting on the broker never delays a heartbeat (the library's streams do the same).
+ */
+import { Consumer, FetchIsolationLevels, type fetchV17, findErrorBy } from '@platformatic/kafka';
+import type { PartitionOffset } from '../port.ts';
+import { type PartitionRecords, toPartitionRecords } from './records.ts';
+
+type FetchRequestTopic = fetchV17.FetchRequestTopic;
+type FetchResponse = fetchV17.FetchResponse;
+
+export interface FetcherOptions {
+  brokers: string[];
+  clientId: string;
+  /** How long the broker may hold a fetch when there is nothing new. */
+  maxWaitMs: number;
+  maxBytesPerPartition: number;
+}
+
+export interface FetchedPartition extends PartitionRecords {
+  topic: string;
+  partition: number;
+  fetchedFrom: bigint;
+}
+
+export interface OutOfRangePartition {
+  topic: string;
+  partition: number;
+  fetchedFrom: bigint;
+  logStartOffset: bigint;
+  highWatermark: bigint;
+}
+
+export interface FetchRound {
+  fetched: FetchedPartition[];
+  outOfRange: OutOfRangePartition[];
+}
+
+const OFFSET_OUT_OF_RANGE_CODE = 1;
+
+export class PartitionFetcher {
+  readonly #client: Consumer;
+  readonly #options: FetcherOptions;
+  readonly #trackedTopics = new Set<string>();
+
+  constructor(options: FetcherOptions) {
+    this.#options = options;
+    // groupId is mandatory for a Consumer; this one never joins it.
+    this.#client = new Consumer({
+      clientId: options.clientId,
+      bootstrapBrokers: options.brokers,
+      groupId: `${options.clientId}.fetcher`,
+      autocommit: false,
+      maxWaitTime: options.maxWaitMs,
+    });
+  }
+
+  /** One fetch of every given partition from its given offset, one request per leader broker. */
+  async fetch(positions: PartitionOffset[]): Promise<FetchRound> {
+    const topics = [...new Set(positions.map((position) => position.topic))];
+    this.#track(topics);
+    const metadata = await this.#client.metadata({ topics });
+    const requests = new Map<number, Map<string, FetchRequestTopic>>();
+    const topicNames = new Map<string, string>();
+    const requested = new Map<string, bigint>();
+    for (const { topic, partition, offset } of positions) {
+      const topicMetadata = metadata.topics.get(topic);
+      const leader = topicMetadata?.partitions[partition]?.leader;
+      if (topicMetadata === undefined || leader === undefined) throw new Error(`no leader known for ${topic}[${partition}]`);
+      topicNames.set(topicMetadata.id, topic);
+      requested.set(`${topic}:${partition}`, offset);
+      let byTopic = requests.get(leader);
+      if (!byTopic) requests.set(leader, (byTopic = new Map()));
+      let request = byTopic.get(topicMetadata.id);
+      if (!request) byTopic.set(topicMetadata.id, (request = { topicId: topicMetadata.id, partitions: [] }));
+      request.partitions.push({
+        partition,
+        fetchOffset: offset,
+        partitionMaxBytes: this.#options.maxBytesPerPartition,
+        currentLeaderEpoch: -1,
+        lastFetchedEpoch: -1,
+      });
+    }
+
+    const rounds = await Promise.all(
+      [...requests].map(([node, byTopic]) => this.#fetchFromNode(node, [...byTopic.values()], topicNames, requested)),
+    );
+    return { fetched: rounds.flatMap((round) => round.fetched), outOfRange: rounds.flatMap((round) => round.outOfRange) };
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+
+  async #fetchFromNode(
+    node: number,
+    topics: FetchRequestTopic[],
+    topicNames: Map<string, string>,
+    requested: Map<string, bigint>,
+  ): Promise<FetchRound> {
+    let response: FetchResponse;
+    try {
+      response = await this.#client.fetch({
+        node,
+        topics,
+        minBytes: 1,
+        maxWaitTime: this.#options.maxWaitMs,
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      });
+    } catch (error) {
+      const outOfRange = outOfRangePartitions(error, topicNames, requested);
+      if (outOfRange.length === 0) throw error;
+      return { fetched: [], outOfRange };
+    }
+    const fetched: FetchedPartition[] = [];
+    for (const topicResponse of response.responses) {
+      const topic = topicNames.get(topicResponse.topicId);
+      if (topic === undefined) continue;
+      for (const partitionResponse of topicResponse.partitions) {
+        const fetchedFrom = requested.get(`${topic}:${partitionResponse.partitionIndex}`);
+        // An incremental fetch session may answer for partitions not asked for this time.
+        if (fetchedFrom === undefined || partitionResponse.errorCode !== 0) continue;
+        const records = toPartitionRecords(topic, partitionResponse.partitionIndex, fetchedFrom, partitionResponse.records ?? []);
+        fetched.push({ topic, partition: partitionResponse.partitionIndex, fetchedFrom, ...records });
+      }
+    }
+    return { fetched, outOfRange: [] };
+  }
+
+  #track(topics: string[]): void {
+    // Keeps the client's metadata requests limited to the topics being read.
+    for (const topic of topics) {
+      if (this.#trackedTopics.has(topic)) continue;
+      this.#trackedTopics.add(topic);
+      this.#client.topics.track(topic);
+    }
+  }
+}
+
+function outOfRangePartitions(error: unknown, topicNames: Map<string, string>, requested: Map<string, bigint>): OutOfRangePartition[] {
+  if (!(error instanceof Error) || !findErrorBy(error, 'apiId', 'OFFSET_OUT_OF_RANGE')) return [];
+  const response = (error as { response?: FetchResponse }).response;
+  if (!response) return [];
+  const result: OutOfRangePartition[] = [];
+  for (const topicResponse of response.responses) {
+    const topic = topicNames.get(topicResponse.topicId);
+    if (topic === undefined) continue;
+    for (const partitionResponse of topicResponse.partitions) {
+      const fetchedFrom = requested.get(`${topic}:${partitionResponse.partitionIndex}`);
+      if (fetchedFrom === undefined || partitionResponse.errorCode !== OFFSET_OUT_OF_RANGE_CODE) continue;
+      result.push({
+        topic,
+        partition: partitionResponse.partitionIndex,
+        fetchedFrom,
+        logStartOffset: partitionResponse.logStartOffset,
+        highWatermark: partitionResponse.highWatermark,
+      });
+    }
+  }
+  return result;
+}

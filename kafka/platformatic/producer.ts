@@ -1,0 +1,54 @@
+/** Idempotent, acks=all producer on @platformatic/kafka, partitioning keys like Java. */
+import { type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
+import type { KafkaProducer, OutgoingMessage } from '../port.ts';
+import { murmur2, toPositive } from '../murmur2.ts';
+
+/**
+ * The library's default partitioner is not Java-compatible (it skips the sign-bit mask).
+ * The library reduces the returned number modulo the partition count, so returning
+ * toPositive(murmur2(key)) yields exactly Java's partition. Keyless messages rotate.
+ */
+export function javaCompatiblePartitioner(): (message: MessageToProduce, key: Buffer | undefined) => number {
+  let next = 0;
+  return (_message, key) => (key === undefined ? next++ & 0x7fffffff : toPositive(murmur2(key)));
+}
+
+export class PlatformaticProducer implements KafkaProducer {
+  readonly #producer: Producer;
+
+  constructor(brokers: string[], clientId: string) {
+    this.#producer = new Producer({
+      clientId,
+      bootstrapBrokers: brokers,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      partitioner: javaCompatiblePartitioner(),
+      autocreateTopics: false,
+    });
+  }
+
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.#producer.send({ messages: messages.map(toMessage) });
+  }
+
+  async close(): Promise<void> {
+    await this.#producer.close();
+  }
+}
+
+function toMessage(message: OutgoingMessage): MessageToProduce {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(name), Buffer.from(value));
+  return {
+    topic: message.topic,
+    ...(message.key === null ? {} : { key: toBuffer(message.key) }),
+    value: toBuffer(message.value),
+    headers,
+    ...(message.partition === undefined ? {} : { partition: message.partition }),
+  };
+}
+
+function toBuffer(data: string | Buffer): Buffer {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}

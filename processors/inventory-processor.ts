@@ -1,0 +1,148 @@
+/**
+ * The inventory rule as a per-record processor for the topology runtime.
+ *
+ * Stores (the runtime prefetches the keys of `prefetchKeys` before a batch and writes the
+ * stores back in the batch's transaction):
+ * - `inventory`: productId (number) -> ProductStock. A missing key means an unknown product;
+ *   a catalogue product without stock is {quantity: 0, version: 0}.
+ * - `order-decisions`: orderId (string) -> 'confirmed' | 'rejected'. An order found there is
+ *   skipped, so a duplicate OrderCreated on the topic never applies twice.
+ *
+ * Output: ONE tagged-union stream forwarded to all children (no child names), so the
+ * topology wiring stays a single edge and the sink, which writes both kinds in one
+ * transaction anyway, switches on `kind`:
+ * - `order-decided` (key orderId), forwarded from process() as each order is decided;
+ * - `inventory-updated` (key productId), one per changed product, forwarded from flush()
+ *   with the product's new version and the offset range of its orders in the batch.
+ *
+ * The processor keeps per-batch state between process() and flush(). init() clears it, so a
+ * runtime that retries a failed batch must call init() again (or build a new processor).
+ */
+import { eventHeaders, inventoryUpdated } from '../core/events.ts';
+import type { InventoryUpdated, OrderCreated, RejectedOrder, RejectionReason } from '../core/events.ts';
+import { applyDecision, decideOrder } from './inventory.ts';
+import type { OrderStatus, ProductStock } from './inventory.ts';
+import type { InputRecord, Processor, ProcessorContext } from './processor-api.ts';
+
+export const INVENTORY_STORE = 'inventory';
+export const ORDER_DECISIONS_STORE = 'order-decisions';
+
+export interface OrderDecided {
+  kind: 'order-decided';
+  orderId: string;
+  productId: number;
+  quantity: number;
+  customerId: string;
+  status: OrderStatus;
+  reason?: RejectionReason;
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export interface InventoryUpdatedOutput {
+  kind: 'inventory-updated';
+  event: InventoryUpdated;
+}
+
+export type InventoryProcessorOutput = OrderDecided | InventoryUpdatedOutput;
+
+export interface InventoryPrefetchKeys {
+  [INVENTORY_STORE]: number[];
+  [ORDER_DECISIONS_STORE]: string[];
+}
+
+/** The store keys one order needs loaded before its batch runs. */
+export function prefetchKeys(order: OrderCreated): InventoryPrefetchKeys {
+  return { [INVENTORY_STORE]: [order.payload.productId], [ORDER_DECISIONS_STORE]: [order.payload.orderId] };
+}
+
+interface PendingProductChange {
+  before: ProductStock;
+  accepted: string[];
+  rejected: RejectedOrder[];
+  topic: string;
+  partition: number;
+  fromOffset: bigint;
+  toOffset: bigint;
+}
+
+export function createInventoryProcessor(): Processor<OrderCreated, InventoryProcessorOutput> {
+  // Map keeps insertion order, so flush() emits products in the order they first appeared.
+  let pending = new Map<number, PendingProductChange>();
+
+  const stores = (context: ProcessorContext<InventoryProcessorOutput>) => ({
+    inventory: context.getStateStore<number, ProductStock>(INVENTORY_STORE),
+    decisions: context.getStateStore<string, OrderStatus>(ORDER_DECISIONS_STORE),
+  });
+
+  return {
+    init() {
+      pending = new Map();
+    },
+
+    process(record: InputRecord<OrderCreated>, context) {
+      const { orderId, productId, quantity, customerId } = record.value.payload;
+      const { inventory, decisions } = stores(context);
+      if (decisions.get(orderId) !== undefined) return;
+
+      const { topic, partition, offset } = context.recordMetadata();
+      const stock = inventory.get(productId) ?? null;
+      const decision = decideOrder(stock, quantity);
+      decisions.put(orderId, decision.status);
+
+      if (stock !== null) {
+        inventory.put(productId, applyDecision(stock, quantity, decision));
+        const change = trackChange(pending, productId, stock, { topic, partition, offset });
+        if (decision.status === 'confirmed') change.accepted.push(orderId);
+        else change.rejected.push({ orderId, reason: decision.reason });
+      }
+
+      const decided: OrderDecided = { kind: 'order-decided', orderId, productId, quantity, customerId, status: decision.status, topic, partition, offset };
+      if (decision.status === 'rejected') decided.reason = decision.reason;
+      context.forward({ key: orderId, value: decided });
+    },
+
+    flush(context) {
+      const { inventory } = stores(context);
+      const occurredAt = context.currentTimeMs();
+      for (const [productId, change] of pending) {
+        const current = inventory.get(productId)!;
+        const version = change.before.version + 1;
+        inventory.put(productId, { quantity: current.quantity, version });
+        const event = inventoryUpdated(
+          {
+            productId,
+            quantity: current.quantity,
+            delta: current.quantity - change.before.quantity,
+            version,
+            acceptedOrderIds: change.accepted,
+            rejectedOrders: change.rejected,
+            source: { topic: change.topic, partition: change.partition, fromOffset: change.fromOffset, toOffset: change.toOffset },
+          },
+          occurredAt,
+        );
+        context.forward({ key: String(productId), value: { kind: 'inventory-updated', event }, headers: eventHeaders(event) });
+      }
+      pending = new Map();
+    },
+  };
+}
+
+function trackChange(
+  pending: Map<number, PendingProductChange>,
+  productId: number,
+  stockBefore: ProductStock,
+  at: { topic: string; partition: number; offset: bigint },
+): PendingProductChange {
+  const change = pending.get(productId);
+  if (change === undefined) {
+    // The stock before the product's first order of the batch: flush() derives delta and version from it.
+    const created = { before: { ...stockBefore }, accepted: [], rejected: [], topic: at.topic, partition: at.partition, fromOffset: at.offset, toOffset: at.offset };
+    pending.set(productId, created);
+    return created;
+  }
+  if (at.offset < change.fromOffset) change.fromOffset = at.offset;
+  if (at.offset > change.toOffset) change.toOffset = at.offset;
+  return change;
+}

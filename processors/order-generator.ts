@@ -1,0 +1,99 @@
+/**
+ * Draws synthetic orders for load tests and demos: which product (uniform or Zipf popularity
+ * over the catalogue), how many, which customer. Pure: the clock comes in as an argument.
+ *
+ * Reproducibility: the (productId, quantity, customerId) sequence depends only on the seed.
+ * Order ids come from a separate stream derived from the same seed, so how many random
+ * numbers an id consumes never shifts the order sequence; their timestamp part keeps them
+ * unique across runs. Two generators running at the same time should get different seeds.
+ */
+import { createRandom, createUuidV7Source, deriveRandom } from '../core/random.ts';
+import { createCdfSampler, geometricWeights, zipfWeights } from './distributions.ts';
+import type { IndexSampler } from './distributions.ts';
+
+export type Popularity = { kind: 'uniform' } | { kind: 'zipf'; skew: number };
+
+export interface OrderGeneratorOptions {
+  /** The catalogue. Under Zipf, the first id is the most popular (rank 1), and so on. */
+  productIds: readonly number[];
+  popularity?: Popularity;
+  seed?: number;
+  /** Largest quantity of one order (default 5). */
+  maxQuantity?: number;
+  /**
+   * Success probability of the truncated geometric quantity distribution (default 0.5):
+   * P(q) ∝ (1 - p)^(q - 1). 1 makes every quantity 1.
+   */
+  quantityDecay?: number;
+  /** Size of the customer population (default 10 000): ids `customer-1` .. `customer-<n>`. */
+  customers?: number;
+}
+
+export interface GeneratedOrder {
+  orderId: string;
+  productId: number;
+  quantity: number;
+  customerId: string;
+}
+
+export interface OrderGenerator {
+  /** The next order, its id stamped with `nowMs` (ids strictly increase, even within one millisecond). */
+  next(nowMs: number): GeneratedOrder;
+}
+
+export const DEFAULT_ORDER_GENERATOR = {
+  popularity: { kind: 'uniform' } as Popularity,
+  seed: 1,
+  maxQuantity: 5,
+  quantityDecay: 0.5,
+  customers: 10_000,
+};
+
+function requireInteger(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`order generator: ${name} must be an integer >= ${min}, got ${value}`);
+  }
+}
+
+function popularitySampler(productCount: number, popularity: Popularity): IndexSampler {
+  if (popularity.kind === 'uniform') return (random) => random.nextInt(productCount);
+  if (popularity.kind === 'zipf') {
+    if (!Number.isFinite(popularity.skew) || popularity.skew < 0) {
+      throw new RangeError(`order generator: popularity.skew must be a finite number >= 0, got ${popularity.skew}`);
+    }
+    return createCdfSampler(zipfWeights(productCount, popularity.skew));
+  }
+  throw new RangeError(`order generator: popularity.kind must be 'uniform' or 'zipf', got ${JSON.stringify((popularity as { kind: unknown }).kind)}`);
+}
+
+export function createOrderGenerator(options: OrderGeneratorOptions): OrderGenerator {
+  const productIds = [...options.productIds];
+  if (productIds.length === 0) throw new RangeError('order generator: productIds is empty; it needs at least one product id');
+  productIds.forEach((id, i) => {
+    if (!Number.isSafeInteger(id) || id < 1) throw new RangeError(`order generator: productIds[${i}] must be a positive integer, got ${id}`);
+  });
+  const seed = options.seed ?? DEFAULT_ORDER_GENERATOR.seed;
+  if (!Number.isFinite(seed)) throw new RangeError(`order generator: seed must be a finite number, got ${seed}`);
+  const maxQuantity = options.maxQuantity ?? DEFAULT_ORDER_GENERATOR.maxQuantity;
+  requireInteger('maxQuantity', maxQuantity, 1);
+  const customers = options.customers ?? DEFAULT_ORDER_GENERATOR.customers;
+  requireInteger('customers', customers, 1);
+  const quantityDecay = options.quantityDecay ?? DEFAULT_ORDER_GENERATOR.quantityDecay;
+  if (!(quantityDecay > 0 && quantityDecay <= 1)) {
+    throw new RangeError(`order generator: quantityDecay must be in (0, 1], got ${quantityDecay}`);
+  }
+
+  const drawProduct = popularitySampler(productIds.length, options.popularity ?? DEFAULT_ORDER_GENERATOR.popularity);
+  const drawQuantityIndex = createCdfSampler(geometricWeights(maxQuantity, quantityDecay));
+  const random = createRandom(seed);
+  const nextOrderId = createUuidV7Source(deriveRandom(seed, 'order-ids'));
+
+  return {
+    next(nowMs) {
+      const productId = productIds[drawProduct(random)]!;
+      const quantity = drawQuantityIndex(random) + 1;
+      const customerId = `customer-${random.nextInt(customers) + 1}`;
+      return { orderId: nextOrderId(nowMs), productId, quantity, customerId };
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Dead letters leave through the outbox like every other output, so a poison record's
+ * offset advances in the same transaction that records it: it can be neither lost nor
+ * written twice. The relay then publishes it to the dead-letter topic.
+ */
+import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
+
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** The error's class name, e.g. DecodeError, SchemaError, UnsupportedVersionError. */
+  errorClass: string;
+  message: string;
+  /** The topology node that failed. */
+  node: string;
+  timestamp: number;
+}
+
+export const DLQ_HEADERS = {
+  topic: 'dlq-original-topic',
+  partition: 'dlq-original-partition',
+  offset: 'dlq-original-offset',
+  errorClass: 'dlq-error-class',
+  message: 'dlq-error-message',
+  node: 'dlq-node',
+  timestamp: 'dlq-timestamp',
+} as const;
+
+/** Deterministic id: the same poison record always gives the same dead letter. */
+export function deadLetterEventId(letter: Pick<DeadLetter, 'topic' | 'partition' | 'offset'>): string {
+  return `dead-letter:${letter.topic}:${letter.partition}:${letter.offset}`;
+}
+
+export function deadLetterRow(letter: DeadLetter, dlqTopic: string): OutboxRow {
+  return {
+    eventId: deadLetterEventId(letter),
+    topic: dlqTopic,
+    key: letter.key === null ? null : letter.key.toString('utf8'),
+    // The original bytes, untouched, so the record can be inspected and replayed as it was.
+    payload: letter.value ?? Buffer.alloc(0),
+    headers: {
+      [DLQ_HEADERS.topic]: letter.topic,
+      [DLQ_HEADERS.partition]: String(letter.partition),
+      [DLQ_HEADERS.offset]: letter.offset.toString(),
+      [DLQ_HEADERS.errorClass]: letter.errorClass,
+      [DLQ_HEADERS.message]: letter.message.slice(0, 1000),
+      [DLQ_HEADERS.node]: letter.node,
+      [DLQ_HEADERS.timestamp]: new Date(letter.timestamp).toISOString(),
+      'event-id': deadLetterEventId(letter),
+      'event-type': 'DeadLetter',
+    },
+  };
+}

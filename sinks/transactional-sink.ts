@@ -1,0 +1,81 @@
+/**
+ * The transactional sink: everything one micro-batch of one partition produced becomes
+ * durable in ONE PostgreSQL transaction, or none of it does:
+ *   1. the fenced offset write (compare-and-set on epoch and expected offset) — first, so a
+ *      zombie replica fails before it writes anything else, and the row lock serialises it
+ *      against the partition's new owner;
+ *   2. the domain effects (for the reference pipeline: inventory rows and order statuses);
+ *   3. the outputs and dead letters, as outbox rows the relay publishes after COMMIT.
+ * Kafka sees our offsets only through the database; nothing is published before COMMIT.
+ */
+import type { Sequelize, Transaction } from 'sequelize';
+import type { Logger } from '../core/logger.ts';
+import { commitOffset } from '../state/offset-store.ts';
+import { appendOutbox } from '../state/outbox-store.ts';
+import { type DeadLetter, deadLetterRow } from './dead-letter.ts';
+import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
+
+export interface SinkOutput {
+  sink: string;
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** The batch as the runtime hands it over (structurally the runtime's CommittableBatch). */
+export interface BatchToCommit {
+  topic: string;
+  partition: number;
+  epoch: number | bigint;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  nextOffset: bigint;
+  expectedNextOffset: bigint;
+  records: number;
+  outputs: SinkOutput[];
+  storeChanges: Map<string, Array<[unknown, unknown]>>;
+  deadLetters: DeadLetter[];
+}
+
+/** Writes a batch's domain effects inside the sink's transaction. */
+export type BatchEffects = (transaction: Transaction, batch: BatchToCommit) => Promise<void>;
+
+export interface TransactionalSinkOptions {
+  sequelize: Sequelize;
+  group: string;
+  dlqTopic: string;
+  effects: BatchEffects;
+  logger: Logger;
+}
+
+export class TransactionalSink {
+  private readonly options: TransactionalSinkOptions;
+
+  constructor(options: TransactionalSinkOptions) {
+    this.options = options;
+  }
+
+  async commit(batch: BatchToCommit): Promise<void> {
+    const { sequelize, group, dlqTopic, effects } = this.options;
+    await sequelize.transaction(async (transaction) => {
+      await commitOffset(transaction, {
+        group,
+        topic: batch.topic,
+        partition: batch.partition,
+        epoch: BigInt(batch.epoch),
+        expectedNextOffset: batch.expectedNextOffset,
+        nextOffset: batch.nextOffset,
+      });
+      await effects(transaction, batch);
+      const rows: OutboxRow[] = [...batch.outputs.map(outputRow), ...batch.deadLetters.map((letter) => deadLetterRow(letter, dlqTopic))];
+      await appendOutbox(transaction, rows);
+    });
+  }
+}
+
+function outputRow(output: SinkOutput): OutboxRow {
+  const eventId = output.headers['event-id'];
+  if (!eventId) throw new TypeError(`sink ${output.sink}: output for ${output.topic} has no event-id header; outbox rows need a deterministic id`);
+  return { eventId, topic: output.topic, key: output.key, payload: output.value, headers: output.headers };
+}

@@ -1,0 +1,54 @@
+import { parseCommandLine, runMain } from '../core/cli.ts';
+import { SETTINGS, readSetting } from '../core/config.ts';
+import { createLogger } from '../core/logger.ts';
+import { FLAGS, USAGE, parseStateCommand } from './cli-options.ts';
+import { connectDatabase, ensureDatabase } from './db.ts';
+import { migrate, migrationStatus, rollback } from './migrator.ts';
+import { seed } from './seed.ts';
+
+/** `node state/cli.ts migrate|rollback|status|seed`: schema and seed data of the pipeline's database. */
+await runMain(async () => {
+  const { positionals, flags } = parseCommandLine(process.argv.slice(2), FLAGS, USAGE);
+  // Everything the user typed is checked before any connection, so a typo exits 2 even with the database down.
+  const command = parseStateCommand(positionals, flags);
+  const url = readSetting(SETTINGS.databaseUrl, process.env);
+  const logger = createLogger({ level: readSetting(SETTINGS.logLevel, process.env), format: readSetting(SETTINGS.logFormat, process.env) }).child('db');
+
+  if (command.command === 'migrate' && (await ensureDatabase(url))) logger.info('created database', { url: redact(url) });
+  const sequelize = await connectDatabase(url, logger, { poolMax: 2 });
+  try {
+    switch (command.command) {
+      case 'migrate':
+        await migrate(sequelize, logger);
+        break;
+      case 'rollback':
+        await rollback(sequelize, logger, command.to === undefined ? {} : { to: command.to });
+        break;
+      case 'status': {
+        const { executed, pending } = await migrationStatus(sequelize, logger);
+        for (const name of executed) process.stdout.write(`up      ${name}\n`);
+        for (const name of pending) process.stdout.write(`pending ${name}\n`);
+        break;
+      }
+      case 'seed': {
+        const { pending } = await migrationStatus(sequelize, logger);
+        if (pending.length > 0) {
+          process.stderr.write(`error: ${pending.length} migration(s) pending; run npm run db:migrate first\n`);
+          return 1;
+        }
+        const result = await seed(sequelize, command);
+        const what = command.products === undefined ? 'reference catalogue' : `${command.products} generated products`;
+        logger.info(`seeded ${what}`, { ...result });
+        break;
+      }
+    }
+  } finally {
+    await sequelize.close();
+  }
+});
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,17 @@
+import * as productsAndInventory from './0001-products-and-inventory.ts';
+import * as orders from './0002-orders.ts';
+import * as streamOffsets from './0003-stream-offsets.ts';
+import * as outbox from './0004-outbox.ts';
+import type { MigrationModule } from './context.ts';
+
+/**
+ * Every migration, in order. Listed by hand instead of globbed so the same code runs under
+ * Node's type stripping and under Jest, and a missing import fails the type check.
+ * Names are stored in the `schema_migrations` table: never rename one that has shipped.
+ */
+export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }> = [
+  { name: '0001-products-and-inventory', module: productsAndInventory },
+  { name: '0002-orders', module: orders },
+  { name: '0003-stream-offsets', module: streamOffsets },
+  { name: '0004-outbox', module: outbox },
+];

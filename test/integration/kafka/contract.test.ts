@@ -1,0 +1,275 @@
+/**
+ * One contract, two adapters: every behaviour the runtime relies on, checked against the
+ * real broker for @platformatic/kafka and for kafkajs alike.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { KafkaClientName } from '../../../core/config.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import { createKafkaClient } from '../../../kafka/index.ts';
+import { partitionForKey } from '../../../kafka/murmur2.ts';
+import type { GroupConsumer, GroupHandlers, KafkaAdmin, KafkaClient, KafkaProducer, PartitionOffset, RecordBatch, TopicPartition } from '../../../kafka/port.ts';
+import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
+
+const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
+const GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };
+
+interface RecordingMember {
+  consumer: GroupConsumer;
+  assigned: TopicPartition[][];
+  revoked: TopicPartition[][];
+  errors: unknown[];
+  collected: BatchCollector;
+}
+
+describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
+  const otherName = CLIENTS.find((name) => name !== clientName)!;
+  let client: KafkaClient;
+  let admin: KafkaAdmin;
+  let topics: TopicPool;
+  let producer: KafkaProducer;
+  const toClose: Array<{ close(): Promise<void> }> = [];
+
+  beforeAll(async () => {
+    client = createKafkaClient({ kafkaClient: clientName, kafkaBrokers: brokersFromEnv() }, silentLogger);
+    admin = await client.admin();
+    topics = new TopicPool(admin);
+    producer = await client.producer();
+  });
+
+  afterEach(async () => {
+    for (const resource of toClose.splice(0).reverse()) await resource.close();
+  });
+
+  afterAll(async () => {
+    await producer?.close();
+    await topics?.cleanup();
+    await admin?.close();
+  });
+
+  function member(topic: string, groupId: string): RecordingMember {
+    const consumer = client.groupConsumer({ groupId, topics: [topic], ...GROUP_TIMING });
+    toClose.push(consumer);
+    return { consumer, assigned: [], revoked: [], errors: [], collected: new BatchCollector() };
+  }
+
+  function handlersOf(recording: RecordingMember, startAt: (tp: TopicPartition) => bigint): GroupHandlers {
+    return {
+      onAssigned: async (partitions) => {
+        recording.assigned.push(partitions);
+        return partitions.map((tp): PartitionOffset => ({ ...tp, offset: startAt(tp) }));
+      },
+      onRevoked: (partitions) => {
+        recording.revoked.push(partitions);
+      },
+      onBatch: recording.collected.onBatch,
+      onError: (error) => {
+        recording.errors.push(error);
+      },
+    };
+  }
+
+  async function startMember(topic: string, groupId: string, startAt: (tp: TopicPartition) => bigint): Promise<RecordingMember> {
+    const recording = member(topic, groupId);
+    await recording.consumer.start(handlersOf(recording, startAt));
+    return recording;
+  }
+
+  async function produceToPartitions(topic: string, perPartition: number[], tag = 'v'): Promise<void> {
+    await producer.send(
+      perPartition.flatMap((count, partition) =>
+        Array.from({ length: count }, (_, i) => ({ topic, partition, key: `p${partition}-${i}`, value: `${tag}-${partition}-${i}` })),
+      ),
+    );
+  }
+
+  function expectContiguousFrom(batches: RecordBatch[], partition: number, first: bigint, count: number): void {
+    const offsets = batches.filter((batch) => batch.partition === partition).flatMap((batch) => batch.records.map((record) => record.offset));
+    expect(offsets).toEqual(Array.from({ length: count }, (_, i) => first + BigInt(i)));
+  }
+
+  describe('admin', () => {
+    it('creates topics idempotently and reports their partition count', async () => {
+      const topic = await topics.create(`${clientName}-admin`, 3);
+      await admin.createTopics([{ topic, partitions: 3 }]);
+      await admin.createTopics([{ topic, partitions: 5 }]);
+
+      expect(await admin.partitionCount(topic)).toBe(3);
+      expect(await admin.listTopics()).toContain(topic);
+      expect(await admin.partitionCount(uniqueName('missing'))).toBeUndefined();
+    });
+
+    it('reports the high watermark of each partition after producing', async () => {
+      const topic = await topics.create(`${clientName}-hw`, 3);
+      expect(await admin.highWatermarks(topic)).toEqual(new Map([[0, 0n], [1, 0n], [2, 0n]]));
+
+      await produceToPartitions(topic, [3, 0, 2]);
+
+      expect(await admin.highWatermarks(topic)).toEqual(new Map([[0, 3n], [1, 0n], [2, 2n]]));
+    });
+
+    it('deletes topics', async () => {
+      const topic = uniqueName(`${clientName}-delete`);
+      await admin.createTopics([{ topic, partitions: 1 }]);
+      await admin.deleteTopics([topic]);
+      await waitFor(async () => !(await admin.listTopics()).includes(topic), { message: `${topic} to disappear` });
+    });
+  });
+
+  describe('producer', () => {
+    it(`puts a key on the same partition as ${otherName} and as Java's murmur2`, async () => {
+      const partitions = 6;
+      const topic = await topics.create(`${clientName}-keys`, partitions);
+      const keys = Array.from({ length: 40 }, (_, i) => `product-${i}`);
+      const other = createKafkaClient({ kafkaClient: otherName, kafkaBrokers: brokersFromEnv() }, silentLogger);
+      const otherProducer = await other.producer();
+      try {
+        await producer.send(keys.map((key) => ({ topic, key, value: clientName })));
+        await otherProducer.send(keys.map((key) => ({ topic, key, value: otherName })));
+      } finally {
+        await otherProducer.close();
+      }
+
+      const collected = new BatchCollector();
+      const reader = client.partitionReader();
+      toClose.push(reader);
+      await reader.start(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 0n })), collected.onBatch);
+      await waitFor(() => collected.records().length === keys.length * 2, { message: 'both producers’ records' });
+
+      const partitionsByKey = new Map<string, Set<number>>();
+      for (const record of collected.records()) {
+        const key = record.key!.toString('utf8');
+        expect(record.partition).toBe(partitionForKey(key, partitions));
+        partitionsByKey.set(key, (partitionsByKey.get(key) ?? new Set()).add(record.partition));
+      }
+      expect([...partitionsByKey.values()].every((set) => set.size === 1)).toBe(true);
+      expect(partitionsByKey.size).toBe(keys.length);
+      // 40 keys over 6 partitions: a partitioner that ignored keys would not spread like this by accident.
+      expect(new Set(collected.records().map((record) => record.partition)).size).toBeGreaterThan(3);
+    });
+
+    it('carries headers and keys through', async () => {
+      const topic = await topics.create(`${clientName}-headers`, 1);
+      await producer.send([{ topic, key: 'k', value: Buffer.from([0, 1, 2]), headers: { 'event-type': 'OrderCreated', 'event-id': 'e-1' } }]);
+
+      const collected = new BatchCollector();
+      const reader = client.partitionReader();
+      toClose.push(reader);
+      await reader.start([{ topic, partition: 0, offset: 0n }], collected.onBatch);
+      const [record] = await waitFor(() => (collected.records().length === 1 ? collected.records() : undefined), { message: 'the record' });
+
+      expect(record).toMatchObject({ topic, partition: 0, offset: 0n, headers: { 'event-type': 'OrderCreated', 'event-id': 'e-1' } });
+      expect(record!.key?.toString()).toBe('k');
+      expect(record!.value).toEqual(Buffer.from([0, 1, 2]));
+      expect(Math.abs(record!.timestamp - Date.now())).toBeLessThan(60_000);
+    });
+  });
+
+  describe('partition reader', () => {
+    it('reads each partition from its explicit offset, in order', async () => {
+      const topic = await topics.create(`${clientName}-reader`, 2);
+      await produceToPartitions(topic, [10, 5]);
+
+      const collected = new BatchCollector();
+      const reader = client.partitionReader();
+      toClose.push(reader);
+      await reader.start([{ topic, partition: 0, offset: 4n }, { topic, partition: 1, offset: 0n }], collected.onBatch);
+      await waitFor(() => collected.records(0).length === 6 && collected.records(1).length === 5, { message: 'records from both partitions' });
+
+      expectContiguousFrom(collected.batches, 0, 4n, 6);
+      expectContiguousFrom(collected.batches, 1, 0n, 5);
+      expect(collected.values(0)[0]).toBe('v-0-4');
+    });
+
+    it('keeps reading records produced after it started', async () => {
+      const topic = await topics.create(`${clientName}-reader-live`, 1);
+      const collected = new BatchCollector();
+      const reader = client.partitionReader();
+      toClose.push(reader);
+      await reader.start([{ topic, partition: 0, offset: 0n }], collected.onBatch);
+
+      await produceToPartitions(topic, [3]);
+      await waitFor(() => collected.records().length === 3, { message: 'live records' });
+      expectContiguousFrom(collected.batches, 0, 0n, 3);
+    });
+  });
+
+  describe('group consumer', () => {
+    it('starts each assigned partition at the offset onAssigned returned', async () => {
+      const topic = await topics.create(`${clientName}-start`, 3);
+      await produceToPartitions(topic, [5, 5, 5]);
+
+      const recording = await startMember(topic, uniqueName(`${clientName}-start`), (tp) => BigInt(tp.partition + 1));
+      await waitFor(() => [0, 1, 2].every((p) => recording.collected.records(p).length === 5 - (p + 1)), { message: 'records from every partition' });
+
+      expect(recording.assigned.flat().map((tp) => tp.partition).sort()).toEqual([0, 1, 2]);
+      for (const partition of [0, 1, 2]) expectContiguousFrom(recording.collected.batches, partition, BigInt(partition + 1), 4 - partition);
+      expect(recording.collected.batches.every((batch) => batch.topic === topic && batch.records.every((r) => r.partition === batch.partition))).toBe(true);
+      expect(recording.consumer.assignment()).toEqual([0, 1, 2].map((partition) => ({ topic, partition })));
+      expect(recording.errors).toEqual([]);
+    });
+
+    it('never delivers a record before the start offset, even when Kafka has a later committed offset', async () => {
+      const topic = await topics.create(`${clientName}-commit`, 1);
+      const groupId = uniqueName(`${clientName}-commit`);
+      await produceToPartitions(topic, [6]);
+      const first = await startMember(topic, groupId, () => 0n);
+      await waitFor(() => first.collected.records().length === 6, { message: 'first run' });
+      await first.consumer.commitOffsets([{ topic, partition: 0, offset: 5n }]);
+      await first.consumer.close();
+
+      // The database (onAssigned) says 2, Kafka's committed offset says 5: 2 wins.
+      const second = await startMember(topic, groupId, () => 2n);
+      await waitFor(() => second.collected.records().length === 4, { message: 'records from offset 2' });
+      expectContiguousFrom(second.collected.batches, 0, 2n, 4);
+    });
+
+    it('hands partitions to a second member that joins; the first keeps reading the rest without gaps or repeats', async () => {
+      const topic = await topics.create(`${clientName}-rebalance`, 4);
+      const groupId = uniqueName(`${clientName}-rebalance`);
+      const first = await startMember(topic, groupId, () => 0n);
+      await produceToPartitions(topic, [2, 2, 2, 2], 'before');
+      await waitFor(() => first.collected.records().length === 8, { message: 'first member to read every partition' });
+      // Kafka's committed offset lags behind what was read: a client restarting retained
+      // partitions from it would deliver offset 1 again.
+      await first.consumer.commitOffsets([0, 1, 2, 3].map((partition) => ({ topic, partition, offset: 1n })));
+
+      const second = await startMember(topic, groupId, () => 0n);
+      await waitFor(
+        () => first.consumer.assignment().length > 0 && second.consumer.assignment().length > 0 && first.consumer.assignment().length + second.consumer.assignment().length === 4,
+        { timeoutMs: 30_000, message: 'partitions to be split between the two members' },
+      );
+
+      const firstOwns = first.consumer.assignment().map((tp) => tp.partition);
+      const secondOwns = second.consumer.assignment().map((tp) => tp.partition);
+      expect([...firstOwns, ...secondOwns].sort()).toEqual([0, 1, 2, 3]);
+      expect(first.revoked.flat().map((tp) => tp.partition)).toEqual(expect.arrayContaining(secondOwns));
+      expect(second.assigned.flat().map((tp) => tp.partition).sort()).toEqual([...secondOwns].sort());
+
+      await produceToPartitions(topic, [1, 1, 1, 1], 'after');
+      await waitFor(() => secondOwns.every((p) => second.collected.records(p).length === 3), { message: 'second member to read its partitions' });
+      await waitFor(() => firstOwns.every((p) => first.collected.records(p).length === 3), { message: 'first member to read the new records' });
+      for (const partition of firstOwns) expectContiguousFrom(first.collected.batches, partition, 0n, 3);
+      for (const partition of secondOwns) expectContiguousFrom(second.collected.batches, partition, 0n, 3);
+      expect(first.collected.records().filter((record) => secondOwns.includes(record.partition) && record.offset >= 2n)).toEqual([]);
+      expect([...first.errors, ...second.errors]).toEqual([]);
+    });
+
+    it('stops fetching a paused partition and starts again on resume, leaving other partitions flowing', async () => {
+      const topic = await topics.create(`${clientName}-pause`, 2);
+      const recording = await startMember(topic, uniqueName(`${clientName}-pause`), () => 0n);
+      await produceToPartitions(topic, [1, 1], 'before');
+      await waitFor(() => recording.collected.records().length === 2, { message: 'records before pausing' });
+
+      recording.consumer.pause([{ topic, partition: 0 }]);
+      await produceToPartitions(topic, [2, 2], 'paused');
+      await waitFor(() => recording.collected.records(1).length === 3, { message: 'the unpaused partition to keep flowing' });
+      await observeQuietPeriod(1_500);
+      expect(recording.collected.records(0)).toHaveLength(1);
+
+      recording.consumer.resume([{ topic, partition: 0 }]);
+      await waitFor(() => recording.collected.records(0).length === 3, { message: 'the resumed partition to flow again' });
+      expectContiguousFrom(recording.collected.batches, 0, 0n, 3);
+      expect(recording.errors).toEqual([]);
+    });
+  });
+});

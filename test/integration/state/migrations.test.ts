@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Model, type ModelStatic, QueryTypes, type Sequelize } from 'sequelize';
+import { silentLogger } from '../../../core/logger.ts';
+import { migrate, migrationStatus, rollback } from '../../../state/migrator.ts';
+import { MIGRATIONS } from '../../../state/migrations/index.ts';
+import { defineModels } from '../../../state/models.ts';
+import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+
+const TABLES = ['inventory', 'order_source_progress', 'orders', 'outbox', 'products', 'stream_offsets'];
+
+async function tables(sequelize: Sequelize): Promise<string[]> {
+  // pg_tables rather than information_schema.tables, whose results Sequelize reshapes.
+  const rows = await sequelize.query<{ tablename: string }>(
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY tablename",
+    { type: QueryTypes.SELECT },
+  );
+  return rows.map((row) => row.tablename);
+}
+
+async function columns(sequelize: Sequelize, table: string): Promise<string[]> {
+  const rows = await sequelize.query<{ column_name: string }>(
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $table ORDER BY column_name",
+    { bind: { table }, type: QueryTypes.SELECT },
+  );
+  return rows.map((row) => row.column_name);
+}
+
+describe('migrations', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('migrations', { migrate: false });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('go up, all the way down, and up again', async () => {
+    expect(await migrate(db.sequelize, silentLogger)).toEqual(MIGRATIONS.map((m) => m.name));
+    expect(await tables(db.sequelize)).toEqual(TABLES);
+    expect(await migrate(db.sequelize, silentLogger)).toEqual([]);
+
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0004-outbox']);
+    expect(await tables(db.sequelize)).not.toContain('outbox');
+
+    await rollback(db.sequelize, silentLogger, { to: 0 });
+    expect(await tables(db.sequelize)).toEqual([]);
+    expect((await migrationStatus(db.sequelize, silentLogger)).executed).toEqual([]);
+
+    await migrate(db.sequelize, silentLogger);
+    expect(await tables(db.sequelize)).toEqual(TABLES);
+    expect(await migrationStatus(db.sequelize, silentLogger)).toEqual({ executed: MIGRATIONS.map((m) => m.name), pending: [] });
+  });
+
+  it('roll back down to and including a named migration', async () => {
+    expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual(['0004-outbox', '0003-stream-offsets']);
+    expect(await tables(db.sequelize)).toEqual(['inventory', 'order_source_progress', 'orders', 'products']);
+    await migrate(db.sequelize, silentLogger);
+  });
+
+  it('serialise concurrent runs: two migrators apply each migration once', async () => {
+    await rollback(db.sequelize, silentLogger, { to: 0 });
+    const [first, second] = await Promise.all([migrate(db.sequelize, silentLogger), migrate(db.sequelize, silentLogger)]);
+    expect([...first, ...second].sort()).toEqual(MIGRATIONS.map((m) => m.name));
+  });
+
+  it('have models whose columns match the tables', async () => {
+    const models = defineModels(db.sequelize);
+    for (const model of Object.values(models) as ModelStatic<Model>[]) {
+      const fields = Object.values(model.getAttributes()).map((attribute) => attribute.field);
+      expect(fields.sort()).toEqual(await columns(db.sequelize, model.getTableName() as string));
+    }
+    const product = await models.Product.create({ name: 'Through the model', price: '1.50' });
+    const productId = product.id;
+    await models.Inventory.create({ productId, quantity: 3 });
+    const found = await models.Inventory.findByPk(productId);
+    expect(found?.quantity).toBe(3);
+  });
+
+  it('refuse negative stock with a CHECK', async () => {
+    await db.sequelize.query("INSERT INTO products (id, name, price) VALUES (900, 'Checked', 1)");
+    await expect(db.sequelize.query('INSERT INTO inventory (product_id, quantity) VALUES (900, -1)')).rejects.toThrow(/inventory_quantity_non_negative/);
+    await db.sequelize.query('INSERT INTO inventory (product_id, quantity) VALUES (900, 0)');
+    await expect(db.sequelize.query('UPDATE inventory SET quantity = quantity - 1 WHERE product_id = 900')).rejects.toThrow(/inventory_quantity_non_negative/);
+  });
+
+  it('store an order for an unknown product (no FK), so the processor can reject it', async () => {
+    await db.sequelize.query(
+      "INSERT INTO orders (id, product_id, quantity, source_id, source_seq) VALUES ('00000000-0000-4000-8000-000000000001', 424242, 1, 's', 1)",
+    );
+    await expect(
+      db.sequelize.query("INSERT INTO orders (id, product_id, quantity, source_id, source_seq) VALUES ('00000000-0000-4000-8000-000000000002', 1, 0, 's', 2)"),
+    ).rejects.toThrow(/orders_quantity_positive/);
+    await expect(
+      db.sequelize.query("UPDATE orders SET status = 'lost' WHERE id = '00000000-0000-4000-8000-000000000001'"),
+    ).rejects.toThrow(/orders_status_known/);
+  });
+});

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  type OutboxMessage,
+  appendOutbox,
+  countUnpublished,
+  deletePublishedBefore,
+  fetchUnpublished,
+  markPublished,
+} from '../../../state/outbox-store.ts';
+import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+
+function message(eventId: string): OutboxMessage {
+  return {
+    eventId,
+    topic: 'inventory-updated',
+    key: eventId.split(':')[0] ?? null,
+    payload: Buffer.from(JSON.stringify({ eventId, quantity: 1 })),
+    headers: { 'event-type': 'InventoryUpdated', 'event-id': eventId, 'content-type': 'application/json' },
+  };
+}
+
+describe('outbox store', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('outbox');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  beforeEach(async () => {
+    await db.sequelize.query('TRUNCATE outbox RESTART IDENTITY');
+  });
+
+  const append = (messages: OutboxMessage[]) => db.sequelize.transaction((transaction) => appendOutbox(transaction, messages));
+
+  it('appends messages, skipping event ids it already holds', async () => {
+    expect(await append([message('1:1'), message('2:1')])).toBe(2);
+    expect(await append([message('2:1'), message('3:1')])).toBe(1);
+    const rows = await fetchUnpublished(db.sequelize, 10);
+    expect(rows.map((row) => row.eventId)).toEqual(['1:1', '2:1', '3:1']);
+    expect(rows[0]).toMatchObject({ id: 1n, ...message('1:1') });
+  });
+
+  it('keeps payload bytes exactly, even bytes that are not UTF-8', async () => {
+    const raw = Buffer.from([0xff, 0x00, 0xfe, 0x7b, 0x80]);
+    await append([{ ...message('raw'), payload: raw }]);
+    const [row] = await fetchUnpublished(db.sequelize, 1);
+    expect(Buffer.compare(row!.payload, raw)).toBe(0);
+  });
+
+  it('fetches in id order up to the limit, and not again once marked published', async () => {
+    await append(['a', 'b', 'c', 'd'].map(message));
+    const firstPage = await fetchUnpublished(db.sequelize, 3);
+    expect(firstPage.map((row) => row.eventId)).toEqual(['a', 'b', 'c']);
+    expect(await markPublished(db.sequelize, firstPage.map((row) => row.id))).toBe(3);
+    expect(await markPublished(db.sequelize, [firstPage[0]!.id])).toBe(0);
+    expect((await fetchUnpublished(db.sequelize, 3)).map((row) => row.eventId)).toEqual(['d']);
+    expect(await countUnpublished(db.sequelize)).toBe(1);
+  });
+
+  it('does not skip a row whose smaller id commits after a larger one (the relay bug)', async () => {
+    let commitSlow!: () => void;
+    const slowMayCommit = new Promise<void>((resolve) => {
+      commitSlow = resolve;
+    });
+    let slowAppended!: () => void;
+    const slowHasAppended = new Promise<void>((resolve) => {
+      slowAppended = resolve;
+    });
+    const slow = db.sequelize.transaction(async (transaction) => {
+      await appendOutbox(transaction, [message('slow')]); // takes id 1, commits later
+      slowAppended();
+      await slowMayCommit;
+    });
+    await slowHasAppended;
+    await append([message('fast')]); // takes id 2, commits first
+
+    const seen = await fetchUnpublished(db.sequelize, 10);
+    expect(seen.map((row) => [row.id, row.eventId])).toEqual([[2n, 'fast']]);
+    await markPublished(db.sequelize, seen.map((row) => row.id));
+
+    commitSlow();
+    await slow;
+    expect((await fetchUnpublished(db.sequelize, 10)).map((row) => [row.id, row.eventId])).toEqual([[1n, 'slow']]);
+  });
+
+  it('deletes only published rows older than the cut-off', async () => {
+    await append(['old', 'pending'].map(message));
+    const [old] = await fetchUnpublished(db.sequelize, 1);
+    await markPublished(db.sequelize, [old!.id]);
+    expect(await deletePublishedBefore(db.sequelize, new Date(Date.now() - 60_000))).toBe(0);
+    expect(await deletePublishedBefore(db.sequelize, new Date(Date.now() + 60_000))).toBe(1);
+    expect((await fetchUnpublished(db.sequelize, 10)).map((row) => row.eventId)).toEqual(['pending']);
+  });
+});

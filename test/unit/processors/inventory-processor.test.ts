@@ -1,0 +1,200 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { decodeInventoryUpdated, encodeEvent, orderCreated } from '../../../core/events.ts';
+import type { OrderCreated } from '../../../core/events.ts';
+import { reduceOrders } from '../../../processors/inventory.ts';
+import type { ProductStock } from '../../../processors/inventory.ts';
+import { INVENTORY_STORE, ORDER_DECISIONS_STORE, createInventoryProcessor, prefetchKeys } from '../../../processors/inventory-processor.ts';
+import type { InventoryProcessorOutput, OrderDecided } from '../../../processors/inventory-processor.ts';
+import type { ForwardedRecord, KeyValueStore, ProcessorContext, RecordMetadata } from '../../../processors/processor-api.ts';
+
+const NOW = Date.parse('2026-11-03T12:00:00Z');
+const MONITOR_STAND = 3;
+const KEYBOARD = 4;
+
+/** Exposes the Map for assertions and the store API for the processor. */
+class MapStore<K, V> extends Map<K, V> implements KeyValueStore<K, V> {
+  put(key: K, value: V): void {
+    this.set(key, value);
+  }
+}
+
+/** A tiny in-memory stand-in for the runtime: Map-backed stores, a settable current record, captured forwards. */
+function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<string, 'confirmed' | 'rejected'> = {}) {
+  const stores = {
+    [INVENTORY_STORE]: new MapStore<number, ProductStock>(Object.entries(inventory).map(([id, stock]) => [Number(id), stock])),
+    [ORDER_DECISIONS_STORE]: new MapStore<string, string>(Object.entries(decided)),
+  };
+  const forwarded: Array<ForwardedRecord<InventoryProcessorOutput> & { childName?: string }> = [];
+  let metadata: RecordMetadata = { topic: 'orders', partition: 0, offset: 0n, timestamp: NOW };
+  const context: ProcessorContext<InventoryProcessorOutput> = {
+    forward: (record, childName) => forwarded.push(childName === undefined ? record : { ...record, childName }),
+    getStateStore<K, V>(name: string): KeyValueStore<K, V> {
+      const store = stores[name as keyof typeof stores];
+      if (store === undefined) throw new Error(`no store ${name}`);
+      return store as unknown as KeyValueStore<K, V>;
+    },
+    recordMetadata: () => metadata,
+    currentTimeMs: () => NOW,
+  };
+  const processor = createInventoryProcessor();
+  processor.init?.(context);
+  let nextOffset = 0n;
+  return {
+    stores,
+    forwarded,
+    reinit: () => processor.init?.(context),
+    /** Processes one order as the record at the next offset (or at `offset`). */
+    send(event: OrderCreated, offset = nextOffset) {
+      metadata = { topic: 'orders', partition: 0, offset, timestamp: NOW };
+      nextOffset = offset + 1n;
+      processor.process({ key: String(event.payload.productId), value: event, headers: {} }, context);
+    },
+    flush: () => processor.flush?.(context),
+    decisions: () => forwarded.filter((r) => r.value.kind === 'order-decided').map((r) => r.value as OrderDecided),
+    updates: () => forwarded.flatMap((r) => (r.value.kind === 'inventory-updated' ? [r] : [])),
+  };
+}
+
+let orderSeq = 0;
+function order(productId: number, quantity: number): OrderCreated {
+  orderSeq += 1;
+  const orderId = `01928f4e-5b6a-7c3d-8e9f-${orderSeq.toString(16).padStart(12, '0')}`;
+  return orderCreated({ orderId, productId, quantity, customerId: 'customer-1' }, NOW);
+}
+
+describe('inventory processor', () => {
+  it('Monitor Stand with stock 1: confirms the first order of 1, rejects the second, one InventoryUpdated on flush', () => {
+    const runtime = fakeRuntime({ [MONITOR_STAND]: { quantity: 1, version: 4 } });
+    const first = order(MONITOR_STAND, 1);
+    const second = order(MONITOR_STAND, 1);
+    runtime.send(first, 10n);
+    runtime.send(second, 11n);
+
+    expect(runtime.forwarded.map((r) => r.key)).toEqual([first.payload.orderId, second.payload.orderId]);
+    expect(runtime.decisions()).toEqual([
+      { kind: 'order-decided', orderId: first.payload.orderId, productId: MONITOR_STAND, quantity: 1, customerId: 'customer-1', status: 'confirmed', topic: 'orders', partition: 0, offset: 10n },
+      {
+        kind: 'order-decided',
+        orderId: second.payload.orderId,
+        productId: MONITOR_STAND,
+        quantity: 1,
+        customerId: 'customer-1',
+        status: 'rejected',
+        reason: 'out_of_stock',
+        topic: 'orders',
+        partition: 0,
+        offset: 11n,
+      },
+    ]);
+    expect(runtime.updates()).toEqual([]);
+
+    runtime.flush();
+    const [update, ...more] = runtime.updates();
+    expect(more).toEqual([]);
+    expect(update!.key).toBe(String(MONITOR_STAND));
+    expect(update!.headers).toEqual({ 'event-type': 'InventoryUpdated', 'event-id': `inventory-updated:${MONITOR_STAND}:5`, 'content-type': 'application/json' });
+    const event = update!.value.kind === 'inventory-updated' ? update!.value.event : undefined;
+    expect(event).toEqual({
+      eventId: `inventory-updated:${MONITOR_STAND}:5`,
+      type: 'InventoryUpdated',
+      schemaVersion: 1,
+      occurredAt: new Date(NOW).toISOString(),
+      payload: {
+        productId: MONITOR_STAND,
+        quantity: 0,
+        delta: -1,
+        version: 5,
+        acceptedOrderIds: [first.payload.orderId],
+        rejectedOrders: [{ orderId: second.payload.orderId, reason: 'out_of_stock' }],
+        source: { topic: 'orders', partition: 0, fromOffset: '10', toOffset: '11' },
+      },
+    });
+    // What the processor emits passes the consumer-side validation.
+    expect(decodeInventoryUpdated(encodeEvent(event!))).toEqual(event);
+    expect(runtime.stores[INVENTORY_STORE].get(MONITOR_STAND)).toEqual({ quantity: 0, version: 5 });
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(first.payload.orderId)).toBe('confirmed');
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(second.payload.orderId)).toBe('rejected');
+  });
+
+  it('rejects an unknown product without touching the inventory or emitting InventoryUpdated', () => {
+    const runtime = fakeRuntime({});
+    const unknown = order(999, 1);
+    runtime.send(unknown);
+    runtime.flush();
+    expect(runtime.decisions().map((d) => [d.status, d.reason])).toEqual([['rejected', 'unknown_product']]);
+    expect(runtime.updates()).toEqual([]);
+    expect(runtime.stores[INVENTORY_STORE].size).toBe(0);
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(unknown.payload.orderId)).toBe('rejected');
+  });
+
+  it('skips an order already decided, in this batch or an earlier one', () => {
+    const earlier = order(KEYBOARD, 1);
+    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 } }, { [earlier.payload.orderId]: 'confirmed' });
+    const fresh = order(KEYBOARD, 2);
+    runtime.send(earlier);
+    runtime.send(fresh);
+    runtime.send(fresh);
+    runtime.flush();
+    expect(runtime.decisions().map((d) => d.orderId)).toEqual([fresh.payload.orderId]);
+    expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 3, version: 1 });
+    const [update] = runtime.updates();
+    expect(update!.value.kind === 'inventory-updated' && update!.value.event.payload.acceptedOrderIds).toEqual([fresh.payload.orderId]);
+  });
+
+  it('emits one InventoryUpdated per changed product per flush, with the version moving once per batch', () => {
+    const runtime = fakeRuntime({ [MONITOR_STAND]: { quantity: 10, version: 0 }, [KEYBOARD]: { quantity: 0, version: 2 } });
+    runtime.send(order(MONITOR_STAND, 2));
+    runtime.send(order(KEYBOARD, 1));
+    runtime.send(order(MONITOR_STAND, 3));
+    runtime.flush();
+    runtime.flush(); // an empty batch emits nothing
+    runtime.send(order(MONITOR_STAND, 1));
+    runtime.flush();
+
+    const events = runtime.updates().map((r) => (r.value.kind === 'inventory-updated' ? r.value.event.payload : undefined));
+    expect(events.map((p) => [p!.productId, p!.version, p!.quantity, p!.delta, p!.source.fromOffset, p!.source.toOffset])).toEqual([
+      [MONITOR_STAND, 1, 5, -5, '0', '2'],
+      [KEYBOARD, 3, 0, 0, '1', '1'],
+      [MONITOR_STAND, 2, 4, -1, '3', '3'],
+    ]);
+    expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 0, version: 3 });
+  });
+
+  it('forgets an unflushed batch on init(), so a retried batch starts clean', () => {
+    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 } });
+    runtime.send(order(KEYBOARD, 1));
+    runtime.reinit();
+    runtime.flush();
+    expect(runtime.updates()).toEqual([]);
+  });
+
+  it('names the keys to prefetch for an order', () => {
+    const event = order(KEYBOARD, 1);
+    expect(prefetchKeys(event)).toEqual({ inventory: [KEYBOARD], 'order-decisions': [event.payload.orderId] });
+  });
+
+  it('agrees with reduceOrders on any batch', () => {
+    const orders = fc.array(fc.record({ productId: fc.integer({ min: 1, max: 4 }), quantity: fc.integer({ min: 1, max: 6 }) }), { maxLength: 30 });
+    const stocks = fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 3, maxLength: 3 });
+    fc.assert(
+      fc.property(orders, stocks, (drawn, [s1, s2, s3]) => {
+        const initial: Record<number, ProductStock> = { 1: { quantity: s1!, version: 0 }, 2: { quantity: s2!, version: 3 }, 3: { quantity: s3!, version: 1 } };
+        const runtime = fakeRuntime(structuredClone(initial));
+        const events = drawn.map(({ productId, quantity }) => order(productId, quantity));
+        for (const event of events) runtime.send(event);
+        runtime.flush();
+
+        const reduced = reduceOrders(
+          events.map((e, i) => ({ ...e.payload, offset: BigInt(i) })),
+          (id) => initial[id] ?? null,
+        );
+        expect(runtime.decisions().map((d) => [d.orderId, d.status, d.reason])).toEqual(reduced.outcomes.map((o) => [o.orderId, o.status, o.reason]));
+        const emitted = runtime.updates().map((r) => (r.value.kind === 'inventory-updated' ? r.value.event.payload : undefined)!);
+        expect(emitted.map((p) => [p.productId, p.quantity, p.delta, p.version, p.acceptedOrderIds, p.rejectedOrders])).toEqual(
+          [...reduced.changes.values()].map((c) => [c.productId, c.after.quantity, c.delta, c.after.version, c.accepted, c.rejected]),
+        );
+      }),
+    );
+  });
+});

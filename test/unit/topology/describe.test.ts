@@ -1,0 +1,195 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { TopologyBuilder } from '../../../topology/builder.ts';
+import {
+  GraphvizMissingError,
+  describeTopology,
+  formatDot,
+  formatJson,
+  formatMermaid,
+  formatText,
+  renderImage,
+} from '../../../topology/describe/index.ts';
+import { jsonCodec, memoryStoreSpec, upperCaseProcessor } from './fixtures.ts';
+
+const processor = { supplier: upperCaseProcessor };
+
+function inventoryTopology() {
+  return new TopologyBuilder()
+    .addStateStore(memoryStoreSpec('inventory'))
+    .addStateStore(memoryStoreSpec('order-decisions'))
+    .addSource('orders-source', { topics: ['orders'], codec: jsonCodec })
+    .addProcessor('inventory-processor', { supplier: upperCaseProcessor, stores: ['inventory', 'order-decisions'] }, 'orders-source')
+    .addSink('inventory-sink', { topic: 'inventory-updated', codec: jsonCodec }, 'inventory-processor')
+    .build();
+}
+
+function branchingTopology() {
+  return new TopologyBuilder()
+    .addSource('words-source', { topics: ['words'], codec: jsonCodec })
+    .addProcessor('splitter', processor, 'words-source')
+    .addProcessor('upper-case', processor, 'splitter')
+    .addProcessor('lower-case', processor, 'splitter')
+    .addSink('upper-sink', { topic: 'upper', codec: jsonCodec }, 'upper-case')
+    .addSink('lower-sink', { topic: 'lower', codec: jsonCodec }, 'lower-case')
+    .addSink('audit-sink', { topic: 'audit', codec: jsonCodec }, 'lower-case')
+    .addSource('clicks-source', { topics: ['clicks'], codec: jsonCodec })
+    .addSink('clicks-sink', { topic: 'clicks-out', codec: jsonCodec }, 'clicks-source')
+    .build();
+}
+
+describe('formatText (Kafka Streams TopologyDescription format)', () => {
+  it('prints a source -> processor -> sink topology exactly', () => {
+    expect(formatText(describeTopology(inventoryTopology()))).toBe(
+      'Topologies:\n' +
+        '   Sub-topology: 0\n' +
+        '    Source: orders-source (topics: [orders])\n' +
+        '      --> inventory-processor\n' +
+        '    Processor: inventory-processor (stores: [inventory, order-decisions])\n' +
+        '      --> inventory-sink\n' +
+        '      <-- orders-source\n' +
+        '    Sink: inventory-sink (topic: inventory-updated)\n' +
+        '      <-- inventory-processor\n' +
+        '\n',
+    );
+  });
+
+  it('numbers sub-topologies by source name and orders nodes by downstream size, then name', () => {
+    expect(formatText(describeTopology(branchingTopology()))).toBe(
+      'Topologies:\n' +
+        '   Sub-topology: 0\n' +
+        '    Source: clicks-source (topics: [clicks])\n' +
+        '      --> clicks-sink\n' +
+        '    Sink: clicks-sink (topic: clicks-out)\n' +
+        '      <-- clicks-source\n' +
+        '\n' +
+        '  Sub-topology: 1\n' +
+        '    Source: words-source (topics: [words])\n' +
+        '      --> splitter\n' +
+        '    Processor: splitter (stores: [])\n' +
+        '      --> lower-case, upper-case\n' +
+        '      <-- words-source\n' +
+        '    Processor: lower-case (stores: [])\n' +
+        '      --> audit-sink, lower-sink\n' +
+        '      <-- splitter\n' +
+        '    Processor: upper-case (stores: [])\n' +
+        '      --> upper-sink\n' +
+        '      <-- splitter\n' +
+        '    Sink: audit-sink (topic: audit)\n' +
+        '      <-- lower-case\n' +
+        '    Sink: lower-sink (topic: lower)\n' +
+        '      <-- lower-case\n' +
+        '    Sink: upper-sink (topic: upper)\n' +
+        '      <-- upper-case\n' +
+        '\n',
+    );
+  });
+
+  it('prints "none" for a processor without children and lists several parents', () => {
+    const topology = new TopologyBuilder()
+      .addSource('a', { topics: ['ta'], codec: jsonCodec })
+      .addSource('b', { topics: ['tb'], codec: jsonCodec })
+      .addProcessor('merge', processor, 'a', 'b')
+      .build();
+    expect(formatText(describeTopology(topology))).toBe(
+      'Topologies:\n' +
+        '   Sub-topology: 0\n' +
+        '    Source: a (topics: [ta])\n' +
+        '      --> merge\n' +
+        '    Source: b (topics: [tb])\n' +
+        '      --> merge\n' +
+        '    Processor: merge (stores: [])\n' +
+        '      --> none\n' +
+        '      <-- a, b\n' +
+        '\n',
+    );
+  });
+});
+
+describe('describeTopology', () => {
+  it('puts processors sharing a store into one sub-topology', () => {
+    const topology = new TopologyBuilder()
+      .addStateStore(memoryStoreSpec('shared'))
+      .addSource('a', { topics: ['ta'], codec: jsonCodec })
+      .addSource('b', { topics: ['tb'], codec: jsonCodec })
+      .addProcessor('pa', { supplier: upperCaseProcessor, stores: ['shared'] }, 'a')
+      .addProcessor('pb', { supplier: upperCaseProcessor, stores: ['shared'] }, 'b')
+      .build();
+    const description = describeTopology(topology);
+    expect(description.subtopologies).toHaveLength(1);
+    expect(description.stores).toEqual([{ name: 'shared', usedBy: ['pa', 'pb'] }]);
+  });
+});
+
+describe('formatMermaid / formatDot / formatJson', () => {
+  const description = describeTopology(inventoryTopology());
+
+  it('draws a left-to-right flowchart with stores as cylinders', () => {
+    const mermaid = formatMermaid(description);
+    const lines = mermaid.trim().split('\n');
+    expect(lines[0]).toBe('flowchart LR');
+    expect(mermaid).toMatch(/subgraph sub\d+\["Sub-topology: 0"\]/);
+    expect(mermaid).toMatch(/store\d+\[\("inventory"\)\]/);
+    expect(mermaid).toMatch(/store\d+\[\("order-decisions"\)\]/);
+    expect(mermaid).toMatch(/topic\d+>"orders"\]/);
+    // topic -> source -> processor -> sink -> topic, and the processor's dotted store links
+    expect(lines.filter((line) => line.includes(' --> '))).toHaveLength(4);
+    expect(lines.filter((line) => line.includes(' -.- '))).toHaveLength(2);
+  });
+
+  it('writes Graphviz DOT with one cluster per sub-topology', () => {
+    const dot = formatDot(description);
+    expect(dot.startsWith('digraph topology {\n  rankdir=LR;')).toBe(true);
+    expect(dot.trimEnd().endsWith('}')).toBe(true);
+    expect(dot).toContain('subgraph cluster_0 {');
+    expect(dot).toContain('"store:inventory" [label="inventory", shape=cylinder];');
+    expect(dot).toContain('"topic:orders" -> "node:orders-source";');
+    expect(dot).toContain('"node:orders-source" -> "node:inventory-processor";');
+    expect(dot).toContain('"node:inventory-sink" -> "topic:inventory-updated";');
+  });
+
+  it('escapes quotes in DOT identifiers', () => {
+    const topology = new TopologyBuilder()
+      .addSource('say "hi"', { topics: ['t'], codec: jsonCodec })
+      .addSink('s', { topic: 'o', codec: jsonCodec }, 'say "hi"')
+      .build();
+    expect(formatDot(describeTopology(topology))).toContain('"node:say \\"hi\\""');
+  });
+
+  it('serialises the description as JSON', () => {
+    const parsed = JSON.parse(formatJson(description));
+    expect(parsed.subtopologies[0].nodes.map((node: { type: string; name: string }) => `${node.type}:${node.name}`)).toEqual([
+      'source:orders-source',
+      'processor:inventory-processor',
+      'sink:inventory-sink',
+    ]);
+    expect(parsed.subtopologies[0].nodes[1]).toEqual({
+      type: 'processor',
+      name: 'inventory-processor',
+      stores: ['inventory', 'order-decisions'],
+      predecessors: ['orders-source'],
+      successors: ['inventory-sink'],
+    });
+  });
+});
+
+describe('renderImage', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'topology-render-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('says clearly that Graphviz is missing', async () => {
+    const rendering = renderImage('digraph {}', 'svg', join(dir, 'x.svg'), { dotBinary: join(dir, 'no-such-dot') });
+    await expect(rendering).rejects.toBeInstanceOf(GraphvizMissingError);
+    await expect(rendering).rejects.toThrow(/not installed/);
+  });
+
+  const hasDot = spawnSync('dot', ['-V']).status === 0;
+  (hasDot ? it : it.skip)('renders SVG with the dot binary when installed', async () => {
+    const out = join(dir, 'topology.svg');
+    await renderImage(formatDot(describeTopology(inventoryTopology())), 'svg', out);
+    expect(readFileSync(out, 'utf8')).toContain('<svg');
+  });
+});

@@ -1,0 +1,195 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Processor } from '../../../processors/processor-api.ts';
+import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
+import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/test-driver.ts';
+import { counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor } from './fixtures.ts';
+
+function upperTopology(): Topology {
+  return new TopologyBuilder()
+    .addSource('words-source', { topics: ['words'], codec: jsonCodec })
+    .addProcessor('upper', { supplier: upperCaseProcessor }, 'words-source')
+    .addSink('upper-sink', { topic: 'upper', codec: jsonCodec }, 'upper')
+    .build();
+}
+
+function counterTopology(): Topology {
+  return new TopologyBuilder()
+    .addStateStore(memoryStoreSpec('counts'))
+    .addSource('words-source', { topics: ['words'], codec: jsonCodec })
+    .addProcessor('guard', { supplier: throwOnBoomProcessor, stores: ['counts'] }, 'words-source')
+    .addProcessor('counter', { supplier: counterProcessor, stores: ['counts'] }, 'guard')
+    .addSink('counts-sink', { topic: 'counts', codec: jsonCodec }, 'counter')
+    .build();
+}
+
+const drivers: TopologyTestDriver[] = [];
+function driverFor(topology: Topology, options?: TopologyTestDriverOptions): TopologyTestDriver {
+  const driver = new TopologyTestDriver(topology, options);
+  drivers.push(driver);
+  return driver;
+}
+afterEach(async () => {
+  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
+});
+
+describe('TopologyTestDriver', () => {
+  it('runs records through the processors to the sink', async () => {
+    const driver = driverFor(upperTopology());
+    await driver.pipeInput('words', 'k1', { text: 'hello' });
+    await driver.pipeInput('words', 'k2', { text: 'world' });
+    expect(driver.readOutput('upper').map((output) => [output.key, output.value])).toEqual([
+      ['k1', { text: 'HELLO' }],
+      ['k2', { text: 'WORLD' }],
+    ]);
+    expect(driver.readOutput('upper')).toEqual([]);
+  });
+
+  it('keeps offset order within each partition and separate state per key', async () => {
+    const driver = driverFor(counterTopology(), { partitions: 2, batchMaxRecords: 100 });
+    const inputs: Array<[string, number]> = [
+      ['a', 0],
+      ['b', 1],
+      ['a', 0],
+      ['b', 1],
+      ['a', 0],
+      ['c', 1],
+    ];
+    for (const [key, partition] of inputs) await driver.pipeInput('words', key, { text: key }, { partition });
+    await driver.flush();
+
+    const outputs = driver.readOutput<{ key: string; count: number; offset: string }>('counts');
+    const byPartition = (partition: number) => outputs.filter((output) => output.partition === partition).map((output) => output.value);
+    expect(byPartition(0)).toEqual([
+      { key: 'a', count: 1, offset: '0' },
+      { key: 'a', count: 2, offset: '1' },
+      { key: 'a', count: 3, offset: '2' },
+    ]);
+    expect(byPartition(1)).toEqual([
+      { key: 'b', count: 1, offset: '0' },
+      { key: 'b', count: 2, offset: '1' },
+      { key: 'c', count: 1, offset: '2' },
+    ]);
+    expect([...driver.getStateStore<string, number>('counts')].filter(([key]) => !key.startsWith('seen:')).sort()).toEqual([
+      ['a', 3],
+      ['b', 2],
+      ['c', 1],
+    ]);
+  });
+
+  it('closes a micro-batch at batchMaxRecords', async () => {
+    const driver = driverFor(upperTopology(), { batchMaxRecords: 3, commitIntervalMs: 60_000 });
+    await driver.pipeInput('words', 'k', { text: 'a' });
+    await driver.pipeInput('words', 'k', { text: 'b' });
+    expect(driver.commits()).toHaveLength(0);
+    expect(driver.readOutput('upper')).toHaveLength(0);
+
+    await driver.pipeInput('words', 'k', { text: 'c' });
+    expect(driver.commits().map((batch) => [batch.firstOffset, batch.lastOffset, batch.nextOffset, batch.records])).toEqual([[0n, 2n, 3n, 3]]);
+    expect(driver.readOutput('upper').map((output) => output.value)).toEqual([{ text: 'A' }, { text: 'B' }, { text: 'C' }]);
+    expect(driver.committedOffset('words')).toBe(3n);
+  });
+
+  it('closes a micro-batch commitIntervalMs (virtual) after its first record', async () => {
+    const driver = driverFor(upperTopology(), { batchMaxRecords: 100, commitIntervalMs: 1_000 });
+    await driver.pipeInput('words', 'k', { text: 'first' });
+    await driver.advanceTime(600);
+    await driver.pipeInput('words', 'k', { text: 'second' });
+    await driver.advanceTime(399);
+    expect(driver.commits()).toHaveLength(0);
+
+    await driver.advanceTime(1);
+    expect(driver.now).toBe(1_000);
+    expect(driver.commits().map((batch) => batch.records)).toEqual([2]);
+
+    await driver.pipeInput('words', 'k', { text: 'third' });
+    await driver.advanceTime(999);
+    expect(driver.commits()).toHaveLength(1);
+    await driver.advanceTime(1);
+    expect(driver.commits().map((batch) => [batch.firstOffset, batch.records])).toEqual([
+      [0n, 2],
+      [2n, 1],
+    ]);
+  });
+
+  it('flush() closes the open batch at once', async () => {
+    const driver = driverFor(upperTopology(), { batchMaxRecords: 100, commitIntervalMs: 60_000 });
+    await driver.pipeInput('words', 'k', { text: 'x' });
+    expect(driver.readOutput('upper')).toHaveLength(0);
+    await driver.flush();
+    expect(driver.readOutput('upper').map((output) => output.value)).toEqual([{ text: 'X' }]);
+  });
+
+  it('dead-letters a record whose processor throws, keeps none of its writes, and goes on', async () => {
+    const driver = driverFor(counterTopology(), { batchMaxRecords: 3 });
+    await driver.pipeInput('words', 'a', { text: 'ok' });
+    await driver.pipeInput('words', 'b', { text: 'boom' });
+    await driver.pipeInput('words', 'a', { text: 'ok' });
+
+    expect(driver.readOutput('counts').map((output) => output.value)).toEqual([
+      { key: 'a', count: 1, offset: '0' },
+      { key: 'a', count: 2, offset: '2' },
+    ]);
+    const [deadLetter, ...rest] = driver.deadLetters();
+    expect(rest).toEqual([]);
+    expect(deadLetter).toMatchObject({
+      topic: 'words',
+      partition: 0,
+      offset: 1n,
+      errorClass: 'TypeError',
+      message: 'cannot handle boom',
+      node: 'guard',
+    });
+    expect(deadLetter!.key?.toString()).toBe('b');
+    expect(JSON.parse(deadLetter!.value!.toString())).toEqual({ text: 'boom' });
+    // guard marked "b" as seen before throwing: that write must not be committed.
+    expect(driver.getStateStore('counts').has('seen:b')).toBe(false);
+    expect(driver.getStateStore('counts').get('seen:a')).toBe(1);
+    expect(driver.commits()[0]!.nextOffset).toBe(3n);
+  });
+
+  it('dead-letters undecodable input at the source node and goes on', async () => {
+    const driver = driverFor(upperTopology());
+    await driver.pipeInput('words', 'k', Buffer.from('{not json'));
+    await driver.pipeInput('words', 'k', null);
+    await driver.pipeInput('words', 'k', { text: 'fine' });
+
+    expect(driver.deadLetters().map((deadLetter) => [deadLetter.offset, deadLetter.node, deadLetter.errorClass])).toEqual([
+      [0n, 'words-source', 'DecodeError'],
+      [1n, 'words-source', 'DecodeError'],
+    ]);
+    expect(driver.deadLetters()[0]!.value?.toString()).toBe('{not json');
+    expect(driver.readOutput('upper').map((output) => output.value)).toEqual([{ text: 'FINE' }]);
+    expect(driver.committedOffset('words')).toBe(3n);
+  });
+
+  it('shows only committed state and starts from initialState', async () => {
+    const driver = driverFor(counterTopology(), { batchMaxRecords: 2, initialState: { counts: [['a', 10]] } });
+    await driver.pipeInput('words', 'a', { text: 'a' });
+    expect(driver.getStateStore('counts').get('a')).toBe(10);
+    await driver.pipeInput('words', 'a', { text: 'a' });
+    expect(driver.getStateStore('counts').get('a')).toBe(12);
+  });
+
+  it('calls processor flush at the end of each batch, before the commit', async () => {
+    const summing = (): Processor<{ n: number }, { sum: number }> => {
+      let sum = 0;
+      return {
+        process: (record) => {
+          sum += record.value.n;
+        },
+        flush: (context) => {
+          context.forward({ key: null, value: { sum } });
+          sum = 0;
+        },
+      };
+    };
+    const topology = new TopologyBuilder()
+      .addSource('numbers-source', { topics: ['numbers'], codec: jsonCodec })
+      .addProcessor('sum', { supplier: summing }, 'numbers-source')
+      .addSink('sums-sink', { topic: 'sums', codec: jsonCodec }, 'sum')
+      .build();
+    const driver = driverFor(topology, { batchMaxRecords: 2 });
+    for (const n of [1, 2, 3, 4]) await driver.pipeInput('numbers', null, { n });
+    expect(driver.readOutput('sums').map((output) => output.value)).toEqual([{ sum: 3 }, { sum: 7 }]);
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The part of a topology one partition task runs: the processor instances reachable from
+ * the source of the task's topic, their contexts, and the task's stores. It pushes one
+ * record at a time depth-first through the graph (a forward calls the child at once, as in
+ * Kafka Streams) and stages what the record writes, so a failing record leaves nothing behind.
+ */
+import { StreamError } from '../../core/errors.ts';
+import type { ConsumedRecord } from '../../kafka/port.ts';
+import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../../processors/processor-api.ts';
+import type { ProcessorNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
+import { TaskStore } from './task-store.ts';
+import type { SinkOutput } from './types.ts';
+
+/** An error raised inside a node, tagged with the node so the dead letter can name it. */
+export class NodeFailure extends Error {
+  readonly node: string;
+  override readonly cause: unknown;
+  constructor(node: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'NodeFailure';
+    this.node = node;
+    this.cause = cause;
+  }
+}
+
+/** The class name a dead letter records: an explicit `errorClass` wins over the constructor's name. */
+export function errorClassOf(error: unknown): string {
+  if (error instanceof Error) {
+    const explicit = (error as { errorClass?: unknown }).errorClass;
+    return typeof explicit === 'string' ? explicit : error.name || error.constructor.name;
+  }
+  return typeof error;
+}
+
+interface ProcessorInstance {
+  node: ProcessorNode;
+  processor: Processor<unknown, unknown>;
+  context: ProcessorContext<unknown>;
+}
+
+export interface DecodedRecord {
+  record: ConsumedRecord;
+  value: unknown;
+}
+
+export class TaskGraph {
+  readonly source: SourceNode;
+  readonly stores: ReadonlyMap<string, TaskStore>;
+  readonly #nodes: ReadonlyMap<string, TopologyNode>;
+  readonly #processors = new Map<string, ProcessorInstance>();
+  readonly #now: () => number;
+  #current: RecordMetadata | undefined;
+  #recordOutputs: SinkOutput[] = [];
+  #batchOutputs: SinkOutput[] = [];
+
+  constructor(topology: Topology, topic: string, now: () => number) {
+    const source = topology.sourceByTopic.get(topic);
+    if (source === undefined) throw new StreamError('TOPOLOGY_INVALID', `no source node reads topic "${topic}"`);
+    this.source = source;
+    this.#now = now;
+    this.#nodes = new Map(topology.nodes.map((node) => [node.name, node]));
+
+    const reachable = this.#reachableProcessors();
+    const storeNames = new Set(reachable.flatMap((node) => node.stores));
+    this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name)]));
+    for (const node of reachable) {
+      const processor = node.supplier();
+      this.#processors.set(node.name, { node, processor, context: this.#contextFor(node) });
+    }
+    // After every instance exists, so an init() that forwards finds its children.
+    for (const { processor, context, node } of this.#processors.values()) {
+      try {
+        processor.init?.(context);
+      } catch (error) {
+        throw new NodeFailure(node.name, error);
+      }
+    }
+  }
+
+  /** Decodes with the source codec; failures carry the source node's name. */
+  decode(record: ConsumedRecord): DecodedRecord {
+    try {
+      return { record, value: this.source.codec.decode(record.value) };
+    } catch (error) {
+      throw new NodeFailure(this.source.name, error);
+    }
+  }
+
+  /** The store keys the record's processors declared, per store name. */
+  prefetchKeys(decoded: DecodedRecord): Map<string, unknown[]> {
+    const keys = new Map<string, unknown[]>();
+    for (const child of this.source.children) {
+      const instance = this.#processors.get(child);
+      if (!instance?.node.prefetch) continue;
+      let requested: Record<string, unknown[]>;
+      try {
+        requested = instance.node.prefetch(decoded.value);
+      } catch (error) {
+        throw new NodeFailure(child, error);
+      }
+      for (const [store, storeKeys] of Object.entries(requested)) {
+        if (!instance.node.stores.includes(store)) {
+          throw new NodeFailure(child, new StreamError('TOPOLOGY_INVALID', `prefetch of "${child}" names store "${store}" it does not declare`));
+        }
+        const list = keys.get(store) ?? [];
+        list.push(...storeKeys);
+        keys.set(store, list);
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * Runs one record through the graph. On success its outputs and writes join the batch; on
+   * failure they are dropped and the NodeFailure naming the failing node is thrown.
+   */
+  process(decoded: DecodedRecord): void {
+    const { record } = decoded;
+    this.#current = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+    try {
+      const key = record.key === null ? null : record.key.toString('utf8');
+      for (const child of this.source.children) this.#deliver(child, { key, value: decoded.value, headers: record.headers });
+      this.#batchOutputs.push(...this.#recordOutputs);
+      for (const store of this.stores.values()) store.acceptRecord();
+    } catch (error) {
+      for (const store of this.stores.values()) store.rejectRecord();
+      throw error instanceof NodeFailure ? error : new NodeFailure(this.source.name, error);
+    } finally {
+      this.#recordOutputs = [];
+      this.#current = undefined;
+    }
+  }
+
+  /** Calls every processor's flush, parents before children; what they emit joins the batch. */
+  flush(): void {
+    for (const { node, processor, context } of this.#processors.values()) {
+      if (!processor.flush) continue;
+      try {
+        processor.flush(context);
+      } catch (error) {
+        throw error instanceof NodeFailure ? error : new NodeFailure(node.name, error);
+      }
+    }
+    this.#batchOutputs.push(...this.#recordOutputs);
+    this.#recordOutputs = [];
+    for (const store of this.stores.values()) store.acceptRecord();
+  }
+
+  takeOutputs(): SinkOutput[] {
+    const outputs = this.#batchOutputs;
+    this.#batchOutputs = [];
+    return outputs;
+  }
+
+  discardBatch(): void {
+    this.#batchOutputs = [];
+    this.#recordOutputs = [];
+    for (const store of this.stores.values()) store.discardBatch();
+  }
+
+  #reachableProcessors(): ProcessorNode[] {
+    const reached = new Set<string>();
+    const visit = (name: string) => {
+      if (reached.has(name)) return;
+      reached.add(name);
+      for (const child of this.#nodes.get(name)!.children) visit(child);
+    };
+    visit(this.source.name);
+    // Topology order (insertion order, parents first) keeps flush() parent-before-child.
+    return [...this.#nodes.values()].filter((node): node is ProcessorNode => node.kind === 'processor' && reached.has(node.name));
+  }
+
+  #deliver(nodeName: string, record: ForwardedRecord<unknown>): void {
+    const node = this.#nodes.get(nodeName)!;
+    const headers = record.headers ?? {};
+    if (node.kind === 'sink') {
+      try {
+        this.#recordOutputs.push({ sink: node.name, topic: node.topic, key: record.key, value: node.codec.encode(record.value), headers });
+      } catch (error) {
+        throw new NodeFailure(node.name, error);
+      }
+      return;
+    }
+    const instance = this.#processors.get(nodeName)!;
+    try {
+      instance.processor.process({ key: record.key, value: record.value, headers }, instance.context);
+    } catch (error) {
+      throw error instanceof NodeFailure ? error : new NodeFailure(nodeName, error);
+    }
+  }
+
+  #contextFor(node: ProcessorNode): ProcessorContext<unknown> {
+    const allowedStores = new Set(node.stores);
+    return {
+      forward: (record, childName) => {
+        if (childName === undefined) {
+          for (const child of node.children) this.#deliver(child, record);
+          return;
+        }
+        if (!node.children.includes(childName)) {
+          throw new StreamError('TOPOLOGY_INVALID', `"${node.name}" forwarded to "${childName}", which is not one of its children`);
+        }
+        this.#deliver(childName, record);
+      },
+      getStateStore: <K, V>(name: string): KeyValueStore<K, V> => {
+        if (!allowedStores.has(name)) {
+          throw new StreamError('TOPOLOGY_INVALID', `processor "${node.name}" did not declare store "${name}"`);
+        }
+        return this.stores.get(name) as unknown as KeyValueStore<K, V>;
+      },
+      recordMetadata: () => {
+        if (this.#current === undefined) {
+          throw new StreamError('PROCESSOR_FAILED', `processor "${node.name}" asked for record metadata outside process()`);
+        }
+        return this.#current;
+      },
+      currentTimeMs: () => this.#now(),
+    };
+  }
+}

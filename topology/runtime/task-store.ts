@@ -1,0 +1,72 @@
+import type { KeyValueStore } from '../../processors/processor-api.ts';
+
+/**
+ * One state store as one partition task sees it, in three layers read top-down:
+ * the current record's writes, the current batch's writes, and the committed cache
+ * (values restored or loaded from the store's backend, plus committed batches).
+ *
+ * A record's writes join the batch only when the record succeeds, so a dead-lettered record
+ * leaves no trace; the batch's writes join the cache only once the batch is committed.
+ */
+export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> {
+  readonly name: string;
+  /** `undefined` marks a key known to be absent from the backend (so it is not loaded again). */
+  readonly #committed = new Map<K, V | undefined>();
+  #batch = new Map<K, V>();
+  #record = new Map<K, V>();
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  get(key: K): V | undefined {
+    if (this.#record.has(key)) return this.#record.get(key);
+    if (this.#batch.has(key)) return this.#batch.get(key);
+    return this.#committed.get(key);
+  }
+
+  put(key: K, value: V): void {
+    this.#record.set(key, value);
+  }
+
+  /** Keys neither cached nor written in this batch: the ones a prefetch must load. */
+  missing(keys: Iterable<K>): K[] {
+    const missing = new Set<K>();
+    for (const key of keys) if (!this.#committed.has(key) && !this.#batch.has(key)) missing.add(key);
+    return [...missing];
+  }
+
+  /** Durable values from the backend (restore or load); `requested` keys absent from `values` are remembered as absent. */
+  cacheLoaded(values: Iterable<[K, V]>, requested: Iterable<K> = []): void {
+    for (const key of requested) if (!this.#committed.has(key)) this.#committed.set(key, undefined);
+    for (const [key, value] of values) this.#committed.set(key, value);
+  }
+
+  acceptRecord(): void {
+    for (const [key, value] of this.#record) this.#batch.set(key, value);
+    this.#record = new Map();
+  }
+
+  rejectRecord(): void {
+    this.#record = new Map();
+  }
+
+  batchChanges(): Array<[K, V]> {
+    return [...this.#batch];
+  }
+
+  /** The batch is durable now: its writes become part of the committed view. */
+  commitBatch(): void {
+    for (const [key, value] of this.#batch) this.#committed.set(key, value);
+    this.#batch = new Map();
+  }
+
+  discardBatch(): void {
+    this.#batch = new Map();
+    this.#record = new Map();
+  }
+
+  get cachedKeys(): number {
+    return this.#committed.size;
+  }
+}

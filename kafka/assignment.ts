@@ -128,7 +128,7 @@ export class AssignmentTracker {
     const state = this.#states.get(tpKey(tp));
     if (!state || state.position === undefined || state.pausedByUser) return { action: 'drop' };
     if (fetchedFrom > state.position) return { action: 'reseek', to: state.position };
-    return { action: 'deliver', from: fetchedFrom };
+    return { action: 'deliver', from: state.position };
   }
 
   /** Moves the position forward after a delivered fetch; never backwards. */

@@ -5,47 +5,28 @@
  * stores back in the batch's transaction):
  * - `inventory`: productId (number) -> ProductStock. A missing key means an unknown product;
  *   a catalogue product without stock is {quantity: 0, version: 0}.
- * - `order-decisions`: orderId (string) -> 'confirmed' | 'rejected'. An order found there is
- *   skipped, so a duplicate OrderCreated on the topic never applies twice.
+ * - `order-decisions`: orderId (string) -> OrderDecision ({status, reason?}). An order found
+ *   there is skipped, so a duplicate OrderCreated on the topic never applies twice. The sink
+ *   writes the batch's new entries to the orders table (status and reason).
  *
- * Output: ONE tagged-union stream forwarded to all children (no child names), so the
- * topology wiring stays a single edge and the sink, which writes both kinds in one
- * transaction anyway, switches on `kind`:
- * - `order-decided` (key orderId), forwarded from process() as each order is decided;
- * - `inventory-updated` (key productId), one per changed product, forwarded from flush()
- *   with the product's new version and the offset range of its orders in the batch.
+ * Output: InventoryUpdated events (key productId), one per changed product per batch,
+ * forwarded from flush() with the product's new version and the offset range of its orders
+ * in the batch. Per-order outcomes travel through the `order-decisions` store, not as
+ * records: they are table updates, not messages.
  *
  * The processor keeps per-batch state between process() and flush(). init() clears it, so a
  * runtime that retries a failed batch must call init() again (or build a new processor).
  */
 import { eventHeaders, inventoryUpdated } from '../core/events.ts';
-import type { InventoryUpdated, OrderCreated, RejectedOrder, RejectionReason } from '../core/events.ts';
+import type { InventoryUpdated, OrderCreated, RejectedOrder } from '../core/events.ts';
 import { applyDecision, decideOrder } from './inventory.ts';
-import type { OrderStatus, ProductStock } from './inventory.ts';
+import type { OrderDecision, ProductStock } from './inventory.ts';
 import type { InputRecord, Processor, ProcessorContext } from './processor-api.ts';
 
 export const INVENTORY_STORE = 'inventory';
 export const ORDER_DECISIONS_STORE = 'order-decisions';
 
-export interface OrderDecided {
-  kind: 'order-decided';
-  orderId: string;
-  productId: number;
-  quantity: number;
-  customerId: string;
-  status: OrderStatus;
-  reason?: RejectionReason;
-  topic: string;
-  partition: number;
-  offset: bigint;
-}
-
-export interface InventoryUpdatedOutput {
-  kind: 'inventory-updated';
-  event: InventoryUpdated;
-}
-
-export type InventoryProcessorOutput = OrderDecided | InventoryUpdatedOutput;
+export type InventoryProcessorOutput = InventoryUpdated;
 
 export interface InventoryPrefetchKeys {
   [INVENTORY_STORE]: number[];
@@ -73,7 +54,7 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
 
   const stores = (context: ProcessorContext<InventoryProcessorOutput>) => ({
     inventory: context.getStateStore<number, ProductStock>(INVENTORY_STORE),
-    decisions: context.getStateStore<string, OrderStatus>(ORDER_DECISIONS_STORE),
+    decisions: context.getStateStore<string, OrderDecision>(ORDER_DECISIONS_STORE),
   });
 
   return {
@@ -82,14 +63,14 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
     },
 
     process(record: InputRecord<OrderCreated>, context) {
-      const { orderId, productId, quantity, customerId } = record.value.payload;
+      const { orderId, productId, quantity } = record.value.payload;
       const { inventory, decisions } = stores(context);
       if (decisions.get(orderId) !== undefined) return;
 
       const { topic, partition, offset } = context.recordMetadata();
       const stock = inventory.get(productId) ?? null;
       const decision = decideOrder(stock, quantity);
-      decisions.put(orderId, decision.status);
+      decisions.put(orderId, decision);
 
       if (stock !== null) {
         inventory.put(productId, applyDecision(stock, quantity, decision));
@@ -97,10 +78,6 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
         if (decision.status === 'confirmed') change.accepted.push(orderId);
         else change.rejected.push({ orderId, reason: decision.reason });
       }
-
-      const decided: OrderDecided = { kind: 'order-decided', orderId, productId, quantity, customerId, status: decision.status, topic, partition, offset };
-      if (decision.status === 'rejected') decided.reason = decision.reason;
-      context.forward({ key: orderId, value: decided });
     },
 
     flush(context) {
@@ -122,7 +99,7 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
           },
           occurredAt,
         );
-        context.forward({ key: String(productId), value: { kind: 'inventory-updated', event }, headers: eventHeaders(event) });
+        context.forward({ key: String(productId), value: event, headers: eventHeaders(event) });
       }
       pending = new Map();
     },

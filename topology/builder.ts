@@ -18,10 +18,20 @@ export interface StateStoreSpec<K = unknown, V = unknown> {
   restore?(partition: TopicPartition): Promise<Iterable<[K, V]>>;
   /** Values of the given keys; a key missing from the result is known to be absent. */
   load(keys: K[]): Promise<Map<K, V>>;
+  /**
+   * Whether committed values stay cached between batches (default true). A store over an
+   * unbounded key space (e.g. one entry per order) sets false, so its cache lives for one
+   * batch only and memory stays flat however many keys pass through.
+   */
+  cacheAcrossBatches?: boolean;
 }
 
-/** Keys a record will touch, per store name, so a batch's reads are loaded in one round trip. */
-export type PrefetchKeys<In> = (value: In) => Record<string, unknown[]>;
+/**
+ * Keys a record will touch, as an object of store name -> array of keys, so a batch's reads
+ * are loaded in one round trip. Typed `object` so interfaces qualify (an index signature
+ * would refuse them); the runtime checks the shape.
+ */
+export type PrefetchKeys<In> = (value: In) => object;
 
 export interface SourceOptions<T = unknown> {
   topics: string[];

@@ -12,9 +12,9 @@ import type { Batch, Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, Consu
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
+import { groupTiming } from '../group-timing.ts';
 import type { ConsumedRecord, GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
 
-const GROUP_DEFAULTS = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 30_000 };
 /** Bounds how long a resumed partition waits when every partition was idle or paused. */
 const MAX_WAIT_MS = 500;
 
@@ -43,12 +43,12 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   async start(handlers: GroupHandlers): Promise<void> {
     if (this.#consumer) throw new Error('group consumer already started');
     this.#handlers = handlers;
-    const sessionTimeout = this.#options.sessionTimeoutMs ?? GROUP_DEFAULTS.sessionTimeoutMs;
+    const timing = groupTiming(this.#options);
     const consumer = this.#kafka.consumer({
       groupId: this.#options.groupId,
-      sessionTimeout,
-      heartbeatInterval: this.#options.heartbeatIntervalMs ?? GROUP_DEFAULTS.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(this.#options.rebalanceTimeoutMs ?? GROUP_DEFAULTS.rebalanceTimeoutMs, sessionTimeout),
+      sessionTimeout: timing.sessionTimeoutMs,
+      heartbeatInterval: timing.heartbeatIntervalMs,
+      rebalanceTimeout: timing.rebalanceTimeoutMs,
       maxWaitTimeInMs: MAX_WAIT_MS,
       allowAutoTopicCreation: false,
     });
@@ -104,6 +104,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     const change = this.#tracker.assign(next);
     this.#logger.info('assignment changed', { added: change.added.length, revoked: change.revoked.length, owned: next.length });
 
+    for (const { topic, partition, offset } of this.#tracker.positions()) consumer.seek({ topic, partition, offset: offset.toString() });
     this.#syncPauses(consumer);
     // Forget kafkajs's pause state of partitions we lost, so a later re-assignment starts clean.
     if (change.revoked.length > 0) {
@@ -112,7 +113,8 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     }
     if (change.added.length === 0) return;
 
-    handlers.onAssigned(change.added).then(
+    // Through a promise even if onAssigned throws synchronously, so the failure reaches onError.
+    Promise.resolve(change.added).then((added) => handlers.onAssigned(added)).then(
       (offsets) => {
         if (this.#closed) return;
         const started = this.#tracker.start(change.round, offsets);
@@ -155,7 +157,13 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     const lastOffset = batch.lastOffset();
     resolveOffset(lastOffset);
     this.#tracker.advance(tp, BigInt(lastOffset) + 1n);
-    if (records.length > 0) this.#handlers?.onBatch({ ...tp, records });
+    if (records.length === 0 || !this.#handlers) return;
+    // Thrown into kafkajs, the error would crash and restart the consumer; the records count as delivered.
+    try {
+      this.#handlers.onBatch({ ...tp, records });
+    } catch (error) {
+      this.#handlers.onError(error);
+    }
   }
 
   /**

@@ -5,7 +5,13 @@ import type { AssignmentTracker } from '../assignment.ts';
 import type { RecordBatch } from '../port.ts';
 import type { FetchedPartition, OutOfRangePartition } from './fetcher.ts';
 
-export function deliver(tracker: AssignmentTracker, fetched: FetchedPartition, onBatch: (batch: RecordBatch) => void, logger: Logger): void {
+/** A throwing onBatch is reported to onError; its records count as delivered all the same. */
+export function deliver(
+  tracker: AssignmentTracker,
+  fetched: FetchedPartition,
+  handlers: { onBatch(batch: RecordBatch): void; onError(error: unknown): void },
+  logger: Logger,
+): void {
   const admission = tracker.admit(fetched, fetched.fetchedFrom);
   // 'reseek' cannot happen here (the loop fetches from the tracker's positions); like 'drop',
   // the partition is simply fetched again from its position next round.
@@ -14,7 +20,11 @@ export function deliver(tracker: AssignmentTracker, fetched: FetchedPartition, o
   tracker.advance(fetched, fetched.nextOffset);
   if (records.length === 0) return;
   logger.debug('batch', { topic: fetched.topic, partition: fetched.partition, first: String(records[0]!.offset), count: records.length });
-  onBatch({ topic: fetched.topic, partition: fetched.partition, records });
+  try {
+    handlers.onBatch({ topic: fetched.topic, partition: fetched.partition, records });
+  } catch (error) {
+    handlers.onError(error);
+  }
 }
 
 /**

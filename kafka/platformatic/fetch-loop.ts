@@ -43,9 +43,16 @@ export class FetchLoop {
     this.#wakeUp?.();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops after the fetch in flight, if any. Closing the fetcher right after this call cuts
+   * that fetch's long poll short; `finished` then resolves promptly.
+   */
+  stop(): void {
     this.#stop.abort();
     this.wake();
+  }
+
+  async finished(): Promise<void> {
     await this.#running;
   }
 

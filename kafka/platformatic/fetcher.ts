@@ -57,6 +57,9 @@ export class PartitionFetcher {
       groupId: `${options.clientId}.fetcher`,
       autocommit: false,
       maxWaitTime: options.maxWaitMs,
+      // The fetch loop retries with backoff itself; the client's own retry would also hold
+      // close() for a full retry delay when it cuts a long poll short.
+      retries: 0,
     });
   }
 
@@ -74,10 +77,8 @@ export class PartitionFetcher {
       if (topicMetadata === undefined || leader === undefined) throw new Error(`no leader known for ${topic}[${partition}]`);
       topicNames.set(topicMetadata.id, topic);
       requested.set(`${topic}:${partition}`, offset);
-      let byTopic = requests.get(leader);
-      if (!byTopic) requests.set(leader, (byTopic = new Map()));
-      let request = byTopic.get(topicMetadata.id);
-      if (!request) byTopic.set(topicMetadata.id, (request = { topicId: topicMetadata.id, partitions: [] }));
+      const byTopic = getOrCreate(requests, leader, () => new Map<string, FetchRequestTopic>());
+      const request = getOrCreate(byTopic, topicMetadata.id, () => ({ topicId: topicMetadata.id, partitions: [] }));
       request.partitions.push({
         partition,
         fetchOffset: offset,
@@ -140,6 +141,15 @@ export class PartitionFetcher {
       this.#client.topics.track(topic);
     }
   }
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
 }
 
 function outOfRangePartitions(error: unknown, topicNames: Map<string, string>, requested: Map<string, bigint>): OutOfRangePartition[] {

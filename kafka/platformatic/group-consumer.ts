@@ -9,12 +9,12 @@ import { Consumer, type ConsumerGroupJoinPayload, type GroupAssignment } from '@
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
+import { groupTiming } from '../group-timing.ts';
 import type { GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
 import { FetchLoop } from './fetch-loop.ts';
 import { PartitionFetcher } from './fetcher.ts';
 import { deliver, resolveOutOfRange } from './delivery.ts';
 
-export const GROUP_DEFAULTS = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 30_000 };
 export const FETCH_DEFAULTS = { maxWaitMs: 500, maxBytesPerPartition: 1_048_576 };
 
 export class PlatformaticGroupConsumer implements GroupConsumer {
@@ -38,7 +38,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     if (this.#member) throw new Error('group consumer already started');
     this.#handlers = handlers;
     const clientId = this.#options.clientId ?? `${this.#options.groupId}-member`;
-    const timing = groupTiming(this.#options);
+    const { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = groupTiming(this.#options);
+    const timing = { sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, rebalanceTimeout: rebalanceTimeoutMs };
     const member = new Consumer({
       clientId,
       bootstrapBrokers: this.#brokers,
@@ -54,7 +55,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       this.#fetcher,
       {
         positions: () => this.#tracker.fetchPositions(),
-        onFetched: (fetched) => deliver(this.#tracker, fetched, handlers.onBatch, this.#logger),
+        onFetched: (fetched) => deliver(this.#tracker, fetched, handlers, this.#logger),
         onOutOfRange: (partition) => resolveOutOfRange(this.#tracker, partition, handlers.onError, this.#logger),
         onError: (error) => handlers.onError(error),
       },
@@ -96,9 +97,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#loop?.stop();
-    await this.#member?.close();
+    this.#loop?.stop();
     await this.#fetcher?.close();
+    await this.#loop?.finished();
+    await this.#member?.close();
   }
 
   #onJoin(assignments: GroupAssignment[]): void {
@@ -113,7 +115,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     });
     if (change.revoked.length > 0) handlers.onRevoked(change.revoked);
     if (change.added.length === 0) return;
-    handlers.onAssigned(change.added).then(
+    // Through a promise even if onAssigned throws synchronously, so the failure reaches onError.
+    Promise.resolve(change.added).then((added) => handlers.onAssigned(added)).then(
       (offsets) => {
         if (this.#closed) return;
         this.#tracker.start(change.round, offsets);
@@ -127,14 +130,4 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       },
     );
   }
-}
-
-export function groupTiming(options: GroupConsumerOptions): { sessionTimeout: number; heartbeatInterval: number; rebalanceTimeout: number } {
-  const sessionTimeout = options.sessionTimeoutMs ?? GROUP_DEFAULTS.sessionTimeoutMs;
-  return {
-    sessionTimeout,
-    heartbeatInterval: options.heartbeatIntervalMs ?? GROUP_DEFAULTS.heartbeatIntervalMs,
-    // The broker requires rebalance timeout >= session timeout.
-    rebalanceTimeout: Math.max(options.rebalanceTimeoutMs ?? GROUP_DEFAULTS.rebalanceTimeoutMs, sessionTimeout),
-  };
 }

@@ -33,7 +33,7 @@ export class PlatformaticPartitionReader implements PartitionReader {
       this.#fetcher,
       {
         positions: () => tracker.fetchPositions(),
-        onFetched: (fetched) => deliver(tracker, fetched, onBatch, this.#logger),
+        onFetched: (fetched) => deliver(tracker, fetched, { onBatch, onError }, this.#logger),
         onOutOfRange: (partition) => resolveOutOfRange(tracker, partition, onError, this.#logger),
         onError,
       },
@@ -43,7 +43,8 @@ export class PlatformaticPartitionReader implements PartitionReader {
   }
 
   async close(): Promise<void> {
-    await this.#loop?.stop();
+    this.#loop?.stop();
     await this.#fetcher?.close();
+    await this.#loop?.finished();
   }
 }

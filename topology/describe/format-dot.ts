@@ -5,7 +5,7 @@
 import type { TopologyDescription } from './description.ts';
 
 export function formatDot(description: TopologyDescription): string {
-  const lines = ['digraph topology {', '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];'];
+  const lines = ['digraph topology {', '  rankdir=LR;', '  graph [fontname="Helvetica"];', '  node [fontname="Helvetica", fontsize=11];'];
   const edges: string[] = [];
   const topics = new Set<string>();
   for (const subtopology of description.subtopologies) {

@@ -8,7 +8,7 @@
  * even processed before batch n has committed. A fenced or failed commit halts the task and
  * drops everything it has not committed.
  */
-import { BehaviorSubject, type Observable, Subject, type SchedulerLike, concatMap, filter, finalize, firstValueFrom, from, takeUntil, tap } from 'rxjs';
+import { BehaviorSubject, type Observable, Subject, type SchedulerLike, concatMap, filter, finalize, firstValueFrom, from, share, takeUntil, tap } from 'rxjs';
 import { FencedError, StreamError, errorMessage, isRetriable } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../../core/retry.ts';
@@ -101,13 +101,15 @@ export class PartitionTask {
       }),
       tap(() => this.#busyBatches.next(this.#busyBatches.value + 1)),
       concatMap((batch) => {
-        const work = this.#runBatch(batch).finally(() => this.#busyBatches.next(this.#busyBatches.value - 1));
+        const work = this.#runBatch(batch).finally(() => this.#busyBatches.next(Math.max(0, this.#busyBatches.value - 1)));
         this.#inflightWork = work;
         return from(work);
       }),
       filter((event): event is BatchCommittedEvent => event !== undefined),
       takeUntil(this.#halted$),
       finalize(() => this.#resolveDone()),
+      // One pipeline whoever subscribes: a second subscription must not process the records again.
+      share(),
     );
   }
 
@@ -198,6 +200,8 @@ export class PartitionTask {
     this.#graph.discardBatch();
     this.#halted$.next();
     this.#input.complete();
+    // Batches queued behind the one in flight were dropped with the pipeline.
+    this.#busyBatches.next(0);
   }
 
   get #halted(): boolean {

@@ -69,12 +69,18 @@ export class StreamRuntime {
     this.#pipeline = this.#tasks$
       .pipe(mergeMap((task) => task.committed$.pipe(tap((event) => this.#onCommitted(task, event)))))
       .subscribe();
-    await this.#options.consumer.start({
-      onAssigned: (partitions) => this.#serialized(() => this.#onAssigned(partitions)),
-      onRevoked: (partitions) => this.#onRevoked(partitions),
-      onBatch: (batch) => this.#onBatch(batch),
-      onError: (error) => this.#onConsumerError(error),
-    });
+    try {
+      await this.#options.consumer.start({
+        onAssigned: (partitions) => this.#serialized(() => this.#onAssigned(partitions)),
+        onRevoked: (partitions) => this.#onRevoked(partitions),
+        onBatch: (batch) => this.#onBatch(batch),
+        onError: (error) => this.#onConsumerError(error),
+      });
+    } catch (error) {
+      this.#state = 'stopped';
+      this.#pipeline.unsubscribe();
+      throw error;
+    }
     this.#logger.info('runtime started', { topics: [...this.#options.topology.sourceByTopic.keys()] });
   }
 

@@ -62,7 +62,8 @@ export class TaskGraph {
 
     const reachable = this.#reachableProcessors();
     const storeNames = new Set(reachable.flatMap((node) => node.stores));
-    this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name)]));
+    const specs = new Map(topology.stores.map((spec) => [spec.name, spec]));
+    this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name, specs.get(name)?.cacheAcrossBatches ?? true)]));
     for (const node of reachable) {
       const processor = node.supplier();
       this.#processors.set(node.name, { node, processor, context: this.#contextFor(node) });
@@ -92,15 +93,18 @@ export class TaskGraph {
     for (const child of this.source.children) {
       const instance = this.#processors.get(child);
       if (!instance?.node.prefetch) continue;
-      let requested: Record<string, unknown[]>;
+      let requested: object;
       try {
         requested = instance.node.prefetch(decoded.value);
       } catch (error) {
         throw new NodeFailure(child, error);
       }
-      for (const [store, storeKeys] of Object.entries(requested)) {
+      for (const [store, storeKeys] of Object.entries(requested) as Array<[string, unknown]>) {
         if (!instance.node.stores.includes(store)) {
           throw new NodeFailure(child, new StreamError('TOPOLOGY_INVALID', `prefetch of "${child}" names store "${store}" it does not declare`));
+        }
+        if (!Array.isArray(storeKeys)) {
+          throw new NodeFailure(child, new TypeError(`prefetch of "${child}" must give an array of keys for store "${store}"`));
         }
         const list = keys.get(store) ?? [];
         list.push(...storeKeys);

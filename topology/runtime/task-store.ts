@@ -15,8 +15,11 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
   #batch = new Map<K, V>();
   #record = new Map<K, V>();
 
-  constructor(name: string) {
+  readonly #cacheAcrossBatches: boolean;
+
+  constructor(name: string, cacheAcrossBatches = true) {
     this.name = name;
+    this.#cacheAcrossBatches = cacheAcrossBatches;
   }
 
   get(key: K): V | undefined {
@@ -57,7 +60,8 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
 
   /** The batch is durable now: its writes become part of the committed view. */
   commitBatch(): void {
-    for (const [key, value] of this.#batch) this.#committed.set(key, value);
+    if (this.#cacheAcrossBatches) for (const [key, value] of this.#batch) this.#committed.set(key, value);
+    else this.#committed.clear();
     this.#batch = new Map();
   }
 

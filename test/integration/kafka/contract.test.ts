@@ -3,6 +3,7 @@
  * real broker for @platformatic/kafka and for kafkajs alike.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
@@ -252,6 +253,55 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       for (const partition of secondOwns) expectContiguousFrom(second.collected.batches, partition, 0n, 3);
       expect(first.collected.records().filter((record) => secondOwns.includes(record.partition) && record.offset >= 2n)).toEqual([]);
       expect([...first.errors, ...second.errors]).toEqual([]);
+    });
+
+    it('reads past transaction markers and aborted transactions', async () => {
+      const topic = await topics.create(`${clientName}-txn`, 1);
+      const recording = await startMember(topic, uniqueName(`${clientName}-txn`), () => 0n);
+      // The port's producer is not transactional; another application's may be.
+      const transactional = new Kafka({ clientId: uniqueName('txn'), brokers: brokersFromEnv(), logLevel: logLevel.NOTHING }).producer({
+        transactionalId: uniqueName('txn'),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await transactional.connect();
+      toClose.push({ close: () => transactional.disconnect() });
+      const inTransaction = async (values: string[], outcome: 'commit' | 'abort') => {
+        const transaction = await transactional.transaction();
+        await transaction.send({ topic, messages: values.map((value) => ({ key: 'k', value, partition: 0 })) });
+        await transaction[outcome]();
+      };
+
+      await inTransaction(['a', 'b'], 'commit'); // offsets 0, 1, marker 2
+      await waitFor(() => recording.collected.records().length === 2, { message: 'the committed transaction' });
+      await inTransaction(['x', 'y'], 'abort'); // offsets 3, 4, marker 5: nothing to deliver
+      await inTransaction(['c', 'd'], 'commit'); // offsets 6, 7, marker 8
+
+      await waitFor(() => recording.collected.records().length === 4, { message: 'the transaction after the aborted one' });
+      expect(recording.collected.records().map((record) => [record.offset, record.value?.toString()])).toEqual([
+        [0n, 'a'],
+        [1n, 'b'],
+        [6n, 'c'],
+        [7n, 'd'],
+      ]);
+      expect(recording.errors).toEqual([]);
+    });
+
+    it('reports a failing onAssigned through onError', async () => {
+      const topic = await topics.create(`${clientName}-assign-fails`, 1);
+      await produceToPartitions(topic, [2]);
+      const recording = member(topic, uniqueName(`${clientName}-assign-fails`));
+      const failure = new Error('offset store unavailable');
+      await recording.consumer.start({
+        ...handlersOf(recording, () => 0n),
+        onAssigned: async () => {
+          throw failure;
+        },
+      });
+
+      await waitFor(() => recording.errors.length > 0, { message: 'onError to be called' });
+      expect(recording.errors).toEqual([failure]);
+      expect(recording.collected.records()).toEqual([]);
     });
 
     it('stops fetching a paused partition and starts again on resume, leaving other partitions flowing', async () => {

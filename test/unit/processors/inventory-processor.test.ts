@@ -5,7 +5,8 @@ import type { OrderCreated } from '../../../core/events.ts';
 import { reduceOrders } from '../../../processors/inventory.ts';
 import type { ProductStock } from '../../../processors/inventory.ts';
 import { INVENTORY_STORE, ORDER_DECISIONS_STORE, createInventoryProcessor, prefetchKeys } from '../../../processors/inventory-processor.ts';
-import type { InventoryProcessorOutput, OrderDecided } from '../../../processors/inventory-processor.ts';
+import type { InventoryProcessorOutput } from '../../../processors/inventory-processor.ts';
+import type { OrderDecision } from '../../../processors/inventory.ts';
 import type { ForwardedRecord, KeyValueStore, ProcessorContext, RecordMetadata } from '../../../processors/processor-api.ts';
 
 const NOW = Date.parse('2026-11-03T12:00:00Z');
@@ -20,10 +21,10 @@ class MapStore<K, V> extends Map<K, V> implements KeyValueStore<K, V> {
 }
 
 /** A tiny in-memory stand-in for the runtime: Map-backed stores, a settable current record, captured forwards. */
-function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<string, 'confirmed' | 'rejected'> = {}) {
+function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<string, OrderDecision> = {}) {
   const stores = {
     [INVENTORY_STORE]: new MapStore<number, ProductStock>(Object.entries(inventory).map(([id, stock]) => [Number(id), stock])),
-    [ORDER_DECISIONS_STORE]: new MapStore<string, string>(Object.entries(decided)),
+    [ORDER_DECISIONS_STORE]: new MapStore<string, OrderDecision>(Object.entries(decided)),
   };
   const forwarded: Array<ForwardedRecord<InventoryProcessorOutput> & { childName?: string }> = [];
   let metadata: RecordMetadata = { topic: 'orders', partition: 0, offset: 0n, timestamp: NOW };
@@ -51,8 +52,12 @@ function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<st
       processor.process({ key: String(event.payload.productId), value: event, headers: {} }, context);
     },
     flush: () => processor.flush?.(context),
-    decisions: () => forwarded.filter((r) => r.value.kind === 'order-decided').map((r) => r.value as OrderDecided),
-    updates: () => forwarded.flatMap((r) => (r.value.kind === 'inventory-updated' ? [r] : [])),
+    /** Decisions made by this runtime (pre-seeded ones excluded), in the order they were made. */
+    decisions: () =>
+      [...stores[ORDER_DECISIONS_STORE]]
+        .filter(([orderId]) => !(orderId in decided))
+        .map(([orderId, decision]) => ({ orderId, status: decision.status, reason: decision.status === 'rejected' ? decision.reason : undefined })),
+    updates: () => forwarded,
   };
 }
 
@@ -71,21 +76,9 @@ describe('inventory processor', () => {
     runtime.send(first, 10n);
     runtime.send(second, 11n);
 
-    expect(runtime.forwarded.map((r) => r.key)).toEqual([first.payload.orderId, second.payload.orderId]);
     expect(runtime.decisions()).toEqual([
-      { kind: 'order-decided', orderId: first.payload.orderId, productId: MONITOR_STAND, quantity: 1, customerId: 'customer-1', status: 'confirmed', topic: 'orders', partition: 0, offset: 10n },
-      {
-        kind: 'order-decided',
-        orderId: second.payload.orderId,
-        productId: MONITOR_STAND,
-        quantity: 1,
-        customerId: 'customer-1',
-        status: 'rejected',
-        reason: 'out_of_stock',
-        topic: 'orders',
-        partition: 0,
-        offset: 11n,
-      },
+      { orderId: first.payload.orderId, status: 'confirmed', reason: undefined },
+      { orderId: second.payload.orderId, status: 'rejected', reason: 'out_of_stock' },
     ]);
     expect(runtime.updates()).toEqual([]);
 
@@ -94,7 +87,7 @@ describe('inventory processor', () => {
     expect(more).toEqual([]);
     expect(update!.key).toBe(String(MONITOR_STAND));
     expect(update!.headers).toEqual({ 'event-type': 'InventoryUpdated', 'event-id': `inventory-updated:${MONITOR_STAND}:5`, 'content-type': 'application/json' });
-    const event = update!.value.kind === 'inventory-updated' ? update!.value.event : undefined;
+    const event = update!.value;
     expect(event).toEqual({
       eventId: `inventory-updated:${MONITOR_STAND}:5`,
       type: 'InventoryUpdated',
@@ -113,8 +106,8 @@ describe('inventory processor', () => {
     // What the processor emits passes the consumer-side validation.
     expect(decodeInventoryUpdated(encodeEvent(event!))).toEqual(event);
     expect(runtime.stores[INVENTORY_STORE].get(MONITOR_STAND)).toEqual({ quantity: 0, version: 5 });
-    expect(runtime.stores[ORDER_DECISIONS_STORE].get(first.payload.orderId)).toBe('confirmed');
-    expect(runtime.stores[ORDER_DECISIONS_STORE].get(second.payload.orderId)).toBe('rejected');
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(first.payload.orderId)).toEqual({ status: 'confirmed' });
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(second.payload.orderId)).toEqual({ status: 'rejected', reason: 'out_of_stock' });
   });
 
   it('rejects an unknown product without touching the inventory or emitting InventoryUpdated', () => {
@@ -125,12 +118,12 @@ describe('inventory processor', () => {
     expect(runtime.decisions().map((d) => [d.status, d.reason])).toEqual([['rejected', 'unknown_product']]);
     expect(runtime.updates()).toEqual([]);
     expect(runtime.stores[INVENTORY_STORE].size).toBe(0);
-    expect(runtime.stores[ORDER_DECISIONS_STORE].get(unknown.payload.orderId)).toBe('rejected');
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(unknown.payload.orderId)).toEqual({ status: 'rejected', reason: 'unknown_product' });
   });
 
   it('skips an order already decided, in this batch or an earlier one', () => {
     const earlier = order(KEYBOARD, 1);
-    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 } }, { [earlier.payload.orderId]: 'confirmed' });
+    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 } }, { [earlier.payload.orderId]: { status: 'confirmed' } });
     const fresh = order(KEYBOARD, 2);
     runtime.send(earlier);
     runtime.send(fresh);
@@ -139,7 +132,7 @@ describe('inventory processor', () => {
     expect(runtime.decisions().map((d) => d.orderId)).toEqual([fresh.payload.orderId]);
     expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 3, version: 1 });
     const [update] = runtime.updates();
-    expect(update!.value.kind === 'inventory-updated' && update!.value.event.payload.acceptedOrderIds).toEqual([fresh.payload.orderId]);
+    expect(update!.value.payload.acceptedOrderIds).toEqual([fresh.payload.orderId]);
   });
 
   it('emits one InventoryUpdated per changed product per flush, with the version moving once per batch', () => {
@@ -152,7 +145,7 @@ describe('inventory processor', () => {
     runtime.send(order(MONITOR_STAND, 1));
     runtime.flush();
 
-    const events = runtime.updates().map((r) => (r.value.kind === 'inventory-updated' ? r.value.event.payload : undefined));
+    const events = runtime.updates().map((r) => r.value.payload);
     expect(events.map((p) => [p!.productId, p!.version, p!.quantity, p!.delta, p!.source.fromOffset, p!.source.toOffset])).toEqual([
       [MONITOR_STAND, 1, 5, -5, '0', '2'],
       [KEYBOARD, 3, 0, 0, '1', '1'],
@@ -190,7 +183,7 @@ describe('inventory processor', () => {
           (id) => initial[id] ?? null,
         );
         expect(runtime.decisions().map((d) => [d.orderId, d.status, d.reason])).toEqual(reduced.outcomes.map((o) => [o.orderId, o.status, o.reason]));
-        const emitted = runtime.updates().map((r) => (r.value.kind === 'inventory-updated' ? r.value.event.payload : undefined)!);
+        const emitted = runtime.updates().map((r) => r.value.payload);
         expect(emitted.map((p) => [p.productId, p.quantity, p.delta, p.version, p.acceptedOrderIds, p.rejectedOrders])).toEqual(
           [...reduced.changes.values()].map((c) => [c.productId, c.after.quantity, c.delta, c.after.version, c.accepted, c.rejected]),
         );

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Processor } from '../../../processors/processor-api.ts';
 import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
 import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/test-driver.ts';
-import { counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor } from './fixtures.ts';
+import { type Word, counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor } from './fixtures.ts';
 
 function upperTopology(): Topology {
   return new TopologyBuilder()
@@ -191,5 +191,21 @@ describe('TopologyTestDriver', () => {
     const driver = driverFor(topology, { batchMaxRecords: 2 });
     for (const n of [1, 2, 3, 4]) await driver.pipeInput('numbers', null, { n });
     expect(driver.readOutput('sums').map((output) => output.value)).toEqual([{ sum: 3 }, { sum: 7 }]);
+  });
+
+  it('surfaces a failing processor flush as an error naming the node and offset', async () => {
+    const failingFlush = (): Processor<Word, Word> => ({
+      process: () => {},
+      flush: () => {
+        throw new RangeError('aggregate overflow');
+      },
+    });
+    const topology = new TopologyBuilder()
+      .addSource('words-source', { topics: ['words'], codec: jsonCodec })
+      .addProcessor('aggregate', { supplier: failingFlush }, 'words-source')
+      .build();
+    const driver = driverFor(topology);
+    await expect(driver.pipeInput('words', 'k', { text: 'x' })).rejects.toThrow('flush of "aggregate" failed at words[0]@0: aggregate overflow');
+    expect(driver.commits()).toEqual([]);
   });
 });

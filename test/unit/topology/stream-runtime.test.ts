@@ -1,0 +1,274 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { FencedError, ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
+import { type Logger, memoryLogger, silentLogger } from '../../../core/logger.ts';
+import { TopologyBuilder } from '../../../topology/builder.ts';
+import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
+import type { RuntimeConfig, RuntimeEvent } from '../../../topology/runtime/types.ts';
+import {
+  ControlledCommitter,
+  FakeClaimer,
+  FakeGroupConsumer,
+  type Word,
+  counterProcessor,
+  jsonCodec,
+  memoryStoreSpec,
+  record,
+  upperCaseProcessor,
+  waitFor,
+} from './fixtures.ts';
+
+const TOPIC = 'words';
+const p0 = { topic: TOPIC, partition: 0 };
+const p1 = { topic: TOPIC, partition: 1 };
+
+function upperTopology() {
+  return new TopologyBuilder()
+    .addSource('words-source', { topics: [TOPIC], codec: jsonCodec })
+    .addProcessor('upper', { supplier: upperCaseProcessor }, 'words-source')
+    .addSink('upper-sink', { topic: 'upper', codec: jsonCodec }, 'upper')
+    .build();
+}
+
+function counterTopology(store = memoryStoreSpec('counts')) {
+  return new TopologyBuilder()
+    .addStateStore(store)
+    .addSource('words-source', { topics: [TOPIC], codec: jsonCodec })
+    .addProcessor('counter', { supplier: counterProcessor, stores: ['counts'], prefetch: (value: Word) => ({ counts: [value.text] }) }, 'words-source')
+    .addSink('counts-sink', { topic: 'counts', codec: jsonCodec }, 'counter')
+    .build();
+}
+
+const words = (partition: number, from: number, count: number, text = 'w') =>
+  Array.from({ length: count }, (_, index) => record(TOPIC, partition, from + index, text, { text }));
+
+interface Harness {
+  runtime: StreamRuntime;
+  consumer: FakeGroupConsumer;
+  claimer: FakeClaimer;
+  committer: ControlledCommitter;
+  events: RuntimeEvent[];
+  fatal: StreamError[];
+}
+
+const running: Harness[] = [];
+
+async function startRuntime(
+  options: { config?: Partial<RuntimeConfig>; topology?: ReturnType<typeof upperTopology>; logger?: Logger; committer?: ControlledCommitter } = {},
+): Promise<Harness> {
+  const consumer = new FakeGroupConsumer();
+  const claimer = new FakeClaimer();
+  const committer = options.committer ?? new ControlledCommitter();
+  const fatal: StreamError[] = [];
+  const runtime = new StreamRuntime({
+    topology: options.topology ?? upperTopology(),
+    consumer,
+    claimer,
+    committer,
+    config: { batchMaxRecords: 2, commitIntervalMs: 60_000, maxInflightPerPartition: 1_000, maxInflightTotal: 10_000, ...options.config },
+    logger: options.logger ?? silentLogger,
+    retry: { initialDelayMs: 1, maxDelayMs: 2 },
+    onFatal: (error) => fatal.push(error),
+  });
+  const events: RuntimeEvent[] = [];
+  runtime.events$.subscribe((event) => events.push(event));
+  await runtime.start();
+  const harness = { runtime, consumer, claimer, committer, events, fatal };
+  running.push(harness);
+  return harness;
+}
+
+afterEach(async () => {
+  for (const { runtime, committer } of running.splice(0)) {
+    committer.autoRelease = true;
+    for (const call of committer.pending()) call.release();
+    await runtime.stop({ timeoutMs: 1_000 });
+  }
+});
+
+/** Lets promise callbacks run: for asserting that something did NOT happen. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('StreamRuntime', () => {
+  it('claims partitions on assignment and resumes from the database offset', async () => {
+    const { consumer, claimer, committer } = await startRuntime();
+    committer.autoRelease = true;
+    claimer.offsets.set('words[0]', 5n);
+
+    expect(await consumer.assign([p0])).toEqual([{ topic: TOPIC, partition: 0, offset: 5n }]);
+    consumer.deliver(TOPIC, 0, words(0, 3, 4)); // offsets 3..6: 3 and 4 are already committed
+    await waitFor(() => committer.committed().length === 1, 'one commit');
+    expect(committer.committed()[0]).toMatchObject({ firstOffset: 5n, lastOffset: 6n, expectedNextOffset: 5n, epoch: 1 });
+    await waitFor(() => consumer.kafkaCommits.length === 1, 'informational Kafka commit');
+    expect(consumer.kafkaCommits).toEqual([{ topic: TOPIC, partition: 0, offset: 7n }]);
+  });
+
+  it('commits the batches of one partition one after another, in offset order', async () => {
+    const { consumer, committer } = await startRuntime();
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 6));
+
+    for (let batch = 0; batch < 3; batch++) {
+      await waitFor(() => committer.calls.length === batch + 1, `commit ${batch + 1} to start`);
+      await settle();
+      expect(committer.calls).toHaveLength(batch + 1); // batch n+1 waits while batch n is unresolved
+      committer.calls[batch]!.release();
+    }
+    await waitFor(() => committer.committed().length === 3, 'three commits');
+    expect(committer.calls.map((call) => call.batch.firstOffset)).toEqual([0n, 2n, 4n]);
+    for (let index = 1; index < 3; index++) {
+      expect(committer.calls[index]!.startedAt).toBeGreaterThan(committer.calls[index - 1]!.settledAt!);
+    }
+  });
+
+  it('runs partitions in parallel: their commits overlap in time', async () => {
+    const { consumer, committer } = await startRuntime();
+    await consumer.assign([p0, p1]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 2));
+    consumer.deliver(TOPIC, 1, words(1, 0, 2));
+
+    await waitFor(() => committer.pending().length === 2, 'both partitions committing at once');
+    expect(committer.pending().map((call) => call.batch.partition).sort()).toEqual([0, 1]);
+  });
+
+  it('pauses a partition above maxInflightPerPartition and resumes it below half', async () => {
+    const { consumer, committer, events } = await startRuntime({ config: { maxInflightPerPartition: 4 } });
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 4));
+    expect(consumer.paused.has('words[0]')).toBe(false);
+    consumer.deliver(TOPIC, 0, words(0, 4, 1)); // 5 in flight
+    expect(consumer.paused.has('words[0]')).toBe(true);
+    expect(events).toContainEqual({ type: 'paused', topic: TOPIC, partition: 0, reason: 'partition' });
+
+    await waitFor(() => committer.pending().length === 1, 'first commit');
+    committer.pending()[0]!.release(); // 3 left in flight: not yet below half of 4
+    await waitFor(() => committer.calls.length === 2, 'second commit');
+    expect(consumer.paused.has('words[0]')).toBe(true);
+    committer.pending()[0]!.release(); // 1 left: below half
+    await waitFor(() => !consumer.paused.has('words[0]'), 'resume');
+    expect(consumer.pauseCalls).toEqual([['words[0]']]);
+    expect(consumer.resumeCalls).toEqual([['words[0]']]);
+  });
+
+  it('pauses every partition above maxInflightTotal and resumes them below half', async () => {
+    const { runtime, consumer, committer, events } = await startRuntime({ config: { maxInflightTotal: 6 } });
+    await consumer.assign([p0, p1]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 4));
+    consumer.deliver(TOPIC, 1, words(1, 0, 3));
+    expect([...consumer.paused].sort()).toEqual(['words[0]', 'words[1]']);
+    expect(events.filter((event) => event.type === 'paused').map((event) => (event as { reason: string }).reason)).toEqual(['total', 'total']);
+    expect(runtime.stats().inflightTotal).toBe(7);
+    expect(runtime.stats().partitions.every((partition) => partition.paused)).toBe(true);
+
+    committer.autoRelease = true;
+    for (const call of committer.pending()) call.release();
+    // p0 commits both its batches, p1 one: 1 record (p1's open batch) stays in flight.
+    await waitFor(() => consumer.paused.size === 0, 'resume of all partitions');
+    expect(runtime.stats().inflightTotal).toBe(1);
+  });
+
+  it('drops in-flight records and uncommitted store writes of a revoked partition', async () => {
+    const store = memoryStoreSpec('counts');
+    const { consumer, committer, events, runtime } = await startRuntime({ topology: counterTopology(store) });
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 5, 'a'));
+    await waitFor(() => committer.pending().length === 1, 'first commit held');
+
+    consumer.revoke([p0]);
+    expect(events).toContainEqual({ type: 'partition-revoked', topic: TOPIC, partition: 0, droppedRecords: 5 });
+    expect(runtime.stats().partitions).toEqual([]);
+    committer.pending()[0]!.release();
+    await settle();
+    expect(committer.calls).toHaveLength(1); // nothing after the revocation reaches the committer
+
+    // Assigned again: the count restarts from the backend, not from the dropped batch.
+    committer.autoRelease = true;
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 2, 'a'));
+    await waitFor(() => committer.committed().length === 2, 'commit after reassignment');
+    expect(committer.calls[1]!.batch.storeChanges.get('counts')).toEqual([['a', 2]]);
+    expect(committer.calls[1]!.batch.epoch).toBe(2);
+  });
+
+  it('drops a task whose partition is missing from a newly reported (eager) assignment', async () => {
+    const { consumer, runtime, events, claimer } = await startRuntime();
+    await consumer.assign([p0, p1]);
+    await consumer.assign([p1], { replace: true });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'partition-revoked', partition: 0 }));
+    expect(runtime.stats().partitions.map((partition) => [partition.partition, partition.epoch])).toEqual([[1, 2]]);
+    expect(claimer.claims).toHaveLength(2);
+    expect(runtime.stats().rebalances).toBe(2);
+  });
+
+  it('stops a fenced task: its partition is paused and nothing more is committed', async () => {
+    const { consumer, committer, events, runtime } = await startRuntime();
+    committer.failures.push(new FencedError(TOPIC, 0, 'epoch moved on'));
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 3));
+
+    await waitFor(() => events.some((event) => event.type === 'fenced'), 'fenced event');
+    expect(runtime.stats().partitions).toEqual([]);
+    expect(consumer.paused.has('words[0]')).toBe(true);
+    consumer.deliver(TOPIC, 0, words(0, 3, 2));
+    expect(runtime.droppedUnowned).toBe(2);
+    await settle();
+    expect(committer.calls).toHaveLength(0);
+  });
+
+  it('retries retriable commit errors with logged backoff, then succeeds', async () => {
+    const logger = memoryLogger();
+    const { consumer, committer, events } = await startRuntime({ logger });
+    committer.autoRelease = true;
+    committer.failures.push(new ServiceUnavailableError('postgres', 'connection reset'), new ServiceUnavailableError('postgres', 'connection reset'));
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 2));
+
+    await waitFor(() => events.some((event) => event.type === 'batch-committed'), 'commit');
+    expect(events.find((event) => event.type === 'batch-committed')).toMatchObject({ attempts: 3, nextOffset: 2n });
+    expect(events.filter((event) => event.type === 'retry')).toHaveLength(2);
+    const retryLines = logger.lines.filter((line) => line.message === 'commit failed, retrying');
+    expect(retryLines).toHaveLength(2);
+    expect(retryLines[0]!.fields).toMatchObject({ node: 'commit', topic: TOPIC, partition: 0, offset: 0n, attempt: 1 });
+  });
+
+  it('stops a partition with a clear error on a non-retriable commit failure', async () => {
+    const logger = memoryLogger();
+    const { consumer, committer, events, fatal, runtime } = await startRuntime({ logger });
+    committer.failures.push(new Error('check constraint "stock_non_negative" violated'));
+    const errors: StreamError[] = [];
+    runtime.errors$.subscribe((error) => errors.push(error));
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 2));
+
+    await waitFor(() => fatal.length === 1, 'fatal report');
+    expect(errors).toEqual(fatal);
+    expect(fatal[0]!.message).toMatch(/words\[0\] stopped at offset 0 .*stock_non_negative/);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'partition-failed', partition: 0, node: 'commit', offset: 0n }));
+    expect(consumer.paused.has('words[0]')).toBe(true);
+    expect(logger.lines.filter((line) => line.level === 'error')[0]!.fields).toMatchObject({ node: 'commit', topic: TOPIC, partition: 0, offset: 0n });
+  });
+
+  it('stop() pauses fetching, commits the records already received, and closes the consumer', async () => {
+    const { consumer, committer, runtime } = await startRuntime({ config: { batchMaxRecords: 100 } });
+    committer.autoRelease = true;
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 3));
+
+    await runtime.stop({ timeoutMs: 2_000 });
+    expect(consumer.pauseCalls).toEqual([['words[0]']]);
+    expect(committer.committed().map((batch) => [batch.firstOffset, batch.records])).toEqual([[0n, 3]]);
+    expect(consumer.closed).toBe(true);
+  });
+
+  it('stop() abandons a commit that does not finish within the timeout', async () => {
+    const { consumer, committer, runtime } = await startRuntime();
+    await consumer.assign([p0]);
+    consumer.deliver(TOPIC, 0, words(0, 0, 2));
+    await waitFor(() => committer.pending().length === 1, 'commit held');
+
+    const startedAt = Date.now();
+    await runtime.stop({ timeoutMs: 300 });
+    expect(Date.now() - startedAt).toBeLessThan(600);
+    expect(consumer.closed).toBe(true);
+    expect(committer.committed()).toEqual([]);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The reference pipeline as a topology: orders in, the keyed inventory processor with its two
+ * stores, InventoryUpdated out. Store backends are injected, so the same topology runs on
+ * PostgreSQL (topology/app) and in memory (describe, the test driver).
+ */
+import { inventoryUpdatedCodec, orderCreatedCodec } from '../core/events.ts';
+import type { OrderCreated } from '../core/events.ts';
+import { INVENTORY_STORE, ORDER_DECISIONS_STORE, createInventoryProcessor, prefetchKeys } from '../processors/inventory-processor.ts';
+import type { OrderDecision, ProductStock } from '../processors/inventory.ts';
+import { TopologyBuilder, type StateStoreSpec, type Topology } from './builder.ts';
+
+export const NODE_NAMES = {
+  source: 'orders-source',
+  processor: 'inventory-processor',
+  sink: 'inventory-updated-sink',
+} as const;
+
+export interface ReferenceStores {
+  inventory: Omit<StateStoreSpec<number, ProductStock>, 'name'>;
+  decisions: Omit<StateStoreSpec<string, OrderDecision>, 'name'>;
+}
+
+export interface ReferencePipelineOptions {
+  ordersTopic: string;
+  inventoryTopic: string;
+  stores: ReferenceStores;
+}
+
+export function buildReferenceTopology(options: ReferencePipelineOptions): Topology {
+  return new TopologyBuilder()
+    .addSource(NODE_NAMES.source, { topics: [options.ordersTopic], codec: orderCreatedCodec })
+    .addStateStore({ name: INVENTORY_STORE, ...options.stores.inventory })
+    // One entry per order: cached for a batch only, so memory does not grow with the order count.
+    .addStateStore({ name: ORDER_DECISIONS_STORE, cacheAcrossBatches: false, ...options.stores.decisions })
+    .addProcessor(
+      NODE_NAMES.processor,
+      { supplier: createInventoryProcessor, stores: [INVENTORY_STORE, ORDER_DECISIONS_STORE], prefetch: (order: OrderCreated) => prefetchKeys(order) },
+      NODE_NAMES.source,
+    )
+    .addSink(NODE_NAMES.sink, { topic: options.inventoryTopic, codec: inventoryUpdatedCodec }, NODE_NAMES.processor)
+    .build();
+}
+
+/** In-memory store backends: for describing the topology and for the test driver. */
+export function memoryStores(catalogue: Iterable<[number, ProductStock]> = [], decided: Iterable<[string, OrderDecision]> = []): ReferenceStores {
+  const stock = new Map(catalogue);
+  const decisions = new Map(decided);
+  const pick = <K, V>(source: Map<K, V>, keys: K[]) => new Map(keys.flatMap((key) => (source.has(key) ? [[key, source.get(key)!] as [K, V]] : [])));
+  return {
+    inventory: { load: async (keys) => pick(stock, keys) },
+    decisions: { load: async (keys) => pick(decisions, keys) },
+  };
+}

@@ -15,7 +15,7 @@ import type { Logger } from '../core/logger.ts';
 import { withRetry, sleep } from '../core/retry.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
-import { fetchUnpublished, markPublished, type OutboxRow } from '../state/outbox-store.ts';
+import { deletePublishedBefore, fetchUnpublished, markPublished, type OutboxRow } from '../state/outbox-store.ts';
 
 export interface RelayOptions {
   sequelize: Sequelize;
@@ -27,6 +27,8 @@ export interface RelayOptions {
   idlePollMs?: number;
   /** Relays with the same lock name exclude each other. */
   lockName?: string;
+  /** Published rows older than this are deleted, so the table stays the size of the recent past. */
+  retentionMs?: number;
 }
 
 export interface RelayStats {
@@ -45,7 +47,7 @@ export class OutboxRelay {
   private lockClient: pg.Client | undefined;
 
   constructor(options: RelayOptions) {
-    this.options = { batchSize: 2000, idlePollMs: 20, lockName: 'outbox-relay', ...options };
+    this.options = { batchSize: 2000, idlePollMs: 20, lockName: 'outbox-relay', retentionMs: 10 * 60_000, ...options };
   }
 
   start(): void {
@@ -93,6 +95,20 @@ export class OutboxRelay {
         throw error;
       });
       if (sent === 0) await sleep(this.options.idlePollMs, signal);
+      await this.pruneNowAndThen();
+    }
+  }
+
+  private lastPruneAt = Date.now();
+
+  private async pruneNowAndThen(): Promise<void> {
+    if (Date.now() - this.lastPruneAt < 30_000) return;
+    this.lastPruneAt = Date.now();
+    try {
+      const deleted = await deletePublishedBefore(this.options.sequelize, new Date(Date.now() - this.options.retentionMs));
+      if (deleted > 0) this.options.logger.debug('pruned published outbox rows', { deleted });
+    } catch (error) {
+      this.options.logger.warn('could not prune the outbox; will try again', { error: errorMessage(error) });
     }
   }
 

@@ -1,0 +1,255 @@
+/**
+ * Helpers for running the topology runtime against the real broker: a sequence-numbered
+ * record format and a topology that forwards it, a Map-backed claimer and a recording
+ * committer with the same compare-and-set rules as the PostgreSQL offset store, and a
+ * consumer decorator that lets a test watch every delivered batch.
+ */
+import { FencedError, type StreamError } from '../../core/errors.ts';
+import { DecodeError } from '../../core/events.ts';
+import type { Codec } from '../../core/events.ts';
+import { type Logger, silentLogger } from '../../core/logger.ts';
+import type { GroupConsumer, GroupHandlers, KafkaClient, KafkaProducer, OutgoingMessage, PartitionOffset, RecordBatch, TopicPartition } from '../../kafka/port.ts';
+import { tpKey } from '../../kafka/port.ts';
+import type { Processor } from '../../processors/processor-api.ts';
+import { type Topology, TopologyBuilder } from '../../topology/builder.ts';
+import { StreamRuntime } from '../../topology/runtime/stream-runtime.ts';
+import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer, RuntimeConfig, RuntimeEvent } from '../../topology/runtime/types.ts';
+import { uniqueName } from './kafka.ts';
+
+/** Short enough that a member lost by SIGKILL/SIGSTOP leaves the group within seconds. */
+export const FAST_GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };
+
+/** A record's value: its partition and its position in that partition's produced sequence. */
+export interface Sequenced {
+  p: number;
+  seq: number;
+}
+
+export const sequencedCodec: Codec<Sequenced> = {
+  decode(bytes) {
+    if (bytes === null) throw new DecodeError('value is null');
+    return JSON.parse(bytes.toString('utf8')) as Sequenced;
+  },
+  encode: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
+};
+
+function forwardProcessor(): Processor<Sequenced, Sequenced> {
+  return { process: (record, context) => context.forward({ key: record.key, value: record.value }) };
+}
+
+/** source -> forward -> sink: the smallest topology that exercises every node kind. */
+export function forwardingTopology(topic: string): Topology {
+  return new TopologyBuilder()
+    .addSource('sequence-source', { topics: [topic], codec: sequencedCodec })
+    .addProcessor('forward', { supplier: forwardProcessor }, 'sequence-source')
+    .addSink('sequence-sink', { topic: `${topic}.out`, codec: sequencedCodec }, 'forward')
+    .build();
+}
+
+export interface ProduceSequencedOptions {
+  partitions: number;
+  perPartition: number;
+  /** Sequence number of each partition's first record (to append to an earlier run). */
+  firstSeq?: number;
+  /** Messages per send: big batches keep 100k records to a few seconds. */
+  batchSize?: number;
+}
+
+/**
+ * Produces `perPartition` records to every partition, interleaved across partitions, each
+ * value carrying its partition's next sequence number. Returns how many were sent.
+ */
+export async function produceSequenced(producer: KafkaProducer, topic: string, options: ProduceSequencedOptions): Promise<number> {
+  const firstSeq = options.firstSeq ?? 0;
+  const batchSize = options.batchSize ?? 10_000;
+  let pending: OutgoingMessage[] = [];
+  let sent = 0;
+  for (let seq = firstSeq; seq < firstSeq + options.perPartition; seq++) {
+    for (let partition = 0; partition < options.partitions; partition++) {
+      pending.push({ topic, partition, key: `k${partition}`, value: sequencedCodec.encode({ p: partition, seq }) });
+      if (pending.length >= batchSize) {
+        await producer.send(pending);
+        sent += pending.length;
+        pending = [];
+      }
+    }
+  }
+  await producer.send(pending);
+  return sent + pending.length;
+}
+
+/** Offsets and epochs in a Map: the PostgreSQL claimer's semantics without a database. */
+export class MapClaimer implements PartitionClaimer {
+  readonly offsets = new Map<string, bigint>();
+  readonly epochs = new Map<string, number>();
+
+  async claim(partitions: TopicPartition[]): Promise<ClaimedPartition[]> {
+    return partitions.map((tp) => {
+      const key = tpKey(tp);
+      const epoch = (this.epochs.get(key) ?? 0) + 1;
+      this.epochs.set(key, epoch);
+      return { ...tp, nextOffset: this.offsets.get(key) ?? 0n, epoch };
+    });
+  }
+
+  /** The compare-and-set a commit must pass; throws FencedError like the offset store. */
+  checkAndAdvance(batch: CommittableBatch): void {
+    const key = tpKey(batch);
+    const epoch = this.epochs.get(key);
+    const stored = this.offsets.get(key) ?? 0n;
+    if (epoch !== Number(batch.epoch)) throw new FencedError(batch.topic, batch.partition, `epoch ${batch.epoch} is stale: now ${epoch}`);
+    if (stored !== batch.expectedNextOffset) {
+      throw new FencedError(batch.topic, batch.partition, `expected next offset ${batch.expectedNextOffset} but the stored one is ${stored}`);
+    }
+    this.offsets.set(key, batch.nextOffset);
+  }
+}
+
+export interface CommitSpan {
+  partition: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface RecordingCommitterOptions {
+  /** Milliseconds a commit takes, decided per batch (0 = immediate). */
+  delayMs?: (batch: CommittableBatch) => number;
+}
+
+/**
+ * Commits into a MapClaimer and records, per partition, the sequence numbers of the sink's
+ * outputs in the order they were committed, and when each commit ran.
+ */
+export class RecordingCommitter implements Committer {
+  readonly sequences = new Map<number, number[]>();
+  readonly spans: CommitSpan[] = [];
+  committedRecords = 0;
+  readonly #claimer: MapClaimer;
+  readonly #delayMs: (batch: CommittableBatch) => number;
+
+  constructor(claimer: MapClaimer, options: RecordingCommitterOptions = {}) {
+    this.#claimer = claimer;
+    this.#delayMs = options.delayMs ?? (() => 0);
+  }
+
+  async commit(batch: CommittableBatch): Promise<void> {
+    const startedAt = performance.now();
+    const delay = this.#delayMs(batch);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    this.#claimer.checkAndAdvance(batch);
+    let sequence = this.sequences.get(batch.partition);
+    if (!sequence) {
+      sequence = [];
+      this.sequences.set(batch.partition, sequence);
+    }
+    for (const output of batch.outputs) sequence.push(sequencedCodec.decode(output.value).seq);
+    this.committedRecords += batch.records;
+    this.spans.push({ partition: batch.partition, startedAt, endedAt: performance.now() });
+  }
+}
+
+/** Most spans open at one instant (an end and a start at the same instant do not overlap). */
+export function maxConcurrency(spans: readonly CommitSpan[]): number {
+  const edges = spans.flatMap((span) => [
+    { at: span.startedAt, delta: 1 },
+    { at: span.endedAt, delta: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  let open = 0;
+  let most = 0;
+  for (const edge of edges) {
+    open += edge.delta;
+    most = Math.max(most, open);
+  }
+  return most;
+}
+
+/** Describes what is wrong with a partition's committed sequence (empty when it is 0..n-1 in order). */
+export function sequenceProblems(sequence: readonly number[], expectedLength: number): string[] {
+  const problems: string[] = [];
+  for (let index = 0; index < sequence.length && problems.length < 5; index++) {
+    if (sequence[index] !== index) problems.push(`position ${index} holds seq ${sequence[index]}`);
+  }
+  if (sequence.length !== expectedLength) problems.push(`${sequence.length} records committed, expected ${expectedLength}`);
+  return problems;
+}
+
+/**
+ * Wraps a GroupConsumer and calls `afterBatch` once the runtime has taken each delivered
+ * batch, so a test can sample the runtime's state at exactly that moment.
+ */
+export class ObservedConsumer implements GroupConsumer {
+  afterBatch: (batch: RecordBatch) => void = () => {};
+  readonly #inner: GroupConsumer;
+
+  constructor(inner: GroupConsumer) {
+    this.#inner = inner;
+  }
+
+  start(handlers: GroupHandlers): Promise<void> {
+    return this.#inner.start({
+      ...handlers,
+      onBatch: (batch) => {
+        handlers.onBatch(batch);
+        this.afterBatch(batch);
+      },
+    });
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    this.#inner.pause(partitions);
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    this.#inner.resume(partitions);
+  }
+
+  assignment(): TopicPartition[] {
+    return this.#inner.assignment();
+  }
+
+  commitOffsets(offsets: PartitionOffset[]): Promise<void> {
+    return this.#inner.commitOffsets(offsets);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+export interface RunningRuntime {
+  runtime: StreamRuntime;
+  consumer: ObservedConsumer;
+  events: RuntimeEvent[];
+  fatal: StreamError[];
+  stop(): Promise<void>;
+}
+
+export interface StartRuntimeOptions {
+  client: KafkaClient;
+  topic: string;
+  claimer: PartitionClaimer;
+  committer: Committer;
+  config?: Partial<RuntimeConfig>;
+  logger?: Logger;
+}
+
+/** Starts a StreamRuntime on the forwarding topology in a fresh consumer group; `stop` is idempotent. */
+export async function startForwardingRuntime(options: StartRuntimeOptions): Promise<RunningRuntime> {
+  const consumer = new ObservedConsumer(options.client.groupConsumer({ groupId: uniqueName('runtime-group'), topics: [options.topic], ...FAST_GROUP_TIMING }));
+  const fatal: StreamError[] = [];
+  const runtime = new StreamRuntime({
+    topology: forwardingTopology(options.topic),
+    consumer,
+    claimer: options.claimer,
+    committer: options.committer,
+    config: { batchMaxRecords: 500, commitIntervalMs: 50, maxInflightPerPartition: 5_000, maxInflightTotal: 50_000, ...options.config },
+    logger: options.logger ?? silentLogger,
+    onFatal: (error) => fatal.push(error),
+    commitToKafka: false,
+  });
+  const events: RuntimeEvent[] = [];
+  runtime.events$.subscribe((event) => events.push(event));
+  await runtime.start();
+  return { runtime, consumer, events, fatal, stop: () => runtime.stop({ timeoutMs: 10_000 }) };
+}

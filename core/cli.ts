@@ -30,7 +30,7 @@ export function parseCommandLine(argv: string[], options: FlagSpec, usage: strin
  * Runs a command's main function: a ConfigError prints its one line and exits 2, an
  * unreachable service prints one line and exits 1, anything else is logged with its stack.
  */
-export async function runMain(main: () => Promise<number | void>): Promise<void> {
+export async function runMain(main: () => Promise<number | undefined>): Promise<void> {
   try {
     const code = await main();
     process.exitCode = code ?? 0;

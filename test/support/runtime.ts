@@ -23,6 +23,7 @@ export const FAST_GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs:
 export interface Sequenced {
   p: number;
   seq: number;
+  pad?: string;
 }
 
 export const sequencedCodec: Codec<Sequenced> = {
@@ -53,6 +54,8 @@ export interface ProduceSequencedOptions {
   firstSeq?: number;
   /** Messages per send: big batches keep 100k records to a few seconds. */
   batchSize?: number;
+  /** Extra bytes per value, so that one fetch holds fewer records. */
+  paddingBytes?: number;
 }
 
 /**
@@ -62,11 +65,12 @@ export interface ProduceSequencedOptions {
 export async function produceSequenced(producer: KafkaProducer, topic: string, options: ProduceSequencedOptions): Promise<number> {
   const firstSeq = options.firstSeq ?? 0;
   const batchSize = options.batchSize ?? 10_000;
+  const pad = options.paddingBytes ? { pad: 'x'.repeat(options.paddingBytes) } : {};
   let pending: OutgoingMessage[] = [];
   let sent = 0;
   for (let seq = firstSeq; seq < firstSeq + options.perPartition; seq++) {
     for (let partition = 0; partition < options.partitions; partition++) {
-      pending.push({ topic, partition, key: `k${partition}`, value: sequencedCodec.encode({ p: partition, seq }) });
+      pending.push({ topic, partition, key: `k${partition}`, value: sequencedCodec.encode({ p: partition, seq, ...pad }) });
       if (pending.length >= batchSize) {
         await producer.send(pending);
         sent += pending.length;
@@ -175,10 +179,11 @@ export function sequenceProblems(sequence: readonly number[], expectedLength: nu
 }
 
 /**
- * Wraps a GroupConsumer and calls `afterBatch` once the runtime has taken each delivered
- * batch, so a test can sample the runtime's state at exactly that moment.
+ * Wraps a GroupConsumer and calls `beforeBatch`/`afterBatch` around the runtime's handling of
+ * each delivered batch, so a test can sample the runtime's state at exactly those moments.
  */
 export class ObservedConsumer implements GroupConsumer {
+  beforeBatch: (batch: RecordBatch) => void = () => {};
   afterBatch: (batch: RecordBatch) => void = () => {};
   readonly #inner: GroupConsumer;
 
@@ -190,6 +195,7 @@ export class ObservedConsumer implements GroupConsumer {
     return this.#inner.start({
       ...handlers,
       onBatch: (batch) => {
+        this.beforeBatch(batch);
         handlers.onBatch(batch);
         this.afterBatch(batch);
       },
@@ -232,6 +238,9 @@ export interface StartRuntimeOptions {
   committer: Committer;
   config?: Partial<RuntimeConfig>;
   logger?: Logger;
+  /** Called right before and right after the runtime takes each delivered batch. */
+  beforeBatch?: (batch: RecordBatch, runtime: StreamRuntime) => void;
+  afterBatch?: (batch: RecordBatch, runtime: StreamRuntime) => void;
 }
 
 /** Starts a StreamRuntime on the forwarding topology in a fresh consumer group; `stop` is idempotent. */
@@ -250,6 +259,9 @@ export async function startForwardingRuntime(options: StartRuntimeOptions): Prom
   });
   const events: RuntimeEvent[] = [];
   runtime.events$.subscribe((event) => events.push(event));
+  const { beforeBatch, afterBatch } = options;
+  if (beforeBatch) consumer.beforeBatch = (batch) => beforeBatch(batch, runtime);
+  if (afterBatch) consumer.afterBatch = (batch) => afterBatch(batch, runtime);
   await runtime.start();
   return { runtime, consumer, events, fatal, stop: () => runtime.stop({ timeoutMs: 10_000 }) };
 }

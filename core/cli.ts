@@ -12,7 +12,11 @@ export function parseCommandLine(argv: string[], options: FlagSpec, usage: strin
   try {
     parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`error: ${errorMessage(error).split('\n')[0]}\n(see --help)\n`);
+    const message = errorMessage(error);
+    const ambiguous = /Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
+    // parseArgs reads `--rate -5` as a missing value followed by a flag; say how to pass it.
+    const line = ambiguous ? `${ambiguous[1]} needs a value; write a value starting with "-" as ${ambiguous[1]}=-N` : message.split('\n')[0];
+    process.stderr.write(`error: ${line}\n(see --help)\n`);
     process.exit(2);
   }
   if (parsed.values.help) {

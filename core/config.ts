@@ -95,7 +95,7 @@ const postgresUrl = (env: string, def: string): Setting<string> => ({
 });
 
 export const SETTINGS = {
-  databaseUrl: postgresUrl('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/postgres'),
+  databaseUrl: postgresUrl('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/kstream'),
   kafkaBrokers: brokers('KAFKA_BROKERS', '127.0.0.1:9092'),
   kafkaClient: oneOf<KafkaClientName>('KAFKA_CLIENT', 'platformatic', ['platformatic', 'kafkajs'], 'client'),
   ordersTopic: text('ORDERS_TOPIC', 'orders'),

@@ -14,7 +14,7 @@ Commands:
 Seeding only inserts missing rows: existing products and stock are left as they are.
 
 Environment:
-  DATABASE_URL            default postgres://postgres@127.0.0.1:5432/postgres
+  DATABASE_URL            default postgres://postgres@127.0.0.1:5432/kstream
   LOG_LEVEL, LOG_FORMAT   see the README
 `;
 

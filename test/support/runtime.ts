@@ -4,6 +4,9 @@
  * committer with the same compare-and-set rules as the PostgreSQL offset store, and a
  * consumer decorator that lets a test watch every delivered batch.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { FencedError, type StreamError } from '../../core/errors.ts';
 import { DecodeError } from '../../core/events.ts';
 import type { Codec } from '../../core/events.ts';
@@ -14,7 +17,7 @@ import type { Processor } from '../../processors/processor-api.ts';
 import { type Topology, TopologyBuilder } from '../../topology/builder.ts';
 import { StreamRuntime } from '../../topology/runtime/stream-runtime.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer, RuntimeConfig, RuntimeEvent } from '../../topology/runtime/types.ts';
-import { uniqueName } from './kafka.ts';
+import { type WaitForOptions, uniqueName, waitFor } from './kafka.ts';
 
 /** Short enough that a member lost by SIGKILL/SIGSTOP leaves the group within seconds. */
 export const FAST_GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };
@@ -264,4 +267,88 @@ export async function startForwardingRuntime(options: StartRuntimeOptions): Prom
   if (afterBatch) consumer.afterBatch = (batch) => afterBatch(batch, runtime);
   await runtime.start();
   return { runtime, consumer, events, fatal, stop: () => runtime.stop({ timeoutMs: 10_000 }) };
+}
+
+/** One line a runtime worker reported on stdout. */
+export interface WorkerReport {
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface WorkerEnv {
+  WORKER_ID: string;
+  WORKER_TOPIC: string;
+  WORKER_GROUP: string;
+  DATABASE_URL: string;
+  KAFKA_BROKERS: string;
+  KAFKA_CLIENT?: string;
+  COMMIT_DELAY_MS?: string;
+  BATCH_MAX_RECORDS?: string;
+}
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./runtime-worker.ts', import.meta.url));
+
+/** A test/support/runtime-worker.ts child process, with what it reported. */
+export class WorkerProcess {
+  readonly id: string;
+  readonly reports: WorkerReport[] = [];
+  readonly exited: Promise<number | null>;
+  #stderr = '';
+  #exitCode: number | null | undefined;
+  readonly #child: ChildProcess;
+
+  constructor(env: WorkerEnv) {
+    this.id = env.WORKER_ID;
+    this.#child = spawn(process.execPath, [WORKER_SCRIPT], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    createInterface({ input: this.#child.stdout! }).on('line', (line) => {
+      try {
+        this.reports.push(JSON.parse(line) as WorkerReport);
+      } catch {
+        this.#stderr += `${line}\n`;
+      }
+    });
+    this.#child.stderr!.on('data', (chunk: Buffer) => {
+      this.#stderr += chunk.toString('utf8');
+    });
+    this.exited = new Promise((resolve) => {
+      this.#child.once('exit', (code) => {
+        this.#exitCode = code;
+        resolve(code);
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.#exitCode === undefined;
+  }
+
+  /** Logs and anything unparsable it printed: for failure messages. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
+  /** Waits for a report matching `predicate`, failing early (with its stderr) if the worker exits. */
+  waitForReport(predicate: (report: WorkerReport) => boolean, options: WaitForOptions = {}): Promise<WorkerReport> {
+    return waitFor(
+      () => {
+        const found = this.reports.find(predicate);
+        if (found) return found;
+        if (!this.running) throw new Error(`worker ${this.id} exited (${this.#exitCode}): ${this.#stderr.slice(-2_000)}`);
+        return undefined;
+      },
+      { timeoutMs: 30_000, ...options, message: `${options.message ?? 'a report'} from worker ${this.id}` },
+    );
+  }
+
+  /** Ends the worker whatever state it is in (continues it first if stopped); for cleanup. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.#child.kill('SIGCONT');
+    this.#child.kill('SIGKILL');
+    await this.exited;
+  }
 }

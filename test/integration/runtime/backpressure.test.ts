@@ -90,7 +90,7 @@ describe.each(CLIENTS)('StreamRuntime backpressure on the real broker: %s', (cli
     // A partition is only ever delivered to while at or below its bound, so it never holds
     // more than the bound plus the one fetch that crossed it.
     const largestFetch = Math.max(...deliveries.map((delivery) => delivery.size));
-    console.log(JSON.stringify({ n: deliveries.length, largestFetch, paused: paused.length, resumed: resumed.length, maxBefore: Math.max(...deliveries.map((d) => d.inflightBefore)), maxAfter: Math.max(...deliveries.map((d) => d.inflightAfter)) }));
+    expect(largestFetch).toBeLessThan(MAX_INFLIGHT); // otherwise the bound could not be told from the fetch size
     expect(deliveries.filter((delivery) => delivery.inflightBefore > MAX_INFLIGHT)).toEqual([]);
     expect(Math.max(...deliveries.map((delivery) => delivery.inflightAfter))).toBeLessThanOrEqual(MAX_INFLIGHT + largestFetch);
     expect(deliveries.length).toBeGreaterThan(partitions * 2);

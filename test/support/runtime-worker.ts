@@ -1,0 +1,167 @@
+/**
+ * One replica for the two-process rebalance tests, run as its own process
+ * (`node test/support/runtime-worker.ts`) so a test can SIGTERM, SIGKILL or SIGSTOP it. It
+ * runs a StreamRuntime with the REAL PostgreSQL claimer and TransactionalSink: each batch
+ * inserts one `processed` row per record (no primary key, so a record processed twice shows
+ * up as two rows; the table is test/integration/runtime/processed.ts's) in the same
+ * transaction as the fenced offset write.
+ *
+ * Settings come from the environment (see `readSettings`). It reports on stdout, one JSON
+ * object a line: `ready`, `assigned`, `revoked`, `fenced`, `commit-waiting`, `stopped`;
+ * logs go to stderr.
+ */
+import type { Transaction } from 'sequelize';
+import type { KafkaClientName } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
+import { type Codec, DecodeError } from '../../core/events.ts';
+import { createKafkaClient } from '../../kafka/index.ts';
+import type { Processor } from '../../processors/processor-api.ts';
+import { type BatchToCommit, TransactionalSink } from '../../sinks/transactional-sink.ts';
+import { connectDatabase } from '../../state/db.ts';
+import { claimPartitions } from '../../state/offset-store.ts';
+import { execute } from '../../state/sql.ts';
+import { TopologyBuilder } from '../../topology/builder.ts';
+import { StreamRuntime } from '../../topology/runtime/stream-runtime.ts';
+import type { CommittableBatch, Committer } from '../../topology/runtime/types.ts';
+import { FAST_GROUP_TIMING } from './runtime.ts';
+
+interface WorkerSettings {
+  workerId: string;
+  topic: string;
+  group: string;
+  databaseUrl: string;
+  brokers: string[];
+  client: KafkaClientName;
+  /** Waited before each commit's transaction: widens the window a SIGSTOP can hit. */
+  commitDelayMs: number;
+  batchMaxRecords: number;
+}
+
+/** What the processor forwards: where the record came from. */
+interface RecordOrigin {
+  partition: number;
+  offset: string;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): WorkerSettings {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`runtime-worker: ${name} is not set`);
+    return value;
+  };
+  return {
+    workerId: required('WORKER_ID'),
+    topic: required('WORKER_TOPIC'),
+    group: required('WORKER_GROUP'),
+    databaseUrl: required('DATABASE_URL'),
+    brokers: required('KAFKA_BROKERS').split(','),
+    client: (env.KAFKA_CLIENT ?? 'platformatic') as KafkaClientName,
+    commitDelayMs: Number(env.COMMIT_DELAY_MS ?? '0'),
+    batchMaxRecords: Number(env.BATCH_MAX_RECORDS ?? '200'),
+  };
+}
+
+function report(event: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ event, ...fields }, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`);
+}
+
+const originCodec: Codec<RecordOrigin> = {
+  decode(bytes) {
+    if (bytes === null) throw new DecodeError('value is null');
+    return JSON.parse(bytes.toString('utf8')) as RecordOrigin;
+  },
+  encode: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
+};
+
+/** Accepts any value: the worker only cares about the record's position. */
+const anyBytesCodec: Codec<null> = { decode: () => null, encode: () => Buffer.alloc(0) };
+
+function originProcessor(): Processor<null, RecordOrigin> {
+  return {
+    process(record, context) {
+      const { topic, partition, offset } = context.recordMetadata();
+      // A deterministic event id, as the outbox requires.
+      context.forward({ key: record.key, value: { partition, offset: String(offset) }, headers: { 'event-id': `${topic}/${partition}/${offset}` } });
+    },
+  };
+}
+
+function insertProcessed(workerId: string) {
+  return async (transaction: Transaction, batch: BatchToCommit): Promise<void> => {
+    const origins = batch.outputs.map((output) => originCodec.decode(output.value));
+    await execute(
+      transaction,
+      `INSERT INTO processed (topic, partition, record_offset, worker)
+       SELECT $topic, t.partition, t.record_offset, $worker FROM unnest($partitions::int[], $offsets::bigint[]) AS t(partition, record_offset)`,
+      { topic: batch.topic, worker: workerId, partitions: origins.map((origin) => origin.partition), offsets: origins.map((origin) => origin.offset) },
+    );
+  };
+}
+
+/** Delays each commit and reports how many commits wait and how many are inside a transaction. */
+function delayingCommitter(sink: Committer, delayMs: number): Committer {
+  if (delayMs <= 0) return sink;
+  let waiting = 0;
+  let inTransaction = 0;
+  return {
+    async commit(batch: CommittableBatch) {
+      waiting++;
+      report('commit-waiting', { waiting, inTransaction });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      waiting--;
+      inTransaction++;
+      try {
+        await sink.commit(batch);
+      } finally {
+        inTransaction--;
+      }
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings(process.env);
+  const logger = createLogger({ level: 'warn', format: 'json' }).child('worker', { worker: settings.workerId });
+  const sequelize = await connectDatabase(settings.databaseUrl, logger, { poolMax: 16 });
+  const kafka = createKafkaClient({ kafkaClient: settings.client, kafkaBrokers: settings.brokers }, logger);
+  const topology = new TopologyBuilder()
+    .addSource('records', { topics: [settings.topic], codec: anyBytesCodec })
+    .addProcessor('origin', { supplier: originProcessor }, 'records')
+    .addSink('processed-sink', { topic: `${settings.topic}.processed`, codec: originCodec }, 'origin')
+    .build();
+  const sink = new TransactionalSink({ sequelize, group: settings.group, dlqTopic: `${settings.topic}.dlq`, effects: insertProcessed(settings.workerId), logger });
+  const runtime = new StreamRuntime({
+    topology,
+    consumer: kafka.groupConsumer({ groupId: settings.group, topics: [settings.topic], clientId: settings.workerId, ...FAST_GROUP_TIMING }),
+    claimer: { claim: (partitions) => claimPartitions(sequelize, settings.group, settings.workerId, partitions) },
+    committer: delayingCommitter(sink, settings.commitDelayMs),
+    config: { batchMaxRecords: settings.batchMaxRecords, commitIntervalMs: 50, maxInflightPerPartition: 2_000, maxInflightTotal: 20_000 },
+    logger,
+    commitToKafka: false,
+  });
+  runtime.events$.subscribe((event) => {
+    if (event.type === 'partition-assigned') report('assigned', { partition: event.partition, epoch: event.epoch, nextOffset: event.nextOffset });
+    else if (event.type === 'partition-revoked') report('revoked', { partition: event.partition });
+    else if (event.type === 'fenced') report('fenced', { partition: event.partition, offset: event.offset, error: event.error });
+  });
+
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    stopping = true;
+    void runtime
+      .stop({ timeoutMs: 10_000 })
+      .then(() => sequelize.close())
+      .then(() => {
+        report('stopped');
+        process.exit(0);
+      });
+  });
+  await runtime.start();
+  report('ready');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`runtime-worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

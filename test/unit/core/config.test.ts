@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../../../core/config.ts';
+import { ConfigError } from '../../../core/errors.ts';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults when nothing is set', () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/kstream',
+      kafkaBrokers: ['127.0.0.1:9092'],
+      kafkaClient: 'platformatic',
+      ordersTopic: 'orders',
+      inventoryTopic: 'inventory-updated',
+      dlqTopic: 'orders.dlq',
+      partitions: 12,
+    });
+  });
+
+  it('lets a flag win over its environment variable', () => {
+    const config = loadConfig({ KAFKA_CLIENT: 'platformatic', PARTITIONS: '3' }, { client: 'kafkajs', partitions: '6' });
+    expect(config.kafkaClient).toBe('kafkajs');
+    expect(config.partitions).toBe(6);
+  });
+
+  it.each([
+    [{ KAFKA_CLIENT: 'rdkafka' }, {}, 'KAFKA_CLIENT', 'one of platformatic|kafkajs'],
+    [{ PARTITIONS: '0' }, {}, 'PARTITIONS', 'an integer from 1 to 1000'],
+    [{ PARTITIONS: '2.5' }, {}, 'PARTITIONS', 'an integer'],
+    [{ KAFKA_BROKERS: 'localhost' }, {}, 'KAFKA_BROKERS', 'host:port'],
+    [{ DATABASE_URL: 'mysql://x/y' }, {}, 'DATABASE_URL', 'postgres://'],
+    [{}, { 'batch-max-records': 'many' }, '--batch-max-records', 'an integer'],
+    [{ MAX_INFLIGHT_PER_PARTITION: '100', MAX_INFLIGHT_TOTAL: '10' }, {}, 'MAX_INFLIGHT_TOTAL', 'at least'],
+  ])('names the bad setting: %j %j', (env, flags, setting, expected) => {
+    let caught: unknown;
+    try {
+      loadConfig(env as Record<string, string>, flags as Record<string, string>);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).setting).toBe(setting);
+    expect((caught as ConfigError).message).toContain(setting);
+    expect((caught as ConfigError).message).toContain(expected);
+  });
+});
+
+describe('a command given bad config', () => {
+  it('prints one line naming the setting and exits 2, without a stack trace', () => {
+    const result = spawnSync(process.execPath, ['topology/cli.ts', 'run'], { env: { ...process.env, KAFKA_CLIENT: 'nope' }, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(['error: invalid setting KAFKA_CLIENT: expected one of platformatic|kafkajs, got "nope"']);
+  });
+
+  it('answers --help with usage and exit 0 on every command', () => {
+    for (const args of [['topology/cli.ts', '--help'], ['topology/cli.ts', 'run', '--help'], ['topology/cli.ts', 'describe', '--help'], ['topology/cli.ts', 'status', '--help'], ['state/cli.ts', '--help'], ['topology/loadtest-cli.ts', '--help']]) {
+      const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      expect({ args, status: result.status }).toEqual({ args, status: 0 });
+      expect(result.stdout).toMatch(/usage/i);
+    }
+  });
+});

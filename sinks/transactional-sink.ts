@@ -10,7 +10,8 @@
  */
 import type { Sequelize, Transaction } from 'sequelize';
 import type { Logger } from '../core/logger.ts';
-import { commitOffset } from '../state/offset-store.ts';
+import { FencedError } from '../core/errors.ts';
+import { commitOffset, readOffsets } from '../state/offset-store.ts';
 import { appendOutbox } from '../state/outbox-store.ts';
 import { type DeadLetter, deadLetterRow } from './dead-letter.ts';
 import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
@@ -57,6 +58,28 @@ export class TransactionalSink {
   }
 
   async commit(batch: BatchToCommit): Promise<void> {
+    try {
+      await this.commitOnce(batch);
+    } catch (error) {
+      if (error instanceof FencedError && (await this.alreadyCommitted(batch))) return;
+      throw error;
+    }
+  }
+
+  /**
+   * A retry after an ambiguous failure (the connection dropped after COMMIT was sent) finds the
+   * offset already moved. If it moved to exactly this batch's end under this task's own epoch,
+   * the earlier attempt committed — only the epoch holder can write it — and the retry's
+   * rolled-back transaction changed nothing: success, not a fence.
+   */
+  private async alreadyCommitted(batch: BatchToCommit): Promise<boolean> {
+    const stored = (await readOffsets(this.options.sequelize, this.options.group, batch.topic)).find((row) => row.partition === batch.partition);
+    const committed = stored !== undefined && stored.epoch === BigInt(batch.epoch) && stored.nextOffset === batch.nextOffset;
+    if (committed) this.options.logger.info('batch had committed on an earlier attempt', { topic: batch.topic, partition: batch.partition, offset: batch.firstOffset });
+    return committed;
+  }
+
+  private async commitOnce(batch: BatchToCommit): Promise<void> {
     const { sequelize, group, dlqTopic, effects } = this.options;
     await sequelize.transaction(async (transaction) => {
       await commitOffset(transaction, {

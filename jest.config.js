@@ -14,9 +14,10 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120_000,
     },
   ],
   // Integration files share one broker; two workers keep a 2-core machine responsive.
   maxWorkers: 2,
+  // Integration tests wait on real services; unit tests finish far below this.
+  testTimeout: 120_000,
 };

@@ -1,4 +1,5 @@
 /** Topic administration on kafkajs. */
+import { withRetry } from '../../core/retry.ts';
 import type { Admin, Kafka } from 'kafkajs';
 import type { KafkaAdmin, TopicSpec } from '../port.ts';
 
@@ -14,6 +15,12 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async createTopics(topics: TopicSpec[]): Promise<void> {
+    // kafkajs's waitForLeaders fails on UNKNOWN_TOPIC_OR_PARTITION when a busy broker's metadata
+    // lags the creation; a second pass finds the topic created and waits again.
+    await withRetry(() => this.#createMissing(topics), { policy: { maxAttempts: 5, initialDelayMs: 200 } });
+  }
+
+  async #createMissing(topics: TopicSpec[]): Promise<void> {
     const existing = new Set(await this.listTopics());
     const missing = topics.filter((spec) => !existing.has(spec.topic));
     if (missing.length === 0) return;

@@ -25,6 +25,24 @@ export class PlatformaticAdmin implements KafkaAdmin {
         if (!(error instanceof Error) || !findErrorBy(error, 'apiId', 'TOPIC_ALREADY_EXISTS')) throw error;
       }
     }
+    await this.#waitUntilVisible(topics.map((topic) => topic.topic));
+  }
+
+  /**
+   * CreateTopics returns before every broker's metadata shows the topic (kafkajs's
+   * waitForLeaders does the same wait): callers may use the topic as soon as this resolves.
+   */
+  async #waitUntilVisible(topics: string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const listed = new Set(await this.listTopics());
+      if (topics.every((topic) => listed.has(topic))) {
+        const metadata = await this.#admin.metadata({ topics, forceUpdate: true });
+        if (topics.every((topic) => metadata.topics.get(topic)?.partitions.every((partition) => partition.leader >= 0))) return;
+      }
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} not visible ${timeoutMs} ms after creation`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async deleteTopics(topics: string[]): Promise<void> {

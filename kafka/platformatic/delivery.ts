@@ -5,18 +5,29 @@ import type { AssignmentTracker } from '../assignment.ts';
 import type { RecordBatch } from '../port.ts';
 import type { FetchedPartition, OutOfRangePartition } from './fetcher.ts';
 
+type DeliveryHandlers = { onBatch(batch: RecordBatch): void; onError(error: unknown): void };
+
+/**
+ * Delivers one fetch round. Admission is decided for the whole round when it arrives: a pause
+ * that delivering one partition triggers (the runtime's total in-flight bound) must not throw
+ * away records of the same round that were already fetched and decoded — that would fetch and
+ * decode them again and again, feeding one partition at a time. Pausing stops the NEXT fetch.
+ */
+export function deliverRound(tracker: AssignmentTracker, round: FetchedPartition[], handlers: DeliveryHandlers, logger: Logger): void {
+  const admitted = round.flatMap((fetched) => {
+    const admission = tracker.admit(fetched, fetched.fetchedFrom);
+    // 'reseek' cannot happen here (the loop fetches from the tracker's positions); like 'drop',
+    // the partition is simply fetched again from its position next round.
+    return admission.action === 'deliver' ? [{ fetched, from: admission.from }] : [];
+  });
+  for (const { fetched, from } of admitted) deliver(tracker, fetched, from, handlers, logger);
+}
+
 /** A throwing onBatch is reported to onError; its records count as delivered all the same. */
-export function deliver(
-  tracker: AssignmentTracker,
-  fetched: FetchedPartition,
-  handlers: { onBatch(batch: RecordBatch): void; onError(error: unknown): void },
-  logger: Logger,
-): void {
-  const admission = tracker.admit(fetched, fetched.fetchedFrom);
-  // 'reseek' cannot happen here (the loop fetches from the tracker's positions); like 'drop',
-  // the partition is simply fetched again from its position next round.
-  if (admission.action !== 'deliver') return;
-  const records = fetched.records.filter((record) => record.offset >= admission.from);
+function deliver(tracker: AssignmentTracker, fetched: FetchedPartition, from: bigint, handlers: DeliveryHandlers, logger: Logger): void {
+  // Revoked (or re-positioned) while an earlier partition of the round was being delivered.
+  if (tracker.admit(fetched, fetched.fetchedFrom).action === 'reseek') return;
+  const records = fetched.records.filter((record) => record.offset >= from);
   tracker.advance(fetched, fetched.nextOffset);
   if (records.length === 0) return;
   logger.debug('batch', { topic: fetched.topic, partition: fetched.partition, first: String(records[0]!.offset), count: records.length });

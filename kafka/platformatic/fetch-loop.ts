@@ -12,7 +12,8 @@ import type { FetchedPartition, OutOfRangePartition, PartitionFetcher } from './
 
 export interface FetchLoopHandlers {
   positions(): PartitionOffset[];
-  onFetched(partition: FetchedPartition): void;
+  /** Every partition one fetch round returned, together. */
+  onFetched(partitions: FetchedPartition[]): void;
   onOutOfRange(partition: OutOfRangePartition): void;
   onError(error: unknown): void;
 }
@@ -69,7 +70,7 @@ export class FetchLoop {
         failures = 0;
         if (this.#stop.signal.aborted) break;
         for (const partition of round.outOfRange) this.#handlers.onOutOfRange(partition);
-        for (const partition of round.fetched) this.#handlers.onFetched(partition);
+        if (round.fetched.length > 0) this.#handlers.onFetched(round.fetched);
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         failures++;

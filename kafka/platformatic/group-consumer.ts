@@ -13,9 +13,11 @@ import { groupTiming } from '../group-timing.ts';
 import type { GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
 import { FetchLoop } from './fetch-loop.ts';
 import { PartitionFetcher } from './fetcher.ts';
-import { deliver, resolveOutOfRange } from './delivery.ts';
+import { deliverRound, resolveOutOfRange } from './delivery.ts';
 
-export const FETCH_DEFAULTS = { maxWaitMs: 500, maxBytesPerPartition: 1_048_576 };
+// 256 KiB per partition: about a thousand orders, so one round over 12 partitions stays near the
+// runtime's in-flight bounds instead of decoding several times more records than it may hold.
+export const FETCH_DEFAULTS = { maxWaitMs: 500, maxBytesPerPartition: 262_144 };
 
 export class PlatformaticGroupConsumer implements GroupConsumer {
   readonly #options: GroupConsumerOptions;
@@ -26,6 +28,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   #fetcher: PartitionFetcher | undefined;
   #loop: FetchLoop | undefined;
   #handlers: GroupHandlers | undefined;
+  #lastJoin: { memberId: string; generationId: number | undefined } | undefined;
   #closed = false;
 
   constructor(brokers: string[], options: GroupConsumerOptions, logger: Logger) {
@@ -55,7 +58,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       this.#fetcher,
       {
         positions: () => this.#tracker.fetchPositions(),
-        onFetched: (fetched) => deliver(this.#tracker, fetched, handlers, this.#logger),
+        onFetched: (round) => deliverRound(this.#tracker, round, handlers, this.#logger),
         onOutOfRange: (partition) => resolveOutOfRange(this.#tracker, partition, handlers.onError, this.#logger),
         onError: (error) => handlers.onError(error),
       },
@@ -63,7 +66,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     );
 
     // 'consumer:group:join' is emitted synchronously once SyncGroup returned this member's share.
-    member.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onJoin(payload.assignments ?? []));
+    member.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onJoin(payload));
     // The library emits 'error' when a rejoin fails; unhandled, an EventEmitter would throw it.
     member.on('error', (error: unknown) => {
       if (this.#closed) return;
@@ -103,17 +106,31 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     await this.#member?.close();
   }
 
-  #onJoin(assignments: GroupAssignment[]): void {
+  #onJoin(payload: ConsumerGroupJoinPayload): void {
     if (this.#closed || !this.#handlers) return;
     const handlers = this.#handlers;
+    const assignments: GroupAssignment[] = payload.assignments ?? [];
     const next = assignments.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })));
+    // A member dropped from the group (new member id) or that missed a generation may have had its
+    // partitions claimed by another member in between: what looks retained is newly assigned, and
+    // must be reported as revoked and assigned again, or a partition fenced meanwhile stays halted.
+    // (The library may report one generation twice; that is no gap.)
+    const previous = this.#lastJoin;
+    const lostMembership =
+      previous !== undefined &&
+      (payload.memberId !== previous.memberId ||
+        (payload.generationId !== undefined && previous.generationId !== undefined && payload.generationId > previous.generationId + 1));
+    this.#lastJoin = { memberId: payload.memberId, generationId: payload.generationId };
+    const dropped = lostMembership ? this.#tracker.assign([]).revoked : [];
     const change = this.#tracker.assign(next);
+    const revoked = [...dropped, ...change.revoked];
     this.#logger.info('assignment changed', {
       added: change.added.length,
-      revoked: change.revoked.length,
+      revoked: revoked.length,
       owned: next.length,
+      ...(lostMembership ? { lostMembership, memberId: payload.memberId, generationId: payload.generationId } : {}),
     });
-    if (change.revoked.length > 0) handlers.onRevoked(change.revoked);
+    if (revoked.length > 0) handlers.onRevoked(revoked);
     if (change.added.length === 0) return;
     // Through a promise even if onAssigned throws synchronously, so the failure reaches onError.
     Promise.resolve(change.added).then((added) => handlers.onAssigned(added)).then(

@@ -2,7 +2,7 @@
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
 import type { PartitionOffset, PartitionReader, PartitionReaderOptions, RecordBatch } from '../port.ts';
-import { deliver, resolveOutOfRange } from './delivery.ts';
+import { deliverRound, resolveOutOfRange } from './delivery.ts';
 import { FetchLoop } from './fetch-loop.ts';
 import { PartitionFetcher } from './fetcher.ts';
 import { FETCH_DEFAULTS } from './group-consumer.ts';
@@ -33,7 +33,7 @@ export class PlatformaticPartitionReader implements PartitionReader {
       this.#fetcher,
       {
         positions: () => tracker.fetchPositions(),
-        onFetched: (fetched) => deliver(tracker, fetched, { onBatch, onError }, this.#logger),
+        onFetched: (round) => deliverRound(tracker, round, { onBatch, onError }, this.#logger),
         onOutOfRange: (partition) => resolveOutOfRange(tracker, partition, onError, this.#logger),
         onError,
       },

@@ -7,7 +7,7 @@
  * transaction as the fenced offset write.
  *
  * Settings come from the environment (see `readSettings`). It reports on stdout, one JSON
- * object a line: `ready`, `assigned`, `revoked`, `fenced`, `commit-waiting`, `stopped`;
+ * object a line: `ready`, `assigned`, `revoked`, `fenced`, `commit-state`, `stopped`;
  * logs go to stderr.
  */
 import type { Transaction } from 'sequelize';
@@ -98,22 +98,28 @@ function insertProcessed(workerId: string) {
   };
 }
 
-/** Delays each commit and reports how many commits wait and how many are inside a transaction. */
+/**
+ * Delays each commit, and reports every change in how many commits wait and how many are
+ * inside a transaction, so a test can freeze the process at a moment when none holds a lock.
+ */
 function delayingCommitter(sink: Committer, delayMs: number): Committer {
   if (delayMs <= 0) return sink;
   let waiting = 0;
   let inTransaction = 0;
+  const changed = () => report('commit-state', { waiting, inTransaction });
   return {
     async commit(batch: CommittableBatch) {
       waiting++;
-      report('commit-waiting', { waiting, inTransaction });
+      changed();
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       waiting--;
       inTransaction++;
+      changed();
       try {
         await sink.commit(batch);
       } finally {
         inTransaction--;
+        changed();
       }
     },
   };

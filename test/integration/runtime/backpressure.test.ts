@@ -3,7 +3,7 @@
  * partition once it holds more than `maxInflightPerPartition` uncommitted records, resumes
  * it once the sink caught up, and loses nothing on the way.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
@@ -25,6 +25,9 @@ interface Delivery {
 function inflightOf(runtime: StreamRuntime, partition: number): number {
   return runtime.stats().partitions.find((candidate) => candidate.partition === partition)?.inflight ?? 0;
 }
+
+// The integration project's testTimeout is not applied (Jest takes it from the top level only).
+jest.setTimeout(90_000);
 
 describe.each(CLIENTS)('StreamRuntime backpressure on the real broker: %s', (clientName) => {
   let client: KafkaClient;

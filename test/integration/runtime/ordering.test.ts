@@ -3,7 +3,7 @@
  * committed in offset order with no gaps or duplicates, and partitions commit in parallel
  * while each partition's commits stay serial.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
@@ -20,6 +20,9 @@ import {
 } from '../../support/runtime.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
+
+// The integration project's testTimeout is not applied (Jest takes it from the top level only).
+jest.setTimeout(90_000);
 
 describe.each(CLIENTS)('StreamRuntime on the real broker: %s', (clientName) => {
   let client: KafkaClient;

@@ -1,0 +1,393 @@
+/**
+ * `npm run bench -- memory` (or `node bench/memory.ts`): does the runtime's memory stay flat
+ * while it drains a large backlog? Produces N small records to a fresh topic, then drains
+ * them through a StreamRuntime (source -> forward -> sink) on the real broker with a fast
+ * in-memory committer, sampling RSS and heap every second. The committer keeps nothing, so
+ * whatever grows is the runtime's (or the Kafka client's). The drain runs in a child process
+ * of its own, so the producer's buffers and garbage do not blur the numbers.
+ * Writes bench/results/memory-<date>.{json,md} and prints a JSON summary as the last stdout line.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseCommandLine, runMain } from '../core/cli.ts';
+import { type AppConfig, type KafkaClientName, loadConfig } from '../core/config.ts';
+import { ConfigError, FencedError } from '../core/errors.ts';
+import type { Codec } from '../core/events.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { createKafkaClient } from '../kafka/index.ts';
+import type { KafkaClient, OutgoingMessage, TopicPartition } from '../kafka/port.ts';
+import { tpKey } from '../kafka/port.ts';
+import type { Processor } from '../processors/processor-api.ts';
+import { type Topology, TopologyBuilder } from '../topology/builder.ts';
+import { StreamRuntime } from '../topology/runtime/stream-runtime.ts';
+import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer } from '../topology/runtime/types.ts';
+
+const USAGE = `Usage: node bench/memory.ts [options]   (or: npm run bench -- memory [options])
+
+Options:
+  --records N          backlog size (default 10000000)
+  --partitions N       partitions of the bench topic (default 12)
+  --client NAME        platformatic | kafkajs (default KAFKA_CLIENT, else platformatic)
+  --no-write           do not write bench/results files
+  --drain-topic TOPIC  (internal) drain an existing backlog and print the samples as JSON
+Runtime settings come from the environment as for \`npm run topology\`
+(BATCH_MAX_RECORDS, COMMIT_INTERVAL_MS, MAX_INFLIGHT_PER_PARTITION, MAX_INFLIGHT_TOTAL).
+`;
+
+const FLAGS = {
+  records: { type: 'string' },
+  partitions: { type: 'string' },
+  client: { type: 'string' },
+  'no-write': { type: 'boolean' },
+  'drain-topic': { type: 'string' },
+} as const;
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const SAMPLE_INTERVAL_MS = 1_000;
+/** Messages per producer request, and requests in flight at once. */
+const PRODUCE_CHUNK = 20_000;
+const PRODUCE_CONCURRENCY = 4;
+const MB = 1024 * 1024;
+
+interface MemoryBenchOptions {
+  records: number;
+  partitions: number;
+  client: KafkaClientName;
+  write: boolean;
+}
+
+export interface MemorySample {
+  /** Seconds since the drain started. */
+  t: number;
+  committed: number;
+  inflight: number;
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+}
+
+export interface DrainPoint {
+  progress: number;
+  t: number;
+  rssMb: number;
+  heapUsedMb: number;
+}
+
+export interface MemorySummary {
+  records: number;
+  partitions: number;
+  client: KafkaClientName;
+  produceSeconds: number;
+  producedPerSecond: number;
+  drainSeconds: number;
+  drainedPerSecond: number;
+  peakRssMb: number;
+  peakHeapUsedMb: number;
+  /** RSS and heap when 10%, 50% and 90% of the backlog had committed. */
+  atProgress: DrainPoint[];
+  /** RSS at 90% minus RSS at 10% of the drain: ~0 when memory is flat. */
+  rssGrowthMb: number;
+  heapGrowthMb: number;
+}
+
+export interface MemoryBenchResult {
+  date: string;
+  command: string;
+  machine: Record<string, string | number>;
+  settings: Pick<AppConfig, 'batchMaxRecords' | 'commitIntervalMs' | 'maxInflightPerPartition' | 'maxInflightTotal'>;
+  summary: MemorySummary;
+  samples: MemorySample[];
+}
+
+/** Passes the bytes through untouched: the bench measures the runtime, not JSON. */
+const bytesCodec: Codec<Buffer> = {
+  decode: (bytes) => bytes ?? Buffer.alloc(0),
+  encode: (value) => value,
+};
+
+function forwardProcessor(): Processor<Buffer, Buffer> {
+  return { process: (record, context) => context.forward({ key: record.key, value: record.value }) };
+}
+
+function benchTopology(topic: string): Topology {
+  return new TopologyBuilder()
+    .addSource('records', { topics: [topic], codec: bytesCodec })
+    .addProcessor('forward', { supplier: forwardProcessor }, 'records')
+    .addSink('out', { topic: `${topic}.out`, codec: bytesCodec }, 'forward')
+    .build();
+}
+
+/**
+ * Offsets and epochs in Maps with the offset store's compare-and-set, and nothing kept per
+ * record: the fastest committer that still checks what the real one checks.
+ */
+class CountingCommitter implements Committer, PartitionClaimer {
+  committed = 0;
+  readonly #offsets = new Map<string, bigint>();
+  readonly #epochs = new Map<string, number>();
+
+  async claim(partitions: TopicPartition[]): Promise<ClaimedPartition[]> {
+    return partitions.map((tp) => {
+      const epoch = (this.#epochs.get(tpKey(tp)) ?? 0) + 1;
+      this.#epochs.set(tpKey(tp), epoch);
+      return { ...tp, epoch, nextOffset: this.#offsets.get(tpKey(tp)) ?? 0n };
+    });
+  }
+
+  async commit(batch: CommittableBatch): Promise<void> {
+    const key = tpKey(batch);
+    if (this.#epochs.get(key) !== Number(batch.epoch) || (this.#offsets.get(key) ?? 0n) !== batch.expectedNextOffset) {
+      throw new FencedError(batch.topic, batch.partition, `stale epoch ${batch.epoch} or offset ${batch.expectedNextOffset}`);
+    }
+    this.#offsets.set(key, batch.nextOffset);
+    this.committed += batch.records;
+  }
+}
+
+/** Produces `records` small records round-robin over the partitions, several requests in flight. */
+async function produceBacklog(kafka: KafkaClient, topic: string, options: MemoryBenchOptions, logger: Logger): Promise<number> {
+  const producer = await kafka.producer({ clientId: 'bench-memory-producer' });
+  const startedAt = performance.now();
+  let next = 0;
+  let lastLog = startedAt;
+  const worker = async (): Promise<void> => {
+    while (next < options.records) {
+      const from = next;
+      const count = Math.min(PRODUCE_CHUNK, options.records - from);
+      next += count;
+      const messages: OutgoingMessage[] = new Array(count);
+      for (let index = 0; index < count; index++) {
+        const seq = from + index;
+        messages[index] = { topic, partition: seq % options.partitions, key: null, value: `r${seq}` };
+      }
+      await producer.send(messages);
+      if (performance.now() - lastLog > 5_000) {
+        lastLog = performance.now();
+        logger.info('producing', { produced: next, perSecond: Math.round(next / ((lastLog - startedAt) / 1000)) });
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: PRODUCE_CONCURRENCY }, worker));
+  } finally {
+    await producer.close();
+  }
+  return (performance.now() - startedAt) / 1000;
+}
+
+function sampleMemory(t: number, committed: number, inflight: number): MemorySample {
+  const usage = process.memoryUsage();
+  const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
+  return {
+    t: Math.round(t * 10) / 10,
+    committed,
+    inflight,
+    rssMb: mb(usage.rss),
+    heapUsedMb: mb(usage.heapUsed),
+    heapTotalMb: mb(usage.heapTotal),
+    externalMb: mb(usage.external),
+    arrayBuffersMb: mb(usage.arrayBuffers),
+  };
+}
+
+/** The first sample at or past each fraction of the backlog committed. */
+export function drainPoints(samples: readonly MemorySample[], records: number, fractions: readonly number[] = [0.1, 0.5, 0.9]): DrainPoint[] {
+  return fractions.flatMap((progress) => {
+    const sample = samples.find((candidate) => candidate.committed >= progress * records);
+    return sample ? [{ progress, t: sample.t, rssMb: sample.rssMb, heapUsedMb: sample.heapUsedMb }] : [];
+  });
+}
+
+export function summarize(
+  samples: readonly MemorySample[],
+  run: { records: number; partitions: number; client: KafkaClientName; produceSeconds: number; drainSeconds: number },
+): MemorySummary {
+  const atProgress = drainPoints(samples, run.records);
+  const first = atProgress[0];
+  const last = atProgress.at(-1);
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return {
+    ...run,
+    produceSeconds: round(run.produceSeconds),
+    producedPerSecond: Math.round(run.records / run.produceSeconds),
+    drainSeconds: round(run.drainSeconds),
+    drainedPerSecond: Math.round(run.records / run.drainSeconds),
+    peakRssMb: Math.max(...samples.map((sample) => sample.rssMb)),
+    peakHeapUsedMb: Math.max(...samples.map((sample) => sample.heapUsedMb)),
+    atProgress,
+    rssGrowthMb: first && last ? round(last.rssMb - first.rssMb) : 0,
+    heapGrowthMb: first && last ? round(last.heapUsedMb - first.heapUsedMb) : 0,
+  };
+}
+
+interface DrainResult {
+  samples: MemorySample[];
+  drainSeconds: number;
+}
+
+async function drain(kafka: KafkaClient, topic: string, config: AppConfig, options: MemoryBenchOptions, logger: Logger): Promise<DrainResult> {
+  const committer = new CountingCommitter();
+  const runtime = new StreamRuntime({
+    topology: benchTopology(topic),
+    consumer: kafka.groupConsumer({ groupId: `${topic}-group`, topics: [topic] }),
+    claimer: committer,
+    committer,
+    config,
+    logger,
+    commitToKafka: false,
+    onFatal: (error) => logger.error('runtime failure', { error: error.message }),
+  });
+  const samples: MemorySample[] = [];
+  const startedAt = performance.now();
+  const inflight = () => runtime.stats().inflightTotal;
+  const take = () => samples.push(sampleMemory((performance.now() - startedAt) / 1000, committer.committed, inflight()));
+  take();
+  const sampler = setInterval(() => {
+    take();
+    const sample = samples.at(-1)!;
+    if (samples.length % 10 === 0) logger.info('draining', { committed: sample.committed, rssMb: sample.rssMb, heapUsedMb: sample.heapUsedMb });
+  }, SAMPLE_INTERVAL_MS);
+  try {
+    await runtime.start();
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (committer.committed < options.records) return;
+        clearInterval(check);
+        resolve();
+      }, 20);
+    });
+    const drainSeconds = (performance.now() - startedAt) / 1000;
+    take();
+    return { samples, drainSeconds };
+  } finally {
+    clearInterval(sampler);
+    await runtime.stop({ timeoutMs: 10_000 });
+  }
+}
+
+function formatMarkdown(result: MemoryBenchResult): string {
+  const { summary } = result;
+  const lines = [
+    `# Memory benchmark — ${result.date}`,
+    '',
+    `\`${result.command}\` on ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}; broker and PostgreSQL on the same machine.`,
+    '',
+    `A backlog of ${summary.records.toLocaleString('en-US')} small records over ${summary.partitions} partitions, drained by a StreamRuntime`,
+    `(${summary.client}, source -> forward -> sink, in-memory committer) with batchMaxRecords=${result.settings.batchMaxRecords},`,
+    `maxInflightPerPartition=${result.settings.maxInflightPerPartition}, maxInflightTotal=${result.settings.maxInflightTotal}. RSS and heap sampled every second.`,
+    '',
+    '| | value |',
+    '|---|---|',
+    `| produced | ${summary.produceSeconds} s (${summary.producedPerSecond.toLocaleString('en-US')} records/s) |`,
+    `| drained | ${summary.drainSeconds} s (${summary.drainedPerSecond.toLocaleString('en-US')} records/s) |`,
+    `| peak RSS | ${summary.peakRssMb} MB |`,
+    `| peak heap used | ${summary.peakHeapUsedMb} MB |`,
+    `| RSS growth 10% -> 90% | ${summary.rssGrowthMb} MB |`,
+    `| heap growth 10% -> 90% | ${summary.heapGrowthMb} MB |`,
+    '',
+    '| drain progress | at (s) | RSS (MB) | heap used (MB) |',
+    '|---|---|---|---|',
+    ...summary.atProgress.map((point) => `| ${Math.round(point.progress * 100)}% | ${point.t} | ${point.rssMb} | ${point.heapUsedMb} |`),
+    '',
+    `Samples: memory-${result.date}.json (${result.samples.length} samples).`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): MemoryBenchOptions {
+  const client = flags.client ?? env.KAFKA_CLIENT ?? 'platformatic';
+  if (client !== 'platformatic' && client !== 'kafkajs') throw new ConfigError('--client', 'platformatic | kafkajs', client);
+  return {
+    records: positive(flags, 'records', 10_000_000),
+    partitions: positive(flags, 'partitions', 12),
+    client,
+    write: flags['no-write'] !== 'true',
+  };
+}
+
+function positive(flags: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`--${name}`, 'a positive integer', raw);
+  return value;
+}
+
+/** Runs the drain phase in a fresh process and returns what it measured. */
+function drainInChild(topic: string, options: MemoryBenchOptions): Promise<DrainResult> {
+  const args = [fileURLToPath(import.meta.url), '--drain-topic', topic, '--records', String(options.records), '--partitions', String(options.partitions), '--client', options.client];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = stdout.trim().split('\n').at(-1);
+      if (code !== 0 || !last) return reject(new Error(`drain process exited with ${code}`));
+      resolve(JSON.parse(last) as DrainResult);
+    });
+  });
+}
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const { flags } = parseCommandLine(argv, FLAGS, USAGE);
+  const options = parseOptions(flags, process.env);
+  const config = loadConfig(process.env);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('bench.memory');
+  const kafka = createKafkaClient({ kafkaClient: options.client, kafkaBrokers: config.kafkaBrokers }, logger.child('kafka'));
+  const drainTopic = flags['drain-topic'];
+  if (drainTopic) {
+    const drained = await drain(kafka, drainTopic, config, options, logger.child('runtime'));
+    process.stdout.write(`${JSON.stringify(drained)}\n`);
+    return 0;
+  }
+  const admin = await kafka.admin();
+  const topic = `bench-memory-${Date.now().toString(36)}`;
+  try {
+    await admin.createTopics([{ topic, partitions: options.partitions }]);
+    logger.info('producing the backlog', { topic, records: options.records, partitions: options.partitions });
+    const produceSeconds = await produceBacklog(kafka, topic, options, logger);
+    logger.info('draining the backlog', { produceSeconds: Math.round(produceSeconds) });
+    const { samples, drainSeconds } = await drainInChild(topic, options);
+    const summary = summarize(samples, { records: options.records, partitions: options.partitions, client: options.client, produceSeconds, drainSeconds });
+    const date = new Date().toISOString().slice(0, 10);
+    const result: MemoryBenchResult = {
+      date,
+      command: `node bench/memory.ts ${argv.join(' ')}`.trim(),
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+        node: process.versions.node,
+        platform: `${os.platform()} ${os.release()}`,
+      },
+      settings: {
+        batchMaxRecords: config.batchMaxRecords,
+        commitIntervalMs: config.commitIntervalMs,
+        maxInflightPerPartition: config.maxInflightPerPartition,
+        maxInflightTotal: config.maxInflightTotal,
+      },
+      summary,
+      samples,
+    };
+    if (options.write) {
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(`${RESULTS_DIR}memory-${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(`${RESULTS_DIR}memory-${date}.md`, formatMarkdown(result));
+    }
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  } finally {
+    await admin.deleteTopics([topic]).catch((error: unknown) => logger.warn('could not delete the bench topic', { topic, error: String(error) }));
+    await admin.close();
+  }
+}
+
+if (import.meta.main) await runMain(() => main());

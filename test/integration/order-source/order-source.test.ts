@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { silentLogger } from '../../../core/logger.ts';
+import { createKafkaClient } from '../../../kafka/index.ts';
+import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
+import { createOrderGenerator } from '../../../processors/order-generator.ts';
+import { readPublishedSeq } from '../../../state/order-store.ts';
+import { seed } from '../../../state/seed.ts';
+import { createKafkaPublisher } from '../../../topology/order-source/kafka-publisher.ts';
+import { OrderSource } from '../../../topology/order-source/order-source.ts';
+import { createPostgresLedger } from '../../../topology/order-source/postgres-ledger.ts';
+import { SourceLockHeldError, acquireSourceLock } from '../../../topology/order-source/source-lock.ts';
+import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { TopicPool, brokersFromEnv } from '../../support/kafka.ts';
+import { auditTopic, readWholeTopic, storedOrders } from './topic-audit.ts';
+
+const PARTITIONS = 6;
+
+describe('order source on PostgreSQL and Kafka', () => {
+  let db: TestDatabase;
+  let kafka: KafkaClient;
+  let admin: KafkaAdmin;
+  let topics: TopicPool;
+  let producer: KafkaProducer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('order_source');
+    await seed(db.sequelize, { products: 40, stock: 1_000 });
+    kafka = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokersFromEnv() }, silentLogger);
+    admin = await kafka.admin();
+    topics = new TopicPool(admin);
+    producer = await kafka.producer();
+  });
+
+  afterAll(async () => {
+    await producer?.close();
+    await topics?.cleanup();
+    await admin?.close();
+    await db?.drop();
+  });
+
+  it('stores every order and publishes it under its event id, keyed and partitioned by product', async () => {
+    const topic = await topics.create('orders', PARTITIONS);
+    const sourceId = 'it-source';
+    const lock = await acquireSourceLock(db.url, sourceId, silentLogger);
+    try {
+      const source = new OrderSource({
+        ledger: createPostgresLedger(db.sequelize, sourceId),
+        publisher: createKafkaPublisher(producer, topic),
+        generator: createOrderGenerator({ productIds: Array.from({ length: 40 }, (_, i) => i + 1), popularity: { kind: 'zipf', skew: 1 }, seed: 7 }),
+        ownership: lock,
+        logger: silentLogger,
+        maxBatch: 500,
+      });
+      expect(await source.recover()).toBe(0);
+      const result = await source.run({ ratePerSecond: 20_000, count: 3_000 });
+      expect(result).toMatchObject({ stored: 3_000, published: 3_000, errors: 0 });
+
+      const stored = await storedOrders(db.sequelize);
+      expect(stored).toHaveLength(3_000);
+      expect(stored.map((order) => Number(order.source_seq))).toEqual(Array.from({ length: 3_000 }, (_, i) => i + 1));
+      const records = await readWholeTopic(kafka, topic);
+      expect(auditTopic(stored, records, PARTITIONS).duplicates).toBe(0);
+      expect(await readPublishedSeq(db.sequelize, sourceId)).toBe(3_000);
+    } finally {
+      await lock.release();
+    }
+  }, 60_000);
+
+  it('lets only one process run a source id at a time', async () => {
+    const first = await acquireSourceLock(db.url, 'locked-source', silentLogger);
+    try {
+      await expect(acquireSourceLock(db.url, 'locked-source', silentLogger)).rejects.toBeInstanceOf(SourceLockHeldError);
+      const other = await acquireSourceLock(db.url, 'other-source', silentLogger);
+      await other.release();
+    } finally {
+      await first.release();
+    }
+    const again = await acquireSourceLock(db.url, 'locked-source', silentLogger);
+    await again.release();
+  });
+});

@@ -10,6 +10,8 @@ export interface NewOrder {
   sourceId: string;
   /** Per-source sequence number: one writer per source, committed in order. */
   sourceSeq: number;
+  /** When the order was made (epoch ms); the database's now() when absent. */
+  createdAtMs?: number;
 }
 
 export interface StoredOrder extends NewOrder {
@@ -45,8 +47,10 @@ export async function insertOrders(executor: Executor, orders: NewOrder[]): Prom
   if (orders.length === 0) return 0;
   return execute(
     executor,
-    `INSERT INTO orders (id, product_id, customer_id, quantity, source_id, source_seq)
-     SELECT * FROM unnest($ids::uuid[], $productIds::int[], $customerIds::text[], $quantities::int[], $sourceIds::text[], $seqs::bigint[])`,
+    `INSERT INTO orders (id, product_id, customer_id, quantity, source_id, source_seq, created_at)
+     SELECT id, product_id, customer_id, quantity, source_id, source_seq, COALESCE(to_timestamp(created_ms / 1000.0), now())
+     FROM unnest($ids::uuid[], $productIds::int[], $customerIds::text[], $quantities::int[], $sourceIds::text[], $seqs::bigint[], $createdMs::float8[])
+       AS o(id, product_id, customer_id, quantity, source_id, source_seq, created_ms)`,
     {
       ids: orders.map((o) => o.orderId),
       productIds: orders.map((o) => o.productId),
@@ -54,6 +58,8 @@ export async function insertOrders(executor: Executor, orders: NewOrder[]): Prom
       quantities: orders.map((o) => o.quantity),
       sourceIds: orders.map((o) => o.sourceId),
       seqs: orders.map((o) => o.sourceSeq),
+      // Kept to the millisecond, so an OrderCreated re-published from the row is byte-identical.
+      createdMs: orders.map((o) => o.createdAtMs ?? null),
     },
   );
 }

@@ -18,6 +18,7 @@ export function createPostgresLedger(sequelize: Sequelize, sourceId: string): Or
           quantity: order.quantity,
           sourceId,
           sourceSeq: order.seq,
+          createdAtMs: order.createdAtMs,
         })),
       );
     },

@@ -45,6 +45,13 @@ describe('order store', () => {
     }))).toEqual(orders.slice(0, 3).map((o) => ({ ...o, status: 'pending', reason: null })));
   });
 
+  it('keeps the creation time to the millisecond when given, so a re-published event is identical', async () => {
+    const createdAtMs = Date.parse('2026-11-25T10:11:12.345Z');
+    await insertOrders(db.sequelize, newOrders('src-time', 1, 1).map((order) => ({ ...order, createdAtMs })));
+    const [stored] = await readUnpublished(db.sequelize, 'src-time', 0, 1);
+    expect(stored!.createdAt.getTime()).toBe(createdAtMs);
+  });
+
   it('fails the whole insert on a duplicate (source, seq) and stores none of it', async () => {
     await insertOrders(db.sequelize, newOrders('src-dup', 1, 2));
     await expect(insertOrders(db.sequelize, newOrders('src-dup', 2, 3))).rejects.toMatchObject({

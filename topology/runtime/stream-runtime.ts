@@ -28,8 +28,14 @@ export interface StreamRuntimeOptions {
   retry?: Partial<RetryPolicy>;
   /** A partition stopped for good (non-retriable failure) or the consumer failed. */
   onFatal?: (error: StreamError) => void;
-  /** Also commit offsets to Kafka after each batch, for lag tools only. Default true. */
+  /** Also commit offsets to Kafka, for lag tools only. Default true. */
   commitToKafka?: boolean;
+  /**
+   * How often those informational commits go out (default 5000 ms), with the latest offset of
+   * each partition. Not per batch: a client may rejoin its group when a commit fails during a
+   * rebalance, and hundreds of commits a second then keep the group rebalancing.
+   */
+  kafkaCommitIntervalMs?: number;
 }
 
 export class StreamRuntime {
@@ -53,6 +59,9 @@ export class StreamRuntime {
   #rebalances = 0;
   #droppedUnowned = 0;
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  /** Latest committed offset per partition not yet told to Kafka. */
+  readonly #kafkaCommitsDue = new Map<string, PartitionOffset>();
+  #kafkaCommitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: StreamRuntimeOptions) {
     this.#options = options;
@@ -81,7 +90,20 @@ export class StreamRuntime {
       this.#pipeline.unsubscribe();
       throw error;
     }
+    if (this.#options.commitToKafka !== false) {
+      this.#kafkaCommitTimer = setInterval(() => void this.#commitToKafka(), this.#options.kafkaCommitIntervalMs ?? 5000);
+      this.#kafkaCommitTimer.unref();
+    }
     this.#logger.info('runtime started', { topics: [...this.#options.topology.sourceByTopic.keys()] });
+  }
+
+  async #commitToKafka(): Promise<void> {
+    if (this.#kafkaCommitsDue.size === 0) return;
+    const offsets = [...this.#kafkaCommitsDue.values()];
+    this.#kafkaCommitsDue.clear();
+    await this.#options.consumer
+      .commitOffsets(offsets)
+      .catch((error: unknown) => this.#logger.debug('informational Kafka offset commit failed', { partitions: offsets.length, error: errorMessage(error) }));
   }
 
   /**
@@ -114,6 +136,8 @@ export class StreamRuntime {
     }
     this.#tasks.clear();
     this.#pipeline?.unsubscribe();
+    clearInterval(this.#kafkaCommitTimer);
+    await raceTimeout(this.#commitToKafka(), Math.max(0, deadline - Date.now() - 500));
     const closed = await raceTimeout(
       this.#options.consumer.close().then(
         () => true,
@@ -251,9 +275,7 @@ export class StreamRuntime {
     this.#events.next(event);
     this.#applyBackpressure();
     if (this.#options.commitToKafka === false) return;
-    this.#options.consumer
-      .commitOffsets([{ topic: task.topic, partition: task.partition, offset: event.nextOffset }])
-      .catch((error: unknown) => this.#logger.debug('informational Kafka offset commit failed', { topic: task.topic, partition: task.partition, error: errorMessage(error) }));
+    this.#kafkaCommitsDue.set(tpKey(task), { topic: task.topic, partition: task.partition, offset: event.nextOffset });
   }
 
   #onTaskEvent(key: string, event: RuntimeEvent): void {

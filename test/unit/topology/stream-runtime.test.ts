@@ -53,7 +53,7 @@ interface Harness {
 const running: Harness[] = [];
 
 async function startRuntime(
-  options: { config?: Partial<RuntimeConfig>; topology?: ReturnType<typeof upperTopology>; logger?: Logger; committer?: ControlledCommitter } = {},
+  options: { config?: Partial<RuntimeConfig>; topology?: ReturnType<typeof upperTopology>; logger?: Logger; committer?: ControlledCommitter; kafkaCommitIntervalMs?: number } = {},
 ): Promise<Harness> {
   const consumer = new FakeGroupConsumer();
   const claimer = new FakeClaimer();
@@ -68,6 +68,7 @@ async function startRuntime(
     logger: options.logger ?? silentLogger,
     retry: { initialDelayMs: 1, maxDelayMs: 2 },
     onFatal: (error) => fatal.push(error),
+    kafkaCommitIntervalMs: options.kafkaCommitIntervalMs ?? 20,
   });
   const events: RuntimeEvent[] = [];
   runtime.events$.subscribe((event) => events.push(event));
@@ -100,6 +101,21 @@ describe('StreamRuntime', () => {
     expect(committer.committed()[0]).toMatchObject({ firstOffset: 5n, lastOffset: 6n, expectedNextOffset: 5n, epoch: 1 });
     await waitFor(() => consumer.kafkaCommits.length === 1, 'informational Kafka commit');
     expect(consumer.kafkaCommits).toEqual([{ topic: TOPIC, partition: 0, offset: 7n }]);
+  });
+
+  it('tells Kafka the offsets now and then, not per batch: one commit with the latest offset of each partition', async () => {
+    const { consumer, committer } = await startRuntime({ kafkaCommitIntervalMs: 200 });
+    committer.autoRelease = true;
+    await consumer.assign([p0, p1]);
+    for (let offset = 0; offset < 10; offset += 2) {
+      consumer.deliver(TOPIC, 0, words(0, offset, 2));
+      consumer.deliver(TOPIC, 1, words(1, offset, 2));
+    }
+    await waitFor(() => committer.committed().length === 10, 'ten batch commits');
+    const told = (partition: number) => consumer.kafkaCommits.some((commit) => commit.partition === partition && commit.offset === 10n);
+    await waitFor(() => told(0) && told(1), 'the latest offsets told to Kafka');
+    // Ten batches, yet only a commit or two per partition reached Kafka.
+    expect(consumer.kafkaCommits.length).toBeLessThanOrEqual(4);
   });
 
   it('commits the batches of one partition one after another, in offset order', async () => {

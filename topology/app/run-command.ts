@@ -9,7 +9,9 @@ import type { FlagSpec } from '../../core/cli.ts';
 import { type AppConfig, loadConfig } from '../../core/config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
+import { countUnpublished } from '../../state/outbox-store.ts';
 import { connectServices, type Services } from './bootstrap.ts';
+import { startObservability } from './metrics.ts';
 import { startProcessor } from './processor-app.ts';
 import { startRelay } from './relay-app.ts';
 import { startSource } from './source-app.ts';
@@ -45,6 +47,8 @@ Options:
   --group NAME                        consumer group (env CONSUMER_GROUP)
   --batch-max-records N               micro-batch size bound (env BATCH_MAX_RECORDS)
   --commit-interval-ms MS             micro-batch time bound (env COMMIT_INTERVAL_MS)
+  --metrics-port PORT                 serve /metrics, /healthz, /readyz (env METRICS_PORT, 0 = off);
+                                      replica i of --replicas gets PORT + i
   --no-status                         no live status line
   -h, --help                          this help
 `;
@@ -67,6 +71,13 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
 
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const services = await connectServices(config, logger);
+  const observability =
+    config.metricsPort > 0
+      ? await startObservability({ port: config.metricsPort, logger }).catch(async (error: unknown) => {
+          await services.close();
+          throw error;
+        })
+      : undefined;
   const running: Stoppable[] = [];
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -76,9 +87,12 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     resolveDone = resolve;
   });
 
+  // A signal during startup waits for the roles being started, so none is left running.
+  let startup: Promise<unknown> = Promise.resolve();
   const shutdown = async (reason: string) => {
     if (stopping) return;
     stopping = true;
+    await startup.catch(() => {});
     logger.info('shutting down: stop fetching, commit what is complete, publish the outbox', { reason });
     const deadline = setTimeout(() => {
       logger.error('shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting now', { timeoutMs: config.shutdownTimeoutMs });
@@ -97,6 +111,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
       }
     }
     await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+    await observability?.stop();
     await services.close();
     resolveDone();
   };
@@ -114,18 +129,20 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  try {
+  const startRoles = async () => {
     if (role === 'all' || role === 'source') {
       const source = await startSource(config, { ...services, logger }, { rate, sourceId: flags['source-id'] ?? 'source-1' });
+      observability?.watchSource(source.source);
       running.push({ name: 'source', stop: source.stop });
     }
     if (role === 'all' || role === 'processor') {
       if (replicas > 1) {
-        for (let index = 1; index <= replicas; index++) children.push(spawnReplica(index, flags, logger, () => stopping, (code) => {
+        for (let index = 1; index <= replicas; index++) children.push(spawnReplica(index, { ...flags, 'metrics-port': config.metricsPort > 0 ? String(config.metricsPort + index) : '0' }, logger, () => stopping, (code) => {
           if (code !== 0) exitCode = 1;
         }));
       } else {
-        const processor = await startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, logger, partitionCount: services.partitionCount });
+        const processor = await startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
+        observability?.watchProcessor({ runtime: processor.runtime, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
         processor.runtime.errors$.subscribe(() => {
           exitCode = 1;
         });
@@ -135,17 +152,32 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     if (role === 'all' || role === 'relay') {
       const relay = await startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger });
       running.push({ name: 'relay', stop: relay.stop });
+      observability?.watchRelay({ relay: relay.relay, countUnpublished: () => countUnpublished(services.sequelize) });
     }
+  };
+  startup = startRoles();
+  try {
+    await startup;
   } catch (error) {
+    startup = Promise.resolve();
     await shutdown('start failed');
     throw error;
   }
+  if (stopping) {
+    await done;
+    return exitCode;
+  }
+  observability?.markStarted();
 
   const showStatus = !flags['no-status'] && process.env.TOPOLOGY_REPLICA === undefined;
   const statusLine = showStatus ? startStatusLine(config, services, logger) : undefined;
   if (statusLine) running.unshift({ name: 'status line', stop: statusLine.stop });
   logger.info('running; Ctrl-C to stop', { role, replicas, client: config.kafkaClient, partitions: services.partitionCount });
   await done;
+  // Everything is stopped and closed, but a client library may leave a timer behind that keeps
+  // the process alive (@platformatic/kafka re-arms a 30 s heartbeat-stall timer when close() cuts
+  // a rejoin short), which would end in the shutdown deadline's exit 1. Exit with our own code.
+  setTimeout(() => process.exit(exitCode), 1000).unref();
   return exitCode;
 }
 
@@ -158,7 +190,7 @@ function parsePositive(flag: string, raw: string, max: number): number {
 function spawnReplica(index: number, flags: Record<string, string | undefined>, logger: Logger, stopping: () => boolean, onExit: (code: number | null) => void): ChildProcess {
   const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
   const args = [cli, 'run', '--role', 'processor', '--no-status'];
-  for (const flag of ['client', 'partitions', 'group', 'batch-max-records', 'commit-interval-ms'] as const) {
+  for (const flag of ['client', 'partitions', 'group', 'batch-max-records', 'commit-interval-ms', 'metrics-port'] as const) {
     if (flags[flag] !== undefined) args.push(`--${flag}`, flags[flag]!);
   }
   const replicaId = `${process.env.REPLICA_PREFIX ?? 'replica'}-${index}-${process.pid}`;

@@ -64,6 +64,8 @@ export function isRetriable(error: unknown): boolean {
     if (typeof candidate.code === 'string' && /^(40001|40P01|08...|57P0[1-3]|53300)$/.test(candidate.code)) return true;
     if (typeof candidate.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/.test(candidate.code)) return true;
     if (typeof candidate.name === 'string' && /Connection|Timeout|KafkaJSNumberOfRetriesExceeded|KafkaJSConnectionError|NetworkError/.test(candidate.name)) return true;
+    // node-postgres reports a dropped connection (server restart, idle-in-transaction timeout) without a code.
+    if (error instanceof Error && /^(Connection terminated|Client has encountered a connection error)/.test(error.message)) return true;
   }
   return false;
 }

@@ -7,6 +7,12 @@ import { databaseName, quoteIdentifier, serverAddress, withDatabase } from './da
 export interface ConnectOptions {
   /** Pooled connections; each concurrent transaction holds one. */
   poolMax?: number;
+  /**
+   * The server ends a session left idle inside a transaction this long (default: never). A
+   * frozen process (SIGSTOP, VM pause) would otherwise hold its row locks forever, and whoever
+   * takes over its work would wait on them.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /**
@@ -19,6 +25,7 @@ export async function connectDatabase(url: string, logger: Logger, opts: Connect
     dialect: 'postgres',
     logging: (sql) => logger.debug(sql),
     pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
+    dialectOptions: opts.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs } : {},
   });
   try {
     await sequelize.authenticate({ logging: false });

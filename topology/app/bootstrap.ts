@@ -20,9 +20,19 @@ export interface Services {
 }
 
 const KAFKA_TIMEOUT_MS = 15_000;
+/**
+ * Well below the group session timeout: by the time the group gives a frozen replica's
+ * partitions to another member, the server has ended the frozen replica's open transaction,
+ * so its row locks on stream_offsets cannot block the new owner's claim. Every transaction of
+ * the roles is a few statements long; none waits on anything else while open.
+ */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 5_000;
 
 export async function connectServices(config: AppConfig, logger: Logger, options: { poolMax?: number } = {}): Promise<Services> {
-  const sequelize = await connectDatabase(config.databaseUrl, logger.child('db'), options.poolMax === undefined ? {} : { poolMax: options.poolMax });
+  const sequelize = await connectDatabase(config.databaseUrl, logger.child('db'), {
+    ...(options.poolMax === undefined ? {} : { poolMax: options.poolMax }),
+    idleInTransactionTimeoutMs: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
   const kafka = createKafkaClient(config, logger);
   let admin: KafkaAdmin;
   try {

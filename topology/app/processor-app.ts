@@ -13,6 +13,7 @@ import { TransactionalSink } from '../../sinks/transactional-sink.ts';
 import { claimPartitions } from '../../state/offset-store.ts';
 import { buildReferenceTopology } from '../reference-pipeline.ts';
 import { StreamRuntime } from '../runtime/index.ts';
+import { instrumentCommitter, type KstreamMetrics } from './metrics.ts';
 import { postgresStores } from './postgres-stores.ts';
 
 export interface ProcessorApp {
@@ -25,7 +26,7 @@ export function replicaName(): string {
   return process.env.REPLICA_ID ?? `${os.hostname()}-${process.pid}`;
 }
 
-export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; logger: Logger; partitionCount: number }): Promise<ProcessorApp> {
+export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; logger: Logger; partitionCount: number; metrics?: KstreamMetrics }): Promise<ProcessorApp> {
   const replicaId = replicaName();
   const logger = deps.logger.child('processor', { replica: replicaId });
   const topology = buildReferenceTopology({
@@ -33,13 +34,14 @@ export async function startProcessor(config: AppConfig, deps: { sequelize: Seque
     inventoryTopic: config.inventoryTopic,
     stores: postgresStores(deps.sequelize, () => deps.partitionCount),
   });
-  const committer = new TransactionalSink({
+  const sink = new TransactionalSink({
     sequelize: deps.sequelize,
     group: config.consumerGroup,
     dlqTopic: config.dlqTopic,
     effects: inventoryEffects({ inventoryTopic: config.inventoryTopic, decisionsStore: ORDER_DECISIONS_STORE }),
     logger,
   });
+  const committer = deps.metrics ? instrumentCommitter(sink, deps.metrics, topology) : sink;
   const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics: [config.ordersTopic], clientId: replicaId });
   const runtime = new StreamRuntime({
     topology,

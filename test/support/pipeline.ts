@@ -1,0 +1,433 @@
+/**
+ * Helpers for end-to-end tests of the whole pipeline as separate OS processes (the way it
+ * runs in production): a fixture with its own database, topics and consumer group; role
+ * processes spawned with `topology/cli.ts run` whose JSON log lines can be awaited; SIGKILL,
+ * SIGSTOP and SIGINT; reading back every record of a topic; and the exactly-once invariants
+ * as a pure check over a snapshot of the database and the inventory topic.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { type InventoryUpdated, decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated } from '../../core/events.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createKafkaClient } from '../../kafka/index.ts';
+import type { ConsumedRecord, KafkaAdmin, KafkaClient, KafkaProducer } from '../../kafka/port.ts';
+import { readOffsets } from '../../state/offset-store.ts';
+import { insertOrders } from '../../state/order-store.ts';
+import { countUnpublished } from '../../state/outbox-store.ts';
+import { selectRows } from '../../state/sql.ts';
+import { type TestDatabase, createTestDatabase } from './database.ts';
+import { TopicPool, brokersFromEnv, uniqueName, waitFor } from './kafka.ts';
+
+const CLI = fileURLToPath(new URL('../../topology/cli.ts', import.meta.url));
+
+export type Role = 'all' | 'source' | 'processor' | 'relay';
+
+export interface PipelineNames {
+  ordersTopic: string;
+  inventoryTopic: string;
+  dlqTopic: string;
+  group: string;
+  partitions: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// Role processes.
+
+export interface LogLine {
+  level?: string;
+  message?: string;
+  ns?: string;
+  [field: string]: unknown;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One `topology/cli.ts run` child process and everything it logged. */
+export class RoleProcess {
+  readonly name: string;
+  readonly lines: LogLine[] = [];
+  /** Resolves when the process has exited, however. */
+  readonly exited: Promise<ProcessExit>;
+  readonly #child: ChildProcess;
+  #exit: ProcessExit | undefined;
+
+  constructor(name: string, child: ChildProcess) {
+    this.name = name;
+    this.#child = child;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      });
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const text = partial + chunk;
+        const complete = text.split('\n');
+        partial = complete.pop() ?? '';
+        for (const line of complete) if (line.trim() !== '') this.lines.push(parseLogLine(line));
+      });
+    }
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** Lines whose message (or raw text) matches. */
+  logged(pattern: string | RegExp): LogLine[] {
+    return this.lines.filter((line) => matches(line, pattern));
+  }
+
+  async waitForLog(pattern: string | RegExp, timeoutMs = 60_000): Promise<LogLine> {
+    return waitFor(
+      () => {
+        if (!this.running && this.logged(pattern).length === 0) throw new Error(`${this.name} exited (${JSON.stringify(this.#exit)})`);
+        return this.logged(pattern)[0];
+      },
+      { timeoutMs, intervalMs: 100, message: `${this.name} to log ${String(pattern)}; last lines:\n${this.tail()}` },
+    );
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.#child.kill(signal);
+  }
+
+  /** kill -9: no shutdown hook runs, in-flight transactions are cut off mid-way. */
+  async kill9(): Promise<ProcessExit> {
+    this.signal('SIGKILL');
+    return this.exited;
+  }
+
+  /** Ctrl-C: the graceful path (drain, commit, publish). Rejects if it does not exit in time. */
+  async interrupt(timeoutMs = 30_000): Promise<ProcessExit> {
+    this.signal('SIGINT');
+    return waitFor(() => this.#exit, { timeoutMs, intervalMs: 50, message: `${this.name} to exit after SIGINT; last lines:\n${this.tail()}` });
+  }
+
+  tail(count = 15): string {
+    return format(this.lines.slice(-count));
+  }
+
+  /** The last warnings, errors and non-JSON lines (crash traces), which a tail may have scrolled past. */
+  problems(count = 20): string {
+    const problems = this.lines.filter((line) => line.level === 'warn' || line.level === 'error' || line.raw !== undefined);
+    return problems.length === 0 ? '(no warnings or errors)' : `warnings and errors:\n${format(problems.slice(-count))}\nlast lines:`;
+  }
+}
+
+function format(lines: LogLine[]): string {
+  return lines.map((line) => JSON.stringify(line).slice(0, 400)).join('\n');
+}
+
+function parseLogLine(text: string): LogLine {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) return parsed as LogLine;
+  } catch {
+    // Not a log line (e.g. a crash trace): kept as raw text so it can still be matched and shown.
+  }
+  return { raw: text };
+}
+
+function matches(line: LogLine, pattern: string | RegExp): boolean {
+  const text = typeof line.message === 'string' ? line.message : String(line.raw ?? '');
+  return typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
+}
+
+// ---------------------------------------------------------------------------------------
+// The fixture: database, topics, group, processes.
+
+export interface PipelineFixture {
+  names: PipelineNames;
+  db: TestDatabase;
+  kafka: KafkaClient;
+  admin: KafkaAdmin;
+  /** The environment a role process of this fixture runs with. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  /** Spawns `topology/cli.ts run --role <role> --no-status [...args]`; killed by `cleanup` if still running. */
+  spawnRole(role: Role, options?: { name?: string; args?: string[]; env?: Record<string, string> }): RoleProcess;
+  /** Awaits `work`; if it fails, the error also shows the last log lines of every process spawned. */
+  diagnose<T>(work: Promise<T>): Promise<T>;
+  /** SIGKILLs what still runs, deletes the topics, drops the database. */
+  cleanup(): Promise<void>;
+}
+
+export async function createPipelineFixture(label: string, options: { partitions: number }): Promise<PipelineFixture> {
+  const db = await createTestDatabase(label);
+  const kafka = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokersFromEnv() }, silentLogger);
+  const admin = await kafka.admin();
+  const topics = new TopicPool(admin);
+  const names: PipelineNames = {
+    ordersTopic: await topics.create(`${label}-orders`, options.partitions),
+    inventoryTopic: await topics.create(`${label}-inventory`, options.partitions),
+    dlqTopic: await topics.create(`${label}-dlq`, 1),
+    group: uniqueName(`${label}-group`),
+    partitions: options.partitions,
+  };
+  const processes: RoleProcess[] = [];
+
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: brokersFromEnv().join(','),
+    ORDERS_TOPIC: names.ordersTopic,
+    INVENTORY_TOPIC: names.inventoryTopic,
+    DLQ_TOPIC: names.dlqTopic,
+    CONSUMER_GROUP: names.group,
+    PARTITIONS: String(names.partitions),
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
+
+  return {
+    names,
+    db,
+    kafka,
+    admin,
+    env,
+    spawnRole(role, spawnOptions = {}) {
+      const name = spawnOptions.name ?? `${role}-${processes.length + 1}`;
+      const args = [CLI, 'run', '--role', role, '--no-status', ...(spawnOptions.args ?? [])];
+      const child = spawn(process.execPath, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env({ REPLICA_ID: name, ...spawnOptions.env }) },
+      });
+      const roleProcess = new RoleProcess(name, child);
+      processes.push(roleProcess);
+      return roleProcess;
+    },
+    async diagnose(work) {
+      try {
+        return await work;
+      } catch (error) {
+        const logs = processes.map((each) => `--- ${each.name} (pid ${each.pid}, ${each.running ? 'running' : 'exited'}):\n${each.problems()}\n${each.tail(15)}`).join('\n');
+        if (error instanceof Error) error.message = `${error.message}\n${logs}`;
+        throw error;
+      }
+    },
+    async cleanup() {
+      await Promise.all(processes.filter((each) => each.running).map((each) => each.kill9()));
+      await topics.cleanup().catch(() => {});
+      await admin.close().catch(() => {});
+      await db.drop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Progress, lag and outbox.
+
+/** Sum of the stored next offsets of the group: grows with every committed batch. */
+export async function committedTotal(fixture: PipelineFixture): Promise<bigint> {
+  const offsets = await readOffsets(fixture.db.sequelize, fixture.names.group, fixture.names.ordersTopic);
+  return offsets.reduce((sum, offset) => sum + offset.nextOffset, 0n);
+}
+
+/** Partitions whose stored next offset is below the high watermark (a missing row counts as 0). */
+export async function partitionsWithLag(fixture: PipelineFixture): Promise<Array<{ partition: number; stored: bigint; highWatermark: bigint }>> {
+  const [offsets, highWatermarks] = await Promise.all([
+    readOffsets(fixture.db.sequelize, fixture.names.group, fixture.names.ordersTopic),
+    fixture.admin.highWatermarks(fixture.names.ordersTopic),
+  ]);
+  const stored = new Map(offsets.map((offset) => [offset.partition, offset.nextOffset]));
+  return [...highWatermarks]
+    .map(([partition, highWatermark]) => ({ partition, stored: stored.get(partition) ?? 0n, highWatermark }))
+    .filter((entry) => entry.stored !== entry.highWatermark);
+}
+
+/** Waits until every partition is consumed up to its high watermark and the outbox is published. */
+export async function waitUntilCaughtUp(fixture: PipelineFixture, timeoutMs = 60_000): Promise<void> {
+  let last = '';
+  await waitFor(
+    async () => {
+      const lagging = await partitionsWithLag(fixture);
+      const unpublished = await countUnpublished(fixture.db.sequelize);
+      last = `lagging ${JSON.stringify(lagging, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}, unpublished outbox rows ${unpublished}`;
+      return lagging.length === 0 && unpublished === 0;
+    },
+    { timeoutMs, intervalMs: 250, message: 'lag 0 on every partition and an empty outbox' },
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}: ${last}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading topics back.
+
+/** Every record of every partition of `topic`, up to the high watermarks at the time of the call. */
+export async function readTopic(fixture: Pick<PipelineFixture, 'kafka' | 'admin'>, topic: string, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
+  const highWatermarks = await fixture.admin.highWatermarks(topic);
+  const wanted = [...highWatermarks].filter(([, end]) => end > 0n);
+  const records = new Map<number, ConsumedRecord[]>(wanted.map(([partition]) => [partition, []]));
+  if (wanted.length === 0) return [];
+  const reader = fixture.kafka.partitionReader();
+  try {
+    await reader.start(
+      wanted.map(([partition]) => ({ topic, partition, offset: 0n })),
+      (batch) => records.get(batch.partition)?.push(...batch.records),
+    );
+    await waitFor(() => wanted.every(([partition, end]) => (records.get(partition) ?? []).some((record) => record.offset >= end - 1n)), {
+      timeoutMs,
+      message: `every record of ${topic} up to ${JSON.stringify(wanted.map(([partition, end]) => [partition, end.toString()]))}`,
+    });
+  } finally {
+    await reader.close();
+  }
+  return wanted.flatMap(([partition, end]) => (records.get(partition) ?? []).filter((record) => record.offset < end));
+}
+
+// ---------------------------------------------------------------------------------------
+// Orders written directly (for tests that control every record of the orders topic).
+
+export interface TestOrder {
+  orderId: string;
+  productId: number;
+  quantity: number;
+}
+
+/** Stores the orders (as the source would) and returns their OrderCreated records, key productId. */
+export async function storeOrders(fixture: PipelineFixture, orders: Array<{ productId: number; quantity: number }>, firstSeq: number): Promise<TestOrder[]> {
+  const stored = orders.map((order) => ({ orderId: randomUUID(), ...order }));
+  await insertOrders(
+    fixture.db.sequelize,
+    stored.map((order, index) => ({ ...order, customerId: 'customer-test', sourceId: 'test', sourceSeq: firstSeq + index })),
+  );
+  return stored;
+}
+
+export function orderRecord(topic: string, order: TestOrder): { topic: string; key: string; value: Buffer; headers: Record<string, string> } {
+  const event = orderCreated({ ...order, customerId: 'customer-test' }, Date.now());
+  return { topic, key: String(order.productId), value: encodeEvent(event), headers: eventHeaders(event) };
+}
+
+export async function publishOrders(producer: KafkaProducer, topic: string, orders: TestOrder[]): Promise<void> {
+  if (orders.length > 0) await producer.send(orders.map((order) => orderRecord(topic, order)));
+}
+
+// ---------------------------------------------------------------------------------------
+// The exactly-once invariants.
+
+export interface StoredOrderRow {
+  id: string;
+  product_id: number;
+  quantity: number;
+  status: string;
+  reason: string | null;
+}
+
+export interface InventoryRow {
+  product_id: number;
+  quantity: number;
+  version: string;
+}
+
+/** An InventoryUpdated as it was read from the topic: the raw value, so duplicates can be compared byte for byte. */
+export interface PublishedInventoryEvent {
+  key: string | null;
+  value: string;
+  event: InventoryUpdated;
+}
+
+export interface PipelineSnapshot {
+  initialStock: Map<number, number>;
+  orders: StoredOrderRow[];
+  inventory: InventoryRow[];
+  events: PublishedInventoryEvent[];
+}
+
+export async function takeSnapshot(fixture: PipelineFixture, initialStock: Map<number, number>): Promise<PipelineSnapshot> {
+  const orders = await selectRows<StoredOrderRow>(fixture.db.sequelize, 'SELECT id, product_id, quantity, status, reason FROM orders');
+  const inventory = await selectRows<InventoryRow>(fixture.db.sequelize, 'SELECT product_id, quantity, version FROM inventory');
+  const events = (await readTopic(fixture, fixture.names.inventoryTopic)).map((record) => ({
+    key: record.key?.toString('utf8') ?? null,
+    value: record.value?.toString('utf8') ?? '',
+    event: decodeInventoryUpdated(record.value),
+  }));
+  return { initialStock, orders, inventory, events };
+}
+
+/**
+ * Everything that must hold after any mix of crashes, zombies and redeliveries, as a list of
+ * violations (empty when the run was exactly-once). Pure, so a failure shows all of them at once.
+ */
+export function findInvariantViolations(snapshot: PipelineSnapshot): string[] {
+  const violations: string[] = [];
+  const confirmedUnits = new Map<number, number>();
+  for (const order of snapshot.orders) {
+    if (order.status === 'confirmed') confirmedUnits.set(order.product_id, (confirmedUnits.get(order.product_id) ?? 0) + order.quantity);
+    else if (order.status !== 'rejected') violations.push(`order ${order.id} is still ${order.status}`);
+  }
+
+  const eventsByProduct = new Map<number, Map<number, PublishedInventoryEvent>>();
+  for (const published of snapshot.events) {
+    const { productId, version } = published.event.payload;
+    if (published.key !== String(productId)) violations.push(`${published.event.eventId} has key ${published.key}, not its product id`);
+    const versions = eventsByProduct.get(productId) ?? new Map<number, PublishedInventoryEvent>();
+    eventsByProduct.set(productId, versions);
+    const seen = versions.get(version);
+    // The same version twice is only a re-publish when it is the very same event.
+    if (seen && seen.value !== published.value) violations.push(`${published.event.eventId} was published twice with different contents`);
+    if (!seen) versions.set(version, published);
+  }
+
+  const orderEvents = new Map<string, number>();
+  const ordersById = new Map(snapshot.orders.map((order) => [order.id, order]));
+  for (const row of snapshot.inventory) {
+    const productId = row.product_id;
+    const initial = snapshot.initialStock.get(productId);
+    if (initial === undefined) continue;
+    if (row.quantity < 0) violations.push(`product ${productId} has negative stock ${row.quantity}`);
+    const expected = initial - (confirmedUnits.get(productId) ?? 0);
+    if (row.quantity !== expected) violations.push(`product ${productId}: stock ${row.quantity}, but initial ${initial} - confirmed ${confirmedUnits.get(productId) ?? 0} = ${expected}`);
+
+    const versions = eventsByProduct.get(productId) ?? new Map<number, PublishedInventoryEvent>();
+    const sorted = [...versions.keys()].sort((a, b) => a - b);
+    const gapless = sorted.every((version, index) => version === index + 1);
+    if (!gapless) violations.push(`product ${productId}: versions on the topic are ${summarize(sorted)}, not 1..${sorted.length}`);
+    if (Number(row.version) !== sorted.length) violations.push(`product ${productId}: stored version ${row.version}, but ${sorted.length} versions on the topic`);
+
+    // The events are the inventory's changelog: replaying them must give the stored stock.
+    let quantity = initial;
+    for (const version of sorted) {
+      const { payload } = versions.get(version)!.event;
+      quantity += payload.delta;
+      if (payload.quantity !== quantity) violations.push(`product ${productId} v${version}: quantity ${payload.quantity}, replayed ${quantity}`);
+      if (payload.quantity < 0) violations.push(`product ${productId} v${version}: negative quantity ${payload.quantity}`);
+      for (const orderId of [...payload.acceptedOrderIds, ...payload.rejectedOrders.map((rejected) => rejected.orderId)]) {
+        orderEvents.set(orderId, (orderEvents.get(orderId) ?? 0) + 1);
+      }
+      for (const orderId of payload.acceptedOrderIds) {
+        if (ordersById.get(orderId)?.status !== 'confirmed') violations.push(`order ${orderId} accepted in ${payload.version} but stored as ${ordersById.get(orderId)?.status}`);
+      }
+      for (const rejected of payload.rejectedOrders) {
+        const stored = ordersById.get(rejected.orderId);
+        if (stored?.status !== 'rejected' || stored.reason !== rejected.reason) {
+          violations.push(`order ${rejected.orderId} rejected (${rejected.reason}) in v${payload.version} but stored as ${stored?.status} (${stored?.reason})`);
+        }
+      }
+    }
+  }
+
+  // Each decided order of a known product appears in exactly one distinct event.
+  for (const order of snapshot.orders) {
+    if (!snapshot.initialStock.has(order.product_id) || order.status === 'pending') continue;
+    const count = orderEvents.get(order.id) ?? 0;
+    if (count !== 1) violations.push(`order ${order.id} (${order.status}) appears in ${count} distinct InventoryUpdated events`);
+  }
+  return violations;
+}
+
+function summarize(versions: number[]): string {
+  return versions.length <= 12 ? `[${versions.join(',')}]` : `[${versions.slice(0, 6).join(',')},...,${versions.slice(-6).join(',')}] (${versions.length})`;
+}

@@ -17,9 +17,11 @@ import { createKafkaClient } from '../kafka/index.ts';
 import type { ConsumedRecord, GroupConsumer, TopicPartition } from '../kafka/port.ts';
 import { tpKey } from '../kafka/port.ts';
 import { decideOrder } from '../processors/inventory.ts';
+import { databaseName } from '../state/database-url.ts';
 import { connectDatabase } from '../state/db.ts';
 import { claimPartitions } from '../state/offset-store.ts';
 import { timeout } from './support/catch-up.ts';
+import { measureCpu } from './support/machine-load.ts';
 
 export interface BaselineOptions {
   databaseUrl: string;
@@ -39,6 +41,8 @@ export interface BaselineResult {
   elapsedMs: number;
   ordersPerSecond: number;
   concurrency: number;
+  /** CPU per order (µs) of this process and of the database's backends, as for the pipeline runs. */
+  cpuMicrosPerOrder: Record<string, number>;
 }
 
 const QUEUE_PAUSE_AT = 500;
@@ -46,10 +50,14 @@ const QUEUE_RESUME_AT = 100;
 
 export async function runNaiveBaseline(options: BaselineOptions, logger: Logger): Promise<BaselineResult> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 16 });
+  // An idle client whose server session ends (the database is dropped after the run) must not crash the bench.
+  pool.on('error', (error) => logger.debug('idle baseline connection closed', { error: error.message }));
   const sequelize = await connectDatabase(options.databaseUrl, logger.child('db'), { poolMax: 2 });
   const kafka = createKafkaClient({ kafkaClient: options.client, kafkaBrokers: options.kafkaBrokers }, logger);
   const consumer = kafka.groupConsumer({ groupId: options.group, topics: [options.topic], clientId: 'naive-baseline' });
   const workers = new Map<string, PartitionWorker>();
+  /** Every worker ever made, replaced ones included, so none is still in a transaction when the pool ends. */
+  const allWorkers: PartitionWorker[] = [];
   let processed = 0;
   let firstAt: number | undefined;
   let lastAt = 0;
@@ -78,6 +86,7 @@ export async function runNaiveBaseline(options: BaselineOptions, logger: Logger)
           });
           workers.get(tpKey(claim))?.stop();
           workers.set(tpKey(claim), worker);
+          allWorkers.push(worker);
         }
         return claims.map((claim) => ({ topic: claim.topic, partition: claim.partition, offset: claim.nextOffset }));
       },
@@ -88,18 +97,24 @@ export async function runNaiveBaseline(options: BaselineOptions, logger: Logger)
       onError: rejectDone,
     });
     const startedAt = performance.now();
+    const cpu = measureCpu(databaseName(options.databaseUrl));
     await Promise.race([done, timeout(options.maxDurationMs + 30_000, 'naive baseline'), stopAfter(options.maxDurationMs, () => firstAt, resolveDone)]);
-    for (const worker of workers.values()) worker.stop();
-    await Promise.all([...workers.values()].map((worker) => worker.idle()));
+    for (const worker of allWorkers) worker.stop();
+    await Promise.all(allWorkers.map((worker) => worker.idle()));
     const elapsedMs = lastAt - (firstAt ?? startedAt);
+    const used = cpu();
+    const wallMs = performance.now() - startedAt;
     return {
       orders: processed,
       elapsedMs: Math.round(elapsedMs),
       ordersPerSecond: Math.round(processed / (elapsedMs / 1000)),
       concurrency: workers.size,
+      cpuMicrosPerOrder: Object.fromEntries(Object.entries(used.byGroup).map(([group, cores]) => [group, Math.round(((cores * wallMs * 1000) / processed) * 10) / 10])),
     };
   } finally {
+    for (const worker of allWorkers) worker.stop();
     await consumer.close().catch(() => undefined);
+    await Promise.all(allWorkers.map((worker) => worker.idle()));
     await pool.end();
     await sequelize.close();
   }

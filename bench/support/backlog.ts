@@ -3,11 +3,10 @@
  * and a fresh topic holding their N OrderCreated events keyed by productId. Rows and events
  * are made chunk by chunk (insert and produce in parallel), so memory stays flat at 1M orders.
  */
-import { randomUUID } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
 import { encodeEvent, eventHeaders, orderCreated } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
-import { createRandom } from '../../core/random.ts';
+import { createRandom, createUuidV7Source } from '../../core/random.ts';
 import type { KafkaClient, OutgoingMessage } from '../../kafka/port.ts';
 import { type NewOrder, insertOrders } from '../../state/order-store.ts';
 import { seed } from '../../state/seed.ts';
@@ -36,14 +35,16 @@ export async function buildBacklog(spec: BacklogSpec, deps: { sequelize: Sequeli
   await seed(deps.sequelize, { products: spec.products, stock: spec.stock });
   const admin = await deps.kafka.admin();
   const producer = await deps.kafka.producer({ clientId: 'bench-backlog' });
+  let insertMs = 0;
   try {
     await admin.createTopics([{ topic: spec.topic, partitions: spec.partitions, replicationFactor: 1 }]);
     const random = createRandom(spec.seed ?? 42);
+    // Time-ordered ids, as the order source makes them: consecutive orders sit side by side in the primary key.
+    const nextOrderId = createUuidV7Source(createRandom((spec.seed ?? 42) + 1));
     const chunkSize = spec.chunkSize ?? 10_000;
     const occurredAt = new Date();
-    let insertMs = 0;
     for (let done = 0; done < spec.orders; done += chunkSize) {
-      const orders = generateOrders(done, Math.min(chunkSize, spec.orders - done), spec.products, random.nextInt);
+      const orders = generateOrders(done, Math.min(chunkSize, spec.orders - done), spec.products, { nextInt: random.nextInt, nextOrderId });
       const insertStarted = performance.now();
       await Promise.all([
         insertOrders(deps.sequelize, orders).then(() => {
@@ -63,11 +64,17 @@ export async function buildBacklog(spec: BacklogSpec, deps: { sequelize: Sequeli
 }
 
 /** Orders `from..from+count-1` of the bench's single source, products uniformly at random. */
-export function generateOrders(from: number, count: number, products: number, nextInt: (bound: number) => number): NewOrder[] {
+export function generateOrders(
+  from: number,
+  count: number,
+  products: number,
+  { nextInt, nextOrderId }: { nextInt: (bound: number) => number; nextOrderId: (nowMs: number) => string },
+): NewOrder[] {
+  const now = Date.now();
   const orders: NewOrder[] = new Array(count);
   for (let i = 0; i < count; i++) {
     orders[i] = {
-      orderId: randomUUID(),
+      orderId: nextOrderId(now),
       productId: 1 + nextInt(products),
       customerId: `customer-${(from + i) % 10_000}`,
       quantity: 1 + nextInt(3),

@@ -4,9 +4,11 @@
  * from the call to startProcessor until its committed offsets reach the topic's high
  * watermarks on every partition.
  */
+import os from 'node:os';
 import type { AppConfig, KafkaClientName } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
+import { databaseName } from '../../state/database-url.ts';
 import { connectDatabase } from '../../state/db.ts';
 import { countOrdersByStatus } from '../../state/order-store.ts';
 import { startProcessor } from '../../topology/app/processor-app.ts';
@@ -38,6 +40,19 @@ export interface CatchUpResult {
   meanBatchRecords: number;
   pauses: number;
   cpu: CpuUse;
+  /**
+   * CPU time per order by group (µs), from the /proc split: unlike the wall-clock rate it does
+   * not depend on what else the shared machine was doing.
+   */
+  cpuMicrosPerOrder: Record<string, number>;
+  /**
+   * What the CPU costs alone would allow on this machine with nothing else running: the
+   * processor is one Node thread (1e6 / bench µs), and bench + its PostgreSQL backends + the
+   * broker share the cores. An upper bound, not a measurement.
+   */
+  cpuBoundCeilingOrdersPerSecond: number;
+  /** 1-minute load average at the end of the run (2 cores: above 2 means others were queuing for CPU). */
+  loadAverage1m: number;
   outcome: { pending: number; confirmed: number; rejected: number };
   hotFunctions?: HotFunction[];
 }
@@ -58,7 +73,7 @@ export async function measureCatchUp(options: CatchUpOptions, logger: Logger): P
     let firstCommitAt: number | undefined;
     let lastCommitAt = 0;
     const profiler = options.profileFile ? await startCpuProfile() : undefined;
-    const cpu = measureCpu();
+    const cpu = measureCpu(databaseName(config.databaseUrl));
     const startedAt = performance.now();
     const app = await startProcessor(config, { sequelize, kafka, logger, partitionCount: options.partitions });
     const caughtUp = new Promise<void>((resolve) => {
@@ -99,12 +114,23 @@ export async function measureCatchUp(options: CatchUpOptions, logger: Logger): P
       meanBatchRecords: Math.round(records / Math.max(1, batches)),
       pauses,
       cpu: cpuUse,
+      ...cpuCosts(cpuUse, elapsedMs, orders),
+      loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
       outcome,
       ...(hot ? { hotFunctions: hot } : {}),
     };
   } finally {
     await sequelize.close();
   }
+}
+
+function cpuCosts(cpu: CpuUse, elapsedMs: number, orders: number): Pick<CatchUpResult, 'cpuMicrosPerOrder' | 'cpuBoundCeilingOrdersPerSecond'> {
+  const micros = (cores: number | undefined) => Math.round((((cores ?? 0) * elapsedMs * 1000) / orders) * 10) / 10;
+  const cpuMicrosPerOrder = Object.fromEntries(Object.entries(cpu.byGroup).map(([group, cores]) => [group, micros(cores)]));
+  const node = cpuMicrosPerOrder.bench ?? micros(cpu.processCores);
+  const pipeline = node + (cpuMicrosPerOrder['postgres-bench'] ?? 0) + (cpuMicrosPerOrder.kafka ?? 0);
+  const ceiling = Math.min(1e6 / node, (cpu.cores * 1e6) / pipeline);
+  return { cpuMicrosPerOrder, cpuBoundCeilingOrdersPerSecond: Math.round(ceiling) };
 }
 
 export function timeout(ms: number, what: string): Promise<never> {

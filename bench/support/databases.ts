@@ -37,6 +37,12 @@ export class DatabaseRegistry {
     return url;
   }
 
+  /** Drops one database now (a finished run's copy), so the server's disk does not fill up. */
+  async drop(url: string): Promise<void> {
+    await dropDatabase(url);
+    this.#urls.delete(url);
+  }
+
   async dropAll(): Promise<void> {
     for (const url of this.#urls) {
       await dropDatabase(url).catch(() => undefined);

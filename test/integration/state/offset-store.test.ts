@@ -83,10 +83,13 @@ describe('offset store', () => {
       release = resolve;
     });
     // The old owner has written its offset and not yet committed when the partition moves.
+    let written = false;
     const inFlight = db.sequelize.transaction(async (transaction) => {
       await commitOffset(transaction, { group: 'g-race', topic: 'orders', partition: 0, epoch: old!.epoch, expectedNextOffset: 0n, nextOffset: 10n });
+      written = true;
       await gate;
     });
+    await waitFor(() => written, { message: 'the old owner to write its offset' });
     const claim = claimPartitions(db.sequelize, 'g-race', 'replica-b', [{ topic: 'orders', partition: 0 }]);
     await waitFor(async () => (await backendsWaitingOnLocks()) > 0, { message: 'the claim to wait on the row lock' });
     release();

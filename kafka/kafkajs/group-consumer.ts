@@ -31,6 +31,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   readonly #tracker = new AssignmentTracker();
   #consumer: Consumer | undefined;
   #handlers: GroupHandlers | undefined;
+  #lastMemberId: string | undefined;
   #closed = false;
 
   constructor(kafka: Kafka, options: GroupConsumerOptions, logger: Logger, behaviour: KafkajsGroupBehaviour = { warnUnstarted: true }) {
@@ -53,7 +54,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       allowAutoTopicCreation: false,
     });
     this.#consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => this.#onJoin(consumer, event.payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => this.#onJoin(consumer, event.payload.memberAssignment, event.payload.memberId));
     consumer.on(consumer.events.START_BATCH_PROCESS, (event: ConsumerStartBatchProcessEvent) => this.#onStartBatch(event));
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
       if (this.#closed) return;
@@ -97,20 +98,26 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     await this.#consumer?.disconnect();
   }
 
-  #onJoin(consumer: Consumer, memberAssignment: Record<string, number[]>): void {
+  #onJoin(consumer: Consumer, memberAssignment: Record<string, number[]>, memberId: string): void {
     const handlers = this.#handlers;
     if (this.#closed || !handlers) return;
     const next = Object.entries(memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+    // A member dropped from the group rejoins under a new member id; its partitions may have been
+    // claimed by another member in between, so what looks retained is newly assigned: report it
+    // revoked and assigned again, or a partition fenced meanwhile stays halted.
+    const lostMembership = this.#lastMemberId !== undefined && memberId !== this.#lastMemberId;
+    this.#lastMemberId = memberId;
+    const dropped = lostMembership ? this.#tracker.assign([]).revoked : [];
     const change = this.#tracker.assign(next);
-    this.#logger.info('assignment changed', { added: change.added.length, revoked: change.revoked.length, owned: next.length });
+    const revoked = [...dropped, ...change.revoked];
+    this.#logger.info('assignment changed', { added: change.added.length, revoked: revoked.length, owned: next.length, ...(lostMembership ? { lostMembership, memberId } : {}) });
 
     for (const { topic, partition, offset } of this.#tracker.positions()) consumer.seek({ topic, partition, offset: offset.toString() });
     this.#syncPauses(consumer);
     // Forget kafkajs's pause state of partitions we lost, so a later re-assignment starts clean.
-    if (change.revoked.length > 0) {
-      consumer.resume(byTopic(change.revoked));
-      handlers.onRevoked(change.revoked);
-    }
+    const released = revoked.filter((tp) => !this.#tracker.owns(tp));
+    if (released.length > 0) consumer.resume(byTopic(released));
+    if (revoked.length > 0) handlers.onRevoked(revoked);
     if (change.added.length === 0) return;
 
     // Through a promise even if onAssigned throws synchronously, so the failure reaches onError.

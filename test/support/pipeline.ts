@@ -185,6 +185,8 @@ export async function createPipelineFixture(label: string, options: { partitions
     DLQ_TOPIC: names.dlqTopic,
     CONSUMER_GROUP: names.group,
     PARTITIONS: String(names.partitions),
+    // The whole suite runs against either adapter: KAFKA_CLIENT=kafkajs npm test -- test/integration/exactly-once
+    KAFKA_CLIENT: process.env.KAFKA_CLIENT ?? 'platformatic',
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
     ...extra,

@@ -61,4 +61,10 @@ describe('isRetriable', () => {
     expect(isRetriable({ name: 'SequelizeDatabaseError', parent: { code: '40001' } })).toBe(true);
     expect(isRetriable({ name: 'SequelizeDatabaseError', parent: { code: '23505' } })).toBe(false);
   });
+
+  it('retries a connection node-postgres dropped without an error code', () => {
+    expect(isRetriable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isRetriable(new Error('Client has encountered a connection error and is not queryable'))).toBe(true);
+    expect(isRetriable(new Error('relation "orders" does not exist'))).toBe(false);
+  });
 });

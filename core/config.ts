@@ -7,11 +7,15 @@ import type { LogFormat, LogLevel } from './logger.ts';
  * A bad value throws ConfigError naming the setting; CLIs print it on one line and exit 2.
  */
 export type KafkaClientName = 'platformatic' | 'kafkajs';
+/** Consumer group protocol: `classic` (eager JoinGroup/SyncGroup) or `consumer` (KIP-848, server-side incremental). */
+export type KafkaGroupProtocol = 'classic' | 'consumer';
 
 export interface AppConfig {
   databaseUrl: string;
   kafkaBrokers: string[];
   kafkaClient: KafkaClientName;
+  /** Only @platformatic/kafka supports `consumer`; kafkajs stays on `classic`. */
+  kafkaGroupProtocol: KafkaGroupProtocol;
   ordersTopic: string;
   inventoryTopic: string;
   dlqTopic: string;
@@ -98,6 +102,7 @@ export const SETTINGS = {
   databaseUrl: postgresUrl('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/kstream'),
   kafkaBrokers: brokers('KAFKA_BROKERS', '127.0.0.1:9092'),
   kafkaClient: oneOf<KafkaClientName>('KAFKA_CLIENT', 'platformatic', ['platformatic', 'kafkajs'], 'client'),
+  kafkaGroupProtocol: oneOf<KafkaGroupProtocol>('KAFKA_GROUP_PROTOCOL', 'classic', ['classic', 'consumer'], 'group-protocol'),
   ordersTopic: text('ORDERS_TOPIC', 'orders'),
   inventoryTopic: text('INVENTORY_TOPIC', 'inventory-updated'),
   dlqTopic: text('DLQ_TOPIC', 'orders.dlq'),

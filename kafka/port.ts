@@ -3,7 +3,7 @@
  * Two adapters implement it (`@platformatic/kafka`, `kafkajs`); one contract suite
  * (test/integration/kafka/contract.test.ts) runs against both on a real broker.
  */
-import type { KafkaClientName } from '../core/config.ts';
+import type { KafkaClientName, KafkaGroupProtocol } from '../core/config.ts';
 
 export interface TopicPartition {
   topic: string;
@@ -71,6 +71,13 @@ export interface GroupConsumerOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   rebalanceTimeoutMs?: number;
+  /**
+   * `classic` (default): eager JoinGroup/SyncGroup, every member stops at each rebalance.
+   * `consumer`: KIP-848, the broker moves partitions one member at a time; session timeout and
+   * heartbeat interval then come from the broker's group.consumer.* settings, not from these options.
+   * kafkajs supports only `classic` and ignores `consumer` (with a warning).
+   */
+  groupProtocol?: KafkaGroupProtocol;
 }
 
 export interface GroupConsumer {

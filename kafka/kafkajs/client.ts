@@ -9,6 +9,7 @@ import { KafkajsPartitionReader } from './partition-reader.ts';
 import { KafkajsProducer } from './producer.ts';
 
 let instances = 0;
+let warnedGroupProtocol = false;
 
 export class KafkajsKafkaClient implements KafkaClient {
   readonly name = 'kafkajs' as const;
@@ -29,6 +30,10 @@ export class KafkajsKafkaClient implements KafkaClient {
   groupConsumer(options: GroupConsumerOptions): GroupConsumer {
     const clientId = options.clientId ?? `${options.groupId}-member`;
     const logger = this.#logger.child('consumer', { groupId: options.groupId });
+    if (options.groupProtocol === 'consumer' && !warnedGroupProtocol) {
+      warnedGroupProtocol = true;
+      logger.warn('kafkajs supports only the classic group protocol; groupProtocol=consumer is ignored');
+    }
     return new KafkajsGroupConsumer(this.#kafka(clientId, 'consumer'), options, logger);
   }
 

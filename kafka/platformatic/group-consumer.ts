@@ -4,11 +4,19 @@
  * assigned partitions from the positions an AssignmentTracker keeps. That split is what
  * gives per-partition start offsets and a pause that really stops fetching a partition,
  * neither of which the library's MessagesStream offers.
+ *
+ * Two group protocols (see ../group-protocol.ts). With `classic` each join reports the whole
+ * assignment; with `consumer` (KIP-848) the library updates `consumer.assignments` between
+ * heartbeats, and this adapter diffs it after every heartbeat. Either way only partitions that
+ * really moved reach onRevoked/onAssigned: retained partitions keep their position and keep
+ * being fetched through a rebalance.
  */
 import { Consumer, type ConsumerGroupJoinPayload, type GroupAssignment } from '@platformatic/kafka';
+import type { KafkaGroupProtocol } from '../../core/config.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { AssignmentTracker } from '../assignment.ts';
+import { type AssignmentChange, AssignmentTracker } from '../assignment.ts';
+import { DEFAULT_GROUP_PROTOCOL, flattenAssignments, heartbeatErrorCode, KIP848_MEMBERSHIP_ERRORS, lostMembership } from '../group-protocol.ts';
 import { groupTiming } from '../group-timing.ts';
 import type { GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
 import { FetchLoop } from './fetch-loop.ts';
@@ -30,6 +38,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   #handlers: GroupHandlers | undefined;
   #lastJoin: { memberId: string; generationId: number | undefined } | undefined;
   #closed = false;
+  #expired = false;
 
   constructor(brokers: string[], options: GroupConsumerOptions, logger: Logger) {
     this.#brokers = brokers;
@@ -43,14 +52,17 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     const clientId = this.#options.clientId ?? `${this.#options.groupId}-member`;
     const { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = groupTiming(this.#options);
     const timing = { sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, rebalanceTimeout: rebalanceTimeoutMs };
+    const protocol: KafkaGroupProtocol = this.#options.groupProtocol ?? DEFAULT_GROUP_PROTOCOL;
     const member = new Consumer({
       clientId,
       bootstrapBrokers: this.#brokers,
       groupId: this.#options.groupId,
       autocommit: false,
+      // Under `consumer` only rebalanceTimeout reaches the broker; the other two are the broker's.
       sessionTimeout: timing.sessionTimeout,
       heartbeatInterval: timing.heartbeatInterval,
       rebalanceTimeout: timing.rebalanceTimeout,
+      ...(protocol === 'consumer' ? { groupProtocol: 'consumer' as const } : {}),
     });
     this.#member = member;
     this.#fetcher = new PartitionFetcher({ brokers: this.#brokers, clientId: `${clientId}-fetch`, ...FETCH_DEFAULTS });
@@ -65,8 +77,6 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       this.#logger,
     );
 
-    // 'consumer:group:join' is emitted synchronously once SyncGroup returned this member's share.
-    member.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onJoin(payload));
     // The library emits 'error' when a rejoin fails; unhandled, an EventEmitter would throw it.
     member.on('error', (error: unknown) => {
       if (this.#closed) return;
@@ -74,7 +84,12 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       handlers.onError(error);
     });
     member.topics.trackAll(...this.#options.topics);
-    await member.joinGroup(timing);
+    if (protocol === 'consumer') await this.#joinWithConsumerProtocol(member);
+    else {
+      // 'consumer:group:join' is emitted synchronously once SyncGroup returned this member's share.
+      member.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onClassicJoin(payload));
+      await member.joinGroup(timing);
+    }
     this.#loop.start();
   }
 
@@ -106,30 +121,77 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     await this.#member?.close();
   }
 
-  #onJoin(payload: ConsumerGroupJoinPayload): void {
+  /**
+   * Under KIP-848 `joinGroup` is a no-op in this library: only `consume` sends the first
+   * heartbeat. So a throwaway stream joins and is closed at once (its fetches would duplicate the
+   * fetcher's). Closing a stream untracks its topics, which would empty the subscription; the
+   * `trackAll` in `start` holds a second reference, so the member stays subscribed.
+   */
+  async #joinWithConsumerProtocol(member: Consumer): Promise<void> {
+    // After a heartbeat that changed the assignment the library sends another at once, so the
+    // 'end' of that one sees `consumer.assignments` updated (it resolves topic ids in between).
+    const sync = () => this.#onConsumerProtocolAssignments(member);
+    member.on('consumer:group:join', sync);
+    member.on('consumer:heartbeat:end', sync);
+    member.on('consumer:heartbeat:error', (payload: { error?: unknown }) => this.#onConsumerProtocolHeartbeatError(member, payload.error));
+    const joinStream = await member.consume({ topics: this.#options.topics, autocommit: false, maxWaitTime: 10 });
+    await joinStream.close();
+  }
+
+  #onConsumerProtocolAssignments(member: Consumer): void {
     if (this.#closed || !this.#handlers) return;
-    const handlers = this.#handlers;
+    const change = this.#tracker.assign(flattenAssignments(member.assignments));
+    if (change.added.length === 0 && change.revoked.length === 0) return;
+    this.#logger.info('assignment changed', { protocol: 'consumer', added: change.added.length, revoked: change.revoked.length, owned: this.#tracker.assignment().length });
+    this.#report(change, change.revoked);
+  }
+
+  #onConsumerProtocolHeartbeatError(member: Consumer, error: unknown): void {
+    if (this.#closed || !this.#handlers) return;
+    const code = heartbeatErrorCode(error);
+    // FENCED_MEMBER_EPOCH: the library already emptied `assignments` and rejoins by itself; what it
+    // owned may be with another member now, so report it revoked (it comes back as newly assigned).
+    if (code === KIP848_MEMBERSHIP_ERRORS.FENCED_MEMBER_EPOCH) {
+      this.#logger.warn('member fenced by the group coordinator; rejoining');
+      this.#onConsumerProtocolAssignments(member);
+      return;
+    }
+    // UNKNOWN_MEMBER_ID (the session expired, e.g. after a long pause): this library version keeps
+    // heartbeating with the dead member id instead of rejoining, so the member is useless. Say so.
+    if (code === KIP848_MEMBERSHIP_ERRORS.UNKNOWN_MEMBER_ID && !this.#expired) {
+      this.#expired = true;
+      const revoked = this.#tracker.assign([]).revoked;
+      if (revoked.length > 0) this.#handlers.onRevoked(revoked);
+      this.#handlers.onError(new Error('consumer group session expired (UNKNOWN_MEMBER_ID) and the client does not rejoin'));
+    }
+  }
+
+  #onClassicJoin(payload: ConsumerGroupJoinPayload): void {
+    if (this.#closed || !this.#handlers) return;
     const assignments: GroupAssignment[] = payload.assignments ?? [];
-    const next = assignments.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })));
+    const next = flattenAssignments(assignments);
     // A member dropped from the group (new member id) or that missed a generation may have had its
     // partitions claimed by another member in between: what looks retained is newly assigned, and
     // must be reported as revoked and assigned again, or a partition fenced meanwhile stays halted.
-    // (The library may report one generation twice; that is no gap.)
-    const previous = this.#lastJoin;
-    const lostMembership =
-      previous !== undefined &&
-      (payload.memberId !== previous.memberId ||
-        (payload.generationId !== undefined && previous.generationId !== undefined && payload.generationId > previous.generationId + 1));
-    this.#lastJoin = { memberId: payload.memberId, generationId: payload.generationId };
-    const dropped = lostMembership ? this.#tracker.assign([]).revoked : [];
+    const current = { memberId: payload.memberId, generationId: payload.generationId };
+    const lost = lostMembership(this.#lastJoin, current);
+    this.#lastJoin = current;
+    const dropped = lost ? this.#tracker.assign([]).revoked : [];
     const change = this.#tracker.assign(next);
     const revoked = [...dropped, ...change.revoked];
     this.#logger.info('assignment changed', {
       added: change.added.length,
       revoked: revoked.length,
       owned: next.length,
-      ...(lostMembership ? { lostMembership, memberId: payload.memberId, generationId: payload.generationId } : {}),
+      ...(lost ? { lostMembership: lost, memberId: payload.memberId, generationId: payload.generationId } : {}),
     });
+    this.#report(change, revoked);
+  }
+
+  /** Tells the runtime what moved; fetching of added partitions starts once onAssigned said where. */
+  #report(change: AssignmentChange, revoked: TopicPartition[]): void {
+    const handlers = this.#handlers;
+    if (!handlers) return;
     if (revoked.length > 0) handlers.onRevoked(revoked);
     if (change.added.length === 0) return;
     // Through a promise even if onAssigned throws synchronously, so the failure reaches onError.

@@ -48,6 +48,12 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# KIP-848 (the "consumer" group protocol): the broker owns session and heartbeat timing; the 45 s
+# defaults would make a crashed replica's partitions wait 45 s before they move.
+group.consumer.session.timeout.ms=10000
+group.consumer.min.session.timeout.ms=6000
+group.consumer.heartbeat.interval.ms=2000
+group.consumer.min.heartbeat.interval.ms=1000
 auto.create.topics.enable=false
 log.retention.hours=24
 PROPS

@@ -42,7 +42,7 @@ export async function startProcessor(config: AppConfig, deps: { sequelize: Seque
     logger,
   });
   const committer = deps.metrics ? instrumentCommitter(sink, deps.metrics, topology) : sink;
-  const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics: [config.ordersTopic], clientId: replicaId });
+  const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics: [config.ordersTopic], clientId: replicaId, groupProtocol: config.kafkaGroupProtocol });
   const runtime = new StreamRuntime({
     topology,
     consumer,

@@ -22,6 +22,7 @@ export const RUN_FLAGS: FlagSpec = {
   replicas: { type: 'string' },
   rate: { type: 'string' },
   client: { type: 'string' },
+  'group-protocol': { type: 'string' },
   partitions: { type: 'string' },
   group: { type: 'string' },
   'batch-max-records': { type: 'string' },
@@ -43,6 +44,8 @@ Options:
   --rate R                            orders/s the source generates (default 50)
   --source-id ID                      the source's stable id (default source-1; one process per id)
   --client platformatic|kafkajs       Kafka client adapter (env KAFKA_CLIENT)
+  --group-protocol classic|consumer   consumer-group protocol (env KAFKA_GROUP_PROTOCOL; consumer = KIP-848,
+                                      incremental server-side assignment; platformatic only)
   --partitions N                      partitions of the topics it creates (env PARTITIONS, default 12)
   --group NAME                        consumer group (env CONSUMER_GROUP)
   --batch-max-records N               micro-batch size bound (env BATCH_MAX_RECORDS)
@@ -190,7 +193,7 @@ function parsePositive(flag: string, raw: string, max: number): number {
 function spawnReplica(index: number, flags: Record<string, string | undefined>, logger: Logger, stopping: () => boolean, onExit: (code: number | null) => void): ChildProcess {
   const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
   const args = [cli, 'run', '--role', 'processor', '--no-status'];
-  for (const flag of ['client', 'partitions', 'group', 'batch-max-records', 'commit-interval-ms', 'metrics-port'] as const) {
+  for (const flag of ['client', 'partitions', 'group', 'group-protocol', 'batch-max-records', 'commit-interval-ms', 'metrics-port'] as const) {
     if (flags[flag] !== undefined) args.push(`--${flag}`, flags[flag]!);
   }
   const replicaId = `${process.env.REPLICA_PREFIX ?? 'replica'}-${index}-${process.pid}`;

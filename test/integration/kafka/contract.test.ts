@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
-import type { KafkaClientName } from '../../../core/config.ts';
+import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
@@ -14,6 +14,20 @@ import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueNa
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 const GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };
 
+interface ContractCase {
+  clientName: KafkaClientName;
+  groupProtocol: KafkaGroupProtocol;
+}
+
+// KIP-848 (`consumer`) only changes group membership, so that case runs only the membership tests.
+const CASES: ContractCase[] = [
+  { clientName: 'platformatic', groupProtocol: 'classic' },
+  { clientName: 'kafkajs', groupProtocol: 'classic' },
+  { clientName: 'platformatic', groupProtocol: 'consumer' },
+];
+// Under KIP-848 assignments travel on heartbeats, whose interval the broker sets (5 s at least).
+const MEMBERSHIP_TIMEOUT_MS = 45_000;
+
 interface RecordingMember {
   consumer: GroupConsumer;
   assigned: TopicPartition[][];
@@ -22,8 +36,11 @@ interface RecordingMember {
   collected: BatchCollector;
 }
 
-describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
+describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group protocol', ({ clientName, groupProtocol }) => {
   const otherName = CLIENTS.find((name) => name !== clientName)!;
+  const protocolIndependent = groupProtocol === 'classic';
+  const describeProtocolIndependent = protocolIndependent ? describe : describe.skip;
+  const itProtocolIndependent = protocolIndependent ? it : it.skip;
   let client: KafkaClient;
   let admin: KafkaAdmin;
   let topics: TopicPool;
@@ -48,7 +65,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
   });
 
   function member(topic: string, groupId: string): RecordingMember {
-    const consumer = client.groupConsumer({ groupId, topics: [topic], ...GROUP_TIMING });
+    const consumer = client.groupConsumer({ groupId, topics: [topic], ...GROUP_TIMING, groupProtocol });
     toClose.push(consumer);
     return { consumer, assigned: [], revoked: [], errors: [], collected: new BatchCollector() };
   }
@@ -88,7 +105,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
     expect(offsets).toEqual(Array.from({ length: count }, (_, i) => first + BigInt(i)));
   }
 
-  describe('admin', () => {
+  describeProtocolIndependent('admin', () => {
     it('creates topics idempotently and reports their partition count', async () => {
       const topic = await topics.create(`${clientName}-admin`, 3);
       await admin.createTopics([{ topic, partitions: 3 }]);
@@ -116,7 +133,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
     });
   });
 
-  describe('producer', () => {
+  describeProtocolIndependent('producer', () => {
     it(`puts a key on the same partition as ${otherName} and as Java's murmur2`, async () => {
       const partitions = 6;
       const topic = await topics.create(`${clientName}-keys`, partitions);
@@ -165,7 +182,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
     });
   });
 
-  describe('partition reader', () => {
+  describeProtocolIndependent('partition reader', () => {
     it('reads each partition from its explicit offset, in order', async () => {
       const topic = await topics.create(`${clientName}-reader`, 2);
       await produceToPartitions(topic, [10, 5]);
@@ -200,7 +217,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       await produceToPartitions(topic, [5, 5, 5]);
 
       const recording = await startMember(topic, uniqueName(`${clientName}-start`), (tp) => BigInt(tp.partition + 1));
-      await waitFor(() => [0, 1, 2].every((p) => recording.collected.records(p).length === 5 - (p + 1)), { message: 'records from every partition' });
+      await waitFor(() => [0, 1, 2].every((p) => recording.collected.records(p).length === 5 - (p + 1)), { timeoutMs: MEMBERSHIP_TIMEOUT_MS, message: 'records from every partition' });
 
       expect(recording.assigned.flat().map((tp) => tp.partition).sort()).toEqual([0, 1, 2]);
       for (const partition of [0, 1, 2]) expectContiguousFrom(recording.collected.batches, partition, BigInt(partition + 1), 4 - partition);
@@ -209,7 +226,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       expect(recording.errors).toEqual([]);
     });
 
-    it('never delivers a record before the start offset, even when Kafka has a later committed offset', async () => {
+    itProtocolIndependent('never delivers a record before the start offset, even when Kafka has a later committed offset', async () => {
       const topic = await topics.create(`${clientName}-commit`, 1);
       const groupId = uniqueName(`${clientName}-commit`);
       await produceToPartitions(topic, [6]);
@@ -229,7 +246,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       const groupId = uniqueName(`${clientName}-rebalance`);
       const first = await startMember(topic, groupId, () => 0n);
       await produceToPartitions(topic, [2, 2, 2, 2], 'before');
-      await waitFor(() => first.collected.records().length === 8, { message: 'first member to read every partition' });
+      await waitFor(() => first.collected.records().length === 8, { timeoutMs: MEMBERSHIP_TIMEOUT_MS, message: 'first member to read every partition' });
       // Kafka's committed offset lags behind what was read: a client restarting retained
       // partitions from it would deliver offset 1 again.
       await first.consumer.commitOffsets([0, 1, 2, 3].map((partition) => ({ topic, partition, offset: 1n })));
@@ -237,7 +254,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       const second = await startMember(topic, groupId, () => 0n);
       await waitFor(
         () => first.consumer.assignment().length > 0 && second.consumer.assignment().length > 0 && first.consumer.assignment().length + second.consumer.assignment().length === 4,
-        { timeoutMs: 30_000, message: 'partitions to be split between the two members' },
+        { timeoutMs: MEMBERSHIP_TIMEOUT_MS, message: 'partitions to be split between the two members' },
       );
 
       const firstOwns = first.consumer.assignment().map((tp) => tp.partition);
@@ -255,7 +272,35 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       expect([...first.errors, ...second.errors]).toEqual([]);
     });
 
-    it('reads past transaction markers and aborted transactions', async () => {
+    it('revokes from the first member only the partitions a joining member takes; the ones it keeps are never reported revoked', async () => {
+      const partitions = [0, 1, 2, 3, 4, 5];
+      const topic = await topics.create(`${clientName}-keep`, partitions.length);
+      const groupId = uniqueName(`${clientName}-keep`);
+      const first = await startMember(topic, groupId, () => 0n);
+      await produceToPartitions(topic, partitions.map(() => 1), 'before');
+      await waitFor(() => first.collected.records().length === partitions.length, { timeoutMs: MEMBERSHIP_TIMEOUT_MS, message: 'first member to read every partition' });
+
+      const second = await startMember(topic, groupId, () => 0n);
+      await waitFor(
+        () => second.consumer.assignment().length > 0 && first.consumer.assignment().length + second.consumer.assignment().length === partitions.length,
+        { timeoutMs: MEMBERSHIP_TIMEOUT_MS, message: 'partitions to be split between the two members' },
+      );
+      const kept = first.consumer.assignment().map((tp) => tp.partition);
+      const moved = second.consumer.assignment().map((tp) => tp.partition);
+      expect(kept.length).toBeGreaterThan(0);
+
+      // Exactly the moved partitions were revoked, and the kept ones were not handed back through
+      // onAssigned (which would restart them from the offset store: a pause in disguise).
+      expect(first.revoked.flat().map((tp) => tp.partition).sort()).toEqual([...moved].sort());
+      expect(first.assigned.flat().map((tp) => tp.partition).sort()).toEqual(partitions);
+
+      await produceToPartitions(topic, partitions.map(() => 1), 'after');
+      await waitFor(() => kept.every((p) => first.collected.records(p).length === 2), { message: 'kept partitions to keep flowing' });
+      for (const partition of kept) expectContiguousFrom(first.collected.batches, partition, 0n, 2);
+      expect([...first.errors, ...second.errors]).toEqual([]);
+    });
+
+    itProtocolIndependent('reads past transaction markers and aborted transactions', async () => {
       const topic = await topics.create(`${clientName}-txn`, 1);
       const recording = await startMember(topic, uniqueName(`${clientName}-txn`), () => 0n);
       // The port's producer is not transactional; another application's may be.
@@ -287,7 +332,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       expect(recording.errors).toEqual([]);
     });
 
-    it('reports a failing onAssigned through onError', async () => {
+    itProtocolIndependent('reports a failing onAssigned through onError', async () => {
       const topic = await topics.create(`${clientName}-assign-fails`, 1);
       await produceToPartitions(topic, [2]);
       const recording = member(topic, uniqueName(`${clientName}-assign-fails`));
@@ -304,7 +349,7 @@ describe.each(CLIENTS)('Kafka client contract: %s', (clientName) => {
       expect(recording.collected.records()).toEqual([]);
     });
 
-    it('stops fetching a paused partition and starts again on resume, leaving other partitions flowing', async () => {
+    itProtocolIndependent('stops fetching a paused partition and starts again on resume, leaving other partitions flowing', async () => {
       const topic = await topics.create(`${clientName}-pause`, 2);
       const recording = await startMember(topic, uniqueName(`${clientName}-pause`), () => 0n);
       await produceToPartitions(topic, [1, 1], 'before');

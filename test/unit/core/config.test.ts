@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       inventoryTopic: 'inventory-updated',
       dlqTopic: 'orders.dlq',
       partitions: 12,
+      kafkaGroupProtocol: 'classic',
     });
   });
 
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
 
   it.each([
     [{ KAFKA_CLIENT: 'rdkafka' }, {}, 'KAFKA_CLIENT', 'one of platformatic|kafkajs'],
+    [{}, { 'group-protocol': 'cooperative' }, '--group-protocol', 'one of classic|consumer'],
     [{ PARTITIONS: '0' }, {}, 'PARTITIONS', 'an integer from 1 to 1000'],
     [{ PARTITIONS: '2.5' }, {}, 'PARTITIONS', 'an integer'],
     [{ KAFKA_BROKERS: 'localhost' }, {}, 'KAFKA_BROKERS', 'host:port'],

@@ -8,6 +8,11 @@
  *   version order, because a product's rows are written by one partition's serial commits.
  * - A crash between publish and mark re-publishes rows on restart: duplicates can only be
  *   identical event ids, which consumers deduplicate.
+ * - Wakes on `NOTIFY outbox` (sent by every outbox write, delivered on COMMIT), LISTENed on the
+ *   lock connection; the poll every `idlePollMs` remains the fallback for a lost notification.
+ * - Pipelined: while batch n is on its way to the broker, batch n+1 is fetched (leaving out
+ *   rows sent but not yet marked) and batch n-1 is marked. Sends stay one at a time and in id
+ *   order, so a failed send is retried before anything after it is sent; marks go in order.
  */
 import pg from 'pg';
 import type { Sequelize } from 'sequelize';
@@ -15,7 +20,8 @@ import type { Logger } from '../core/logger.ts';
 import { withRetry, sleep } from '../core/retry.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
-import { deletePublishedBefore, fetchUnpublished, markPublished, type OutboxRow } from '../state/outbox-store.ts';
+import { deletePublishedBefore, fetchUnpublished, markPublished, OUTBOX_CHANNEL, type OutboxRow } from '../state/outbox-store.ts';
+import { WakeSignal } from './wake-signal.ts';
 
 export interface RelayOptions {
   sequelize: Sequelize;
@@ -23,7 +29,7 @@ export interface RelayOptions {
   producer: KafkaProducer;
   logger: Logger;
   batchSize?: number;
-  /** How long to wait before looking again when the outbox is empty. */
+  /** How long to wait for a notification before looking again when the outbox is empty. */
   idlePollMs?: number;
   /** Relays with the same lock name exclude each other. */
   lockName?: string;
@@ -37,17 +43,20 @@ export interface RelayStats {
   retries: number;
   leader: boolean;
   lastPublishAt: number | undefined;
+  /** True while the leader waits for a notification (or its poll interval) on an empty outbox. */
+  waiting: boolean;
 }
 
 export class OutboxRelay {
-  readonly stats: RelayStats = { published: 0, batches: 0, retries: 0, leader: false, lastPublishAt: undefined };
+  readonly stats: RelayStats = { published: 0, batches: 0, retries: 0, leader: false, lastPublishAt: undefined, waiting: false };
   private readonly options: Required<Omit<RelayOptions, 'sequelize' | 'producer' | 'logger' | 'databaseUrl'>> & RelayOptions;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private lockClient: pg.Client | undefined;
+  private readonly wake = new WakeSignal();
 
   constructor(options: RelayOptions) {
-    this.options = { batchSize: 2000, idlePollMs: 20, lockName: 'outbox-relay', retentionMs: 10 * 60_000, ...options };
+    this.options = { batchSize: 2000, idlePollMs: 200, lockName: 'outbox-relay', retentionMs: 10 * 60_000, ...options };
   }
 
   start(): void {
@@ -58,18 +67,20 @@ export class OutboxRelay {
   }
 
   /** Publishes what is pending right now, then returns: for tests and for draining at shutdown. */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const sent = await this.publishOnce();
-      total += sent;
-      if (sent === 0) return total;
-    }
+  drain(): Promise<number> {
+    return this.publishAll();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop?.catch(() => {});
+    // The processor stops before the relay and commits its last batches meanwhile: the leader
+    // publishes them before letting go, or they would wait for the next start.
+    if (this.stats.leader) {
+      await this.drain().catch((error: unknown) =>
+        this.options.logger.warn('could not publish the outbox at shutdown; it is published on the next start', { error: errorMessage(error) }),
+      );
+    }
     await this.lockClient?.end().catch(() => {});
     this.lockClient = undefined;
     this.stats.leader = false;
@@ -83,7 +94,7 @@ export class OutboxRelay {
         await sleep(1000, signal);
         continue;
       }
-      const sent = await withRetry(() => this.publishOnce(), {
+      const sent = await withRetry(() => this.publishAll(), {
         policy: { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 5000 },
         signal,
         onRetry: (error, failures, delayMs) => {
@@ -94,7 +105,11 @@ export class OutboxRelay {
         if (signal.aborted) return 0;
         throw error;
       });
-      if (sent === 0) await sleep(this.options.idlePollMs, signal);
+      if (sent === 0) {
+        this.stats.waiting = true;
+        await this.wake.wait(this.options.idlePollMs, signal);
+        this.stats.waiting = false;
+      }
       await this.pruneNowAndThen();
     }
   }
@@ -114,8 +129,8 @@ export class OutboxRelay {
 
   private async acquireLeadership(): Promise<boolean> {
     if (this.stats.leader && this.lockClient) return true;
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
     try {
-      const client = new pg.Client({ connectionString: this.options.databaseUrl });
       client.on('error', () => {
         // Losing the lock connection loses leadership: stop publishing until it is taken again.
         this.stats.leader = false;
@@ -124,6 +139,8 @@ export class OutboxRelay {
       await client.connect();
       const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.options.lockName]);
       if (result.rows[0]?.locked) {
+        client.on('notification', () => this.wake.ring());
+        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
         this.lockClient = client;
         this.stats.leader = true;
         this.options.logger.info('relay is the leader; publishing the outbox', { lock: this.options.lockName });
@@ -132,19 +149,43 @@ export class OutboxRelay {
       await client.end();
       return false;
     } catch (error) {
+      // Ending the session also releases a lock it may hold (e.g. when LISTEN failed after it).
+      await client.end().catch(() => {});
       this.options.logger.warn('relay cannot reach PostgreSQL for its lock; retrying', { error: errorMessage(error) });
       return false;
     }
   }
 
-  private async publishOnce(): Promise<number> {
-    const rows = await fetchUnpublished(this.options.sequelize, this.options.batchSize);
-    if (rows.length === 0) return 0;
-    await this.options.producer.send(rows.map(toMessage));
-    await markPublished(
-      this.options.sequelize,
-      rows.map((row) => row.id),
-    );
+  /** Publishes until a fetch finds nothing; returns how many rows it published. */
+  private async publishAll(): Promise<number> {
+    const { sequelize, producer, batchSize } = this.options;
+    const unmarked = new Set<bigint>();
+    let marking: Promise<number> = Promise.resolve(0);
+    let published = 0;
+    try {
+      let rows = await fetchUnpublished(sequelize, batchSize);
+      while (rows.length > 0) {
+        for (const row of rows) unmarked.add(row.id);
+        const sending = producer.send(rows.map(toMessage));
+        const fetching = fetchUnpublished(sequelize, batchSize, [...unmarked]);
+        fetching.catch(() => undefined); // awaited below, unless the send fails first
+        await sending;
+        published += await marking;
+        marking = this.markSent(rows, unmarked);
+        marking.catch(() => undefined); // awaited on the next turn or after the loop
+        rows = await fetching;
+      }
+    } catch (error) {
+      await marking.catch(() => undefined);
+      throw error;
+    }
+    return published + (await marking);
+  }
+
+  private async markSent(rows: OutboxRow[], unmarked: Set<bigint>): Promise<number> {
+    const ids = rows.map((row) => row.id);
+    await markPublished(this.options.sequelize, ids);
+    for (const id of ids) unmarked.delete(id);
     this.stats.published += rows.length;
     this.stats.batches++;
     this.stats.lastPublishAt = Date.now();

@@ -1,6 +1,6 @@
 import type { Transaction } from 'sequelize';
 import { StreamError } from '../core/errors.ts';
-import { type Executor, execute, selectRows, toSafeInteger } from './sql.ts';
+import { type BindParams, type Executor, selectRows, toSafeInteger } from './sql.ts';
 
 export interface StockLevel {
   quantity: number;
@@ -66,44 +66,68 @@ export async function loadAllStock(executor: Executor): Promise<Map<number, Stoc
 }
 
 /**
- * Applies a batch's net changes in the caller's transaction, set-based whatever the batch
- * size. Products without a row get one (0 units, version 0) first; then one UPDATE adds the
- * deltas, taking the row locks in product-id order so concurrent batches cannot deadlock.
- * The version check makes a writer with stale state fail instead of overwriting; the
- * quantity CHECK makes an overdraw fail instead of going negative.
- * Returns the stored stock after the change, by product id.
+ * Applies a batch's net changes in the caller's transaction, in one statement whatever the
+ * batch size. Existing rows are locked in product-id order (so concurrent batches cannot
+ * deadlock) and get the deltas added; products without a row get one holding the delta (a
+ * missing row counts as 0 units, version 0). The version check makes a writer with stale state
+ * fail instead of overwriting; the quantity CHECK makes an overdraw fail instead of going
+ * negative. Returns the stored stock after the change, by product id.
  */
 export async function applyInventoryChanges(transaction: Transaction, changes: InventoryChange[]): Promise<InventoryAfter[]> {
   if (changes.length === 0) return [];
+  const apply = inventoryChangesCtes('inventory', changes);
+  const [row] = await selectRows<{ after: unknown }>(transaction, `WITH ${apply.ctes.join(',\n')} SELECT ${apply.after} AS after`, apply.bind);
+  return apply.readAfter(row!.after);
+}
+
+/**
+ * `applyInventoryChanges` as CTEs of a statement that does more in the same round trip; it
+ * locks and writes only where `guard` (an SQL condition) holds. Select `after`, and pass its
+ * value to `readAfter`, which throws StaleInventoryError unless every change was applied.
+ */
+export function inventoryChangesCtes(
+  name: string,
+  changes: InventoryChange[],
+  guard = 'true',
+): { ctes: string[]; bind: BindParams; after: string; readAfter(value: unknown): InventoryAfter[] } {
   const sorted = [...changes].sort((a, b) => a.productId - b.productId);
   assertOnePerProduct(sorted);
-  const bind = { ids: sorted.map((c) => c.productId), deltas: sorted.map((c) => c.delta), versions: sorted.map((c) => c.version) };
-  // Not INSERT ... ON CONFLICT DO UPDATE with the delta as the proposed quantity: PostgreSQL
-  // checks the proposed row against the CHECK before it looks for a conflict, so a negative
-  // delta would fail even where the stored quantity covers it.
-  await execute(
-    transaction,
-    `INSERT INTO inventory (product_id, quantity, version)
-     SELECT id, 0, 0 FROM unnest($ids::int[]) AS id ORDER BY id
-     ON CONFLICT (product_id) DO NOTHING`,
-    bind,
-  );
-  const rows = await selectRows<{ product_id: number; quantity: number; version: string }>(
-    transaction,
-    `UPDATE inventory i SET quantity = i.quantity + c.delta, version = c.version, updated_at = now()
-     FROM (SELECT product_id FROM inventory WHERE product_id = ANY($ids::int[]) ORDER BY product_id FOR UPDATE) AS locked,
-          unnest($ids::int[], $deltas::int[], $versions::bigint[]) AS c(product_id, delta, version)
-     WHERE i.product_id = locked.product_id AND c.product_id = i.product_id AND i.version + 1 = c.version
-     RETURNING i.product_id, i.quantity, i.version`,
-    bind,
-  );
-  if (rows.length !== sorted.length) {
-    const written = new Set(rows.map((row) => row.product_id));
-    throw new StaleInventoryError(sorted.filter((c) => !written.has(c.productId)).map((c) => c.productId));
-  }
-  return rows
-    .map((row) => ({ productId: row.product_id, quantity: row.quantity, version: toSafeInteger(row.version, 'inventory.version') }))
-    .sort((a, b) => a.productId - b.productId);
+  // Separate UPDATE and INSERT, not INSERT ... ON CONFLICT DO UPDATE with the delta as the
+  // proposed quantity: PostgreSQL checks the proposed row against the CHECK before it looks
+  // for a conflict, so a negative delta would fail even where the stored quantity covers it.
+  // Both see the statement's snapshot: a row another transaction commits meanwhile is neither
+  // updated nor inserted (ON CONFLICT skips it), and so reported as stale.
+  return {
+    ctes: [
+      `${name}_change AS (SELECT * FROM unnest($inventoryIds::int[], $inventoryDeltas::int[], $inventoryVersions::bigint[]) AS c(product_id, delta, version))`,
+      `${name}_locked AS (
+        SELECT product_id FROM inventory WHERE product_id = ANY($inventoryIds::int[]) AND ${guard}
+        ORDER BY product_id FOR UPDATE)`,
+      `${name}_updated AS (
+        UPDATE inventory i SET quantity = i.quantity + c.delta, version = c.version, updated_at = now()
+        FROM ${name}_locked l, ${name}_change c
+        WHERE i.product_id = l.product_id AND c.product_id = i.product_id AND i.version + 1 = c.version
+        RETURNING i.product_id, i.quantity, i.version)`,
+      `${name}_created AS (
+        INSERT INTO inventory (product_id, quantity, version)
+        SELECT c.product_id, c.delta, c.version FROM ${name}_change c
+        WHERE c.version = 1 AND ${guard} AND NOT EXISTS (SELECT FROM inventory i WHERE i.product_id = c.product_id)
+        ORDER BY c.product_id
+        ON CONFLICT (product_id) DO NOTHING
+        RETURNING product_id, quantity, version)`,
+    ],
+    bind: { inventoryIds: sorted.map((c) => c.productId), inventoryDeltas: sorted.map((c) => c.delta), inventoryVersions: sorted.map((c) => c.version) },
+    after: `(SELECT coalesce(json_agg(json_build_array(product_id, quantity, version) ORDER BY product_id), '[]'::json)
+             FROM (SELECT * FROM ${name}_updated UNION ALL SELECT * FROM ${name}_created) AS written)`,
+    readAfter: (value) => {
+      const rows = (value as Array<[number, number, number]>).map(([productId, quantity, version]) => ({ productId, quantity, version: toSafeInteger(version, 'inventory.version') }));
+      if (rows.length !== sorted.length) {
+        const written = new Set(rows.map((row) => row.productId));
+        throw new StaleInventoryError(sorted.filter((c) => !written.has(c.productId)).map((c) => c.productId));
+      }
+      return rows;
+    },
+  };
 }
 
 /** One row per target key: PostgreSQL would refuse (ON CONFLICT) or drop (UPDATE FROM) a second one. */

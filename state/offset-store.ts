@@ -1,6 +1,6 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { FencedError } from '../core/errors.ts';
-import { selectRows } from './sql.ts';
+import { type BindParams, type Executor, selectRows } from './sql.ts';
 
 export interface TopicPartition {
   topic: string;
@@ -90,22 +90,43 @@ export async function claimPartitions(
  * FencedError, and the caller's transaction must roll back with everything else it wrote.
  */
 export async function commitOffset(transaction: Transaction, commit: OffsetCommit): Promise<void> {
-  const key = { group: commit.group, topic: commit.topic, partition: commit.partition };
-  const updated = await selectRows(
-    transaction,
-    `UPDATE stream_offsets SET next_offset = $nextOffset::bigint, updated_at = now()
-     WHERE group_id = $group AND topic = $topic AND partition = $partition
-       AND epoch = $epoch::bigint AND next_offset = $expected::bigint
-     RETURNING 1`,
-    { ...key, epoch: commit.epoch, expected: commit.expectedNextOffset, nextOffset: commit.nextOffset },
-  );
+  const fence = offsetFenceCte('fence', commit);
+  const updated = await selectRows(transaction, `WITH ${fence.cte} SELECT 1 FROM fence`, fence.bind);
   if (updated.length === 1) return;
+  throw await fencedError(transaction, commit);
+}
+
+/**
+ * The compare-and-set of `commitOffset` as a CTE named `name`, for a statement that does more
+ * in the same round trip: it yields one row when the CAS matched and none when fenced, so the
+ * statement's other writes can be guarded with `EXISTS (SELECT FROM name)`.
+ */
+export function offsetFenceCte(name: string, commit: OffsetCommit): { cte: string; bind: BindParams } {
+  return {
+    cte: `${name} AS (
+      UPDATE stream_offsets SET next_offset = $offsetNext::bigint, updated_at = now()
+      WHERE group_id = $offsetGroup AND topic = $offsetTopic AND partition = $offsetPartition::int
+        AND epoch = $offsetEpoch::bigint AND next_offset = $offsetExpected::bigint
+      RETURNING 1)`,
+    bind: {
+      offsetGroup: commit.group,
+      offsetTopic: commit.topic,
+      offsetPartition: commit.partition,
+      offsetEpoch: commit.epoch,
+      offsetExpected: commit.expectedNextOffset,
+      offsetNext: commit.nextOffset,
+    },
+  };
+}
+
+/** The FencedError for a commit whose compare-and-set matched nothing, naming what moved. */
+export async function fencedError(executor: Executor, commit: OffsetCommit): Promise<FencedError> {
   const [current] = await selectRows<OffsetRow>(
-    transaction,
+    executor,
     'SELECT topic, partition, next_offset, epoch, owner, updated_at FROM stream_offsets WHERE group_id = $group AND topic = $topic AND partition = $partition',
-    key,
+    { group: commit.group, topic: commit.topic, partition: commit.partition },
   );
-  throw new FencedError(commit.topic, commit.partition, describeFence(commit, current));
+  return new FencedError(commit.topic, commit.partition, describeFence(commit, current));
 }
 
 /** Stored offsets of a group (optionally one topic), for status output and lag. */

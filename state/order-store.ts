@@ -1,6 +1,6 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import type { OrderStatus } from './models.ts';
-import { type Executor, execute, selectRows, toSafeInteger } from './sql.ts';
+import { type BindParams, type Executor, execute, selectRows, toSafeInteger } from './sql.ts';
 
 export interface NewOrder {
   orderId: string;
@@ -70,19 +70,30 @@ export async function insertOrders(executor: Executor, orders: NewOrder[]): Prom
  */
 export async function decideOrders(transaction: Transaction, outcomes: OrderOutcome[]): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
+  const decide = decideOrdersCte('decided', outcomes);
+  const [row] = await selectRows<{ ids: string[] }>(transaction, `WITH ${decide.cte} SELECT ${decide.decidedIds} AS ids`, decide.bind);
+  return new Set(row!.ids);
+}
+
+/**
+ * `decideOrders` as a CTE of a statement that does more in the same round trip; it updates
+ * only where `guard` (an SQL condition) holds. The UPDATE runs whether or not the statement
+ * selects `decidedIds` (a JSON array of the ids it decided).
+ */
+export function decideOrdersCte(name: string, outcomes: OrderOutcome[], guard = 'true'): { cte: string; bind: BindParams; decidedIds: string } {
   const sorted = [...outcomes].sort((a, b) => (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.orderId === sorted[i - 1]!.orderId) throw new RangeError(`order ${sorted[i]!.orderId} is decided twice in one call`);
   }
-  const rows = await selectRows<{ id: string }>(
-    transaction,
-    `UPDATE orders o SET status = d.status, reason = d.reason, decided_at = now(), updated_at = now()
-     FROM unnest($ids::uuid[], $statuses::text[], $reasons::text[]) AS d(id, status, reason)
-     WHERE o.id = d.id AND o.status = 'pending'
-     RETURNING o.id`,
-    { ids: sorted.map((o) => o.orderId), statuses: sorted.map((o) => o.status), reasons: sorted.map((o) => o.reason ?? null) },
-  );
-  return new Set(rows.map((row) => row.id));
+  return {
+    cte: `${name} AS (
+      UPDATE orders o SET status = d.status, reason = d.reason, decided_at = now(), updated_at = now()
+      FROM unnest($decisionIds::uuid[], $decisionStatuses::text[], $decisionReasons::text[]) AS d(id, status, reason)
+      WHERE o.id = d.id AND o.status = 'pending' AND ${guard}
+      RETURNING o.id)`,
+    bind: { decisionIds: sorted.map((o) => o.orderId), decisionStatuses: sorted.map((o) => o.status), decisionReasons: sorted.map((o) => o.reason ?? null) },
+    decidedIds: `(SELECT coalesce(json_agg(id), '[]'::json) FROM ${name})`,
+  };
 }
 
 /** Which of these orders already have a decision: a redelivered event must not be applied again. */

@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { type Executor, execute, selectRows } from './sql.ts';
+import { type BindParams, type Executor, execute, selectRows } from './sql.ts';
 
 export interface OutboxMessage {
   /** Deterministic, so a replayed batch appends nothing and consumers can deduplicate. */
@@ -26,36 +26,62 @@ interface Row {
   created_at: Date;
 }
 
-/** Appends events in the caller's transaction; an event id already present is skipped. Returns rows added. */
+/** The channel every outbox write notifies on COMMIT, so a listening relay wakes at once instead of on its next poll. */
+export const OUTBOX_CHANNEL = 'outbox';
+
+/**
+ * Appends events in the caller's transaction; an event id already present is skipped. Returns
+ * rows added. Adding any also notifies OUTBOX_CHANNEL (PostgreSQL delivers it on COMMIT only).
+ */
 export async function appendOutbox(transaction: Transaction, messages: OutboxMessage[]): Promise<number> {
   if (messages.length === 0) return 0;
-  return execute(
-    transaction,
-    `INSERT INTO outbox (event_id, topic, key, payload, headers)
-     SELECT * FROM unnest($eventIds::text[], $topics::text[], $keys::text[], $payloads::bytea[], $headers::jsonb[])
-     ON CONFLICT (event_id) DO NOTHING`,
-    {
-      eventIds: messages.map((m) => m.eventId),
-      topics: messages.map((m) => m.topic),
-      keys: messages.map((m) => m.key),
-      payloads: messages.map((m) => m.payload),
-      headers: messages.map((m) => JSON.stringify(m.headers)),
+  const append = outboxAppendCtes('appended', messages);
+  const [row] = await selectRows<{ added: string }>(transaction, `WITH ${append.ctes.join(',\n')} SELECT ${append.added} AS added`, append.bind);
+  return Number(row!.added);
+}
+
+/**
+ * `appendOutbox` as CTEs of a statement that does more in the same round trip. It inserts only
+ * where `guard` (an SQL condition) holds. `added` is the expression to SELECT: the rows added
+ * (a bigint); selecting it is what runs the notification.
+ */
+export function outboxAppendCtes(name: string, messages: OutboxMessage[], guard = 'true'): { ctes: string[]; bind: BindParams; added: string } {
+  return {
+    ctes: [
+      `${name} AS (
+        INSERT INTO outbox (event_id, topic, key, payload, headers)
+        SELECT * FROM unnest($outboxEventIds::text[], $outboxTopics::text[], $outboxKeys::text[], $outboxPayloads::bytea[], $outboxHeaders::jsonb[])
+        WHERE ${guard}
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING 1)`,
+      `${name}_notified AS (
+        SELECT added, CASE WHEN added > 0 THEN pg_notify('${OUTBOX_CHANNEL}', '') END AS notified
+        FROM (SELECT count(*) AS added FROM ${name}) AS counted)`,
+    ],
+    bind: {
+      outboxEventIds: messages.map((m) => m.eventId),
+      outboxTopics: messages.map((m) => m.topic),
+      outboxKeys: messages.map((m) => m.key),
+      outboxPayloads: messages.map((m) => m.payload),
+      outboxHeaders: messages.map((m) => JSON.stringify(m.headers)),
     },
-  );
+    added: `(SELECT added FROM ${name}_notified)`,
+  };
 }
 
 /**
  * The oldest unpublished rows, in id order. Deliberately NOT "id > last id seen": ids are
  * taken at INSERT but become visible at COMMIT, so a smaller id can appear after a larger
  * one and a high-water mark would skip it forever. Asking for "published_at IS NULL" each
- * time (cheap, thanks to the partial index) cannot miss a row.
+ * time (cheap, thanks to the partial index) cannot miss a row. `excludeIds` leaves out rows
+ * already on their way to the broker but not yet marked (a relay that fetches ahead).
  */
-export async function fetchUnpublished(executor: Executor, limit: number): Promise<OutboxRow[]> {
+export async function fetchUnpublished(executor: Executor, limit: number, excludeIds: readonly bigint[] = []): Promise<OutboxRow[]> {
   const rows = await selectRows<Row>(
     executor,
     `SELECT id, event_id, topic, key, payload, headers, created_at FROM outbox
-     WHERE published_at IS NULL ORDER BY id LIMIT $limit::int`,
-    { limit },
+     WHERE published_at IS NULL AND id <> ALL($excludeIds::bigint[]) ORDER BY id LIMIT $limit::int`,
+    { limit, excludeIds },
   );
   return rows.map((row) => ({
     id: BigInt(row.id),

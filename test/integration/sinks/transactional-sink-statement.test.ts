@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../core/events.ts';
+import { FencedError } from '../../../core/errors.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import { inventoryEffects } from '../../../sinks/inventory-effects.ts';
+import { type BatchToCommit, TransactionalSink } from '../../../sinks/transactional-sink.ts';
+import { StaleInventoryError } from '../../../state/inventory-store.ts';
+import { claimPartitions } from '../../../state/offset-store.ts';
+import { insertOrders } from '../../../state/order-store.ts';
+import { OUTBOX_CHANNEL, fetchUnpublished } from '../../../state/outbox-store.ts';
+import { seed } from '../../../state/seed.ts';
+import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { observeQuietPeriod, waitFor } from '../../support/kafka.ts';
+
+const GROUP = 'g';
+const TOPIC = 'orders';
+const KEYBOARD = 1; // seeded without an inventory row
+const MONITOR_STAND = 3; // seeded with 1 unit
+const ORDER = '01928f4e-5b6a-7c3d-8e9f-0000000000a1';
+
+describe('transactional sink: one commit statement', () => {
+  let db: TestDatabase;
+  let sink: TransactionalSink;
+  let listener: pg.Client;
+  const notifications: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sink_statement');
+    sink = new TransactionalSink({
+      sequelize: db.sequelize,
+      group: GROUP,
+      dlqTopic: 'orders.dlq',
+      effects: inventoryEffects({ inventoryTopic: 'inventory-updated', decisionsStore: 'order-decisions' }),
+      logger: silentLogger,
+    });
+    listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    listener.on('notification', (message) => notifications.push(message.channel));
+    await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+  });
+  afterAll(async () => {
+    await listener?.end();
+    await db?.drop();
+  });
+  beforeEach(async () => {
+    await db.sequelize.query('TRUNCATE outbox, stream_offsets, orders, inventory, products RESTART IDENTITY CASCADE');
+    await seed(db.sequelize);
+    await insertOrders(db.sequelize, [{ orderId: ORDER, productId: KEYBOARD, customerId: 'c1', quantity: 1, sourceId: 's', sourceSeq: 1 }]);
+    notifications.length = 0;
+  });
+
+  /** One order for `productId` decided `confirmed`, and its InventoryUpdated at offset 0. */
+  function batch(epoch: bigint, change: { productId: number; delta: number; version: number }): BatchToCommit {
+    const event = inventoryUpdated(
+      { ...change, quantity: 0, acceptedOrderIds: [ORDER], rejectedOrders: [], source: { topic: TOPIC, partition: 0, fromOffset: 0n, toOffset: 0n } },
+      Date.now(),
+    );
+    return {
+      topic: TOPIC,
+      partition: 0,
+      epoch,
+      firstOffset: 0n,
+      lastOffset: 0n,
+      nextOffset: 1n,
+      expectedNextOffset: 0n,
+      records: 1,
+      outputs: [{ sink: 'inventory-updated-sink', topic: 'inventory-updated', key: String(change.productId), value: encodeEvent(event), headers: eventHeaders(event) }],
+      storeChanges: new Map([['order-decisions', [[ORDER, { status: 'confirmed' }]]]]),
+      deadLetters: [],
+    };
+  }
+
+  async function snapshot() {
+    const [inventory] = await db.sequelize.query('SELECT product_id, quantity, version FROM inventory ORDER BY product_id');
+    const [orders] = await db.sequelize.query('SELECT status FROM orders');
+    const [offsets] = await db.sequelize.query('SELECT next_offset FROM stream_offsets');
+    const outbox = await fetchUnpublished(db.sequelize, 100);
+    return { inventory, orders, offsets, outbox: outbox.map((row) => row.eventId) };
+  }
+
+  /** The statements the pool sends while `work` runs. */
+  async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+    const sent: string[] = [];
+    // Sequelize reads `options.logging` on every query; its typings do not declare `options`.
+    const options = (db.sequelize as unknown as { options: { logging: unknown } }).options;
+    const previous = options.logging;
+    options.logging = (sql: string) => sent.push(sql);
+    try {
+      await work();
+    } finally {
+      options.logging = previous;
+    }
+    return sent;
+  }
+
+  it('commits a batch in three round trips: BEGIN, one statement, COMMIT', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    const sent = await statementsOf(() => sink.commit(batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 1 })));
+    expect(sent).toHaveLength(3);
+    expect(sent[0]).toMatch(/START TRANSACTION/);
+    expect(sent[2]).toMatch(/COMMIT/);
+    expect(await snapshot()).toEqual({
+      inventory: [
+        { product_id: MONITOR_STAND, quantity: 0, version: '1' },
+        { product_id: 4, quantity: 2, version: '0' },
+      ],
+      orders: [{ status: 'confirmed' }],
+      offsets: [{ next_offset: '1' }],
+      outbox: [`inventory-updated:${MONITOR_STAND}:1`],
+    });
+  });
+
+  it('creates the inventory row of a product that has none', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    await sink.commit(batch(claim!.epoch, { productId: KEYBOARD, delta: 0, version: 1 }));
+    expect((await snapshot()).inventory).toContainEqual({ product_id: KEYBOARD, quantity: 0, version: '1' });
+  });
+
+  it('notifies the relay when it commits outbox rows', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    await sink.commit(batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 1 }));
+    await waitFor(() => notifications.length > 0, { message: 'a NOTIFY on the outbox channel' });
+    expect(notifications).toEqual([OUTBOX_CHANNEL]);
+  });
+
+  it('writes nothing and notifies nobody when fenced, even if its inventory is stale too', async () => {
+    const [zombie] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    await claimPartitions(db.sequelize, GROUP, 'r2', [{ topic: TOPIC, partition: 0 }]);
+    const before = await snapshot();
+    await expect(sink.commit(batch(zombie!.epoch, { productId: MONITOR_STAND, delta: -1, version: 7 }))).rejects.toBeInstanceOf(FencedError);
+    expect(await snapshot()).toEqual(before);
+    await observeQuietPeriod(200);
+    expect(notifications).toEqual([]);
+  });
+
+  it('rolls everything back on stale inventory: offset, order status and outbox stay as they were', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    const before = await snapshot();
+    await expect(sink.commit(batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 2 }))).rejects.toThrow(StaleInventoryError);
+    expect(await snapshot()).toEqual(before);
+    expect(before.orders).toEqual([{ status: 'pending' }]);
+  });
+
+  it('refuses to create a missing inventory row below zero, writing nothing', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    const before = await snapshot();
+    await expect(sink.commit(batch(claim!.epoch, { productId: KEYBOARD, delta: -1, version: 1 }))).rejects.toThrow(/inventory_quantity_non_negative/);
+    expect(await snapshot()).toEqual(before);
+  });
+});

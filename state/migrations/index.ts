@@ -2,6 +2,7 @@ import * as productsAndInventory from './0001-products-and-inventory.ts';
 import * as orders from './0002-orders.ts';
 import * as streamOffsets from './0003-stream-offsets.ts';
 import * as outbox from './0004-outbox.ts';
+import * as hotUpdateFillfactor from './0005-hot-update-fillfactor.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -14,4 +15,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0002-orders', module: orders },
   { name: '0003-stream-offsets', module: streamOffsets },
   { name: '0004-outbox', module: outbox },
+  { name: '0005-hot-update-fillfactor', module: hotUpdateFillfactor },
 ];

@@ -27,6 +27,11 @@ async function columns(sequelize: Sequelize, table: string): Promise<string[]> {
 
 describe('migrations', () => {
   let db: TestDatabase;
+  async function fillfactor(sequelize: TestDatabase['sequelize'], table: string): Promise<string | null> {
+    const [rows] = await sequelize.query(`SELECT array_to_string(reloptions, ',') AS options FROM pg_class WHERE relname = '${table}'`);
+    return (rows as Array<{ options: string | null }>)[0]?.options ?? null;
+  }
+
   beforeAll(async () => {
     db = await createTestDatabase('migrations', { migrate: false });
   });
@@ -39,6 +44,8 @@ describe('migrations', () => {
     expect(await tables(db.sequelize)).toEqual(TABLES);
     expect(await migrate(db.sequelize, silentLogger)).toEqual([]);
 
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0005-hot-update-fillfactor']);
+    expect(await fillfactor(db.sequelize, 'orders')).toBeNull();
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0004-outbox']);
     expect(await tables(db.sequelize)).not.toContain('outbox');
 
@@ -49,10 +56,11 @@ describe('migrations', () => {
     await migrate(db.sequelize, silentLogger);
     expect(await tables(db.sequelize)).toEqual(TABLES);
     expect(await migrationStatus(db.sequelize, silentLogger)).toEqual({ executed: MIGRATIONS.map((m) => m.name), pending: [] });
+    expect(await fillfactor(db.sequelize, 'orders')).toBe('fillfactor=80');
   });
 
   it('roll back down to and including a named migration', async () => {
-    expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual(['0004-outbox', '0003-stream-offsets']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual(['0005-hot-update-fillfactor', '0004-outbox', '0003-stream-offsets']);
     expect(await tables(db.sequelize)).toEqual(['inventory', 'order_source_progress', 'orders', 'products']);
     await migrate(db.sequelize, silentLogger);
   });

@@ -91,6 +91,6 @@ describe('state CLI', () => {
 
     const rolledBack = await cli(['rollback', '--to', '0'], url);
     expect(rolledBack.code).toBe(0);
-    expect(rolledBack.stderr).toMatch(/reverted 4 migration\(s\)/);
+    expect(rolledBack.stderr).toMatch(/reverted 5 migration\(s\)/);
   });
 });

@@ -13,7 +13,7 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../core/cli.ts';
 import { type KafkaClientName, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
@@ -28,14 +28,18 @@ const RESULTS = path.join(ROOT, 'bench', 'results');
 const LOADTEST = path.join(ROOT, 'topology', 'loadtest-cli.ts');
 const TARGET_RATE = 50_000;
 
-const { values } = parseArgs({
-  options: {
-    step: { type: 'string', default: '5s' },
-    steady: { type: 'string', default: '15s' },
-    clients: { type: 'string', default: 'platformatic,kafkajs' },
-    'cpu-prof': { type: 'boolean', default: false },
-  },
-});
+const USAGE = `Usage: npm run bench -- source [--step 5s] [--steady 15s] [--clients platformatic,kafkajs] [--cpu-prof]
+
+Per Kafka client: the highest sustained order-source rate (--rate max, steps of --step), then
+--steady runs at 5k/s and 20k/s. Results: bench/results/source-<date>.json and source.md;
+the last stdout line is a JSON summary.
+`;
+const { flags } = parseCommandLine(
+  process.argv.slice(2),
+  { step: { type: 'string' }, steady: { type: 'string' }, clients: { type: 'string' }, 'cpu-prof': { type: 'boolean' } },
+  USAGE,
+);
+const values = { step: flags.step ?? '5s', steady: flags.steady ?? '15s', clients: flags.clients ?? 'platformatic,kafkajs', 'cpu-prof': flags['cpu-prof'] === 'true' };
 const stepMs = parseDuration(values.step);
 const steadyMs = parseDuration(values.steady);
 const clients = values.clients.split(',').map((c) => c.trim()) as KafkaClientName[];

@@ -3,21 +3,10 @@
  * offset advances in the same transaction that records it: it can be neither lost nor
  * written twice. The relay then publishes it to the dead-letter topic.
  */
+import type { DeadLetter } from '../core/batch.ts';
 import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
 
-export interface DeadLetter {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  key: Buffer | null;
-  value: Buffer | null;
-  /** The error's class name, e.g. DecodeError, SchemaError, UnsupportedVersionError. */
-  errorClass: string;
-  message: string;
-  /** The topology node that failed. */
-  node: string;
-  timestamp: number;
-}
+export type { DeadLetter };
 
 export const DLQ_HEADERS = {
   topic: 'dlq-original-topic',

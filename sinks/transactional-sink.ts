@@ -19,31 +19,13 @@ import { FencedError } from '../core/errors.ts';
 import { fencedError, offsetFenceCte, readOffsets } from '../state/offset-store.ts';
 import { outboxAppendCtes } from '../state/outbox-store.ts';
 import { type BindParams, selectRows } from '../state/sql.ts';
-import { type DeadLetter, deadLetterRow } from './dead-letter.ts';
+import { deadLetterRow } from './dead-letter.ts';
+import type { CommittableBatch, SinkOutput } from '../core/batch.ts';
 import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
 
-export interface SinkOutput {
-  sink: string;
-  topic: string;
-  key: string | null;
-  value: Buffer;
-  headers: Record<string, string>;
-}
-
-/** The batch as the runtime hands it over (structurally the runtime's CommittableBatch). */
-export interface BatchToCommit {
-  topic: string;
-  partition: number;
-  epoch: number | bigint;
-  firstOffset: bigint;
-  lastOffset: bigint;
-  nextOffset: bigint;
-  expectedNextOffset: bigint;
-  records: number;
-  outputs: SinkOutput[];
-  storeChanges: Map<string, Array<[unknown, unknown]>>;
-  deadLetters: DeadLetter[];
-}
+/** The batch as the runtime hands it over. */
+export type BatchToCommit = CommittableBatch;
+export type { SinkOutput };
 
 /** Writes a batch's domain effects inside the sink's transaction, with statements of its own. */
 export type BatchEffects = (transaction: Transaction, batch: BatchToCommit) => Promise<void>;

@@ -1,56 +1,12 @@
 /**
- * What the runtime hands to, and expects from, the outside: the committer and claimer the
- * lead implements on PostgreSQL (structural types: implementations need not import these),
- * the batch a commit carries, the runtime's settings and the events it reports.
+ * What the runtime hands to, and expects from, the outside: the committer and claimer it is
+ * given (the PostgreSQL implementations live in sinks/ and state/), the batch a commit carries
+ * (defined in core/batch.ts, shared with the sink), the runtime's settings and its events.
  */
+import type { CommittableBatch, DeadLetter } from '../../core/batch.ts';
 import type { TopicPartition } from '../../kafka/port.ts';
 
-/** A record that could not be decoded or processed; it leaves through the dead-letter sink. */
-export interface DeadLetter {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  /** The record's raw bytes, as consumed. */
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-  /** The error's class name (e.g. `DecodeError`, `TypeError`). */
-  errorClass: string;
-  message: string;
-  /** The topology node that failed. */
-  node: string;
-  /** The record's timestamp, epoch milliseconds. */
-  timestamp: number;
-}
-
-/** A record a sink node produced; the committer persists it (e.g. as an outbox row). */
-export interface SinkOutput {
-  sink: string;
-  topic: string;
-  key: string | null;
-  value: Buffer;
-  headers: Record<string, string>;
-}
-
-/** Everything one micro-batch of one partition produced: committed all together or not at all. */
-export interface CommittableBatch {
-  topic: string;
-  partition: number;
-  /** The claim this task holds; a commit under an older epoch must be rejected (FencedError). */
-  epoch: number | bigint;
-  firstOffset: bigint;
-  lastOffset: bigint;
-  /** Where the partition resumes after this batch: lastOffset + 1. */
-  nextOffset: bigint;
-  /** The offset the store must still hold for this partition (compare-and-set). */
-  expectedNextOffset: bigint;
-  /** Records consumed in this batch, dead letters included. */
-  records: number;
-  outputs: SinkOutput[];
-  /** Last value per key written during the batch, per store. */
-  storeChanges: Map<string, Array<[unknown, unknown]>>;
-  deadLetters: DeadLetter[];
-}
+export type { CommittableBatch, DeadLetter, SinkOutput } from '../../core/batch.ts';
 
 export interface Committer {
   /**

@@ -114,7 +114,7 @@ describe('transactional sink', () => {
   it('writes dead letters as outbox rows with their headers and original bytes, advancing the offset', async () => {
     const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
     const raw = Buffer.from([0xff, 0xfe, 0x00]);
-    const letter: DeadLetter = { topic: TOPIC, partition: 0, offset: 0n, key: Buffer.from('3'), value: raw, errorClass: 'DecodeError', message: 'not JSON', node: 'orders-source', timestamp: 1_700_000_000_000 };
+    const letter: DeadLetter = { topic: TOPIC, partition: 0, offset: 0n, key: Buffer.from('3'), value: raw, headers: {}, errorClass: 'DecodeError', message: 'not JSON', node: 'orders-source', timestamp: 1_700_000_000_000 };
     await sink.commit({ ...monitorStandBatch(claim!.epoch), outputs: [], storeChanges: new Map(), lastOffset: 0n, nextOffset: 1n, records: 1, deadLetters: [letter] });
     const [row] = await fetchUnpublished(db.sequelize, 10);
     expect(row!.topic).toBe('orders.dlq');

@@ -3,14 +3,11 @@
  * partition once it holds more than `maxInflightPerPartition` uncommitted records, resumes
  * it once the sink caught up, and loses nothing on the way.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
-import { silentLogger } from '../../../core/logger.ts';
-import { createKafkaClient } from '../../../kafka/index.ts';
-import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import type { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
-import { TopicPool, brokersFromEnv, waitFor } from '../../support/kafka.ts';
-import { MapClaimer, RecordingCommitter, type RunningRuntime, produceSequenced, sequenceProblems, startForwardingRuntime } from '../../support/runtime.ts';
+import { waitFor } from '../../support/kafka.ts';
+import { MapClaimer, RecordingCommitter, produceSequenced, sequenceProblems, startForwardingRuntime, useBroker } from '../../support/runtime.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 const MAX_INFLIGHT = 200;
@@ -26,34 +23,11 @@ function inflightOf(runtime: StreamRuntime, partition: number): number {
   return runtime.stats().partitions.find((candidate) => candidate.partition === partition)?.inflight ?? 0;
 }
 
-// The integration project's testTimeout is not applied (Jest takes it from the top level only).
-jest.setTimeout(90_000);
-
 describe.each(CLIENTS)('StreamRuntime backpressure on the real broker: %s', (clientName) => {
-  let client: KafkaClient;
-  let admin: KafkaAdmin;
-  let topics: TopicPool;
-  let producer: KafkaProducer;
-  const running: RunningRuntime[] = [];
-
-  beforeAll(async () => {
-    client = createKafkaClient({ kafkaClient: clientName, kafkaBrokers: brokersFromEnv() }, silentLogger);
-    admin = await client.admin();
-    topics = new TopicPool(admin);
-    producer = await client.producer();
-  });
-
-  afterEach(async () => {
-    for (const runtime of running.splice(0)) await runtime.stop();
-  });
-
-  afterAll(async () => {
-    await producer?.close();
-    await topics?.cleanup();
-    await admin?.close();
-  });
+  const broker = useBroker(clientName);
 
   it('pauses partitions above the in-flight bound under a slow sink, resumes them, and commits everything', async () => {
+    const { client, topics, producer, running } = broker;
     const partitions = 4;
     const perPartition = 1_000;
     const topic = await topics.create('runtime-backpressure', partitions);

@@ -3,52 +3,26 @@
  * committed in offset order with no gaps or duplicates, and partitions commit in parallel
  * while each partition's commits stay serial.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
-import { silentLogger } from '../../../core/logger.ts';
-import { createKafkaClient } from '../../../kafka/index.ts';
-import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
-import { TopicPool, brokersFromEnv, waitFor } from '../../support/kafka.ts';
+import { waitFor } from '../../support/kafka.ts';
 import {
   MapClaimer,
   RecordingCommitter,
-  type RunningRuntime,
   maxConcurrency,
   produceSequenced,
   sequenceProblems,
   startForwardingRuntime,
+  useBroker,
 } from '../../support/runtime.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 
-// The integration project's testTimeout is not applied (Jest takes it from the top level only).
-jest.setTimeout(90_000);
-
 describe.each(CLIENTS)('StreamRuntime on the real broker: %s', (clientName) => {
-  let client: KafkaClient;
-  let admin: KafkaAdmin;
-  let topics: TopicPool;
-  let producer: KafkaProducer;
-  const running: RunningRuntime[] = [];
-
-  beforeAll(async () => {
-    client = createKafkaClient({ kafkaClient: clientName, kafkaBrokers: brokersFromEnv() }, silentLogger);
-    admin = await client.admin();
-    topics = new TopicPool(admin);
-    producer = await client.producer();
-  });
-
-  afterEach(async () => {
-    for (const runtime of running.splice(0)) await runtime.stop();
-  });
-
-  afterAll(async () => {
-    await producer?.close();
-    await topics?.cleanup();
-    await admin?.close();
-  });
+  const broker = useBroker(clientName);
 
   it('commits 100k records over 12 partitions in per-partition order, without gaps or duplicates', async () => {
+    const { client, admin, topics, producer, running } = broker;
     const partitions = 12;
     const perPartition = Math.ceil(100_000 / partitions);
     const topic = await topics.create('runtime-order', partitions);
@@ -70,6 +44,7 @@ describe.each(CLIENTS)('StreamRuntime on the real broker: %s', (clientName) => {
   });
 
   it('commits different partitions concurrently while each partition commits one batch at a time', async () => {
+    const { client, topics, producer, running } = broker;
     const partitions = 4;
     const perPartition = 200;
     const topic = await topics.create('runtime-parallel', partitions);

@@ -4,7 +4,7 @@
  * (SIGTERM) or by crashing (SIGKILL). Every record must be processed exactly once, and the
  * database offsets must end at the high watermarks.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
@@ -17,9 +17,6 @@ import { PROCESSED_TABLE_DDL, countProcessed, exactlyOnceReport } from './proces
 
 const CLIENT: KafkaClientName = 'platformatic';
 const PARTITIONS = 6;
-
-// The integration project's testTimeout is not applied (Jest takes it from the top level only).
-jest.setTimeout(90_000);
 
 describe(`two runtime processes in one group (${CLIENT})`, () => {
   let client: KafkaClient;

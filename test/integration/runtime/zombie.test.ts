@@ -3,7 +3,7 @@
  * and committing it, its partitions move to worker B, B commits, and when A is thawed
  * (SIGCONT) its late commit fails with FencedError and changes nothing.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
@@ -14,9 +14,6 @@ import { type TestDatabase, createTestDatabase } from '../../support/database.ts
 import { TopicPool, brokersFromEnv, uniqueName, waitFor } from '../../support/kafka.ts';
 import { WorkerProcess, type WorkerReport, produceSequenced } from '../../support/runtime.ts';
 import { PROCESSED_TABLE_DDL, exactlyOnceReport } from './processed.ts';
-
-// The integration project's testTimeout is not applied (Jest takes it from the top level only).
-jest.setTimeout(90_000);
 
 const CLIENT: KafkaClientName = 'platformatic';
 const PARTITIONS = 3;

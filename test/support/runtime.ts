@@ -4,7 +4,6 @@
  * committer with the same compare-and-set rules as the PostgreSQL offset store, and a
  * consumer decorator that lets a test watch every delivered batch.
  */
-import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,15 +11,13 @@ import { FencedError, type StreamError } from '../../core/errors.ts';
 import { DecodeError } from '../../core/events.ts';
 import type { Codec } from '../../core/events.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
-import type { KafkaClientName } from '../../core/config.ts';
-import { createKafkaClient } from '../../kafka/index.ts';
-import type { GroupConsumer, GroupHandlers, KafkaAdmin, KafkaClient, KafkaProducer, OutgoingMessage, PartitionOffset, RecordBatch, TopicPartition } from '../../kafka/port.ts';
+import type { GroupConsumer, GroupHandlers, KafkaClient, KafkaProducer, OutgoingMessage, PartitionOffset, RecordBatch, TopicPartition } from '../../kafka/port.ts';
 import { tpKey } from '../../kafka/port.ts';
 import type { Processor } from '../../processors/processor-api.ts';
 import { type Topology, TopologyBuilder } from '../../topology/builder.ts';
 import { StreamRuntime } from '../../topology/runtime/stream-runtime.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer, RuntimeConfig, RuntimeEvent } from '../../topology/runtime/types.ts';
-import { TopicPool, type WaitForOptions, brokersFromEnv, uniqueName, waitFor } from './kafka.ts';
+import { type WaitForOptions, uniqueName, waitFor } from './kafka.ts';
 
 /** Short enough that a member lost by SIGKILL/SIGSTOP leaves the group within seconds. */
 export const FAST_GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };
@@ -356,36 +353,3 @@ export class WorkerProcess {
   }
 }
 
-/** What a runtime test on the real broker works with; filled in by `useBroker`'s beforeAll. */
-export interface BrokerFixture {
-  client: KafkaClient;
-  admin: KafkaAdmin;
-  topics: TopicPool;
-  producer: KafkaProducer;
-  /** Runtimes a test started: stopped after each test. */
-  running: RunningRuntime[];
-}
-
-/**
- * Registers the hooks of a describe block that runs runtimes on the real broker with one
- * client: connects before all tests, stops the tests' runtimes after each, deletes the topics
- * and closes the clients after all. Read the fields inside tests, once beforeAll has run.
- */
-export function useBroker(clientName: KafkaClientName): BrokerFixture {
-  const fixture = { running: [] as RunningRuntime[] } as BrokerFixture;
-  beforeAll(async () => {
-    fixture.client = createKafkaClient({ kafkaClient: clientName, kafkaBrokers: brokersFromEnv() }, silentLogger);
-    fixture.admin = await fixture.client.admin();
-    fixture.topics = new TopicPool(fixture.admin);
-    fixture.producer = await fixture.client.producer();
-  });
-  afterEach(async () => {
-    for (const runtime of fixture.running.splice(0)) await runtime.stop();
-  });
-  afterAll(async () => {
-    await fixture.producer?.close();
-    await fixture.topics?.cleanup();
-    await fixture.admin?.close();
-  });
-  return fixture;
-}

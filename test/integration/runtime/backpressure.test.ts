@@ -3,11 +3,12 @@
  * partition once it holds more than `maxInflightPerPartition` uncommitted records, resumes
  * it once the sink caught up, and loses nothing on the way.
  */
-import { describe, expect, it, } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import type { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
 import { waitFor } from '../../support/kafka.ts';
-import { MapClaimer, RecordingCommitter, produceSequenced, sequenceProblems, startForwardingRuntime, useBroker } from '../../support/runtime.ts';
+import { MapClaimer, RecordingCommitter, produceSequenced, sequenceProblems, startForwardingRuntime } from '../../support/runtime.ts';
+import { useBroker } from '../../support/broker-fixture.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 const MAX_INFLIGHT = 200;

@@ -3,7 +3,7 @@
  * committed in offset order with no gaps or duplicates, and partitions commit in parallel
  * while each partition's commits stay serial.
  */
-import { describe, expect, it, } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { waitFor } from '../../support/kafka.ts';
 import {
@@ -13,8 +13,8 @@ import {
   produceSequenced,
   sequenceProblems,
   startForwardingRuntime,
-  useBroker,
 } from '../../support/runtime.ts';
+import { useBroker } from '../../support/broker-fixture.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 

@@ -4,7 +4,7 @@
  * (SIGTERM) or by crashing (SIGKILL). Every record must be processed exactly once, and the
  * database offsets must end at the high watermarks.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';

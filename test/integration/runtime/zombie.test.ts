@@ -3,7 +3,7 @@
  * and committing it, its partitions move to worker B, B commits, and when A is thawed
  * (SIGCONT) its late commit fails with FencedError and changes nothing.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';

@@ -23,6 +23,7 @@ import type { Processor } from '../processors/processor-api.ts';
 import { type Topology, TopologyBuilder } from '../topology/builder.ts';
 import { StreamRuntime } from '../topology/runtime/stream-runtime.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer } from '../topology/runtime/types.ts';
+import { positiveFlag } from './support/flags.ts';
 
 const USAGE = `Usage: node bench/memory.ts [options]   (or: npm run bench -- memory [options])
 
@@ -303,20 +304,13 @@ function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.Pro
   const client = flags.client ?? env.KAFKA_CLIENT ?? 'platformatic';
   if (client !== 'platformatic' && client !== 'kafkajs') throw new ConfigError('--client', 'platformatic | kafkajs', client);
   return {
-    records: positive(flags, 'records', 10_000_000),
-    partitions: positive(flags, 'partitions', 12),
+    records: positiveFlag(flags, 'records', 10_000_000),
+    partitions: positiveFlag(flags, 'partitions', 12),
     client,
     write: flags['no-write'] !== 'true',
   };
 }
 
-function positive(flags: Record<string, string | undefined>, name: string, fallback: number): number {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`--${name}`, 'a positive integer', raw);
-  return value;
-}
 
 /** Runs the drain phase in a fresh process and returns what it measured. */
 function drainInChild(topic: string, options: MemoryBenchOptions): Promise<DrainResult> {

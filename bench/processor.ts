@@ -26,6 +26,7 @@ import { type CatchUpResult, measureCatchUp } from './support/catch-up.ts';
 import { DatabaseRegistry, benchDatabaseName, cloneDatabase } from './support/databases.ts';
 import { type LatencyResult, measureLatency } from './support/latency.ts';
 import { type ProcessorBenchResult, evaluateTargets, kafkaVersion, machineInfo, summarize, writeResults } from './support/report.ts';
+import { positiveFlag } from './support/flags.ts';
 
 const USAGE = `Usage: node bench/processor.ts [options]   (or: npm run bench -- processor [options])
 
@@ -271,17 +272,17 @@ function parseOptions(flags: Record<string, string | undefined>): BenchOptions {
   const clients = (flags.clients ?? CLIENTS.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
   for (const client of clients) if (!(CLIENTS as readonly string[]).includes(client)) throw new ConfigError('--clients', `a list of ${CLIENTS.join('|')}`, flags.clients);
   return {
-    orders: positive(flags, 'orders', 1_000_000),
+    orders: positiveFlag(flags, 'orders', 1_000_000),
     clients: clients as KafkaClientName[],
-    products: positive(flags, 'products', 1000),
-    baselineOrders: positive(flags, 'baseline-orders', 20_000),
-    baselineSeconds: positive(flags, 'baseline-seconds', 60),
+    products: positiveFlag(flags, 'products', 1000),
+    baselineOrders: positiveFlag(flags, 'baseline-orders', 20_000),
+    baselineSeconds: positiveFlag(flags, 'baseline-seconds', 60),
     skipBaseline: flags['skip-baseline'] === 'true',
     skipLatency: flags['skip-latency'] === 'true',
-    latencyRate: positive(flags, 'latency-rate', 5000),
-    latencySeconds: positive(flags, 'latency-seconds', 30),
+    latencyRate: positiveFlag(flags, 'latency-rate', 5000),
+    latencySeconds: positiveFlag(flags, 'latency-seconds', 30),
     latencyLayout: layout(flags['latency-layout']),
-    poolMax: positive(flags, 'pool-max', 10),
+    poolMax: positiveFlag(flags, 'pool-max', 10),
     profile: flags.profile === 'true',
     write: flags['no-write'] !== 'true',
   };
@@ -296,12 +297,5 @@ function layout(raw: string | undefined): 'all' | 'split' {
   throw new ConfigError('--latency-layout', 'all or split', raw);
 }
 
-function positive(flags: Record<string, string | undefined>, name: string, fallback: number): number {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`--${name}`, 'a positive integer', raw);
-  return value;
-}
 
 if (import.meta.main) await runMain(() => main());

@@ -35,6 +35,7 @@ import { DatabaseRegistry, benchDatabaseName, cloneDatabase } from './support/da
 import { type CpuUse, measureCpu } from './support/machine-load.ts';
 import { machineInfo } from './support/report.ts';
 import { remainingLag, waitFor } from './support/wait.ts';
+import { positiveFlag } from './support/flags.ts';
 
 const USAGE = `Usage: node bench/replicas.ts [options]   (or: npm run bench -- replicas [options])
 
@@ -575,23 +576,16 @@ function parseOptions(flags: Record<string, string | undefined>): BenchOptions {
   const replicaCounts = (flags.replicas ?? '1,2,3').split(',').map((raw) => Number(raw.trim()));
   if (replicaCounts.some((count) => !Number.isSafeInteger(count) || count < 1)) throw new ConfigError('--replicas', 'a list of positive integers', flags.replicas);
   return {
-    orders: positive(flags, 'orders', 300_000),
-    products: positive(flags, 'products', 1000),
+    orders: positiveFlag(flags, 'orders', 300_000),
+    products: positiveFlag(flags, 'products', 1000),
     replicaCounts,
     protocols: protocols as KafkaGroupProtocol[],
-    rate: positive(flags, 'rate', 2000),
+    rate: positiveFlag(flags, 'rate', 2000),
     throughput: flags['skip-throughput'] !== 'true',
     rebalance: flags['skip-rebalance'] !== 'true',
     write: flags['no-write'] !== 'true',
   };
 }
 
-function positive(flags: Record<string, string | undefined>, name: string, fallback: number): number {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`--${name}`, 'a positive integer', raw);
-  return value;
-}
 
 if (import.meta.main) await runMain(() => main());

@@ -1,7 +1,7 @@
 /**
  * Checks that dependencies point one way and that no module imports itself in a circle:
- *   core  <-  processors, kafka, state  <-  sinks  <-  topology
- * `processors` stay pure (core only). Nothing imports `topology`. Exits 1 on a violation.
+ *   core  <-  processors, kafka, state  <-  sinks  <-  topology  <-  verify
+ * `processors` stay pure (core only). Nothing imports `verify`; only `verify` imports `topology`. Exits 1 on a violation.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   state: ['core', 'state'],
   sinks: ['core', 'kafka', 'processors', 'state', 'sinks'],
   topology: ['core', 'kafka', 'processors', 'state', 'sinks', 'topology'],
+  verify: ['core', 'kafka', 'processors', 'state', 'sinks', 'topology', 'verify'],
 };
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"](\.{1,2}\/[^'"]+)['"]/g;
 

@@ -156,6 +156,7 @@ export class StreamRuntime {
     const partitions = [...this.#tasks.entries()].map(([key, task]) => task.stats(this.#paused.has(key)));
     return {
       partitions,
+      waiting: [],
       inflightTotal: partitions.reduce((sum, partition) => sum + partition.inflight, 0),
       rebalances: this.#rebalances,
       running: this.#state === 'running',

@@ -54,8 +54,22 @@ export interface PartitionStats extends TopicPartition {
   paused: boolean;
 }
 
+/**
+ * An assigned partition that is not being processed right now, and why: its task halted and
+ * waits to be claimed again, its claim is being retried, or its database offset lies beyond
+ * the topic's end. Readiness and liveness are computed from these.
+ */
+export interface WaitingPartition extends TopicPartition {
+  /** One line for an operator: what the partition waits for and what to do about it. */
+  reason: string;
+  /** When it stopped being processed (ms since the epoch). */
+  since: number;
+}
+
 export interface RuntimeStats {
   partitions: PartitionStats[];
+  /** Assigned partitions without a running task. */
+  waiting: WaitingPartition[];
   inflightTotal: number;
   rebalances: number;
   running: boolean;

@@ -135,7 +135,7 @@ describe('startObservability', () => {
       expect(await readyz()).toEqual({ status: 503, body: { status: 'not ready', reason: 'starting' } });
       expect((await fetch(`http://127.0.0.1:${observability.port}/healthz`)).status).toBe(200);
 
-      const stats: RuntimeStats = { partitions: [], inflightTotal: 0, rebalances: 0, running: true };
+      const stats: RuntimeStats = { partitions: [], waiting: [], inflightTotal: 0, rebalances: 0, running: true };
       observability.watchProcessor({ runtime: { events$: new Subject<RuntimeEvent>(), stats: () => stats }, highWatermarks: async () => new Map() });
       observability.markStarted();
       expect(await readyz()).toEqual({ status: 503, body: { status: 'not ready', reason: 'no partitions assigned' } });

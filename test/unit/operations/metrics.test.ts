@@ -34,7 +34,7 @@ function batch(overrides: Partial<CommittableBatch> = {}): CommittableBatch {
 /** A stand-in for StreamRuntime: events pushed by the test, stats set by the test. */
 function fakeRuntime() {
   const events = new Subject<RuntimeEvent>();
-  const state: RuntimeStats = { partitions: [], inflightTotal: 0, rebalances: 0, running: true };
+  const state: RuntimeStats = { partitions: [], waiting: [], inflightTotal: 0, rebalances: 0, running: true };
   return {
     events,
     state,

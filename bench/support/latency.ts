@@ -100,7 +100,7 @@ export async function measureLatency(options: LatencyOptions, sequelize: Sequeli
 }
 
 /** Each order joined to its product's outbox row of the transaction that decided it (same now()). */
-export const LATENCY_SQL = `
+const LATENCY_SQL = `
 WITH window_bounds AS (
   SELECT min(created_at) + make_interval(secs => $warmupMs::int / 1000.0) AS from_at, max(created_at) - interval '1 second' AS to_at FROM orders
 ),

@@ -10,10 +10,10 @@
  *   writes the batch's new entries to the orders table (status and reason).
  *
  * Output: InventoryUpdated events (key productId), one per changed product per batch,
- * forwarded from flush() with the product's new version, how many of its orders were confirmed
- * and rejected, and the offset range of its orders in the batch: counts, never ids, so an
- * event's size does not grow with the batch. Per-order outcomes travel through the `order-decisions` store, not as
- * records: they are table updates, not messages.
+ * forwarded from flush() with the product's new version, how many of its orders were
+ * confirmed and rejected, and the offset range of its orders in the batch: counts, never ids,
+ * so an event's size does not grow with the batch. Per-order outcomes travel through the
+ * `order-decisions` store, not as records: they are table updates, not messages.
  *
  * The processor keeps per-batch state between process() and flush(). init() clears it, so a
  * runtime that retries a failed batch must call init() again (or build a new processor).

@@ -11,16 +11,36 @@
  * Event ids are deterministic so consumers can deduplicate: a plain readable prefix form
  * (`order-created:<orderId>`, `inventory-updated:<productId>:<version>`) rather than a hashed
  * UUIDv5, because it is just as unique and an operator can read it off a header.
+ *
+ * Each event type has its own schema version. InventoryUpdated is at 2: version 1 listed
+ * every decided order's id, so one event grew with the batch (78 KB for a hot product) past
+ * what the broker accepts in one request; version 2 carries counts and the offset range, so
+ * its size is bounded whatever the batch size. The decoder still reads version 1 (as counts),
+ * so a topic written by an older release stays readable.
+ *
+ * Decoding also refuses values the database cannot hold: ids and quantities live in
+ * PostgreSQL `integer` columns and order ids in a `uuid` column, and a value outside them
+ * would make the batch's SQL fail (and halt the partition) instead of dead-lettering the one
+ * record that carries it.
  */
 import { StreamError } from './errors.ts';
 
-export const SCHEMA_VERSION = 1;
+export const ORDER_CREATED_SCHEMA_VERSION = 1;
+export const INVENTORY_UPDATED_SCHEMA_VERSION = 2;
+/** Every InventoryUpdated version the decoder reads; older ones are mapped to the current shape. */
+export const INVENTORY_UPDATED_READABLE_VERSIONS: readonly number[] = [1, 2];
 export const CONTENT_TYPE_JSON = 'application/json';
 
-export interface EventEnvelope<Type extends string, Payload> {
+/**
+ * The largest value of a PostgreSQL `integer` (int4): products.id, inventory.product_id,
+ * inventory.quantity, orders.product_id and orders.quantity are of that type.
+ */
+export const PG_INTEGER_MAX = 2_147_483_647;
+
+export interface EventEnvelope<Type extends string, Payload, Version extends number> {
   eventId: string;
   type: Type;
-  schemaVersion: typeof SCHEMA_VERSION;
+  schemaVersion: Version;
   /** ISO-8601 timestamp of when the fact happened (not when it was published). */
   occurredAt: string;
   payload: Payload;
@@ -29,16 +49,18 @@ export interface EventEnvelope<Type extends string, Payload> {
 export interface OrderCreatedPayload {
   /** A UUID (the order source uses v7), lower case. */
   orderId: string;
-  /** A positive integer. */
+  /** A positive integer, at most PG_INTEGER_MAX. */
   productId: number;
-  /** A positive integer. */
+  /** A positive integer, at most PG_INTEGER_MAX. */
   quantity: number;
+  /** Non-empty, without U+0000 (PostgreSQL text cannot hold it). */
   customerId: string;
 }
 
 export type RejectionReason = 'out_of_stock' | 'unknown_product';
 export const REJECTION_REASONS: readonly RejectionReason[] = ['out_of_stock', 'unknown_product'];
 
+/** A per-order outcome (InventoryUpdated version 1 listed them; version 2 only counts them). */
 export interface RejectedOrder {
   orderId: string;
   reason: RejectionReason;
@@ -52,6 +74,11 @@ export interface EventSource {
   toOffset: string;
 }
 
+/**
+ * Version 2: a fixed set of numbers and the source range, so the event's size does not depend
+ * on how many orders the batch decided. Which orders were confirmed is in the `orders` table;
+ * per-order outcome events are a later contract of their own.
+ */
 export interface InventoryUpdatedPayload {
   productId: number;
   /** Stock after the batch. */
@@ -60,13 +87,16 @@ export interface InventoryUpdatedPayload {
   delta: number;
   /** Per product, +1 with each InventoryUpdated. */
   version: number;
-  acceptedOrderIds: string[];
-  rejectedOrders: RejectedOrder[];
+  /** How many of the product's orders in the batch were confirmed. */
+  ordersConfirmed: number;
+  /** How many were rejected (always out of stock: an unknown product has no stock and no event). */
+  ordersRejected: number;
+  /** The offsets of the product's first and last decided order in the batch. */
   source: EventSource;
 }
 
-export type OrderCreated = EventEnvelope<'OrderCreated', OrderCreatedPayload>;
-export type InventoryUpdated = EventEnvelope<'InventoryUpdated', InventoryUpdatedPayload>;
+export type OrderCreated = EventEnvelope<'OrderCreated', OrderCreatedPayload, typeof ORDER_CREATED_SCHEMA_VERSION>;
+export type InventoryUpdated = EventEnvelope<'InventoryUpdated', InventoryUpdatedPayload, typeof INVENTORY_UPDATED_SCHEMA_VERSION>;
 export type PipelineEvent = OrderCreated | InventoryUpdated;
 
 export interface Codec<T> {
@@ -102,8 +132,8 @@ export class SchemaError extends StreamError {
 export class UnsupportedVersionError extends StreamError {
   readonly errorClass: EventErrorClass = 'UnsupportedVersionError';
   readonly schemaVersion: number;
-  constructor(eventType: string, schemaVersion: number) {
-    super('SCHEMA_INVALID', `unsupported schemaVersion ${schemaVersion} for ${eventType} (supported: ${SCHEMA_VERSION})`, {
+  constructor(eventType: string, schemaVersion: number, supported: readonly number[]) {
+    super('SCHEMA_INVALID', `unsupported schemaVersion ${schemaVersion} for ${eventType} (supported: ${supported.join(', ')})`, {
       context: { schemaVersion },
     });
     this.schemaVersion = schemaVersion;
@@ -138,7 +168,7 @@ export function orderCreated(order: OrderCreatedPayload, occurredAt: Date | stri
   return {
     eventId: orderCreatedEventId(order.orderId),
     type: 'OrderCreated',
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: ORDER_CREATED_SCHEMA_VERSION,
     occurredAt: isoTimestamp(occurredAt),
     payload: { orderId: order.orderId, productId: order.productId, quantity: order.quantity, customerId: order.customerId },
   };
@@ -153,15 +183,15 @@ export function inventoryUpdated(update: InventoryUpdatedInput, occurredAt: Date
   return {
     eventId: inventoryUpdatedEventId(update.productId, update.version),
     type: 'InventoryUpdated',
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: INVENTORY_UPDATED_SCHEMA_VERSION,
     occurredAt: isoTimestamp(occurredAt),
     payload: {
       productId: update.productId,
       quantity: update.quantity,
       delta: update.delta,
       version: update.version,
-      acceptedOrderIds: [...update.acceptedOrderIds],
-      rejectedOrders: update.rejectedOrders.map(({ orderId, reason }) => ({ orderId, reason })),
+      ordersConfirmed: update.ordersConfirmed,
+      ordersRejected: update.ordersRejected,
       source: {
         topic: update.source.topic,
         partition: update.source.partition,
@@ -244,8 +274,17 @@ function integerAt(value: unknown, path: string, min: number, what: string): num
   return value;
 }
 
+/** A value of a PostgreSQL `integer` column: above the bound, the batch's SQL cast would fail. */
+function pgIntegerAt(value: unknown, path: string, min: number, what: string): number {
+  const number = integerAt(value, path, min, what);
+  if (number > PG_INTEGER_MAX) throw new SchemaError(path, `${path} must be at most ${PG_INTEGER_MAX} (a PostgreSQL integer), got ${number}`);
+  return number;
+}
+
 const positiveInteger = (value: unknown, path: string) => integerAt(value, path, 1, 'a positive integer');
 const nonNegativeInteger = (value: unknown, path: string) => integerAt(value, path, 0, 'a non-negative integer');
+const positivePgInteger = (value: unknown, path: string) => pgIntegerAt(value, path, 1, 'a positive integer');
+const nonNegativePgInteger = (value: unknown, path: string) => pgIntegerAt(value, path, 0, 'a non-negative integer');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -254,6 +293,13 @@ function uuidAt(value: unknown, path: string): string {
   const text = stringAt(value, path);
   if (!UUID.test(text)) throw new SchemaError(path, `${path} must be a UUID, got ${describe(text)}`);
   return text.toLowerCase();
+}
+
+/** Text stored in a PostgreSQL `text` column, which cannot hold U+0000. */
+function pgTextAt(value: unknown, path: string): string {
+  const text = stringAt(value, path);
+  if (text.includes('\u0000')) throw new SchemaError(path, `${path} must not contain U+0000 (PostgreSQL text cannot hold it)`);
+  return text;
 }
 
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -285,13 +331,18 @@ function arrayAt(value: unknown, path: string): unknown[] {
  * payload may legitimately have another shape. Unknown extra fields are ignored (and dropped),
  * so a producer may add optional fields without breaking older consumers.
  */
-function envelopeOf<Type extends string>(json: unknown, eventType: Type): { eventId: string; occurredAt: string; payload: JsonObject } {
+function envelopeOf<Type extends string>(
+  json: unknown,
+  eventType: Type,
+  supported: readonly number[],
+): { schemaVersion: number; eventId: string; occurredAt: string; payload: JsonObject } {
   const root = objectAt(json, 'event');
   const schemaVersion = integerAt(root.schemaVersion, 'schemaVersion', Number.MIN_SAFE_INTEGER, 'an integer');
-  if (schemaVersion !== SCHEMA_VERSION) throw new UnsupportedVersionError(eventType, schemaVersion);
+  if (!supported.includes(schemaVersion)) throw new UnsupportedVersionError(eventType, schemaVersion, supported);
   const type = stringAt(root.type, 'type');
   if (type !== eventType) throw new SchemaError('type', `type must be ${JSON.stringify(eventType)}, got ${describe(type)}`);
   return {
+    schemaVersion,
     eventId: stringAt(root.eventId, 'eventId'),
     occurredAt: timestampAt(root.occurredAt, 'occurredAt'),
     payload: objectAt(root.payload, 'payload'),
@@ -300,17 +351,19 @@ function envelopeOf<Type extends string>(json: unknown, eventType: Type): { even
 
 /** Parses and validates an OrderCreated; throws DecodeError, SchemaError or UnsupportedVersionError. */
 export function decodeOrderCreated(bytes: Buffer | null): OrderCreated {
-  const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'OrderCreated'), 'OrderCreated');
+  const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'OrderCreated'), 'OrderCreated', [ORDER_CREATED_SCHEMA_VERSION]);
   return {
     eventId,
     type: 'OrderCreated',
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: ORDER_CREATED_SCHEMA_VERSION,
     occurredAt,
     payload: {
+      // Each field is checked against the column it is stored in (orders.id uuid,
+      // orders.product_id and orders.quantity integer, orders.customer_id text).
       orderId: uuidAt(payload.orderId, 'payload.orderId'),
-      productId: positiveInteger(payload.productId, 'payload.productId'),
-      quantity: positiveInteger(payload.quantity, 'payload.quantity'),
-      customerId: stringAt(payload.customerId, 'payload.customerId'),
+      productId: positivePgInteger(payload.productId, 'payload.productId'),
+      quantity: positivePgInteger(payload.quantity, 'payload.quantity'),
+      customerId: pgTextAt(payload.customerId, 'payload.customerId'),
     },
   };
 }
@@ -339,27 +392,49 @@ function sourceAt(value: unknown, path: string): EventSource {
   };
 }
 
-/** Parses and validates an InventoryUpdated; throws DecodeError, SchemaError or UnsupportedVersionError. */
+/**
+ * The order counts of a payload: version 2 carries them; version 1 listed the orders, and the
+ * lists are validated as they always were, then counted.
+ */
+function orderCountsAt(payload: JsonObject, schemaVersion: number): { ordersConfirmed: number; ordersRejected: number } {
+  if (schemaVersion >= 2) {
+    return {
+      ordersConfirmed: nonNegativeInteger(payload.ordersConfirmed, 'payload.ordersConfirmed'),
+      ordersRejected: nonNegativeInteger(payload.ordersRejected, 'payload.ordersRejected'),
+    };
+  }
+  const accepted = arrayAt(payload.acceptedOrderIds, 'payload.acceptedOrderIds');
+  for (const [i, id] of accepted.entries()) stringAt(id, `payload.acceptedOrderIds[${i}]`);
+  const rejected = arrayAt(payload.rejectedOrders, 'payload.rejectedOrders');
+  for (const [i, entry] of rejected.entries()) rejectedOrderAt(entry, `payload.rejectedOrders[${i}]`);
+  return { ordersConfirmed: accepted.length, ordersRejected: rejected.length };
+}
+
+/**
+ * Parses and validates an InventoryUpdated of any readable version and returns it in the
+ * current (version 2) shape: a version-1 event's order lists become counts. The event id does
+ * not change between versions, so deduplication across them still works. Throws DecodeError,
+ * SchemaError or UnsupportedVersionError.
+ */
 export function decodeInventoryUpdated(bytes: Buffer | null): InventoryUpdated {
-  const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'InventoryUpdated'), 'InventoryUpdated');
-  const delta = integerAt(payload.delta, 'payload.delta', Number.MIN_SAFE_INTEGER, 'an integer');
+  const { schemaVersion, eventId, occurredAt, payload } = envelopeOf(
+    parseJson(bytes, 'InventoryUpdated'),
+    'InventoryUpdated',
+    INVENTORY_UPDATED_READABLE_VERSIONS,
+  );
+  const delta = integerAt(payload.delta, 'payload.delta', -PG_INTEGER_MAX, 'an integer of at least -2147483647');
   if (delta > 0) throw new SchemaError('payload.delta', `payload.delta must be negative or 0, got ${delta}`);
   return {
     eventId,
     type: 'InventoryUpdated',
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: INVENTORY_UPDATED_SCHEMA_VERSION,
     occurredAt,
     payload: {
-      productId: positiveInteger(payload.productId, 'payload.productId'),
-      quantity: nonNegativeInteger(payload.quantity, 'payload.quantity'),
+      productId: positivePgInteger(payload.productId, 'payload.productId'),
+      quantity: nonNegativePgInteger(payload.quantity, 'payload.quantity'),
       delta,
       version: positiveInteger(payload.version, 'payload.version'),
-      acceptedOrderIds: arrayAt(payload.acceptedOrderIds, 'payload.acceptedOrderIds').map((id, i) =>
-        stringAt(id, `payload.acceptedOrderIds[${i}]`),
-      ),
-      rejectedOrders: arrayAt(payload.rejectedOrders, 'payload.rejectedOrders').map((entry, i) =>
-        rejectedOrderAt(entry, `payload.rejectedOrders[${i}]`),
-      ),
+      ...orderCountsAt(payload, schemaVersion),
       source: sourceAt(payload.source, 'payload.source'),
     },
   };

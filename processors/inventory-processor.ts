@@ -10,15 +10,16 @@
  *   writes the batch's new entries to the orders table (status and reason).
  *
  * Output: InventoryUpdated events (key productId), one per changed product per batch,
- * forwarded from flush() with the product's new version and the offset range of its orders
- * in the batch. Per-order outcomes travel through the `order-decisions` store, not as
- * records: they are table updates, not messages.
+ * forwarded from flush() with the product's new version, how many of its orders were
+ * confirmed and rejected, and the offset range of its orders in the batch: counts, never ids,
+ * so an event's size does not grow with the batch. Per-order outcomes travel through the
+ * `order-decisions` store, not as records: they are table updates, not messages.
  *
  * The processor keeps per-batch state between process() and flush(). init() clears it, so a
  * runtime that retries a failed batch must call init() again (or build a new processor).
  */
 import { eventHeaders, inventoryUpdated } from '../core/events.ts';
-import type { InventoryUpdated, OrderCreated, RejectedOrder } from '../core/events.ts';
+import type { InventoryUpdated, OrderCreated } from '../core/events.ts';
 import { applyDecision, decideOrder } from './inventory.ts';
 import type { OrderDecision, ProductStock } from './inventory.ts';
 import type { InputRecord, Processor, ProcessorContext } from './processor-api.ts';
@@ -40,8 +41,8 @@ export function prefetchKeys(order: OrderCreated): InventoryPrefetchKeys {
 
 interface PendingProductChange {
   before: ProductStock;
-  accepted: string[];
-  rejected: RejectedOrder[];
+  confirmed: number;
+  rejected: number;
   topic: string;
   partition: number;
   fromOffset: bigint;
@@ -75,8 +76,8 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
       if (stock !== null) {
         inventory.put(productId, applyDecision(stock, quantity, decision));
         const change = trackChange(pending, productId, stock, { topic, partition, offset });
-        if (decision.status === 'confirmed') change.accepted.push(orderId);
-        else change.rejected.push({ orderId, reason: decision.reason });
+        if (decision.status === 'confirmed') change.confirmed += 1;
+        else change.rejected += 1;
       }
     },
 
@@ -93,8 +94,8 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
             quantity: current.quantity,
             delta: current.quantity - change.before.quantity,
             version,
-            acceptedOrderIds: change.accepted,
-            rejectedOrders: change.rejected,
+            ordersConfirmed: change.confirmed,
+            ordersRejected: change.rejected,
             source: { topic: change.topic, partition: change.partition, fromOffset: change.fromOffset, toOffset: change.toOffset },
           },
           occurredAt,
@@ -115,7 +116,7 @@ function trackChange(
   const change = pending.get(productId);
   if (change === undefined) {
     // The stock before the product's first order of the batch: flush() derives delta and version from it.
-    const created = { before: { ...stockBefore }, accepted: [], rejected: [], topic: at.topic, partition: at.partition, fromOffset: at.offset, toOffset: at.offset };
+    const created = { before: { ...stockBefore }, confirmed: 0, rejected: 0, topic: at.topic, partition: at.partition, fromOffset: at.offset, toOffset: at.offset };
     pending.set(productId, created);
     return created;
   }

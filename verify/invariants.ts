@@ -35,13 +35,26 @@ export interface PipelineSnapshot {
 /**
  * Everything that must hold after any mix of crashes, zombies and redeliveries, as a list of
  * violations (empty when the run was exactly-once). Pure, so a failure shows all of them at once.
+ *
+ * InventoryUpdated (version 2) counts a batch's orders instead of listing them, so "each order
+ * is in exactly one event" becomes: per product, the counts over its distinct versions add up
+ * to its decided orders in the database, and the source offset ranges of successive versions
+ * never overlap (an order counted twice would need two batches to cover its offset).
  */
 export function findInvariantViolations(snapshot: PipelineSnapshot): string[] {
   const violations: string[] = [];
-  const confirmedUnits = new Map<number, number>();
+  const tally = new Map<number, { confirmedUnits: number; confirmed: number; rejected: number }>();
   for (const order of snapshot.orders) {
-    if (order.status === 'confirmed') confirmedUnits.set(order.product_id, (confirmedUnits.get(order.product_id) ?? 0) + order.quantity);
-    else if (order.status !== 'rejected') violations.push(`order ${order.id} is still ${order.status}`);
+    const counts = tally.get(order.product_id) ?? { confirmedUnits: 0, confirmed: 0, rejected: 0 };
+    tally.set(order.product_id, counts);
+    if (order.status === 'confirmed') {
+      counts.confirmedUnits += order.quantity;
+      counts.confirmed += 1;
+      if (!snapshot.initialStock.has(order.product_id)) violations.push(`order ${order.id} of unknown product ${order.product_id} is confirmed`);
+    } else if (order.status === 'rejected') {
+      // A rejection for an unknown product was decided without a stock row, so no event counts it.
+      if (order.reason !== 'unknown_product') counts.rejected += 1;
+    } else violations.push(`order ${order.id} is still ${order.status}`);
   }
 
   const eventsByProduct = new Map<number, Map<number, PublishedInventoryEvent>>();
@@ -55,16 +68,18 @@ export function findInvariantViolations(snapshot: PipelineSnapshot): string[] {
     if (seen && seen.value !== published.value) violations.push(`${published.event.eventId} was published twice with different contents`);
     if (!seen) versions.set(version, published);
   }
+  for (const [productId, versions] of eventsByProduct) {
+    if (!snapshot.initialStock.has(productId)) violations.push(`unknown product ${productId} has ${versions.size} InventoryUpdated versions`);
+  }
 
-  const orderEvents = new Map<string, number>();
-  const ordersById = new Map(snapshot.orders.map((order) => [order.id, order]));
   for (const row of snapshot.inventory) {
     const productId = row.product_id;
     const initial = snapshot.initialStock.get(productId);
     if (initial === undefined) continue;
+    const counts = tally.get(productId) ?? { confirmedUnits: 0, confirmed: 0, rejected: 0 };
     if (row.quantity < 0) violations.push(`product ${productId} has negative stock ${row.quantity}`);
-    const expected = initial - (confirmedUnits.get(productId) ?? 0);
-    if (row.quantity !== expected) violations.push(`product ${productId}: stock ${row.quantity}, but initial ${initial} - confirmed ${confirmedUnits.get(productId) ?? 0} = ${expected}`);
+    const expected = initial - counts.confirmedUnits;
+    if (row.quantity !== expected) violations.push(`product ${productId}: stock ${row.quantity}, but initial ${initial} - confirmed ${counts.confirmedUnits} = ${expected}`);
 
     const versions = eventsByProduct.get(productId) ?? new Map<number, PublishedInventoryEvent>();
     const sorted = [...versions.keys()].sort((a, b) => a - b);
@@ -74,33 +89,40 @@ export function findInvariantViolations(snapshot: PipelineSnapshot): string[] {
 
     // The events are the inventory's changelog: replaying them must give the stored stock.
     let quantity = initial;
+    let confirmed = 0;
+    let rejected = 0;
+    let previous: InventoryUpdated['payload'] | undefined;
     for (const version of sorted) {
       const { payload } = versions.get(version)!.event;
       quantity += payload.delta;
+      confirmed += payload.ordersConfirmed;
+      rejected += payload.ordersRejected;
       if (payload.quantity !== quantity) violations.push(`product ${productId} v${version}: quantity ${payload.quantity}, replayed ${quantity}`);
       if (payload.quantity < 0) violations.push(`product ${productId} v${version}: negative quantity ${payload.quantity}`);
-      for (const orderId of [...payload.acceptedOrderIds, ...payload.rejectedOrders.map((rejected) => rejected.orderId)]) {
-        orderEvents.set(orderId, (orderEvents.get(orderId) ?? 0) + 1);
+      // Every confirmed order takes at least one unit, and only confirmed orders take any.
+      if (payload.ordersConfirmed === 0 ? payload.delta !== 0 : payload.delta > -payload.ordersConfirmed) {
+        violations.push(`product ${productId} v${version}: delta ${payload.delta} with ${payload.ordersConfirmed} orders confirmed`);
       }
-      for (const orderId of payload.acceptedOrderIds) {
-        if (ordersById.get(orderId)?.status !== 'confirmed') violations.push(`order ${orderId} accepted in ${payload.version} but stored as ${ordersById.get(orderId)?.status}`);
+      if (previous && overlaps(previous.source, payload.source)) {
+        violations.push(`product ${productId} v${version}: source offsets ${range(payload.source)} do not follow v${previous.version}'s ${range(previous.source)}`);
       }
-      for (const rejected of payload.rejectedOrders) {
-        const stored = ordersById.get(rejected.orderId);
-        if (stored?.status !== 'rejected' || stored.reason !== rejected.reason) {
-          violations.push(`order ${rejected.orderId} rejected (${rejected.reason}) in v${payload.version} but stored as ${stored?.status} (${stored?.reason})`);
-        }
-      }
+      previous = payload;
     }
-  }
-
-  // Each decided order of a known product appears in exactly one distinct event.
-  for (const order of snapshot.orders) {
-    if (!snapshot.initialStock.has(order.product_id) || order.status === 'pending') continue;
-    const count = orderEvents.get(order.id) ?? 0;
-    if (count !== 1) violations.push(`order ${order.id} (${order.status}) appears in ${count} distinct InventoryUpdated events`);
+    if (confirmed !== counts.confirmed) violations.push(`product ${productId}: ${confirmed} orders confirmed in its events, but ${counts.confirmed} stored as confirmed`);
+    if (rejected !== counts.rejected) violations.push(`product ${productId}: ${rejected} orders rejected in its events, but ${counts.rejected} stored as rejected`);
   }
   return violations;
+}
+
+type Source = InventoryUpdated['payload']['source'];
+
+/** Successive batches of one partition cover increasing, disjoint offsets; another partition (after a repartition) is not comparable. */
+function overlaps(earlier: Source, later: Source): boolean {
+  return earlier.topic === later.topic && earlier.partition === later.partition && BigInt(later.fromOffset) <= BigInt(earlier.toOffset);
+}
+
+function range(source: Source): string {
+  return `${source.topic}[${source.partition}] ${source.fromOffset}..${source.toOffset}`;
 }
 
 function summarize(versions: number[]): string {

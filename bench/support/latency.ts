@@ -7,6 +7,10 @@
  * Latency of an order = outbox.published_at of the InventoryUpdated row that carries its
  * decision (set by the relay after the broker acknowledged the row) − orders.created_at
  * (the order source's INSERT). Both timestamps come from PostgreSQL's clock, so no clock skew.
+ * InventoryUpdated (v2) counts orders instead of listing them, so an order is matched to the
+ * row of its product written by the transaction that decided it: outbox.created_at and
+ * orders.decided_at are both that transaction's now(), and one product is committed by one
+ * partition's serial transactions.
  * created_at is the INSERT transaction's start, so the source's own batching counts too.
  * Orders of the first `warmupMs` (group join, JIT warm-up) and of the last second are left out.
  */
@@ -95,26 +99,21 @@ export async function measureLatency(options: LatencyOptions, sequelize: Sequeli
   };
 }
 
-/** Each order joined to the outbox row whose payload lists it (accepted or rejected). */
+/** Each order joined to its product's outbox row of the transaction that decided it (same now()). */
 const LATENCY_SQL = `
 WITH window_bounds AS (
   SELECT min(created_at) + make_interval(secs => $warmupMs::int / 1000.0) AS from_at, max(created_at) - interval '1 second' AS to_at FROM orders
 ),
 carried AS (
-  SELECT x.published_at, x.created_at AS stored_at, e.payload
-  FROM outbox x, LATERAL (SELECT convert_from(x.payload, 'UTF8')::jsonb -> 'payload' AS payload) e
+  SELECT x.published_at, x.created_at AS stored_at, (convert_from(x.payload, 'UTF8')::jsonb -> 'payload' ->> 'productId')::int AS product_id
+  FROM outbox x
   WHERE x.topic = $topic AND x.published_at IS NOT NULL
-),
-decided AS (
-  SELECT a.order_id::uuid AS order_id, c.published_at, c.stored_at FROM carried c, jsonb_array_elements_text(c.payload -> 'acceptedOrderIds') AS a(order_id)
-  UNION ALL
-  SELECT (r.entry ->> 'orderId')::uuid, c.published_at, c.stored_at FROM carried c, jsonb_array_elements(c.payload -> 'rejectedOrders') AS r(entry)
 ),
 latencies AS (
   SELECT extract(epoch FROM d.published_at - o.created_at) * 1000 AS ms,
          extract(epoch FROM o.decided_at - o.created_at) * 1000 AS to_decided_ms,
          extract(epoch FROM d.published_at - d.stored_at) * 1000 AS relay_ms
-  FROM decided d JOIN orders o ON o.id = d.order_id, window_bounds w
+  FROM carried d JOIN orders o ON o.product_id = d.product_id AND o.decided_at = d.stored_at, window_bounds w
   WHERE o.created_at >= w.from_at AND o.created_at < w.to_at
 )
 SELECT count(*) AS measured,

@@ -30,15 +30,18 @@ const STOCK = 1000;
 interface Poison {
   name: string;
   value: Buffer;
+  /** The record's key, when not the poisoned partition's product (a key that agrees with the payload). */
+  key?: string;
   errorClass: 'DecodeError' | 'SchemaError' | 'UnsupportedVersionError';
   message: RegExp;
 }
 
-function validOrderJson(overrides: { schemaVersion?: number; quantity?: number }): Buffer {
+function validOrderJson(overrides: { schemaVersion?: number; quantity?: number; productId?: number; orderId?: string }): Buffer {
   const event = orderCreated({ orderId: '0190f5b2-7c1e-7a00-8000-000000000001', productId: 1, quantity: 1, customerId: 'c-1' }, Date.now());
   const json = JSON.parse(encodeEvent(event).toString('utf8')) as Record<string, unknown> & { payload: Record<string, unknown> };
   if (overrides.schemaVersion !== undefined) json.schemaVersion = overrides.schemaVersion;
-  if (overrides.quantity !== undefined) json.payload.quantity = overrides.quantity;
+  const { schemaVersion: _, ...payload } = overrides;
+  Object.assign(json.payload, payload);
   return Buffer.from(JSON.stringify(json), 'utf8');
 }
 
@@ -49,6 +52,16 @@ const POISONS: Poison[] = [
   { name: 'schemaVersion 99', value: validOrderJson({ schemaVersion: 99 }), errorClass: 'UnsupportedVersionError', message: /schemaVersion 99/ },
   { name: 'quantity 0', value: validOrderJson({ quantity: 0 }), errorClass: 'SchemaError', message: /payload\.quantity/ },
   { name: 'quantity -3', value: validOrderJson({ quantity: -3 }), errorClass: 'SchemaError', message: /payload\.quantity/ },
+  // Well-formed, but beyond what the orders and products columns hold: the batch's SQL cast would fail.
+  {
+    name: 'productId 2^31 (int4)',
+    value: validOrderJson({ productId: 2 ** 31 }),
+    key: String(2 ** 31),
+    errorClass: 'SchemaError',
+    message: /payload\.productId must be at most 2147483647/,
+  },
+  { name: 'quantity 2^31 (int4)', value: validOrderJson({ quantity: 2 ** 31 }), errorClass: 'SchemaError', message: /payload\.quantity must be at most 2147483647/ },
+  { name: 'orderId not a UUID', value: validOrderJson({ orderId: 'order-42' }), errorClass: 'SchemaError', message: /payload\.orderId must be a UUID/ },
 ];
 
 describe('poison records on the orders topic', () => {
@@ -89,7 +102,7 @@ describe('poison records on the orders topic', () => {
         const poisonKey = String(productsHere[0]);
         const messages: OutgoingMessage[] = [orderRecord(ordersTopic, good[0]!)];
         POISONS.forEach((poison, index) => {
-          messages.push({ topic: ordersTopic, partition: poisoned, key: poisonKey, value: poison.value, headers: { 'test-poison': poison.name } });
+          messages.push({ topic: ordersTopic, partition: poisoned, key: poison.key ?? poisonKey, value: poison.value, headers: { 'test-poison': poison.name } });
           messages.push(orderRecord(ordersTopic, good[index + 1]!));
         });
         messages.push(...elsewhere.map((order: TestOrder) => orderRecord(ordersTopic, order)));
@@ -111,7 +124,7 @@ describe('poison records on the orders topic', () => {
         for (const poison of POISONS) {
           const letter = byOffset.get(offsetOf(poison).toString())!;
           expect({ poison: poison.name, value: letter.value }).toEqual({ poison: poison.name, value: poison.value });
-          expect(letter.key?.toString('utf8')).toBe(poisonKey);
+          expect(letter.key?.toString('utf8')).toBe(poison.key ?? poisonKey);
           expect(letter.headers).toMatchObject({
             [DLQ_HEADERS.topic]: ordersTopic,
             [DLQ_HEADERS.partition]: String(poisoned),

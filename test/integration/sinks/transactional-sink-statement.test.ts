@@ -53,7 +53,7 @@ describe('transactional sink: one commit statement', () => {
   /** One order for `productId` decided `confirmed`, and its InventoryUpdated at offset 0. */
   function batch(epoch: bigint, change: { productId: number; delta: number; version: number }): BatchToCommit {
     const event = inventoryUpdated(
-      { ...change, quantity: 0, acceptedOrderIds: [ORDER], rejectedOrders: [], source: { topic: TOPIC, partition: 0, fromOffset: 0n, toOffset: 0n } },
+      { ...change, quantity: 0, ordersConfirmed: 1, ordersRejected: 0, source: { topic: TOPIC, partition: 0, fromOffset: 0n, toOffset: 0n } },
       Date.now(),
     );
     return {

@@ -14,6 +14,7 @@ import {
   isEventError,
   orderCreated,
   orderCreatedCodec,
+  PG_INTEGER_MAX,
 } from '../../../core/events.ts';
 import type { OrderCreatedPayload } from '../../../core/events.ts';
 
@@ -64,8 +65,8 @@ describe('OrderCreated', () => {
   it('round-trips any valid order', () => {
     const payloads = fc.record({
       orderId: fc.uuid(),
-      productId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-      quantity: fc.integer({ min: 1, max: 1_000_000 }),
+      productId: fc.integer({ min: 1, max: PG_INTEGER_MAX }),
+      quantity: fc.integer({ min: 1, max: PG_INTEGER_MAX }),
       customerId: fc.string({ minLength: 1 }),
     });
     fc.assert(
@@ -81,6 +82,13 @@ describe('OrderCreated', () => {
     const decoded = decodeOrderCreated(jsonBytes(json));
     expect(decoded.payload).toEqual(order);
     expect(decoded).not.toHaveProperty('traceId');
+  });
+
+  it('is one event per order, its size set by that order alone', () => {
+    // The order source publishes one OrderCreated per stored order, so no batch size enters it;
+    // the only unbounded field is the customer id, which the source takes from the orders row.
+    const largest = orderCreated({ orderId: ORDER_ID, productId: PG_INTEGER_MAX, quantity: PG_INTEGER_MAX, customerId: `customer-${Number.MAX_SAFE_INTEGER}` }, '9999-12-31T23:59:59.999Z');
+    expect(encodeEvent(largest).length).toBeLessThan(512);
   });
 
   it('refuses an invalid occurredAt when building', () => {
@@ -115,6 +123,14 @@ describe('decodeOrderCreated failures', () => {
     ['an empty customer id', orderJson({ payload: { customerId: '' } }), 'payload.customerId', 'payload.customerId must be a non-empty string'],
     ['a missing schemaVersion', withoutKey(orderJson(), 'schemaVersion'), 'schemaVersion', 'schemaVersion is missing'],
     ['a string schemaVersion', orderJson({ envelope: { schemaVersion: '1' } }), 'schemaVersion', 'schemaVersion must be an integer'],
+    // Valid-looking values that the orders and products tables cannot hold: the batch's SQL would fail.
+    ['a product id above int4 (products.id)', orderJson({ payload: { productId: 2 ** 31 } }), 'payload.productId', 'payload.productId must be at most 2147483647 (a PostgreSQL integer), got 2147483648'],
+    ['a product id of 2^53', orderJson({ payload: { productId: 2 ** 53 } }), 'payload.productId', 'payload.productId must be a positive integer'],
+    ['a quantity above int4 (orders.quantity)', orderJson({ payload: { quantity: 2 ** 31 } }), 'payload.quantity', 'payload.quantity must be at most 2147483647 (a PostgreSQL integer), got 2147483648'],
+    ['a UUID with a stray character (orders.id)', orderJson({ payload: { orderId: `${ORDER_ID}0` } }), 'payload.orderId', 'payload.orderId must be a UUID'],
+    ['a UUID without dashes', orderJson({ payload: { orderId: ORDER_ID.replaceAll('-', '') } }), 'payload.orderId', 'payload.orderId must be a UUID'],
+    ['a numeric order id', orderJson({ payload: { orderId: 42 } }), 'payload.orderId', 'payload.orderId must be a non-empty string, got 42'],
+    ['a customer id with U+0000 (orders.customer_id text)', orderJson({ payload: { customerId: 'c\u00001' } }), 'payload.customerId', 'payload.customerId must not contain U+0000'],
   ])('throws SchemaError naming the field for %s', (_name, json, path, message) => {
     const error = errorOf(() => decodeOrderCreated(jsonBytes(json)));
     expect(error).toBeInstanceOf(SchemaError);
@@ -148,8 +164,8 @@ describe('InventoryUpdated', () => {
     quantity: 3,
     delta: -2,
     version: 5,
-    acceptedOrderIds: [ORDER_ID],
-    rejectedOrders: [{ orderId: '01928f4e-5b6a-7c3d-8e9f-0a1b2c3d4e60', reason: 'out_of_stock' as const }],
+    ordersConfirmed: 1,
+    ordersRejected: 1,
     source: { topic: 'orders', partition: 2, fromOffset: 10n, toOffset: 9_007_199_254_740_993n },
   };
 
@@ -161,17 +177,107 @@ describe('InventoryUpdated', () => {
     expect(event.payload.source).toEqual({ topic: 'orders', partition: 2, fromOffset: '10', toOffset: '9007199254740993' });
   });
 
+  it('is schema version 2: counts and the offset range, no order ids', () => {
+    expect(JSON.parse(encodeEvent(inventoryUpdated(update, AT)).toString('utf8'))).toEqual({
+      eventId: 'inventory-updated:7:5',
+      type: 'InventoryUpdated',
+      schemaVersion: 2,
+      occurredAt: AT,
+      payload: {
+        productId: 7,
+        quantity: 3,
+        delta: -2,
+        version: 5,
+        ordersConfirmed: 1,
+        ordersRejected: 1,
+        source: { topic: 'orders', partition: 2, fromOffset: '10', toOffset: '9007199254740993' },
+      },
+    });
+  });
+
   it('round-trips through its codec', () => {
     const event = inventoryUpdated(update, AT);
     expect(inventoryUpdatedCodec.decode(inventoryUpdatedCodec.encode(event))).toEqual(event);
   });
 
+  it('stays far below 16 KB with every field at its largest', () => {
+    const largest = inventoryUpdated(
+      {
+        productId: PG_INTEGER_MAX,
+        quantity: PG_INTEGER_MAX,
+        delta: -PG_INTEGER_MAX,
+        version: Number.MAX_SAFE_INTEGER,
+        ordersConfirmed: Number.MAX_SAFE_INTEGER,
+        ordersRejected: Number.MAX_SAFE_INTEGER,
+        // Kafka topic names are at most 249 characters, partitions int32, offsets int64.
+        source: { topic: 't'.repeat(249), partition: PG_INTEGER_MAX, fromOffset: 2n ** 63n - 1n, toOffset: 2n ** 63n - 1n },
+      },
+      '9999-12-31T23:59:59.999Z',
+    );
+    expect(encodeEvent(largest).length).toBeLessThan(1024);
+    expect(decodeInventoryUpdated(encodeEvent(largest))).toEqual(largest);
+  });
+
+  describe('version 1 (order id lists), still readable', () => {
+    const REJECTED_ID = '01928f4e-5b6a-7c3d-8e9f-0a1b2c3d4e60';
+    const v1 = {
+      eventId: 'inventory-updated:7:5',
+      type: 'InventoryUpdated',
+      schemaVersion: 1,
+      occurredAt: AT,
+      payload: {
+        productId: 7,
+        quantity: 3,
+        delta: -2,
+        version: 5,
+        acceptedOrderIds: [ORDER_ID, '01928f4e-5b6a-7c3d-8e9f-0a1b2c3d4e61'],
+        rejectedOrders: [{ orderId: REJECTED_ID, reason: 'out_of_stock' }],
+        source: { topic: 'orders', partition: 2, fromOffset: '10', toOffset: '12' },
+      },
+    };
+
+    it('decodes to the version 2 shape, the lists counted, the event id unchanged', () => {
+      expect(decodeInventoryUpdated(jsonBytes(v1))).toEqual({
+        eventId: 'inventory-updated:7:5',
+        type: 'InventoryUpdated',
+        schemaVersion: 2,
+        occurredAt: AT,
+        payload: { productId: 7, quantity: 3, delta: -2, version: 5, ordersConfirmed: 2, ordersRejected: 1, source: v1.payload.source },
+      });
+    });
+
+    it.each([
+      ['an unknown reason', { rejectedOrders: [{ orderId: 'x', reason: 'lost' }] }, 'payload.rejectedOrders[0].reason', 'must be one of out_of_stock, unknown_product'],
+      ['a numeric order id', { acceptedOrderIds: ['a', 5] }, 'payload.acceptedOrderIds[1]', 'payload.acceptedOrderIds[1] must be a non-empty string'],
+      ['missing lists', { acceptedOrderIds: undefined }, 'payload.acceptedOrderIds', 'payload.acceptedOrderIds is missing'],
+    ])('still validates its lists: %s', (_name, payloadPatch, path, message) => {
+      const error = errorOf(() => decodeInventoryUpdated(jsonBytes({ ...v1, payload: { ...v1.payload, ...payloadPatch } })));
+      expect(error).toBeInstanceOf(SchemaError);
+      expect((error as SchemaError).path).toBe(path);
+      expect((error as Error).message).toContain(message);
+    });
+
+    it('does not accept version 2 without its counts', () => {
+      const error = errorOf(() => decodeInventoryUpdated(jsonBytes({ ...v1, schemaVersion: 2 })));
+      expect(error).toMatchObject({ path: 'payload.ordersConfirmed', message: 'payload.ordersConfirmed is missing' });
+    });
+  });
+
+  it('refuses a version it does not know, naming the ones it reads', () => {
+    const json = JSON.parse(encodeEvent(inventoryUpdated(update, AT)).toString()) as object;
+    const error = errorOf(() => decodeInventoryUpdated(jsonBytes({ ...json, schemaVersion: 3 })));
+    expect(error).toBeInstanceOf(UnsupportedVersionError);
+    expect((error as Error).message).toBe('unsupported schemaVersion 3 for InventoryUpdated (supported: 1, 2)');
+  });
+
   it.each([
     ['a positive delta', { delta: 1 }, 'payload.delta', 'payload.delta must be negative or 0, got 1'],
     ['a negative quantity', { quantity: -1 }, 'payload.quantity', 'payload.quantity must be a non-negative integer'],
+    ['a quantity above int4 (inventory.quantity)', { quantity: 2 ** 31 }, 'payload.quantity', 'payload.quantity must be at most 2147483647'],
+    ['a product id above int4 (inventory.product_id)', { productId: 2 ** 31 }, 'payload.productId', 'payload.productId must be at most 2147483647'],
     ['version 0', { version: 0 }, 'payload.version', 'payload.version must be a positive integer'],
-    ['an unknown reason', { rejectedOrders: [{ orderId: 'x', reason: 'lost' }] }, 'payload.rejectedOrders[0].reason', 'must be one of out_of_stock, unknown_product'],
-    ['a numeric order id', { acceptedOrderIds: ['a', 5] }, 'payload.acceptedOrderIds[1]', 'payload.acceptedOrderIds[1] must be a non-empty string'],
+    ['a negative count', { ordersConfirmed: -1 }, 'payload.ordersConfirmed', 'payload.ordersConfirmed must be a non-negative integer'],
+    ['a fractional count', { ordersRejected: 0.5 }, 'payload.ordersRejected', 'payload.ordersRejected must be a non-negative integer'],
     ['a numeric offset', { source: { topic: 'orders', partition: 0, fromOffset: 1, toOffset: '2' } }, 'payload.source.fromOffset', 'must be a non-empty string'],
     ['an inverted offset range', { source: { topic: 'orders', partition: 0, fromOffset: '5', toOffset: '4' } }, 'payload.source.toOffset', 'must not be below fromOffset'],
   ])('throws SchemaError for %s', (_name, payloadPatch, path, message) => {
@@ -191,7 +297,7 @@ describe('eventHeaders', () => {
       'content-type': 'application/json',
     });
     const updated = inventoryUpdated(
-      { productId: 1, quantity: 0, delta: 0, version: 1, acceptedOrderIds: [], rejectedOrders: [], source: { topic: 't', partition: 0, fromOffset: '0', toOffset: '0' } },
+      { productId: 1, quantity: 0, delta: 0, version: 1, ordersConfirmed: 0, ordersRejected: 1, source: { topic: 't', partition: 0, fromOffset: '0', toOffset: '0' } },
       AT,
     );
     expect(eventHeaders(updated)).toEqual({ 'event-type': 'InventoryUpdated', 'event-id': 'inventory-updated:1:1', 'content-type': 'application/json' });

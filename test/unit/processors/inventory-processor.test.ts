@@ -91,15 +91,15 @@ describe('inventory processor', () => {
     expect(event).toEqual({
       eventId: `inventory-updated:${MONITOR_STAND}:5`,
       type: 'InventoryUpdated',
-      schemaVersion: 1,
+      schemaVersion: 2,
       occurredAt: new Date(NOW).toISOString(),
       payload: {
         productId: MONITOR_STAND,
         quantity: 0,
         delta: -1,
         version: 5,
-        acceptedOrderIds: [first.payload.orderId],
-        rejectedOrders: [{ orderId: second.payload.orderId, reason: 'out_of_stock' }],
+        ordersConfirmed: 1,
+        ordersRejected: 1,
         source: { topic: 'orders', partition: 0, fromOffset: '10', toOffset: '11' },
       },
     });
@@ -132,7 +132,7 @@ describe('inventory processor', () => {
     expect(runtime.decisions().map((d) => d.orderId)).toEqual([fresh.payload.orderId]);
     expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 3, version: 1 });
     const [update] = runtime.updates();
-    expect(update!.value.payload.acceptedOrderIds).toEqual([fresh.payload.orderId]);
+    expect(update!.value.payload).toMatchObject({ ordersConfirmed: 1, ordersRejected: 0, delta: -2 });
   });
 
   it('emits one InventoryUpdated per changed product per flush, with the version moving once per batch', () => {
@@ -152,6 +152,23 @@ describe('inventory processor', () => {
       [MONITOR_STAND, 2, 4, -1, '3', '3'],
     ]);
     expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 0, version: 3 });
+  });
+
+  it('emits an InventoryUpdated of the same few hundred bytes whatever the batch size (100,000 orders of one product)', () => {
+    const sizeAfter = (orders: number) => {
+      const runtime = fakeRuntime({ [KEYBOARD]: { quantity: orders / 2, version: 41 } });
+      for (let i = 0; i < orders; i++) runtime.send(order(KEYBOARD, 1));
+      runtime.flush();
+      const [update, ...more] = runtime.updates();
+      expect(more).toEqual([]);
+      expect(update!.value.payload).toMatchObject({ ordersConfirmed: orders / 2, ordersRejected: orders / 2, delta: -orders / 2, version: 42 });
+      return encodeEvent(update!.value).length;
+    };
+    const large = sizeAfter(100_000);
+    // The broker's default limit is about 1 MB per request; the pipeline's bound is 16 KB per event.
+    expect(large).toBeLessThan(16 * 1024);
+    // Only the digits of the counts and offsets grow: 2 orders and 100,000 differ by a few bytes.
+    expect(large - sizeAfter(2)).toBeLessThan(32);
   });
 
   it('forgets an unflushed batch on init(), so a retried batch starts clean', () => {
@@ -184,8 +201,8 @@ describe('inventory processor', () => {
         );
         expect(runtime.decisions().map((d) => [d.orderId, d.status, d.reason])).toEqual(reduced.outcomes.map((o) => [o.orderId, o.status, o.reason]));
         const emitted = runtime.updates().map((r) => r.value.payload);
-        expect(emitted.map((p) => [p.productId, p.quantity, p.delta, p.version, p.acceptedOrderIds, p.rejectedOrders])).toEqual(
-          [...reduced.changes.values()].map((c) => [c.productId, c.after.quantity, c.delta, c.after.version, c.accepted, c.rejected]),
+        expect(emitted.map((p) => [p.productId, p.quantity, p.delta, p.version, p.ordersConfirmed, p.ordersRejected])).toEqual(
+          [...reduced.changes.values()].map((c) => [c.productId, c.after.quantity, c.delta, c.after.version, c.accepted.length, c.rejected.length]),
         );
       }),
     );

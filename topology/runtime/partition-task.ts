@@ -5,17 +5,23 @@
  *   input$ → batchBySizeOrTime → concatMap(prefetch → process each record → flush → commit)
  *
  * — so records are handled strictly in offset order, one at a time, and batch n+1 is not
- * even processed before batch n has committed. A fenced or failed commit halts the task and
- * drops everything it has not committed.
+ * even processed before batch n has committed. No record stops it: a record that cannot be
+ * processed is a dead letter, and one that makes its batch fail (a value the database refuses,
+ * a failing flush) is found by splitting the batch and dead-lettered alone. Transient errors
+ * are retried until the task stops; stale cached state is reloaded and the batch run again. A
+ * fenced commit (another owner holds the partition) halts the task and drops everything it has
+ * not committed.
  */
-import { BehaviorSubject, type Observable, Subject, type SchedulerLike, concatMap, filter, finalize, firstValueFrom, from, share, takeUntil, tap } from 'rxjs';
-import { FencedError, StreamError, errorMessage, isRetriable } from '../../core/errors.ts';
+import { BehaviorSubject, type Observable, Subject, type SchedulerLike, concatMap, filter, finalize, firstValueFrom, from, mergeMap, share, takeUntil, tap } from 'rxjs';
+import { FencedError, StaleStateError, StreamError, errorMessage, isRetriable } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../../core/retry.ts';
+import { DEFAULT_RETRY, type RetryPolicy, backoffDelay, sleep, withRetry } from '../../core/retry.ts';
 import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec, Topology } from '../builder.ts';
 import { batchBySizeOrTime } from './batch-by-size-or-time.ts';
-import { type DecodedRecord, type NodeFailure, TaskGraph, errorClassOf } from './task-graph.ts';
+import { deadLetterOf } from './dead-letters.ts';
+import { commitIsolating } from './isolate-failing-record.ts';
+import { type DecodedRecord, NodeFailure, TaskGraph } from './task-graph.ts';
 import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, DeadLetter, PartitionStats, RuntimeEvent } from './types.ts';
 
 export interface PartitionTaskOptions {
@@ -33,11 +39,19 @@ export interface PartitionTaskOptions {
 
 export type TaskState = 'running' | 'draining' | 'fenced' | 'failed' | 'stopped';
 
-interface PreparedBatch {
-  decoded: Map<bigint, DecodedRecord>;
-  failures: Map<bigint, NodeFailure>;
-  /** Store name -> keys the batch's records will read. */
-  wanted: Map<string, unknown[]>;
+/** A record decoded once per batch, however often a split or a reload runs it again. */
+interface PreparedRecord {
+  record: ConsumedRecord;
+  decoded?: DecodedRecord;
+  /** Why it cannot be processed at all (undecodable, key mismatch, failing prefetch): a dead letter. */
+  failure?: NodeFailure;
+  /** Store name -> keys the record will read. */
+  keys: Map<string, unknown[]>;
+}
+
+/** Stale state is retriable only after a reload, never by committing the same batch again. */
+function isRetriableAsIs(error: unknown): boolean {
+  return !(error instanceof StaleStateError) && isRetriable(error);
 }
 
 /** Thrown into a retry loop to end it once the task has stopped. */
@@ -57,6 +71,7 @@ export class PartitionTask {
 
   readonly #options: PartitionTaskOptions;
   readonly #graph: TaskGraph;
+  readonly #storeSpecs: ReadonlyMap<string, StateStoreSpec>;
   readonly #logger: Logger;
   readonly #retry: Partial<RetryPolicy>;
   readonly #input = new Subject<ConsumedRecord>();
@@ -72,6 +87,8 @@ export class PartitionTask {
   #committedOffset: bigint;
   #received = 0;
   #processed = 0;
+  /** Records below it were counted as processed. */
+  #processedUpTo: bigint;
   #committedRecords = 0;
   #batchesCommitted = 0;
   #deadLetters = 0;
@@ -86,6 +103,8 @@ export class PartitionTask {
     this.epoch = options.claim.epoch;
     this.#position = options.claim.nextOffset;
     this.#committedOffset = options.claim.nextOffset;
+    this.#processedUpTo = options.claim.nextOffset;
+    this.#storeSpecs = new Map(options.topology.stores.map((spec) => [spec.name, spec]));
     this.#retry = { ...DEFAULT_RETRY, maxAttempts: Number.POSITIVE_INFINITY, ...options.retry };
     this.#logger = options.logger.child('task', { topic: this.topic, partition: this.partition });
     this.#done = new Promise((resolve) => {
@@ -105,7 +124,8 @@ export class PartitionTask {
         this.#inflightWork = work;
         return from(work);
       }),
-      filter((event): event is BatchCommittedEvent => event !== undefined),
+      // A batch split to isolate a record commits in several parts: one event each.
+      mergeMap((events) => events),
       takeUntil(this.#halted$),
       finalize(() => this.#resolveDone()),
       // One pipeline whoever subscribes: a second subscription must not process the records again.
@@ -213,9 +233,8 @@ export class PartitionTask {
   }
 
   async #restoreStores(): Promise<void> {
-    const specs = new Map(this.#options.topology.stores.map((spec) => [spec.name, spec]));
     for (const store of this.#graph.stores.values()) {
-      const spec = specs.get(store.name)!;
+      const spec = this.#storeSpecs.get(store.name)!;
       if (!spec.restore) continue;
       const entries = await this.#retrying('load', this.#committedOffset, () => spec.restore!(this.#tp));
       store.cacheLoaded(entries);
@@ -223,131 +242,206 @@ export class PartitionTask {
     }
   }
 
-  async #runBatch(records: ConsumedRecord[]): Promise<BatchCommittedEvent | undefined> {
-    if (this.#halted) return undefined;
-    const first = records[0]!;
-    const last = records.at(-1)!;
+  /**
+   * Runs one closed batch to the end: commits it, or, when it fails for something in its
+   * records, splits it until the record at fault is isolated and dead-lettered (see
+   * isolate-failing-record.ts). Returns an event per commit made.
+   */
+  async #runBatch(records: ConsumedRecord[]): Promise<BatchCommittedEvent[]> {
+    if (this.#halted) return [];
     const startedAt = Date.now();
+    const events: BatchCommittedEvent[] = [];
+    const prepared = records.map((record) => this.#prepare(record));
     try {
-      const { decoded, failures, wanted } = this.#prepare(records);
-      await this.#prefetch(wanted, first.offset);
-      if (this.#halted) return undefined;
-      const deadLetters = this.#processAll(records, decoded, failures);
-      this.#flushProcessors(last);
-      const batch: CommittableBatch = {
-        topic: this.topic,
-        partition: this.partition,
-        epoch: this.epoch,
-        firstOffset: first.offset,
-        lastOffset: last.offset,
-        nextOffset: last.offset + 1n,
-        expectedNextOffset: this.#committedOffset,
-        records: records.length,
-        outputs: this.#graph.takeOutputs(),
-        storeChanges: this.#storeChanges(),
-        deadLetters,
-      };
-      let attempts = 0;
-      await this.#retrying('commit', first.offset, () => {
-        attempts++;
-        return this.#options.committer.commit(batch);
+      await commitIsolating(prepared, {
+        attempt: async (part) => {
+          events.push(await this.#attempt(part, startedAt));
+        },
+        isRecordFault: (error) => this.#isRecordFault(error),
+        isolate: async (one, error) => {
+          events.push(await this.#isolate(one, error, startedAt));
+        },
+        onSplit: (part, error) =>
+          this.#logger.warn('batch failed; splitting it to find the record at fault', {
+            node: error instanceof NodeFailure ? error.node : 'commit',
+            firstOffset: part[0]!.record.offset,
+            lastOffset: part.at(-1)!.record.offset,
+            error: errorMessage(error),
+          }),
       });
-      if (this.#halted) return undefined;
-      return this.#afterCommit(batch, attempts, Date.now() - startedAt);
     } catch (error) {
-      this.#onBatchError(error, first.offset);
-      return undefined;
+      this.#onBatchError(error, this.#committedOffset);
+    }
+    return events;
+  }
+
+  /**
+   * Decodes a record (checking its key) and gathers the store keys it needs. A record that
+   * cannot be decoded, or whose prefetch throws, is marked failed and becomes a dead letter in turn.
+   */
+  #prepare(record: ConsumedRecord): PreparedRecord {
+    try {
+      const decoded = this.#graph.decode(record);
+      return { record, decoded, keys: this.#graph.prefetchKeys(decoded) };
+    } catch (error) {
+      return { record, failure: error as NodeFailure, keys: new Map() };
     }
   }
 
   /**
-   * Decodes every record and gathers the store keys they need. A record that cannot be
-   * decoded, or whose prefetch throws, is recorded as failed and becomes a dead letter in turn.
+   * Processes `part` from the committed state and commits it. A stale store (the database
+   * changed under the cache) evicts the stale keys, reloads them and runs the part again, with
+   * backoff; transient commit and load errors are retried in place; anything else is thrown.
    */
-  #prepare(records: ConsumedRecord[]): PreparedBatch {
-    const decoded = new Map<bigint, DecodedRecord>();
-    const failures = new Map<bigint, NodeFailure>();
-    const wanted = new Map<string, unknown[]>();
-    for (const record of records) {
+  async #attempt(part: readonly PreparedRecord[], startedAt: number): Promise<BatchCommittedEvent> {
+    for (let stale = 0; ; ) {
       try {
-        const value = this.#graph.decode(record);
-        for (const [store, keys] of this.#graph.prefetchKeys(value)) {
-          const list = wanted.get(store);
-          if (list) for (const key of keys) list.push(key);
-          else wanted.set(store, [...keys]);
-        }
-        decoded.set(record.offset, value);
+        await this.#prefetch(part);
+        this.#throwIfStopped();
+        const deadLetters = this.#processAll(part);
+        this.#graph.flush();
+        const batch = this.#batchOf(part, this.#graph.takeOutputs(), this.#storeChanges(), deadLetters);
+        const attempts = await this.#commit(batch, isRetriableAsIs);
+        return this.#afterCommit(batch, attempts + stale, Date.now() - startedAt);
       } catch (error) {
-        failures.set(record.offset, error as NodeFailure);
+        this.#graph.resetBatch();
+        if (!(error instanceof StaleStateError) || this.#halted) throw error;
+        stale++;
+        if (stale >= this.#retry.maxAttempts!) throw error;
+        await this.#reloadAfterStale(error, stale, part[0]!.record.offset);
       }
     }
-    return { decoded, failures, wanted };
   }
 
-  /** One load per store for the keys the batch needs and the cache lacks. */
-  async #prefetch(wanted: Map<string, unknown[]>, offset: bigint): Promise<void> {
-    const specs = new Map<string, StateStoreSpec>(this.#options.topology.stores.map((spec) => [spec.name, spec]));
+  /**
+   * Commits one record as a dead letter: the offset advances in the same transaction. Nothing of
+   * the record's own is written but the dead letter, so a failure here is not the record's:
+   * it is retried like an infrastructure error, whatever it is, until it passes or the task stops.
+   */
+  async #isolate(one: PreparedRecord, error: unknown, startedAt: number): Promise<BatchCommittedEvent> {
+    const failure = one.failure ?? (error instanceof NodeFailure ? error : new NodeFailure('commit', error));
+    this.#logger.warn('record isolated: its batch fails with it and commits without it', {
+      node: failure.node,
+      offset: one.record.offset,
+      error: errorMessage(failure.cause),
+    });
+    this.#countProcessed(one.record.offset);
+    const batch = this.#batchOf([one], [], new Map(), [deadLetterOf(one.record, failure)]);
+    const attempts = await this.#commit(batch, (commitError) => !(commitError instanceof FencedError));
+    return this.#afterCommit(batch, attempts, Date.now() - startedAt);
+  }
+
+  /** Whether a failed attempt may be caused by its records: then the part is split. */
+  #isRecordFault(error: unknown): boolean {
+    if (this.#halted || error instanceof TaskStoppedError || error instanceof FencedError) return false;
+    // A load or flush that failed for what the part holds.
+    if (error instanceof NodeFailure) return true;
+    // A commit the database refused for what the batch holds (retriable ones end here only when a finite retry policy ran out).
+    return !isRetriable(error);
+  }
+
+  async #reloadAfterStale(error: StaleStateError, failures: number, offset: bigint): Promise<void> {
+    const store = this.#graph.stores.get(error.store);
+    if (store) store.evict(error.keys);
+    else for (const each of this.#graph.stores.values()) each.evict(error.keys);
+    const delayMs = backoffDelay({ ...DEFAULT_RETRY, ...this.#retry }, failures);
+    this.#logger.warn('state changed in the database since it was cached; reloading it and running the batch again', {
+      node: 'commit',
+      store: error.store,
+      offset,
+      attempt: failures,
+      delayMs,
+      error: error.message,
+    });
+    this.#options.onEvent?.({ type: 'retry', ...this.#tp, operation: 'reload', attempt: failures, delayMs, offset, error: error.message });
+    await sleep(delayMs, this.#abort.signal);
+    this.#throwIfStopped();
+  }
+
+  /** One load per store for the keys the part needs and the cache lacks. */
+  async #prefetch(part: readonly PreparedRecord[]): Promise<void> {
+    const wanted = new Map<string, unknown[]>();
+    for (const { keys } of part) {
+      for (const [store, storeKeys] of keys) {
+        const list = wanted.get(store);
+        if (list) for (const key of storeKeys) list.push(key);
+        else wanted.set(store, [...storeKeys]);
+      }
+    }
+    const offset = part[0]!.record.offset;
     await Promise.all(
       [...wanted].map(async ([storeName, keys]) => {
         const store = this.#graph.stores.get(storeName)!;
         const missing = store.missing(keys);
         if (missing.length === 0) return;
-        const loaded = await this.#retrying('load', offset, () => specs.get(storeName)!.load(missing));
-        if (!this.#halted) store.cacheLoaded(loaded, missing);
+        try {
+          const loaded = await this.#retrying('load', offset, () => this.#storeSpecs.get(storeName)!.load(missing), isRetriableAsIs);
+          if (!this.#halted) store.cacheLoaded(loaded);
+        } catch (error) {
+          if (error instanceof TaskStoppedError || isRetriable(error)) throw error;
+          // A load the database refuses for one of the keys (a value its SQL cannot take): the part is split.
+          throw new NodeFailure(this.#graph.loaderOf(storeName), error);
+        }
       }),
     );
   }
 
-  #processAll(records: ConsumedRecord[], decoded: Map<bigint, DecodedRecord>, failures: Map<bigint, NodeFailure>): DeadLetter[] {
+  #processAll(part: readonly PreparedRecord[]): DeadLetter[] {
     const deadLetters: DeadLetter[] = [];
-    for (const record of records) {
-      this.#processed++;
-      const failed = failures.get(record.offset);
-      if (failed) {
-        deadLetters.push(this.#deadLetter(record, failed));
+    for (const { record, decoded, failure } of part) {
+      this.#countProcessed(record.offset);
+      if (failure) {
+        deadLetters.push(deadLetterOf(record, failure));
         continue;
       }
       try {
-        this.#graph.process(decoded.get(record.offset)!);
+        this.#graph.process(decoded!);
       } catch (error) {
-        deadLetters.push(this.#deadLetter(record, error as NodeFailure));
+        deadLetters.push(deadLetterOf(record, error as NodeFailure));
       }
     }
     return deadLetters;
   }
 
-  #deadLetter(record: ConsumedRecord, failure: NodeFailure): DeadLetter {
-    const deadLetter: DeadLetter = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      errorClass: errorClassOf(failure.cause),
-      message: errorMessage(failure.cause),
-      node: failure.node,
-      timestamp: record.timestamp,
-    };
-    this.#logger.warn('record dead-lettered', {
-      node: failure.node,
-      offset: record.offset,
-      errorClass: deadLetter.errorClass,
-      error: deadLetter.message,
-    });
-    return deadLetter;
+  /** A record run again after a split or a reload counts once. */
+  #countProcessed(offset: bigint): void {
+    if (offset < this.#processedUpTo) return;
+    this.#processed++;
+    this.#processedUpTo = offset + 1n;
   }
 
-  #flushProcessors(last: ConsumedRecord): void {
-    try {
-      this.#graph.flush();
-    } catch (error) {
-      const failure = error as NodeFailure;
-      throw new StreamError('PROCESSOR_FAILED', `flush of "${failure.node}" failed at ${this.topic}[${this.partition}]@${last.offset}: ${failure.message}`, {
-        cause: failure.cause,
-        context: { node: failure.node, topic: this.topic, partition: this.partition, offset: last.offset },
-      });
-    }
+  #batchOf(part: readonly PreparedRecord[], outputs: CommittableBatch['outputs'], storeChanges: CommittableBatch['storeChanges'], deadLetters: DeadLetter[]): CommittableBatch {
+    const first = part[0]!.record;
+    const last = part.at(-1)!.record;
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      epoch: this.epoch,
+      firstOffset: first.offset,
+      lastOffset: last.offset,
+      nextOffset: last.offset + 1n,
+      expectedNextOffset: this.#committedOffset,
+      records: part.length,
+      outputs,
+      storeChanges,
+      deadLetters,
+    };
+  }
+
+  /** Commits with retries; returns the attempts it took. */
+  async #commit(batch: CommittableBatch, retriable: (error: unknown) => boolean): Promise<number> {
+    let attempts = 0;
+    await this.#retrying(
+      'commit',
+      batch.firstOffset,
+      () => {
+        attempts++;
+        return this.#options.committer.commit(batch);
+      },
+      retriable,
+    );
+    this.#throwIfStopped();
+    return attempts;
   }
 
   #storeChanges(): Map<string, Array<[unknown, unknown]>> {
@@ -365,7 +459,10 @@ export class PartitionTask {
     this.#committedRecords += batch.records;
     this.#batchesCommitted++;
     this.#deadLetters += batch.deadLetters.length;
-    for (const deadLetter of batch.deadLetters) this.#options.onEvent?.({ type: 'dead-letter', ...this.#tp, deadLetter });
+    for (const deadLetter of batch.deadLetters) {
+      this.#logger.warn('record dead-lettered', { node: deadLetter.node, offset: deadLetter.offset, errorClass: deadLetter.errorClass, error: deadLetter.message });
+      this.#options.onEvent?.({ type: 'dead-letter', ...this.#tp, deadLetter });
+    }
     this.#logger.debug('batch committed', { firstOffset: batch.firstOffset, nextOffset: batch.nextOffset, records: batch.records });
     return {
       type: 'batch-committed',
@@ -380,6 +477,15 @@ export class PartitionTask {
     };
   }
 
+  #throwIfStopped(): void {
+    if (this.#halted) throw new TaskStoppedError();
+  }
+
+  /**
+   * Ends the task on what no retry or split can mend: a fence (another owner holds the
+   * partition), or an error that outlived a finite retry policy (the test driver's). With the
+   * default policy a record never gets here: it is isolated and dead-lettered instead.
+   */
   #onBatchError(error: unknown, offset: bigint): void {
     if (error instanceof TaskStoppedError || this.#halted) return;
     if (error instanceof FencedError) {
@@ -393,14 +499,15 @@ export class PartitionTask {
       this.#options.onEvent?.({ type: 'fenced', ...this.#tp, offset, error: error.message });
       return;
     }
-    const node = error instanceof StreamError && typeof error.context.node === 'string' ? error.context.node : 'commit';
-    this.#logger.error('partition stopped: batch cannot be committed', { node, offset, error: errorMessage(error), retriable: isRetriable(error) });
+    const node = error instanceof NodeFailure ? error.node : error instanceof StreamError && typeof error.context.node === 'string' ? error.context.node : 'commit';
+    const cause = error instanceof NodeFailure ? error.cause : error;
+    this.#logger.error('partition stopped: batch cannot be committed', { node, offset, error: errorMessage(cause), retriable: isRetriable(cause) });
     this.#halt('failed');
-    this.#options.onEvent?.({ type: 'partition-failed', ...this.#tp, node, offset, error });
+    this.#options.onEvent?.({ type: 'partition-failed', ...this.#tp, node, offset, error: cause });
   }
 
   /** Retries transient failures with backoff, logging each retry; stops when the task stops. */
-  #retrying<T>(operation: 'commit' | 'load', offset: bigint, run: () => Promise<T>): Promise<T> {
+  #retrying<T>(operation: 'commit' | 'load', offset: bigint, run: () => Promise<T>, retriable: (error: unknown) => boolean = isRetriableAsIs): Promise<T> {
     return withRetry(
       () => {
         if (this.#abort.signal.aborted) throw new TaskStoppedError();
@@ -409,6 +516,7 @@ export class PartitionTask {
       {
         policy: this.#retry,
         signal: this.#abort.signal,
+        retriable: (error) => !(error instanceof TaskStoppedError) && retriable(error),
         onRetry: (error, failures, delayMs) => {
           this.#logger.warn(`${operation} failed, retrying`, { node: operation, offset, attempt: failures, delayMs, error: errorMessage(error) });
           this.#options.onEvent?.({ type: 'retry', ...this.#tp, operation, attempt: failures, delayMs, offset, error: errorMessage(error) });

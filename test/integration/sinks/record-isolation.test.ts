@@ -98,9 +98,9 @@ describe('a record the database refuses, on the real broker and PostgreSQL', () 
     return { runtime, events, fatal };
   }
 
-  async function produceReadings(producer: KafkaProducer, topic: string, valueOf: (seq: number) => number): Promise<void> {
+  async function produceReadings(producer: KafkaProducer, topic: string, readingOf: (seq: number) => number): Promise<void> {
     await producer.send(
-      Array.from({ length: RECORDS }, (_, seq) => ({ topic, partition: 0, key: 'k', value: Buffer.from(JSON.stringify({ p: 0, seq, value: valueOf(seq) }), 'utf8') })),
+      Array.from({ length: RECORDS }, (_, seq) => ({ topic, partition: 0, key: 'k', value: Buffer.from(JSON.stringify({ p: 0, seq, value: readingOf(seq) }), 'utf8') })),
     );
   }
 

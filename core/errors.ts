@@ -77,7 +77,7 @@ export class KeyMismatchError extends StreamError {
     const shown = (key: string | null) => (key === null ? 'no key' : JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}...` : key));
     super(
       'RECORD_INVALID',
-      `record key ${shown(recordKey)} disagrees with its value, which source "${source}" keys as ${shown(derivedKey)}: a record keyed by something other than its value would be processed by a partition that does not own that key`,
+      `${recordKey === null ? 'a record without a key' : `record key ${shown(recordKey)}`} disagrees with its value, which source "${source}" keys as ${shown(derivedKey)}: a record keyed by something other than its value would be processed by a partition that does not own that key`,
       { context: { source, recordKey, derivedKey } },
     );
   }

@@ -223,4 +223,33 @@ describe('TopologyTestDriver', () => {
     expect(driver.readOutput<Word>('aggregates').map((output) => output.value.text)).toEqual(['a,b', 'c']);
     expect(driver.committedOffset('words')).toBe(4n);
   });
+
+  it('checks every record key against the source keyOf: a mismatch, a missing key or a failing keyOf is a dead letter', async () => {
+    const topology = new TopologyBuilder()
+      .addSource('words-source', {
+        topics: ['words'],
+        codec: jsonCodec,
+        keyOf: (value) => {
+          const { text } = value as Word;
+          if (text === 'throw') throw new TypeError('no key for this value');
+          return text;
+        },
+      })
+      .addProcessor('upper', { supplier: upperCaseProcessor }, 'words-source')
+      .addSink('upper-sink', { topic: 'upper', codec: jsonCodec }, 'upper')
+      .build();
+    const driver = driverFor(topology);
+    await driver.pipeInput('words', 'a', { text: 'a' });
+    await driver.pipeInput('words', 'b', { text: 'a' });
+    await driver.pipeInput('words', null, { text: 'a' });
+    await driver.pipeInput('words', 'throw', { text: 'throw' });
+    await driver.pipeInput('words', 'c', { text: 'c' });
+    expect(driver.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node])).toEqual([
+      [1n, 'KeyMismatchError', 'words-source'],
+      [2n, 'KeyMismatchError', 'words-source'],
+      [3n, 'TypeError', 'words-source'],
+    ]);
+    expect(driver.deadLetters()[1]!.message).toMatch(/a record without a key disagrees with its value, which source "words-source" keys as "a"/);
+    expect(driver.readOutput<Word>('upper').map((output) => output.value.text)).toEqual(['A', 'C']);
+  });
 });

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'DECODE_FAILED'
   | 'SCHEMA_INVALID'
   | 'FENCED'
+  | 'STALE_STATE'
+  | 'RECORD_INVALID'
   | 'PROCESSOR_FAILED'
   | 'TRANSIENT';
 
@@ -46,6 +48,38 @@ export class ServiceUnavailableError extends StreamError {
 export class FencedError extends StreamError {
   constructor(topic: string, partition: number, detail: string) {
     super('FENCED', `fenced on ${topic}[${partition}]: ${detail}`, { context: { topic, partition } });
+  }
+}
+
+/**
+ * A store's cached values no longer match its backend: something else wrote those keys since
+ * they were loaded (an operator's hand edit, a product added while running). Not a fence: the
+ * task still owns its partition. Retriable once the keys are reloaded: the task evicts `keys`,
+ * reloads them and runs the batch again (with backoff); retrying the same batch as is cannot help.
+ */
+export class StaleStateError extends StreamError {
+  readonly store: string;
+  readonly keys: readonly unknown[];
+  constructor(store: string, keys: readonly unknown[], message: string) {
+    super('STALE_STATE', message, { retriable: true, context: { store, keys } });
+    this.store = store;
+    this.keys = keys;
+  }
+}
+
+/**
+ * A record's key disagrees with the key its value derives (the source's `keyOf`). Kept apart,
+ * because two partitions would otherwise write the same key; the record becomes a dead letter.
+ */
+export class KeyMismatchError extends StreamError {
+  readonly errorClass = 'KeyMismatchError';
+  constructor(source: string, recordKey: string | null, derivedKey: string | null) {
+    const shown = (key: string | null) => (key === null ? 'no key' : JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}...` : key));
+    super(
+      'RECORD_INVALID',
+      `${recordKey === null ? 'a record without a key' : `record key ${shown(recordKey)}`} disagrees with its value, which source "${source}" keys as ${shown(derivedKey)}: a record keyed by something other than its value would be processed by a partition that does not own that key`,
+      { context: { source, recordKey, derivedKey } },
+    );
   }
 }
 

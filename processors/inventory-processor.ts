@@ -5,9 +5,11 @@
  * stores back in the batch's transaction):
  * - `inventory`: productId (number) -> ProductStock. A missing key means an unknown product;
  *   a catalogue product without stock is {quantity: 0, version: 0}.
- * - `order-decisions`: orderId (string) -> OrderDecision ({status, reason?}). An order found
- *   there is skipped, so a duplicate OrderCreated on the topic never applies twice. The sink
- *   writes the batch's new entries to the orders table (status and reason).
+ * - `order-decisions`: orderId (string) -> OrderState ({productId, quantity, status, reason?}),
+ *   the stored orders. A record whose order is not stored, or is stored for another product or
+ *   quantity, is refused (OrderNotStoredError, OrderMismatchError: a dead letter, never applied
+ *   nor counted); an order already decided is skipped, so a duplicate OrderCreated on the topic
+ *   never applies twice. The sink writes the batch's new decisions to the orders table.
  *
  * Output: InventoryUpdated events (key productId), one per changed product per batch,
  * forwarded from flush() with the product's new version, how many of its orders were
@@ -20,8 +22,8 @@
  */
 import { eventHeaders, inventoryUpdated } from '../core/events.ts';
 import type { InventoryUpdated, OrderCreated } from '../core/events.ts';
-import { applyDecision, decideOrder } from './inventory.ts';
-import type { OrderDecision, ProductStock } from './inventory.ts';
+import { applyDecision, checkAgainstStored, decideOrder } from './inventory.ts';
+import type { OrderState, ProductStock } from './inventory.ts';
 import type { InputRecord, Processor, ProcessorContext } from './processor-api.ts';
 
 export const INVENTORY_STORE = 'inventory';
@@ -55,7 +57,7 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
 
   const stores = (context: ProcessorContext<InventoryProcessorOutput>) => ({
     inventory: context.getStateStore<number, ProductStock>(INVENTORY_STORE),
-    decisions: context.getStateStore<string, OrderDecision>(ORDER_DECISIONS_STORE),
+    decisions: context.getStateStore<string, OrderState>(ORDER_DECISIONS_STORE),
   });
 
   return {
@@ -66,12 +68,14 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
     process(record: InputRecord<OrderCreated>, context) {
       const { orderId, productId, quantity } = record.value.payload;
       const { inventory, decisions } = stores(context);
-      if (decisions.get(orderId) !== undefined) return;
+      const stored = decisions.get(orderId);
+      checkAgainstStored({ orderId, productId, quantity }, stored);
+      if (stored.status !== 'pending') return;
 
       const { topic, partition, offset } = context.recordMetadata();
       const stock = inventory.get(productId) ?? null;
       const decision = decideOrder(stock, quantity);
-      decisions.put(orderId, decision);
+      decisions.put(orderId, { productId, quantity, ...decision });
 
       if (stock !== null) {
         inventory.put(productId, applyDecision(stock, quantity, decision));

@@ -4,6 +4,7 @@
  * reason. Stock never goes below zero. Each product with at least one decided order in a
  * batch gets exactly one new version (one InventoryUpdated per product per batch).
  */
+import { StreamError } from '../core/errors.ts';
 import type { RejectedOrder, RejectionReason } from '../core/events.ts';
 
 export type { RejectedOrder, RejectionReason } from '../core/events.ts';
@@ -16,6 +17,46 @@ export interface ProductStock {
 export type OrderStatus = 'confirmed' | 'rejected';
 
 export type OrderDecision = { status: 'confirmed' } | { status: 'rejected'; reason: RejectionReason };
+
+/**
+ * An order as the `orders` table holds it: what it is for, and its decision once made. An
+ * OrderCreated moves stock only if it describes a stored, still pending order.
+ */
+export type OrderState = { productId: number; quantity: number } & ({ status: 'pending' } | OrderDecision);
+
+export interface OrderFacts {
+  orderId: string;
+  productId: number;
+  quantity: number;
+}
+
+/** An OrderCreated for an order id the `orders` table does not hold: nothing stored asked for that stock. */
+export class OrderNotStoredError extends StreamError {
+  readonly errorClass = 'OrderNotStoredError';
+  constructor(order: OrderFacts) {
+    super('RECORD_INVALID', `order ${order.orderId} is not stored in the orders table: an OrderCreated must describe a stored order; not applied`, {
+      context: { ...order },
+    });
+  }
+}
+
+/** An OrderCreated whose product or quantity differs from the stored order of that id. */
+export class OrderMismatchError extends StreamError {
+  readonly errorClass = 'OrderMismatchError';
+  constructor(order: OrderFacts, stored: OrderState) {
+    super(
+      'RECORD_INVALID',
+      `order ${order.orderId} is stored for product ${stored.productId}, quantity ${stored.quantity}, but the record says product ${order.productId}, quantity ${order.quantity}; not applied`,
+      { context: { ...order, storedProductId: stored.productId, storedQuantity: stored.quantity } },
+    );
+  }
+}
+
+/** Throws unless `order` describes `stored` exactly (decided or not). */
+export function checkAgainstStored(order: OrderFacts, stored: OrderState | undefined): asserts stored is OrderState {
+  if (stored === undefined) throw new OrderNotStoredError(order);
+  if (stored.productId !== order.productId || stored.quantity !== order.quantity) throw new OrderMismatchError(order, stored);
+}
 
 function assertOrderQuantity(quantity: number): void {
   // Decoding already rejects these; reaching here with one is a programmer error, not bad data.

@@ -5,7 +5,7 @@
  * batch, a summed delta and a version one above the stored one).
  */
 import { inventoryUpdatedCodec } from '../core/events.ts';
-import type { OrderDecision } from '../processors/inventory.ts';
+import type { OrderState } from '../processors/inventory.ts';
 import { inventoryChangesCtes } from '../state/inventory-store.ts';
 import { decideOrdersCte, type OrderOutcome } from '../state/order-store.ts';
 import type { BatchToCommit, EffectsStatement, StatementEffects } from './transactional-sink.ts';
@@ -13,21 +13,25 @@ import type { BatchToCommit, EffectsStatement, StatementEffects } from './transa
 export interface InventoryEffectsOptions {
   inventoryTopic: string;
   decisionsStore: string;
+  /** The store a stale inventory row is reported against; default `inventory`. */
+  inventoryStore?: string;
 }
 
 export function inventoryEffects(options: InventoryEffectsOptions): StatementEffects {
   return {
     statement(batch: BatchToCommit, guard: string): EffectsStatement {
-      const decisions = (batch.storeChanges.get(options.decisionsStore) ?? []) as Array<[string, OrderDecision]>;
-      const outcomes = decisions.map(([orderId, decision]): OrderOutcome =>
-        decision.status === 'rejected' ? { orderId, status: 'rejected', reason: decision.reason } : { orderId, status: 'confirmed' },
+      const decisions = (batch.storeChanges.get(options.decisionsStore) ?? []) as Array<[string, Pick<OrderState, 'status'> & { reason?: string }]>;
+      const outcomes = decisions.flatMap(([orderId, decision]): OrderOutcome[] =>
+        decision.status === 'pending' ? [] : [decision.status === 'rejected' ? { orderId, status: 'rejected', reason: decision.reason } : { orderId, status: 'confirmed' }],
       );
+      // Each change names the quantity it was computed from (after minus delta): the write is a
+      // compare-and-set on it, so a hand-edited row is reported stale instead of overwritten.
       const changes = batch.outputs
         .filter((output) => output.topic === options.inventoryTopic)
         .map((output) => inventoryUpdatedCodec.decode(output.value).payload)
-        .map((event) => ({ productId: event.productId, delta: event.delta, version: event.version }));
+        .map((event) => ({ productId: event.productId, delta: event.delta, version: event.version, quantityBefore: event.quantity - event.delta }));
       const decide = outcomes.length > 0 ? decideOrdersCte('decided', outcomes, guard) : undefined;
-      const inventory = inventoryChangesCtes('inventory', changes, guard);
+      const inventory = inventoryChangesCtes('inventory', changes, guard, options.inventoryStore ?? 'inventory');
       return {
         ctes: [...(decide ? [decide.cte] : []), ...inventory.ctes],
         bind: { ...decide?.bind, ...inventory.bind },

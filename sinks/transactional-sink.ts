@@ -19,6 +19,7 @@ import { FencedError } from '../core/errors.ts';
 import { fencedError, offsetFenceCte, readOffsets } from '../state/offset-store.ts';
 import { outboxAppendCtes } from '../state/outbox-store.ts';
 import { type BindParams, selectRows } from '../state/sql.ts';
+import { classifyCommitError } from './commit-errors.ts';
 import { deadLetterRow } from './dead-letter.ts';
 import type { CommittableBatch, SinkOutput } from '../core/batch.ts';
 import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
@@ -68,7 +69,7 @@ export class TransactionalSink {
       await this.commitOnce(batch);
     } catch (error) {
       if (error instanceof FencedError && (await this.alreadyCommitted(batch))) return;
-      throw error;
+      throw classifyCommitError(error);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { StreamError } from '../core/errors.ts';
+import { StaleStateError } from '../core/errors.ts';
 import { type BindParams, type Executor, selectRows, toSafeInteger } from './sql.ts';
 
 export interface StockLevel {
@@ -14,6 +14,11 @@ export interface InventoryChange {
   delta: number;
   /** The version after this change: exactly one more than the stored one. */
   version: number;
+  /**
+   * The quantity the change was computed from. When given, the row must still hold it (0 for
+   * a product without a row), or the change is reported stale.
+   */
+  quantityBefore?: number;
 }
 
 export interface InventoryAfter extends StockLevel {
@@ -21,13 +26,16 @@ export interface InventoryAfter extends StockLevel {
 }
 
 /**
- * The in-memory stock of the processor disagrees with the database (another writer got
- * there first, or the cache is stale). Not retriable as is: reload the state first.
+ * The stock the batch was computed from is not the stored one any more: someone else wrote the
+ * row since it was cached (an operator restocked by hand, a row was inserted). Not a fence: the
+ * caller still owns its partition. Retriable after the products are reloaded.
  */
-export class StaleInventoryError extends StreamError {
-  constructor(productIds: number[]) {
+export class StaleInventoryError extends StaleStateError {
+  readonly productIds: number[];
+  constructor(productIds: number[], store = 'inventory') {
     const shown = productIds.slice(0, 10).join(', ') + (productIds.length > 10 ? ` and ${productIds.length - 10} more` : '');
-    super('FENCED', `inventory version mismatch for product(s) ${shown}: state must be reloaded`, { context: { productIds } });
+    super(store, productIds, `inventory mismatch for product(s) ${shown}: changed in the database since it was loaded; reload it and run the batch again`);
+    this.productIds = productIds;
   }
 }
 
@@ -69,9 +77,9 @@ export async function loadAllStock(executor: Executor): Promise<Map<number, Stoc
  * Applies a batch's net changes in the caller's transaction, in one statement whatever the
  * batch size. Existing rows are locked in product-id order (so concurrent batches cannot
  * deadlock) and get the deltas added; products without a row get one holding the delta (a
- * missing row counts as 0 units, version 0). The version check makes a writer with stale state
- * fail instead of overwriting; the quantity CHECK makes an overdraw fail instead of going
- * negative. Returns the stored stock after the change, by product id.
+ * missing row counts as 0 units, version 0). The version and quantity checks make a writer with
+ * stale state fail instead of overwriting; the quantity CHECK makes an overdraw fail instead of
+ * going negative. Returns the stored stock after the change, by product id.
  */
 export async function applyInventoryChanges(transaction: Transaction, changes: InventoryChange[]): Promise<InventoryAfter[]> {
   if (changes.length === 0) return [];
@@ -89,9 +97,18 @@ export function inventoryChangesCtes(
   name: string,
   changes: InventoryChange[],
   guard = 'true',
+  store = 'inventory',
 ): { ctes: string[]; bind: BindParams; after: string; readAfter(value: unknown): InventoryAfter[] } {
   const sorted = [...changes].sort((a, b) => a.productId - b.productId);
   assertOnePerProduct(sorted);
+  // Why a compare-and-set on the quantity (and the version), not a revision column kept by a
+  // trigger: the quantity is what an operator edits by hand (a restock), and it is also all
+  // the processor decides on. A batch that read the quantity the row still holds decided
+  // right, whatever else happened to the row; one that read another is stale, so nothing is
+  // written and the caller reloads and runs the batch again. Every change carries the quantity
+  // it started from already (the event's quantity minus its delta): no trigger, no migration,
+  // no extra value carried through the processor, and the version stays the event version.
+  // An edit that leaves the quantity as it was changes no decision, so it need not be seen.
   // Separate UPDATE and INSERT, not INSERT ... ON CONFLICT DO UPDATE with the delta as the
   // proposed quantity: PostgreSQL checks the proposed row against the CHECK before it looks
   // for a conflict, so a negative delta would fail even where the stored quantity covers it.
@@ -99,7 +116,9 @@ export function inventoryChangesCtes(
   // updated nor inserted (ON CONFLICT skips it), and so reported as stale.
   return {
     ctes: [
-      `${name}_change AS (SELECT * FROM unnest($inventoryIds::int[], $inventoryDeltas::int[], $inventoryVersions::bigint[]) AS c(product_id, delta, version))`,
+      `${name}_change AS (
+        SELECT * FROM unnest($inventoryIds::int[], $inventoryDeltas::int[], $inventoryVersions::bigint[], $inventoryBefore::int[])
+          AS c(product_id, delta, version, quantity_before))`,
       `${name}_locked AS (
         SELECT product_id FROM inventory WHERE product_id = ANY($inventoryIds::int[]) AND ${guard}
         ORDER BY product_id FOR UPDATE)`,
@@ -107,24 +126,34 @@ export function inventoryChangesCtes(
         UPDATE inventory i SET quantity = i.quantity + c.delta, version = c.version, updated_at = now()
         FROM ${name}_locked l, ${name}_change c
         WHERE i.product_id = l.product_id AND c.product_id = i.product_id AND i.version + 1 = c.version
+          AND (c.quantity_before IS NULL OR i.quantity = c.quantity_before)
         RETURNING i.product_id, i.quantity, i.version)`,
       `${name}_created AS (
         INSERT INTO inventory (product_id, quantity, version)
         SELECT c.product_id, c.delta, c.version FROM ${name}_change c
-        WHERE c.version = 1 AND ${guard} AND NOT EXISTS (SELECT FROM inventory i WHERE i.product_id = c.product_id)
+        WHERE c.version = 1 AND coalesce(c.quantity_before, 0) = 0 AND ${guard} AND NOT EXISTS (SELECT FROM inventory i WHERE i.product_id = c.product_id)
         ORDER BY c.product_id
         ON CONFLICT (product_id) DO NOTHING
         RETURNING product_id, quantity, version)`,
     ],
-    bind: { inventoryIds: sorted.map((c) => c.productId), inventoryDeltas: sorted.map((c) => c.delta), inventoryVersions: sorted.map((c) => c.version) },
+    bind: {
+      inventoryIds: sorted.map((c) => c.productId),
+      inventoryDeltas: sorted.map((c) => c.delta),
+      inventoryVersions: sorted.map((c) => c.version),
+      inventoryBefore: sorted.map((c) => c.quantityBefore ?? null),
+    },
     after: `(SELECT coalesce(json_agg(json_build_array(product_id, quantity, version) ORDER BY product_id), '[]'::json)
              FROM (SELECT * FROM ${name}_updated UNION ALL SELECT * FROM ${name}_created) AS written)`,
     readAfter: (value) => {
       const rows = (value as Array<[number, number, number]>).map(([productId, quantity, version]) => ({ productId, quantity, version: toSafeInteger(version, 'inventory.version') }));
-      if (rows.length !== sorted.length) {
-        const written = new Set(rows.map((row) => row.productId));
-        throw new StaleInventoryError(sorted.filter((c) => !written.has(c.productId)).map((c) => c.productId));
-      }
+      // The stored quantity after the write must be the one the batch computed: the caller's
+      // cache is then equal to the database. A product missing or off is stale.
+      const after = new Map(rows.map((row) => [row.productId, row]));
+      const stale = sorted.filter((c) => {
+        const row = after.get(c.productId);
+        return row === undefined || (c.quantityBefore !== undefined && row.quantity !== c.quantityBefore + c.delta);
+      });
+      if (stale.length > 0) throw new StaleInventoryError(stale.map((c) => c.productId), store);
       return rows;
     },
   };

@@ -16,7 +16,11 @@ import type { Processor } from '../processors/processor-api.ts';
 export interface StateStoreSpec<K = unknown, V = unknown> {
   name: string;
   restore?(partition: TopicPartition): Promise<Iterable<[K, V]>>;
-  /** Values of the given keys; a key missing from the result is known to be absent. */
+  /**
+   * Values of the given keys; a key missing from the result is absent now. Absence is not
+   * cached: a key added to the backend while running (a new product) is found at the next
+   * batch that needs it.
+   */
   load(keys: K[]): Promise<Map<K, V>>;
   /**
    * Whether committed values stay cached between batches (default true). A store over an
@@ -33,9 +37,18 @@ export interface StateStoreSpec<K = unknown, V = unknown> {
  */
 export type PrefetchKeys<In> = (value: In) => object;
 
+/**
+ * How a record's Kafka key derives from its decoded value (e.g. `String(order.productId)`).
+ * A record whose key differs is a dead letter: its partition does not own the key its value
+ * names, so processing it would have two partitions write one key.
+ */
+export type KeyOf<T> = (value: T) => string | null;
+
 export interface SourceOptions<T = unknown> {
   topics: string[];
   codec: Codec<T>;
+  /** When given, every record's key is checked against its value (see KeyOf). */
+  keyOf?: KeyOf<T>;
 }
 
 export interface ProcessorOptions<In = unknown, Out = unknown> {
@@ -55,6 +68,7 @@ export interface SourceNode {
   readonly name: string;
   readonly topics: readonly string[];
   readonly codec: Codec<unknown>;
+  readonly keyOf: KeyOf<unknown> | undefined;
   readonly parents: readonly string[];
   /** In the order they were added: the order `forward` visits them. */
   readonly children: readonly string[];
@@ -99,7 +113,7 @@ export class TopologyBuilder {
   readonly #stores: StateStoreSpec[] = [];
 
   addSource<T>(name: string, options: SourceOptions<T>): this {
-    this.#nodes.push({ kind: 'source', name, options: options as SourceOptions });
+    this.#nodes.push({ kind: 'source', name, options: options as unknown as SourceOptions });
     return this;
   }
 
@@ -253,6 +267,7 @@ function freezeNode(node: PendingNode, nodeChildren: readonly string[]): Topolog
         name: node.name,
         topics: Object.freeze([...node.options.topics]),
         codec: node.options.codec,
+        keyOf: node.options.keyOf,
         parents: Object.freeze([]),
         children: nodeChildren,
       });

@@ -6,7 +6,7 @@
 import { inventoryUpdatedCodec, orderCreatedCodec } from '../core/events.ts';
 import type { OrderCreated } from '../core/events.ts';
 import { INVENTORY_STORE, ORDER_DECISIONS_STORE, createInventoryProcessor, prefetchKeys } from '../processors/inventory-processor.ts';
-import type { OrderDecision, ProductStock } from '../processors/inventory.ts';
+import type { OrderState, ProductStock } from '../processors/inventory.ts';
 import { TopologyBuilder, type StateStoreSpec, type Topology } from './builder.ts';
 
 export const NODE_NAMES = {
@@ -17,7 +17,8 @@ export const NODE_NAMES = {
 
 export interface ReferenceStores {
   inventory: Omit<StateStoreSpec<number, ProductStock>, 'name'>;
-  decisions: Omit<StateStoreSpec<string, OrderDecision>, 'name'>;
+  /** The stored orders (product, quantity, status), by order id: what an OrderCreated must match. */
+  decisions: Omit<StateStoreSpec<string, OrderState>, 'name'>;
 }
 
 export interface ReferencePipelineOptions {
@@ -28,7 +29,8 @@ export interface ReferencePipelineOptions {
 
 export function buildReferenceTopology(options: ReferencePipelineOptions): Topology {
   return new TopologyBuilder()
-    .addSource(NODE_NAMES.source, { topics: [options.ordersTopic], codec: orderCreatedCodec })
+    // Orders are keyed by product: a record keyed otherwise would land in a partition that does not own its product.
+    .addSource(NODE_NAMES.source, { topics: [options.ordersTopic], codec: orderCreatedCodec, keyOf: (order: OrderCreated) => String(order.payload.productId) })
     .addStateStore({ name: INVENTORY_STORE, ...options.stores.inventory })
     // One entry per order: cached for a batch only, so memory does not grow with the order count.
     .addStateStore({ name: ORDER_DECISIONS_STORE, cacheAcrossBatches: false, ...options.stores.decisions })
@@ -41,10 +43,15 @@ export function buildReferenceTopology(options: ReferencePipelineOptions): Topol
     .build();
 }
 
+/** The `order-decisions` entries of orders stored and not decided yet: what the order source writes before it publishes. */
+export function pendingOrders(orders: Iterable<OrderCreated>): Array<[string, OrderState]> {
+  return [...orders].map((order): [string, OrderState] => [order.payload.orderId, { productId: order.payload.productId, quantity: order.payload.quantity, status: 'pending' }]);
+}
+
 /** In-memory store backends: for describing the topology and for the test driver. */
-export function memoryStores(catalogue: Iterable<[number, ProductStock]> = [], decided: Iterable<[string, OrderDecision]> = []): ReferenceStores {
+export function memoryStores(catalogue: Iterable<[number, ProductStock]> = [], stored: Iterable<[string, OrderState]> = []): ReferenceStores {
   const stock = new Map(catalogue);
-  const decisions = new Map(decided);
+  const decisions = new Map(stored);
   const pick = <K, V>(source: Map<K, V>, keys: K[]) => new Map(keys.flatMap((key) => (source.has(key) ? [[key, source.get(key)!] as [K, V]] : [])));
   return {
     inventory: { load: async (keys) => pick(stock, keys) },

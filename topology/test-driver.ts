@@ -6,7 +6,7 @@
  * has committed.
  */
 import { type Subscription, VirtualTimeScheduler } from 'rxjs';
-import { StreamError } from '../core/errors.ts';
+import { FencedError, StreamError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { type TopicPartition, tpKey } from '../kafka/port.ts';
 import type { SinkNode, StateStoreSpec, Topology } from './builder.ts';
@@ -22,6 +22,11 @@ export interface TopologyTestDriverOptions {
   initialState?: Record<string, Iterable<[unknown, unknown]>>;
   /** Partitions of every source topic; default 1. */
   partitions?: number;
+  /**
+   * Called with every batch before it is applied; throwing refuses the commit as the database
+   * would (a constraint a value violates), so a test can see the failing record isolated.
+   */
+  checkCommit?: (batch: CommittableBatch) => void;
   logger?: Logger;
 }
 
@@ -42,7 +47,8 @@ export interface OutputRecord<T = unknown> {
 
 export class TopologyTestDriver {
   readonly #topology: Topology;
-  readonly #options: Required<Omit<TopologyTestDriverOptions, 'initialState' | 'logger'>>;
+  readonly #options: Required<Omit<TopologyTestDriverOptions, 'initialState' | 'logger' | 'checkCommit'>>;
+  readonly #checkCommit: ((batch: CommittableBatch) => void) | undefined;
   readonly #logger: Logger;
   readonly #scheduler = new VirtualTimeScheduler();
   /** The "database": committed store contents and offsets. */
@@ -63,6 +69,7 @@ export class TopologyTestDriver {
       partitions: options.partitions ?? 1,
     };
     this.#logger = options.logger ?? silentLogger;
+    this.#checkCommit = options.checkCommit;
     for (const store of topology.stores) {
       this.#storeData.set(store.name, new Map(options.initialState?.[store.name] ?? []));
     }
@@ -146,6 +153,17 @@ export class TopologyTestDriver {
     return data as Map<K, V>;
   }
 
+  /**
+   * Writes a store's backend directly, as another writer would (the order source storing an
+   * order, an operator's hand edit). A task sees it when it next loads the key: at once for a
+   * store cached for one batch only, after a reload for one cached across batches.
+   */
+  writeStore(name: string, key: unknown, value: unknown): void {
+    const data = this.#storeData.get(name);
+    if (data === undefined) throw new StreamError('TOPOLOGY_INVALID', `no state store "${name}"`);
+    data.set(key, value);
+  }
+
   /** The next offset the "database" holds for a partition (undefined before its first commit). */
   committedOffset(topic: string, partition = 0): bigint | undefined {
     return this.#committedOffsets.get(tpKey({ topic, partition }));
@@ -184,8 +202,9 @@ export class TopologyTestDriver {
     const key = tpKey(batch);
     const stored = this.#committedOffsets.get(key) ?? 0n;
     if (stored !== batch.expectedNextOffset) {
-      throw new StreamError('FENCED', `${key}: expected offset ${batch.expectedNextOffset}, store holds ${stored}`);
+      throw new FencedError(batch.topic, batch.partition, `expected offset ${batch.expectedNextOffset}, store holds ${stored}`);
     }
+    this.#checkCommit?.(batch);
     for (const [store, changes] of batch.storeChanges) {
       const data = this.#storeData.get(store)!;
       for (const [changedKey, value] of changes) data.set(changedKey, value);

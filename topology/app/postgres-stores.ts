@@ -1,12 +1,12 @@
 /**
  * The reference pipeline's stores backed by PostgreSQL. The inventory store restores the
  * products of an assigned partition (those whose key hashes to it, Java-compatible murmur2)
- * and loads prefetch misses; the decisions store finds orders already decided, so a duplicate
- * OrderCreated is skipped.
+ * and loads prefetch misses; the decisions store loads the stored orders, so an OrderCreated
+ * that matches none is refused and a duplicate of one already decided is skipped.
  */
 import type { Sequelize } from 'sequelize';
 import { partitionForKey } from '../../kafka/murmur2.ts';
-import type { OrderDecision, ProductStock } from '../../processors/inventory.ts';
+import type { OrderState, ProductStock, RejectionReason } from '../../processors/inventory.ts';
 import { loadAllStock, loadStock } from '../../state/inventory-store.ts';
 import { selectRows } from '../../state/sql.ts';
 import type { ReferenceStores } from '../reference-pipeline.ts';
@@ -26,19 +26,23 @@ export function postgresStores(sequelize: Sequelize, partitionCount: () => numbe
       },
     },
     decisions: {
+      // Every stored order, pending ones included: the processor refuses an OrderCreated that
+      // is not stored or contradicts what is, and skips one already decided.
       async load(orderIds) {
-        const rows = await selectRows<{ id: string; status: 'confirmed' | 'rejected'; reason: string | null }>(
+        const rows = await selectRows<{ id: string; product_id: number; quantity: number; status: 'pending' | 'confirmed' | 'rejected'; reason: string | null }>(
           sequelize,
-          `SELECT id, status, reason FROM orders WHERE id = ANY($ids::uuid[]) AND status <> 'pending'`,
+          'SELECT id, product_id, quantity, status, reason FROM orders WHERE id = ANY($ids::uuid[])',
           { ids: orderIds },
         );
-        return new Map(
-          rows.map((row): [string, OrderDecision] => [
-            row.id,
-            row.status === 'rejected' ? { status: 'rejected', reason: (row.reason ?? 'out_of_stock') as 'out_of_stock' | 'unknown_product' } : { status: 'confirmed' },
-          ]),
-        );
+        return new Map(rows.map((row): [string, OrderState] => [row.id, orderState(row)]));
       },
     },
   };
+}
+
+function orderState(row: { product_id: number; quantity: number; status: 'pending' | 'confirmed' | 'rejected'; reason: string | null }): OrderState {
+  const order = { productId: row.product_id, quantity: row.quantity };
+  if (row.status === 'pending') return { ...order, status: 'pending' };
+  if (row.status === 'confirmed') return { ...order, status: 'confirmed' };
+  return { ...order, status: 'rejected', reason: (row.reason ?? 'out_of_stock') as RejectionReason };
 }

@@ -5,18 +5,23 @@
  *   input$ → batchBySizeOrTime → concatMap(prefetch → process each record → flush → commit)
  *
  * — so records are handled strictly in offset order, one at a time, and batch n+1 is not
- * even processed before batch n has committed. A fenced or failed commit halts the task and
- * drops everything it has not committed.
+ * even processed before batch n has committed. No record stops it: a record that cannot be
+ * processed is a dead letter, and one that makes its batch fail (a value the database refuses,
+ * a failing flush) is found by splitting the batch and dead-lettered alone. Transient errors
+ * are retried until the task stops; stale cached state is reloaded and the batch run again. A
+ * fenced commit (another owner holds the partition) halts the task and drops everything it has
+ * not committed.
  */
-import { BehaviorSubject, type Observable, Subject, type SchedulerLike, concatMap, filter, finalize, firstValueFrom, from, share, takeUntil, tap } from 'rxjs';
+import { BehaviorSubject, type Observable, Subject, type SchedulerLike, concatMap, filter, finalize, firstValueFrom, from, mergeMap, share, takeUntil, tap } from 'rxjs';
 import { FencedError, StreamError, errorMessage, isRetriable } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../../core/retry.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../../core/retry.ts';
 import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec, Topology } from '../builder.ts';
 import { batchBySizeOrTime } from './batch-by-size-or-time.ts';
-import { type DecodedRecord, type NodeFailure, TaskGraph, errorClassOf } from './task-graph.ts';
-import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, DeadLetter, PartitionStats, RuntimeEvent } from './types.ts';
+import { BatchRunner, TaskStoppedError } from './batch-runner.ts';
+import { NodeFailure, TaskGraph } from './task-graph.ts';
+import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, PartitionStats, RuntimeEvent } from './types.ts';
 
 export interface PartitionTaskOptions {
   topology: Topology;
@@ -33,21 +38,6 @@ export interface PartitionTaskOptions {
 
 export type TaskState = 'running' | 'draining' | 'fenced' | 'failed' | 'stopped';
 
-interface PreparedBatch {
-  decoded: Map<bigint, DecodedRecord>;
-  failures: Map<bigint, NodeFailure>;
-  /** Store name -> keys the batch's records will read. */
-  wanted: Map<string, unknown[]>;
-}
-
-/** Thrown into a retry loop to end it once the task has stopped. */
-class TaskStoppedError extends Error {
-  constructor() {
-    super('partition task stopped');
-    this.name = 'TaskStoppedError';
-  }
-}
-
 export class PartitionTask {
   readonly topic: string;
   readonly partition: number;
@@ -57,8 +47,10 @@ export class PartitionTask {
 
   readonly #options: PartitionTaskOptions;
   readonly #graph: TaskGraph;
+  readonly #storeSpecs: ReadonlyMap<string, StateStoreSpec>;
+  readonly #runner: BatchRunner;
   readonly #logger: Logger;
-  readonly #retry: Partial<RetryPolicy>;
+  readonly #retry: RetryPolicy;
   readonly #input = new Subject<ConsumedRecord>();
   readonly #flush$ = new Subject<void>();
   readonly #halted$ = new Subject<void>();
@@ -72,6 +64,8 @@ export class PartitionTask {
   #committedOffset: bigint;
   #received = 0;
   #processed = 0;
+  /** Records below it were counted as processed. */
+  #processedUpTo: bigint;
   #committedRecords = 0;
   #batchesCommitted = 0;
   #deadLetters = 0;
@@ -86,8 +80,26 @@ export class PartitionTask {
     this.epoch = options.claim.epoch;
     this.#position = options.claim.nextOffset;
     this.#committedOffset = options.claim.nextOffset;
+    this.#processedUpTo = options.claim.nextOffset;
+    this.#storeSpecs = new Map(options.topology.stores.map((spec) => [spec.name, spec]));
     this.#retry = { ...DEFAULT_RETRY, maxAttempts: Number.POSITIVE_INFINITY, ...options.retry };
     this.#logger = options.logger.child('task', { topic: this.topic, partition: this.partition });
+    this.#runner = new BatchRunner({
+      topic: this.topic,
+      partition: this.partition,
+      epoch: this.epoch,
+      graph,
+      stores: options.topology.stores,
+      committer: options.committer,
+      logger: this.#logger,
+      retry: this.#retry,
+      signal: this.#abort.signal,
+      halted: () => this.#halted,
+      committedOffset: () => this.#committedOffset,
+      committed: (batch) => this.#onCommitted(batch),
+      processed: (offset) => this.#countProcessed(offset),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -105,7 +117,8 @@ export class PartitionTask {
         this.#inflightWork = work;
         return from(work);
       }),
-      filter((event): event is BatchCommittedEvent => event !== undefined),
+      // A batch split to isolate a record commits in several parts: one event each.
+      mergeMap((events) => events),
       takeUntil(this.#halted$),
       finalize(() => this.#resolveDone()),
       // One pipeline whoever subscribes: a second subscription must not process the records again.
@@ -213,173 +226,46 @@ export class PartitionTask {
   }
 
   async #restoreStores(): Promise<void> {
-    const specs = new Map(this.#options.topology.stores.map((spec) => [spec.name, spec]));
     for (const store of this.#graph.stores.values()) {
-      const spec = specs.get(store.name)!;
+      const spec = this.#storeSpecs.get(store.name)!;
       if (!spec.restore) continue;
-      const entries = await this.#retrying('load', this.#committedOffset, () => spec.restore!(this.#tp));
+      const entries = await this.#runner.retrying('load', this.#committedOffset, () => spec.restore!(this.#tp));
       store.cacheLoaded(entries);
       this.#logger.debug('store restored', { store: store.name, cachedKeys: store.cachedKeys });
     }
   }
 
-  async #runBatch(records: ConsumedRecord[]): Promise<BatchCommittedEvent | undefined> {
-    if (this.#halted) return undefined;
-    const first = records[0]!;
-    const last = records.at(-1)!;
-    const startedAt = Date.now();
+  /** Runs one closed batch (see BatchRunner); returns an event per commit it made. */
+  async #runBatch(records: ConsumedRecord[]): Promise<BatchCommittedEvent[]> {
+    const events: BatchCommittedEvent[] = [];
     try {
-      const { decoded, failures, wanted } = this.#prepare(records);
-      await this.#prefetch(wanted, first.offset);
-      if (this.#halted) return undefined;
-      const deadLetters = this.#processAll(records, decoded, failures);
-      this.#flushProcessors(last);
-      const batch: CommittableBatch = {
-        topic: this.topic,
-        partition: this.partition,
-        epoch: this.epoch,
-        firstOffset: first.offset,
-        lastOffset: last.offset,
-        nextOffset: last.offset + 1n,
-        expectedNextOffset: this.#committedOffset,
-        records: records.length,
-        outputs: this.#graph.takeOutputs(),
-        storeChanges: this.#storeChanges(),
-        deadLetters,
-      };
-      let attempts = 0;
-      await this.#retrying('commit', first.offset, () => {
-        attempts++;
-        return this.#options.committer.commit(batch);
-      });
-      if (this.#halted) return undefined;
-      return this.#afterCommit(batch, attempts, Date.now() - startedAt);
+      await this.#runner.run(records, (event) => events.push(event));
     } catch (error) {
-      this.#onBatchError(error, first.offset);
-      return undefined;
+      this.#onBatchError(error, this.#committedOffset);
     }
+    return events;
   }
 
-  /**
-   * Decodes every record and gathers the store keys they need. A record that cannot be
-   * decoded, or whose prefetch throws, is recorded as failed and becomes a dead letter in turn.
-   */
-  #prepare(records: ConsumedRecord[]): PreparedBatch {
-    const decoded = new Map<bigint, DecodedRecord>();
-    const failures = new Map<bigint, NodeFailure>();
-    const wanted = new Map<string, unknown[]>();
-    for (const record of records) {
-      try {
-        const value = this.#graph.decode(record);
-        for (const [store, keys] of this.#graph.prefetchKeys(value)) {
-          const list = wanted.get(store);
-          if (list) for (const key of keys) list.push(key);
-          else wanted.set(store, [...keys]);
-        }
-        decoded.set(record.offset, value);
-      } catch (error) {
-        failures.set(record.offset, error as NodeFailure);
-      }
-    }
-    return { decoded, failures, wanted };
-  }
-
-  /** One load per store for the keys the batch needs and the cache lacks. */
-  async #prefetch(wanted: Map<string, unknown[]>, offset: bigint): Promise<void> {
-    const specs = new Map<string, StateStoreSpec>(this.#options.topology.stores.map((spec) => [spec.name, spec]));
-    await Promise.all(
-      [...wanted].map(async ([storeName, keys]) => {
-        const store = this.#graph.stores.get(storeName)!;
-        const missing = store.missing(keys);
-        if (missing.length === 0) return;
-        const loaded = await this.#retrying('load', offset, () => specs.get(storeName)!.load(missing));
-        if (!this.#halted) store.cacheLoaded(loaded, missing);
-      }),
-    );
-  }
-
-  #processAll(records: ConsumedRecord[], decoded: Map<bigint, DecodedRecord>, failures: Map<bigint, NodeFailure>): DeadLetter[] {
-    const deadLetters: DeadLetter[] = [];
-    for (const record of records) {
-      this.#processed++;
-      const failed = failures.get(record.offset);
-      if (failed) {
-        deadLetters.push(this.#deadLetter(record, failed));
-        continue;
-      }
-      try {
-        this.#graph.process(decoded.get(record.offset)!);
-      } catch (error) {
-        deadLetters.push(this.#deadLetter(record, error as NodeFailure));
-      }
-    }
-    return deadLetters;
-  }
-
-  #deadLetter(record: ConsumedRecord, failure: NodeFailure): DeadLetter {
-    const deadLetter: DeadLetter = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      errorClass: errorClassOf(failure.cause),
-      message: errorMessage(failure.cause),
-      node: failure.node,
-      timestamp: record.timestamp,
-    };
-    this.#logger.warn('record dead-lettered', {
-      node: failure.node,
-      offset: record.offset,
-      errorClass: deadLetter.errorClass,
-      error: deadLetter.message,
-    });
-    return deadLetter;
-  }
-
-  #flushProcessors(last: ConsumedRecord): void {
-    try {
-      this.#graph.flush();
-    } catch (error) {
-      const failure = error as NodeFailure;
-      throw new StreamError('PROCESSOR_FAILED', `flush of "${failure.node}" failed at ${this.topic}[${this.partition}]@${last.offset}: ${failure.message}`, {
-        cause: failure.cause,
-        context: { node: failure.node, topic: this.topic, partition: this.partition, offset: last.offset },
-      });
-    }
-  }
-
-  #storeChanges(): Map<string, Array<[unknown, unknown]>> {
-    const changes = new Map<string, Array<[unknown, unknown]>>();
-    for (const store of this.#graph.stores.values()) {
-      const storeChanges = store.batchChanges();
-      if (storeChanges.length > 0) changes.set(store.name, storeChanges);
-    }
-    return changes;
-  }
-
-  #afterCommit(batch: CommittableBatch, attempts: number, durationMs: number): BatchCommittedEvent {
-    for (const store of this.#graph.stores.values()) store.commitBatch();
+  #onCommitted(batch: CommittableBatch): void {
     this.#committedOffset = batch.nextOffset;
     this.#committedRecords += batch.records;
     this.#batchesCommitted++;
     this.#deadLetters += batch.deadLetters.length;
     for (const deadLetter of batch.deadLetters) this.#options.onEvent?.({ type: 'dead-letter', ...this.#tp, deadLetter });
-    this.#logger.debug('batch committed', { firstOffset: batch.firstOffset, nextOffset: batch.nextOffset, records: batch.records });
-    return {
-      type: 'batch-committed',
-      ...this.#tp,
-      firstOffset: batch.firstOffset,
-      nextOffset: batch.nextOffset,
-      records: batch.records,
-      outputs: batch.outputs.length,
-      deadLetters: batch.deadLetters.length,
-      attempts,
-      durationMs,
-    };
   }
 
+  /** A record run again after a split or a reload counts once. */
+  #countProcessed(offset: bigint): void {
+    if (offset < this.#processedUpTo) return;
+    this.#processed++;
+    this.#processedUpTo = offset + 1n;
+  }
+
+  /**
+   * Ends the task on what no retry or split can mend: a fence (another owner holds the
+   * partition), or an error that outlived a finite retry policy (the test driver's). With the
+   * default policy a record never gets here: it is isolated and dead-lettered instead.
+   */
   #onBatchError(error: unknown, offset: bigint): void {
     if (error instanceof TaskStoppedError || this.#halted) return;
     if (error instanceof FencedError) {
@@ -393,27 +279,10 @@ export class PartitionTask {
       this.#options.onEvent?.({ type: 'fenced', ...this.#tp, offset, error: error.message });
       return;
     }
-    const node = error instanceof StreamError && typeof error.context.node === 'string' ? error.context.node : 'commit';
-    this.#logger.error('partition stopped: batch cannot be committed', { node, offset, error: errorMessage(error), retriable: isRetriable(error) });
+    const node = error instanceof NodeFailure ? error.node : error instanceof StreamError && typeof error.context.node === 'string' ? error.context.node : 'commit';
+    const cause = error instanceof NodeFailure ? error.cause : error;
+    this.#logger.error('partition stopped: batch cannot be committed', { node, offset, error: errorMessage(cause), retriable: isRetriable(cause) });
     this.#halt('failed');
-    this.#options.onEvent?.({ type: 'partition-failed', ...this.#tp, node, offset, error });
-  }
-
-  /** Retries transient failures with backoff, logging each retry; stops when the task stops. */
-  #retrying<T>(operation: 'commit' | 'load', offset: bigint, run: () => Promise<T>): Promise<T> {
-    return withRetry(
-      () => {
-        if (this.#abort.signal.aborted) throw new TaskStoppedError();
-        return run();
-      },
-      {
-        policy: this.#retry,
-        signal: this.#abort.signal,
-        onRetry: (error, failures, delayMs) => {
-          this.#logger.warn(`${operation} failed, retrying`, { node: operation, offset, attempt: failures, delayMs, error: errorMessage(error) });
-          this.#options.onEvent?.({ type: 'retry', ...this.#tp, operation, attempt: failures, delayMs, offset, error: errorMessage(error) });
-        },
-      },
-    );
+    this.#options.onEvent?.({ type: 'partition-failed', ...this.#tp, node, offset, error: cause });
   }
 }

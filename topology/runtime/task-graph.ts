@@ -4,7 +4,7 @@
  * record at a time depth-first through the graph (a forward calls the child at once, as in
  * Kafka Streams) and stages what the record writes, so a failing record leaves nothing behind.
  */
-import { StreamError } from '../../core/errors.ts';
+import { KeyMismatchError, StreamError } from '../../core/errors.ts';
 import type { ConsumedRecord } from '../../kafka/port.ts';
 import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../../processors/processor-api.ts';
 import type { ProcessorNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
@@ -48,6 +48,7 @@ export class TaskGraph {
   readonly stores: ReadonlyMap<string, TaskStore>;
   readonly #nodes: ReadonlyMap<string, TopologyNode>;
   readonly #processors = new Map<string, ProcessorInstance>();
+  readonly #reachable: ProcessorNode[];
   readonly #now: () => number;
   #current: RecordMetadata | undefined;
   #recordOutputs: SinkOutput[] = [];
@@ -60,31 +61,31 @@ export class TaskGraph {
     this.#now = now;
     this.#nodes = new Map(topology.nodes.map((node) => [node.name, node]));
 
-    const reachable = this.#reachableProcessors();
-    const storeNames = new Set(reachable.flatMap((node) => node.stores));
+    this.#reachable = this.#reachableProcessors();
+    const storeNames = new Set(this.#reachable.flatMap((node) => node.stores));
     const specs = new Map(topology.stores.map((spec) => [spec.name, spec]));
     this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name, specs.get(name)?.cacheAcrossBatches ?? true)]));
-    for (const node of reachable) {
-      const processor = node.supplier();
-      this.#processors.set(node.name, { node, processor, context: this.#contextFor(node) });
-    }
-    // After every instance exists, so an init() that forwards finds its children.
-    for (const { processor, context, node } of this.#processors.values()) {
-      try {
-        processor.init?.(context);
-      } catch (error) {
-        throw new NodeFailure(node.name, error);
-      }
-    }
+    this.#instantiate();
   }
 
-  /** Decodes with the source codec; failures carry the source node's name. */
+  /**
+   * Decodes with the source codec and checks the record's key against the source's `keyOf`;
+   * failures carry the source node's name.
+   */
   decode(record: ConsumedRecord): DecodedRecord {
+    let value: unknown;
     try {
-      return { record, value: this.source.codec.decode(record.value) };
+      value = this.source.codec.decode(record.value);
     } catch (error) {
       throw new NodeFailure(this.source.name, error);
     }
+    if (this.source.keyOf) this.#checkKey(record, value, this.source.keyOf);
+    return { record, value };
+  }
+
+  /** The processor that loads a store's keys before a batch (the first to declare it): the node a failed load is blamed on. */
+  loaderOf(store: string): string {
+    return this.#reachable.find((node) => node.stores.includes(store))?.name ?? this.source.name;
   }
 
   /** The store keys the record's processors declared, per store name. */
@@ -160,6 +161,44 @@ export class TaskGraph {
     this.#batchOutputs = [];
     this.#recordOutputs = [];
     for (const store of this.stores.values()) store.discardBatch();
+  }
+
+  /**
+   * Drops the batch's staged outputs and writes and builds the processors afresh, so the batch
+   * (or part of it) can run again from the committed state. Processors may keep per-batch state
+   * between process() and flush(); new instances start without it.
+   */
+  resetBatch(): void {
+    this.discardBatch();
+    this.#instantiate();
+  }
+
+  #instantiate(): void {
+    this.#processors.clear();
+    for (const node of this.#reachable) {
+      const processor = node.supplier();
+      this.#processors.set(node.name, { node, processor, context: this.#contextFor(node) });
+    }
+    // After every instance exists, so an init() that forwards finds its children.
+    for (const { processor, context, node } of this.#processors.values()) {
+      try {
+        processor.init?.(context);
+      } catch (error) {
+        throw new NodeFailure(node.name, error);
+      }
+    }
+  }
+
+  #checkKey(record: ConsumedRecord, value: unknown, keyOf: (value: unknown) => string | null): void {
+    let derived: string | null;
+    try {
+      derived = keyOf(value);
+    } catch (error) {
+      throw new NodeFailure(this.source.name, error);
+    }
+    // Bytes, not strings: a key that is not valid UTF-8 must not compare equal through replacement characters.
+    const agrees = derived === null ? record.key === null : record.key?.equals(Buffer.from(derived, 'utf8')) === true;
+    if (!agrees) throw new NodeFailure(this.source.name, new KeyMismatchError(this.source.name, record.key === null ? null : record.key.toString('utf8'), derived));
   }
 
   #reachableProcessors(): ProcessorNode[] {

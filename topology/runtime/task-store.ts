@@ -10,8 +10,12 @@ import type { KeyValueStore } from '../../processors/processor-api.ts';
  */
 export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> {
   readonly name: string;
-  /** `undefined` marks a key known to be absent from the backend (so it is not loaded again). */
-  readonly #committed = new Map<K, V | undefined>();
+  /**
+   * Values known to be in the backend. Only values: a key found absent is not remembered, so a
+   * key the backend gains while running (a product inserted by hand) is loaded at the next batch
+   * that needs it instead of being taken for absent forever.
+   */
+  readonly #committed = new Map<K, V>();
   #batch = new Map<K, V>();
   #record = new Map<K, V>();
 
@@ -39,10 +43,14 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
     return [...missing];
   }
 
-  /** Durable values from the backend (restore or load); `requested` keys absent from `values` are remembered as absent. */
-  cacheLoaded(values: Iterable<[K, V]>, requested: Iterable<K> = []): void {
-    for (const key of requested) if (!this.#committed.has(key)) this.#committed.set(key, undefined);
+  /** Durable values from the backend (restore or load). */
+  cacheLoaded(values: Iterable<[K, V]>): void {
     for (const [key, value] of values) this.#committed.set(key, value);
+  }
+
+  /** Forgets cached values found stale (the backend changed them): the next prefetch loads them again. */
+  evict(keys: Iterable<K>): void {
+    for (const key of keys) this.#committed.delete(key);
   }
 
   acceptRecord(): void {

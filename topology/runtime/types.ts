@@ -11,8 +11,12 @@ export type { CommittableBatch, DeadLetter, SinkOutput } from '../../core/batch.
 export interface Committer {
   /**
    * Makes the batch durable in one transaction. Throws FencedError when another owner holds
-   * the partition now, a retriable error (see core/errors.ts isRetriable) for transient
-   * failures, anything else for failures that retrying cannot fix.
+   * the partition now; StaleStateError when a store's backend changed values the batch was
+   * computed from (the task reloads them and runs the batch again); a retriable error (see
+   * core/errors.ts isRetriable) for transient failures, which the task retries as they are.
+   * Anything else is taken to be caused by what the batch holds: the task splits the batch to
+   * find the record at fault. So an error the backend raises whatever the batch holds must be
+   * reported retriable, or every record would be dead-lettered in turn.
    */
   commit(batch: CommittableBatch): Promise<void>;
 }
@@ -96,7 +100,8 @@ export type RuntimeEvent =
   | ({ type: 'paused'; reason: PauseReason } & TopicPartition)
   | ({ type: 'resumed' } & TopicPartition)
   | ({ type: 'dead-letter'; deadLetter: DeadLetter } & TopicPartition)
-  | ({ type: 'retry'; operation: 'commit' | 'load'; attempt: number; delayMs: number; offset: bigint; error: string } & TopicPartition)
+  /** `reload`: the database changed cached state; the keys were evicted and the batch runs again. */
+  | ({ type: 'retry'; operation: 'commit' | 'load' | 'reload'; attempt: number; delayMs: number; offset: bigint; error: string } & TopicPartition)
   | ({ type: 'fenced'; offset: bigint; error: string } & TopicPartition)
   | ({ type: 'partition-failed'; node: string; offset: bigint; error: unknown } & TopicPartition)
   | { type: 'consumer-error'; error: unknown };

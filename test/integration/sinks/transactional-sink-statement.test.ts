@@ -142,10 +142,22 @@ describe('transactional sink: one commit statement', () => {
     expect(before.orders).toEqual([{ status: 'pending' }]);
   });
 
-  it('refuses to create a missing inventory row below zero, writing nothing', async () => {
+  it('reports stale, writing nothing, a change computed from stock that a product without an inventory row does not have', async () => {
     const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
     const before = await snapshot();
-    await expect(sink.commit(batch(claim!.epoch, { productId: KEYBOARD, delta: -1, version: 1 }))).rejects.toThrow(/inventory_quantity_non_negative/);
+    // The event says 0 after -1: computed from 1 unit, but the product has no row (0 units).
+    await expect(sink.commit(batch(claim!.epoch, { productId: KEYBOARD, delta: -1, version: 1 }))).rejects.toThrow(StaleInventoryError);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('reports stale, writing nothing, when an operator changed the quantity by hand since the batch read it', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    // A restock: the version stays, only the quantity the batch was computed from (1) is gone.
+    await db.sequelize.query(`UPDATE inventory SET quantity = 50 WHERE product_id = ${MONITOR_STAND}`);
+    const before = await snapshot();
+    const refused = sink.commit(batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 1 }));
+    await expect(refused).rejects.toThrow(StaleInventoryError);
+    await expect(refused).rejects.toMatchObject({ code: 'STALE_STATE', retriable: true, store: 'inventory', keys: [MONITOR_STAND] });
     expect(await snapshot()).toEqual(before);
   });
 });

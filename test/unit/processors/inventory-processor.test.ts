@@ -6,7 +6,7 @@ import { reduceOrders } from '../../../processors/inventory.ts';
 import type { ProductStock } from '../../../processors/inventory.ts';
 import { INVENTORY_STORE, ORDER_DECISIONS_STORE, createInventoryProcessor, prefetchKeys } from '../../../processors/inventory-processor.ts';
 import type { InventoryProcessorOutput } from '../../../processors/inventory-processor.ts';
-import type { OrderDecision } from '../../../processors/inventory.ts';
+import { OrderMismatchError, OrderNotStoredError, type OrderState } from '../../../processors/inventory.ts';
 import type { ForwardedRecord, KeyValueStore, ProcessorContext, RecordMetadata } from '../../../processors/processor-api.ts';
 
 const NOW = Date.parse('2026-11-03T12:00:00Z');
@@ -21,10 +21,10 @@ class MapStore<K, V> extends Map<K, V> implements KeyValueStore<K, V> {
 }
 
 /** A tiny in-memory stand-in for the runtime: Map-backed stores, a settable current record, captured forwards. */
-function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<string, OrderDecision> = {}) {
+function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<string, OrderState> = {}) {
   const stores = {
     [INVENTORY_STORE]: new MapStore<number, ProductStock>(Object.entries(inventory).map(([id, stock]) => [Number(id), stock])),
-    [ORDER_DECISIONS_STORE]: new MapStore<string, OrderDecision>(Object.entries(decided)),
+    [ORDER_DECISIONS_STORE]: new MapStore<string, OrderState>(Object.entries(decided)),
   };
   const forwarded: Array<ForwardedRecord<InventoryProcessorOutput> & { childName?: string }> = [];
   let metadata: RecordMetadata = { topic: 'orders', partition: 0, offset: 0n, timestamp: NOW };
@@ -45,8 +45,10 @@ function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<st
     stores,
     forwarded,
     reinit: () => processor.init?.(context),
-    /** Processes one order as the record at the next offset (or at `offset`). */
-    send(event: OrderCreated, offset = nextOffset) {
+    /** Processes one order as the record at the next offset (or at `offset`); stores it first, as the order source does, unless `stored` is false. */
+    send(event: OrderCreated, offset = nextOffset, { stored = true } = {}) {
+      const { orderId, productId, quantity } = event.payload;
+      if (stored && !stores[ORDER_DECISIONS_STORE].has(orderId)) stores[ORDER_DECISIONS_STORE].set(orderId, { productId, quantity, status: 'pending' });
       metadata = { topic: 'orders', partition: 0, offset, timestamp: NOW };
       nextOffset = offset + 1n;
       processor.process({ key: String(event.payload.productId), value: event, headers: {} }, context);
@@ -55,7 +57,7 @@ function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<st
     /** Decisions made by this runtime (pre-seeded ones excluded), in the order they were made. */
     decisions: () =>
       [...stores[ORDER_DECISIONS_STORE]]
-        .filter(([orderId]) => !(orderId in decided))
+        .filter(([orderId, state]) => !(orderId in decided) && state.status !== 'pending')
         .map(([orderId, decision]) => ({ orderId, status: decision.status, reason: decision.status === 'rejected' ? decision.reason : undefined })),
     updates: () => forwarded,
   };
@@ -106,8 +108,8 @@ describe('inventory processor', () => {
     // What the processor emits passes the consumer-side validation.
     expect(decodeInventoryUpdated(encodeEvent(event!))).toEqual(event);
     expect(runtime.stores[INVENTORY_STORE].get(MONITOR_STAND)).toEqual({ quantity: 0, version: 5 });
-    expect(runtime.stores[ORDER_DECISIONS_STORE].get(first.payload.orderId)).toEqual({ status: 'confirmed' });
-    expect(runtime.stores[ORDER_DECISIONS_STORE].get(second.payload.orderId)).toEqual({ status: 'rejected', reason: 'out_of_stock' });
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(first.payload.orderId)).toEqual({ productId: MONITOR_STAND, quantity: 1, status: 'confirmed' });
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(second.payload.orderId)).toEqual({ productId: MONITOR_STAND, quantity: 1, status: 'rejected', reason: 'out_of_stock' });
   });
 
   it('rejects an unknown product without touching the inventory or emitting InventoryUpdated', () => {
@@ -118,12 +120,12 @@ describe('inventory processor', () => {
     expect(runtime.decisions().map((d) => [d.status, d.reason])).toEqual([['rejected', 'unknown_product']]);
     expect(runtime.updates()).toEqual([]);
     expect(runtime.stores[INVENTORY_STORE].size).toBe(0);
-    expect(runtime.stores[ORDER_DECISIONS_STORE].get(unknown.payload.orderId)).toEqual({ status: 'rejected', reason: 'unknown_product' });
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(unknown.payload.orderId)).toEqual({ productId: 999, quantity: 1, status: 'rejected', reason: 'unknown_product' });
   });
 
   it('skips an order already decided, in this batch or an earlier one', () => {
     const earlier = order(KEYBOARD, 1);
-    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 } }, { [earlier.payload.orderId]: { status: 'confirmed' } });
+    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 } }, { [earlier.payload.orderId]: { productId: KEYBOARD, quantity: 1, status: 'confirmed' } });
     const fresh = order(KEYBOARD, 2);
     runtime.send(earlier);
     runtime.send(fresh);
@@ -133,6 +135,22 @@ describe('inventory processor', () => {
     expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 3, version: 1 });
     const [update] = runtime.updates();
     expect(update!.value.payload).toMatchObject({ ordersConfirmed: 1, ordersRejected: 0, delta: -2 });
+  });
+
+  it('refuses an order that is not stored, and one stored with another product or quantity, before touching any store', () => {
+    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 }, [MONITOR_STAND]: { quantity: 5, version: 0 } });
+    const unstored = order(KEYBOARD, 1);
+    expect(() => runtime.send(unstored, 0n, { stored: false })).toThrow(OrderNotStoredError);
+    const stored = order(KEYBOARD, 2);
+    runtime.send(stored);
+    expect(() => runtime.send({ ...stored, payload: { ...stored.payload, quantity: 3 } })).toThrow(OrderMismatchError);
+    expect(() => runtime.send({ ...stored, payload: { ...stored.payload, productId: MONITOR_STAND } })).toThrow(
+      /is stored for product 4, quantity 2, but the record says product 3, quantity 2/,
+    );
+    runtime.flush();
+    expect(runtime.decisions().map((d) => d.orderId)).toEqual([stored.payload.orderId]);
+    expect(runtime.stores[ORDER_DECISIONS_STORE].has(unstored.payload.orderId)).toBe(false);
+    expect(runtime.updates().map((u) => [u.value.payload.productId, u.value.payload.delta, u.value.payload.ordersConfirmed])).toEqual([[KEYBOARD, -2, 1]]);
   });
 
   it('emits one InventoryUpdated per changed product per flush, with the version moving once per batch', () => {

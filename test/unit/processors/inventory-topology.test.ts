@@ -5,7 +5,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { type InventoryUpdated, orderCreated } from '../../../core/events.ts';
 import type { ProductStock } from '../../../processors/inventory.ts';
-import { buildReferenceTopology, memoryStores } from '../../../topology/reference-pipeline.ts';
+import type { OrderCreated } from '../../../core/events.ts';
+import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../topology/reference-pipeline.ts';
 import { TopologyTestDriver } from '../../../topology/test-driver.ts';
 
 const WIRELESS_KEYBOARD = 1;
@@ -30,11 +31,17 @@ function driver(options: { batchMaxRecords?: number; commitIntervalMs?: number }
   return new TopologyTestDriver(topology, { ...options, initialState: { inventory: CATALOGUE } });
 }
 
+/** As the order source does: stores the order (unless it is stored already), then publishes it keyed by product. */
+async function publish(test: TopologyTestDriver, event: OrderCreated, key = String(event.payload.productId)) {
+  if (!test.getStateStore('order-decisions').has(event.payload.orderId)) test.writeStore('order-decisions', ...pendingOrders([event])[0]!);
+  await test.pipeInput('orders', key, event, { partition: 0 });
+}
+
 describe('reference topology through the test driver', () => {
   it('decides orders in offset order against stock and emits InventoryUpdated per product per batch', async () => {
     const test = driver();
     const orders = [order(MONITOR_STAND), order(MONITOR_STAND), order(BLUETOOTH_MOUSE, 2), order(WIRELESS_KEYBOARD), order(99)];
-    for (const event of orders) await test.pipeInput('orders', String(event.payload.productId), event, { partition: 0 });
+    for (const event of orders) await publish(test, event);
 
     const updates = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
     expect(updates.map((u) => [u.productId, u.quantity, u.delta, u.version, u.ordersConfirmed, u.ordersRejected])).toEqual([
@@ -44,7 +51,7 @@ describe('reference topology through the test driver', () => {
       [WIRELESS_KEYBOARD, 0, 0, 1, 0, 1],
     ]);
     const decisions = test.getStateStore<string, { status: string; reason?: string }>('order-decisions');
-    expect(orders.map((o) => decisions.get(o.payload.orderId))).toEqual([
+    expect(orders.map((o) => decisions.get(o.payload.orderId))).toMatchObject([
       { status: 'confirmed' },
       { status: 'rejected', reason: 'out_of_stock' },
       { status: 'confirmed' },
@@ -56,9 +63,9 @@ describe('reference topology through the test driver', () => {
 
   it('closes a micro-batch by time: one InventoryUpdated for the whole batch', async () => {
     const test = driver({ batchMaxRecords: 100, commitIntervalMs: 50 });
-    await test.pipeInput('orders', '4', order(BLUETOOTH_MOUSE), { partition: 0 });
-    await test.pipeInput('orders', '4', order(BLUETOOTH_MOUSE), { partition: 0 });
-    await test.pipeInput('orders', '4', order(BLUETOOTH_MOUSE), { partition: 0 });
+    await publish(test, order(BLUETOOTH_MOUSE));
+    await publish(test, order(BLUETOOTH_MOUSE));
+    await publish(test, order(BLUETOOTH_MOUSE));
     expect(test.readOutput('inventory-updated')).toEqual([]);
     await test.advanceTime(50);
     const [update, ...rest] = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
@@ -70,8 +77,8 @@ describe('reference topology through the test driver', () => {
   it('applies a duplicate OrderCreated once, even in a later batch', async () => {
     const test = driver();
     const event = order(BLUETOOTH_MOUSE);
-    await test.pipeInput('orders', '4', event, { partition: 0 });
-    await test.pipeInput('orders', '4', event, { partition: 0 });
+    await publish(test, event);
+    await publish(test, event);
     expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 1, version: 1 });
     expect(test.readOutput('inventory-updated')).toHaveLength(1);
   });
@@ -80,7 +87,7 @@ describe('reference topology through the test driver', () => {
     const orders = 20_000;
     const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
     const test = new TopologyTestDriver(topology, { batchMaxRecords: orders, initialState: { inventory: [[BLUETOOTH_MOUSE, { quantity: orders, version: 0 }]] } });
-    for (let i = 0; i < orders; i++) await test.pipeInput('orders', '4', order(BLUETOOTH_MOUSE), { partition: 0 });
+    for (let i = 0; i < orders; i++) await publish(test, order(BLUETOOTH_MOUSE));
     const outputs = test.commits().flatMap((batch) => batch.outputs);
     expect(outputs.map((output) => [output.topic, output.value.length < 16 * 1024])).toEqual([['inventory-updated', true]]);
     expect(test.readOutput<InventoryUpdated>('inventory-updated')[0]!.value.payload).toMatchObject({ ordersConfirmed: orders, delta: -orders });
@@ -95,7 +102,7 @@ describe('reference topology through the test driver', () => {
     await test.pipeInput('orders', String(2 ** 31), raw({ productId: 2 ** 31 }), { partition: 0 });
     await test.pipeInput('orders', '3', raw({ quantity: 2 ** 31 }), { partition: 0 });
     await test.pipeInput('orders', '3', raw({ orderId: 'order-17' }), { partition: 0 });
-    await test.pipeInput('orders', '3', order(MONITOR_STAND), { partition: 0 });
+    await publish(test, order(MONITOR_STAND));
     expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.message])).toEqual([
       [0n, 'SchemaError', expect.stringContaining('payload.productId must be at most 2147483647')],
       [1n, 'SchemaError', expect.stringContaining('payload.quantity must be at most 2147483647')],
@@ -110,7 +117,7 @@ describe('reference topology through the test driver', () => {
     await test.pipeInput('orders', '3', Buffer.from('not json'), { partition: 0 });
     await test.pipeInput('orders', '3', Buffer.from(JSON.stringify({ ...order(MONITOR_STAND), schemaVersion: 99 })), { partition: 0 });
     await test.pipeInput('orders', '3', Buffer.from(JSON.stringify(order(MONITOR_STAND, 0))), { partition: 0 });
-    await test.pipeInput('orders', '3', order(MONITOR_STAND), { partition: 0 });
+    await publish(test, order(MONITOR_STAND));
     expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass])).toEqual([
       [0n, 'DecodeError'],
       [1n, 'UnsupportedVersionError'],
@@ -118,5 +125,101 @@ describe('reference topology through the test driver', () => {
     ]);
     expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload.ordersConfirmed)).toEqual([1]);
     expect(test.committedOffset('orders', 0)).toBe(4n);
+  });
+
+  it('dead-letters a record whose key disagrees with its productId, and processes the next one', async () => {
+    const test = driver();
+    const mismatched = order(BLUETOOTH_MOUSE);
+    await publish(test, mismatched, String(MONITOR_STAND));
+    await publish(test, order(BLUETOOTH_MOUSE));
+    expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node])).toEqual([[0n, 'KeyMismatchError', 'orders-source']]);
+    expect(test.deadLetters()[0]!.message).toMatch(/record key "3" disagrees with its value, which source "orders-source" keys as "4"/);
+    // Never applied: its order stays pending, only the second order moved stock.
+    expect(test.getStateStore('order-decisions').get(mismatched.payload.orderId)).toMatchObject({ status: 'pending' });
+    expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 1, version: 1 });
+    expect(test.committedOffset('orders', 0)).toBe(2n);
+  });
+
+  it('dead-letters an OrderCreated whose order is not stored, every copy of it, without moving stock', async () => {
+    const test = driver({ batchMaxRecords: 10 });
+    const unstored = order(BLUETOOTH_MOUSE);
+    await test.pipeInput('orders', '4', unstored, { partition: 0 });
+    await test.pipeInput('orders', '4', unstored, { partition: 0 });
+    await publish(test, order(BLUETOOTH_MOUSE));
+    await test.flush();
+    expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node])).toEqual([
+      [0n, 'OrderNotStoredError', 'inventory-processor'],
+      [1n, 'OrderNotStoredError', 'inventory-processor'],
+    ]);
+    expect(test.deadLetters()[0]!.message).toMatch(new RegExp(`order ${unstored.payload.orderId} is not stored`));
+    const updates = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
+    // Only the stored order was counted.
+    expect(updates.map((u) => [u.quantity, u.delta, u.ordersConfirmed, u.ordersRejected])).toEqual([[1, -1, 1, 0]]);
+    expect(test.getStateStore('order-decisions').has(unstored.payload.orderId)).toBe(false);
+  });
+
+  it('dead-letters an OrderCreated that contradicts its stored order (other product or quantity)', async () => {
+    const test = driver();
+    const stored = order(BLUETOOTH_MOUSE, 1);
+    test.writeStore('order-decisions', ...pendingOrders([stored])[0]!);
+    const otherQuantity = { ...stored, payload: { ...stored.payload, quantity: 2 } };
+    const otherProduct = { ...stored, payload: { ...stored.payload, productId: MONITOR_STAND } };
+    await test.pipeInput('orders', '4', otherQuantity, { partition: 0 });
+    await test.pipeInput('orders', '3', otherProduct, { partition: 0 });
+    expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass])).toEqual([
+      [0n, 'OrderMismatchError'],
+      [1n, 'OrderMismatchError'],
+    ]);
+    expect(test.deadLetters()[0]!.message).toMatch(/stored for product 4, quantity 1, but the record says product 4, quantity 2/);
+    expect(test.readOutput('inventory-updated')).toEqual([]);
+    expect(test.getStateStore('order-decisions').get(stored.payload.orderId)).toMatchObject({ status: 'pending' });
+    // The true copy still applies afterwards.
+    await publish(test, stored);
+    expect(test.getStateStore('order-decisions').get(stored.payload.orderId)).toMatchObject({ status: 'confirmed' });
+  });
+
+  it('isolates the one record whose commit the database refuses; the rest of its batch commits', async () => {
+    const orders = Array.from({ length: 7 }, () => order(BLUETOOTH_MOUSE, 1));
+    const refused = orders[4]!.payload.orderId;
+    const attempts: Array<[bigint, bigint]> = [];
+    const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
+    const test = new TopologyTestDriver(topology, {
+      batchMaxRecords: 100,
+      initialState: { inventory: [[BLUETOOTH_MOUSE, { quantity: 100, version: 0 }]], 'order-decisions': pendingOrders(orders) },
+      // Like a constraint the database checks at commit: any batch deciding that order fails.
+      checkCommit: (batch) => {
+        attempts.push([batch.firstOffset, batch.lastOffset]);
+        if ((batch.storeChanges.get('order-decisions') ?? []).some(([orderId]) => orderId === refused)) {
+          throw Object.assign(new Error('new row for relation "orders" violates check constraint "test_refuses"'), { code: '23514' });
+        }
+      },
+    });
+    for (const event of orders) await test.pipeInput('orders', '4', event, { partition: 0 });
+    await test.flush();
+    await test.close();
+
+    expect(test.deadLetters().map((letter) => [letter.offset, letter.node, letter.message])).toEqual([[4n, 'commit', expect.stringMatching(/test_refuses/)]]);
+    // Halves, recursively, in offset order: 0..6 fails, 0..3 commits, 4..6 fails, 4..5 fails, 4 fails alone, 5 and 6 commit.
+    expect(attempts).toEqual([
+      [0n, 6n],
+      [0n, 3n],
+      [4n, 6n],
+      [4n, 5n],
+      [4n, 4n],
+      [4n, 4n],
+      [5n, 5n],
+      [6n, 6n],
+    ]);
+    const decisions = test.getStateStore<string, { status: string }>('order-decisions');
+    expect(orders.map((event) => decisions.get(event.payload.orderId)!.status)).toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed', 'pending', 'confirmed', 'confirmed']);
+    // Run again from the committed state: versions follow on without a gap, stock counts only the six.
+    const updates = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
+    expect(updates.map((u) => [u.version, u.quantity, u.delta])).toEqual([
+      [1, 96, -4],
+      [2, 95, -1],
+      [3, 94, -1],
+    ]);
+    expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 94, version: 3 });
+    expect(test.committedOffset('orders', 0)).toBe(7n);
   });
 });

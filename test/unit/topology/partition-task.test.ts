@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { VirtualTimeScheduler, lastValueFrom, toArray } from 'rxjs';
-import { FencedError } from '../../../core/errors.ts';
+import { FencedError, ServiceUnavailableError, StaleStateError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import { PartitionTask } from '../../../topology/runtime/partition-task.ts';
@@ -16,7 +16,7 @@ function prefetchingTopology(store: ReturnType<typeof memoryStoreSpec>) {
     .build();
 }
 
-async function taskWith(options: { store: ReturnType<typeof memoryStoreSpec>; committer: ControlledCommitter; events?: RuntimeEvent[] }) {
+async function taskWith(options: { store: ReturnType<typeof memoryStoreSpec>; committer: ControlledCommitter; events?: RuntimeEvent[]; retry?: { initialDelayMs: number } }) {
   return PartitionTask.create({
     topology: prefetchingTopology(options.store),
     claim: { topic: 'words', partition: 0, nextOffset: 0n, epoch: 7 },
@@ -26,6 +26,7 @@ async function taskWith(options: { store: ReturnType<typeof memoryStoreSpec>; co
     scheduler: new VirtualTimeScheduler(),
     logger: silentLogger,
     onEvent: (event) => options.events?.push(event),
+    ...(options.retry ? { retry: options.retry } : {}),
   });
 }
 
@@ -87,5 +88,84 @@ describe('PartitionTask', () => {
     ]);
     expect(task.push([word(4, 'e')])).toBe(0);
     expect(committer.calls).toHaveLength(0);
+  });
+
+  it('loads a key found absent again at the next batch, so a key added to the backend meanwhile is seen', async () => {
+    const store = memoryStoreSpec('counts');
+    const committer = new ControlledCommitter({ autoRelease: true });
+    const task = await taskWith({ store, committer });
+    task.committed$.subscribe();
+
+    task.push([word(0, 'a'), word(1, 'b'), word(2, 'c')]);
+    await task.whenIdle();
+    store.data.set('z', 40);
+    task.push([word(3, 'z'), word(4, 'a'), word(5, 'a')]);
+    await task.drain();
+    expect(store.loads).toEqual([['a', 'b', 'c'], ['z']]);
+    expect(committer.committed()[1]!.storeChanges.get('counts')).toEqual([
+      ['z', 41],
+      ['a', 3],
+    ]);
+  });
+
+  it('on stale state, evicts the stale keys, reloads them and runs the batch again from the fresh values', async () => {
+    const store = memoryStoreSpec('counts', new Map([['a', 5]]));
+    const committer = new ControlledCommitter({ autoRelease: true });
+    const events: RuntimeEvent[] = [];
+    const task = await taskWith({ store, committer, events, retry: { initialDelayMs: 1 } });
+    task.committed$.subscribe();
+
+    task.push([word(0, 'a'), word(1, 'b'), word(2, 'a')]);
+    await task.whenIdle();
+    // An operator changes 'a' in the backend: the next commit that writes it is refused as stale.
+    store.data.set('a', 100);
+    committer.failures.push(new StaleStateError('counts', ['a'], 'counts of a changed in the database'));
+    task.push([word(3, 'a'), word(4, 'b'), word(5, 'c')]);
+    await task.drain();
+
+    expect(task.state).toBe('draining');
+    expect(store.loads).toEqual([['a', 'b'], ['c'], ['a', 'c']]);
+    const second = committer.committed()[1]!;
+    expect(second).toMatchObject({ firstOffset: 3n, nextOffset: 6n, expectedNextOffset: 3n });
+    expect(second.storeChanges.get('counts')).toEqual([
+      ['a', 101],
+      ['b', 2],
+      ['c', 1],
+    ]);
+    expect(events.filter((event) => event.type === 'retry')).toEqual([expect.objectContaining({ operation: 'reload', attempt: 1, offset: 3n })]);
+    expect(events.some((event) => event.type === 'partition-failed' || event.type === 'fenced')).toBe(false);
+  });
+
+  it('retries a transient commit failure as is: it never splits the batch nor dead-letters a record', async () => {
+    const store = memoryStoreSpec('counts');
+    const committer = new ControlledCommitter({ autoRelease: true });
+    committer.failures.push(new ServiceUnavailableError('PostgreSQL', 'connection reset'), new ServiceUnavailableError('PostgreSQL', 'connection reset'));
+    const task = await taskWith({ store, committer, retry: { initialDelayMs: 1 } });
+    task.committed$.subscribe();
+    task.push([word(0, 'a'), word(1, 'b'), word(2, 'c')]);
+    await task.drain();
+    expect(committer.committed().map((batch) => [batch.firstOffset, batch.lastOffset, batch.deadLetters.length])).toEqual([[0n, 2n, 0]]);
+  });
+
+  it('dead-letters the one record a non-retriable load cannot take, and processes the rest of its batch', async () => {
+    const store = memoryStoreSpec('counts');
+    const load = store.load;
+    // Like a key the SQL cannot cast: any load asking for it fails.
+    store.load = async (keys: unknown[]) => {
+      if (keys.includes('huge')) throw Object.assign(new Error('value "huge" is out of range for type integer'), { code: '22003' });
+      return load(keys);
+    };
+    const committer = new ControlledCommitter({ autoRelease: true });
+    const task = await taskWith({ store, committer });
+    task.committed$.subscribe();
+    task.push([word(0, 'a'), word(1, 'huge'), word(2, 'c')]);
+    await task.drain();
+    const batches = committer.committed();
+    expect(batches.flatMap((batch) => batch.deadLetters.map((letter) => [letter.offset, letter.node]))).toEqual([[1n, 'counter']]);
+    expect(batches.flatMap((batch) => batch.storeChanges.get('counts') ?? [])).toEqual([
+      ['a', 1],
+      ['c', 1],
+    ]);
+    expect(task.stats(false)).toMatchObject({ processed: 3, deadLetters: 1, committedOffset: 3n, inflight: 0 });
   });
 });

@@ -246,21 +246,25 @@ describe('StreamRuntime', () => {
     expect(retryLines[0]!.fields).toMatchObject({ node: 'commit', topic: TOPIC, partition: 0, offset: 0n, attempt: 1 });
   });
 
-  it('stops a partition with a clear error on a non-retriable commit failure', async () => {
+  it('isolates the record behind a non-retriable commit failure instead of stopping the partition', async () => {
     const logger = memoryLogger();
-    const { consumer, committer, events, fatal, runtime } = await startRuntime({ logger });
-    committer.failures.push(new Error('check constraint "stock_non_negative" violated'));
-    const errors: StreamError[] = [];
-    runtime.errors$.subscribe((error) => errors.push(error));
+    const { consumer, committer, events, fatal } = await startRuntime({ logger });
+    committer.autoRelease = true;
+    // The batch of two fails, then the first record alone: it is the one the database refuses.
+    const refused = new Error('check constraint "stock_non_negative" violated');
+    committer.failures.push(refused, refused);
     await consumer.assign([p0]);
     consumer.deliver(TOPIC, 0, words(0, 0, 2));
 
-    await waitFor(() => fatal.length === 1, 'fatal report');
-    expect(errors).toEqual(fatal);
-    expect(fatal[0]!.message).toMatch(/words\[0\] stopped at offset 0 .*stock_non_negative/);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'partition-failed', partition: 0, node: 'commit', offset: 0n }));
-    expect(consumer.paused.has('words[0]')).toBe(true);
-    expect(logger.lines.filter((line) => line.level === 'error')[0]!.fields).toMatchObject({ node: 'commit', topic: TOPIC, partition: 0, offset: 0n });
+    await waitFor(() => committer.committed().length === 2, 'the dead letter and the rest committed');
+    const [deadLetterBatch, rest] = committer.committed();
+    expect(deadLetterBatch!.deadLetters.map((letter) => [letter.offset, letter.node, letter.message])).toEqual([[0n, 'commit', refused.message]]);
+    expect(deadLetterBatch!.outputs).toEqual([]);
+    expect(rest).toMatchObject({ firstOffset: 1n, nextOffset: 2n, deadLetters: [] });
+    expect(fatal).toEqual([]);
+    expect(events.some((event) => event.type === 'partition-failed')).toBe(false);
+    expect(consumer.paused.has('words[0]')).toBe(false);
+    expect(logger.lines.filter((line) => line.message === 'record isolated: its batch fails with it and commits without it')[0]!.fields).toMatchObject({ offset: 0n });
   });
 
   it('stop() pauses fetching, commits the records already received, and closes the consumer', async () => {

@@ -193,19 +193,63 @@ describe('TopologyTestDriver', () => {
     expect(driver.readOutput('sums').map((output) => output.value)).toEqual([{ sum: 3 }, { sum: 7 }]);
   });
 
-  it('surfaces a failing processor flush as an error naming the node and offset', async () => {
-    const failingFlush = (): Processor<Word, Word> => ({
-      process: () => {},
-      flush: () => {
-        throw new RangeError('aggregate overflow');
-      },
-    });
+  it('dead-letters the record a failing flush cannot take, found by splitting the batch, and commits the rest', async () => {
+    // Aggregates per batch; its flush fails whenever the batch held a "boom" (as a sum that overflows would).
+    const failingFlush = (): Processor<Word, Word> => {
+      let texts: string[] = [];
+      return {
+        init: () => {
+          texts = [];
+        },
+        process: (record) => {
+          texts.push(record.value.text);
+        },
+        flush: (context) => {
+          if (texts.includes('boom')) throw new RangeError('aggregate overflow');
+          if (texts.length > 0) context.forward({ key: null, value: { text: texts.join(',') } });
+          texts = [];
+        },
+      };
+    };
     const topology = new TopologyBuilder()
       .addSource('words-source', { topics: ['words'], codec: jsonCodec })
       .addProcessor('aggregate', { supplier: failingFlush }, 'words-source')
+      .addSink('aggregate-sink', { topic: 'aggregates', codec: jsonCodec }, 'aggregate')
+      .build();
+    const driver = driverFor(topology, { batchMaxRecords: 4 });
+    for (const text of ['a', 'b', 'boom', 'c']) await driver.pipeInput('words', 'k', { text });
+
+    expect(driver.deadLetters().map((letter) => [letter.offset, letter.node, letter.errorClass, letter.message])).toEqual([[2n, 'aggregate', 'RangeError', 'aggregate overflow']]);
+    expect(driver.readOutput<Word>('aggregates').map((output) => output.value.text)).toEqual(['a,b', 'c']);
+    expect(driver.committedOffset('words')).toBe(4n);
+  });
+
+  it('checks every record key against the source keyOf: a mismatch, a missing key or a failing keyOf is a dead letter', async () => {
+    const topology = new TopologyBuilder()
+      .addSource('words-source', {
+        topics: ['words'],
+        codec: jsonCodec,
+        keyOf: (value) => {
+          const { text } = value as Word;
+          if (text === 'throw') throw new TypeError('no key for this value');
+          return text;
+        },
+      })
+      .addProcessor('upper', { supplier: upperCaseProcessor }, 'words-source')
+      .addSink('upper-sink', { topic: 'upper', codec: jsonCodec }, 'upper')
       .build();
     const driver = driverFor(topology);
-    await expect(driver.pipeInput('words', 'k', { text: 'x' })).rejects.toThrow('flush of "aggregate" failed at words[0]@0: aggregate overflow');
-    expect(driver.commits()).toEqual([]);
+    await driver.pipeInput('words', 'a', { text: 'a' });
+    await driver.pipeInput('words', 'b', { text: 'a' });
+    await driver.pipeInput('words', null, { text: 'a' });
+    await driver.pipeInput('words', 'throw', { text: 'throw' });
+    await driver.pipeInput('words', 'c', { text: 'c' });
+    expect(driver.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node])).toEqual([
+      [1n, 'KeyMismatchError', 'words-source'],
+      [2n, 'KeyMismatchError', 'words-source'],
+      [3n, 'TypeError', 'words-source'],
+    ]);
+    expect(driver.deadLetters()[1]!.message).toMatch(/a record without a key disagrees with its value, which source "words-source" keys as "a"/);
+    expect(driver.readOutput<Word>('upper').map((output) => output.value.text)).toEqual(['A', 'C']);
   });
 });

@@ -1,0 +1,38 @@
+/**
+ * How a failed commit reads to the runtime (see the Committer contract in
+ * topology/runtime/types.ts): a fence halts the task, stale state is reloaded, a retriable error
+ * is retried as is, and anything else is taken to be caused by what the batch holds, so the
+ * batch is split until the record at fault is isolated and dead-lettered.
+ *
+ * PostgreSQL says which it is in the SQLSTATE. Data exceptions (class 22: a value out of range,
+ * a bad cast) and integrity violations (class 23: a CHECK, a unique key) are the batch's. Some
+ * errors come whatever the batch holds — a missing table or column, a permission, a read-only
+ * or recovering server, a full disk — and splitting on them would dead-letter every record in
+ * turn; they are reported retriable instead, so the partition waits (and says so in its retry
+ * log lines and metrics) until an operator fixes the database.
+ */
+import { StreamError, errorMessage, isRetriable } from '../core/errors.ts';
+
+/** SQLSTATE classes of errors no record causes: syntax or access rule, catalog, schema, auth, unsupported feature, transaction state, object state, resources, system, internal. */
+const NOT_THE_BATCH = /^(42|3D|3F|28|0A|25|55|53|58|XX)/;
+
+/** The SQLSTATE of a PostgreSQL error, through Sequelize's wrapping. */
+export function sqlState(error: unknown): string | undefined {
+  const candidate = error as { code?: unknown; parent?: { code?: unknown }; original?: { code?: unknown } } | null;
+  if (candidate === null || typeof candidate !== 'object') return undefined;
+  for (const code of [candidate.parent?.code, candidate.original?.code, candidate.code]) {
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+export function classifyCommitError(error: unknown): unknown {
+  if (isRetriable(error) || error instanceof StreamError) return error;
+  const state = sqlState(error);
+  if (state === undefined || !NOT_THE_BATCH.test(state)) return error;
+  return new StreamError('SERVICE_UNAVAILABLE', `PostgreSQL refuses the commit whatever it holds (SQLSTATE ${state}): ${errorMessage(error)}`, {
+    retriable: true,
+    cause: error,
+    context: { sqlState: state },
+  });
+}

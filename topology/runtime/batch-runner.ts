@@ -1,0 +1,318 @@
+/**
+ * Takes a partition's closed micro-batches to the database, one at a time: decodes each record
+ * once, prefetches the store keys, processes, flushes and commits; reloads stale state and runs
+ * the batch again; isolates a record that makes its batch fail (see isolate-failing-record.ts).
+ * The PartitionTask owns the rest: the pipeline, halting, counters and stats.
+ */
+import { FencedError, StaleStateError, errorMessage, isRetriable } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { type RetryPolicy, backoffDelay, sleep, withRetry } from '../../core/retry.ts';
+import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
+import type { StateStoreSpec } from '../builder.ts';
+import { deadLetterOf } from './dead-letters.ts';
+import { commitIsolating } from './isolate-failing-record.ts';
+import { type DecodedRecord, NodeFailure, type TaskGraph } from './task-graph.ts';
+import type { BatchCommittedEvent, CommittableBatch, Committer, DeadLetter, RuntimeEvent } from './types.ts';
+
+/** What the runner needs from its task. */
+export interface BatchRunnerContext extends TopicPartition {
+  epoch: number | bigint;
+  graph: TaskGraph;
+  stores: readonly StateStoreSpec[];
+  committer: Committer;
+  logger: Logger;
+  /** Complete: maxAttempts may be Infinity. */
+  retry: RetryPolicy;
+  /** Aborts retries and backoff waits when the task stops. */
+  signal: AbortSignal;
+  halted(): boolean;
+  /** The offset the next commit must expect (where the last commit left the partition). */
+  committedOffset(): bigint;
+  /** A batch committed: the task moves its offset and counters on. */
+  committed(batch: CommittableBatch): void;
+  /** A record was run (counted once however often a split or reload runs it again). */
+  processed(offset: bigint): void;
+  onEvent?: (event: RuntimeEvent) => void;
+}
+
+/** A record decoded once per batch, however often a split or a reload runs it again. */
+interface PreparedRecord {
+  record: ConsumedRecord;
+  decoded?: DecodedRecord;
+  /** Why it cannot be processed at all (undecodable, key mismatch, failing prefetch): a dead letter. */
+  failure?: NodeFailure;
+  /** Store name -> keys the record will read. */
+  keys: Map<string, unknown[]>;
+}
+
+/** Thrown into a retry loop to end it once the task has stopped. */
+export class TaskStoppedError extends Error {
+  constructor() {
+    super('partition task stopped');
+    this.name = 'TaskStoppedError';
+  }
+}
+
+/** Stale state is retriable only after a reload, never by committing the same batch again. */
+function isRetriableAsIs(error: unknown): boolean {
+  return !(error instanceof StaleStateError) && isRetriable(error);
+}
+
+export class BatchRunner {
+  readonly #context: BatchRunnerContext;
+  readonly #storeSpecs: ReadonlyMap<string, StateStoreSpec>;
+  readonly #logger: Logger;
+
+  constructor(context: BatchRunnerContext) {
+    this.#context = context;
+    this.#storeSpecs = new Map(context.stores.map((spec) => [spec.name, spec]));
+    this.#logger = context.logger;
+  }
+
+  get #tp(): TopicPartition {
+    return { topic: this.#context.topic, partition: this.#context.partition };
+  }
+
+  /**
+   * Runs one closed batch to the end: commits it, or, when it fails for something in its
+   * records, splits it until the record at fault is isolated and dead-lettered (see
+   * isolate-failing-record.ts). Emits an event per commit made; throws what no retry or split
+   * can mend (a fence, the task stopping, an error that outlived a finite retry policy).
+   */
+  async run(records: readonly ConsumedRecord[], emit: (event: BatchCommittedEvent) => void): Promise<void> {
+    if (this.#context.halted()) return;
+    const startedAt = Date.now();
+    const prepared = records.map((record) => this.#prepare(record));
+    await commitIsolating(prepared, {
+      attempt: async (part) => {
+        emit(await this.#attempt(part, startedAt));
+      },
+      isRecordFault: (error) => this.#isRecordFault(error),
+      isolate: async (one, error) => {
+        emit(await this.#isolate(one, error, startedAt));
+      },
+      onSplit: (part, error) =>
+        this.#logger.warn('batch failed; splitting it to find the record at fault', {
+          node: error instanceof NodeFailure ? error.node : 'commit',
+          firstOffset: part[0]!.record.offset,
+          lastOffset: part.at(-1)!.record.offset,
+          error: errorMessage(error),
+        }),
+    });
+  }
+
+  /**
+   * Decodes a record (checking its key) and gathers the store keys it needs. A record that
+   * cannot be decoded, or whose prefetch throws, is marked failed and becomes a dead letter in turn.
+   */
+  #prepare(record: ConsumedRecord): PreparedRecord {
+    try {
+      const decoded = this.#context.graph.decode(record);
+      return { record, decoded, keys: this.#context.graph.prefetchKeys(decoded) };
+    } catch (error) {
+      return { record, failure: error as NodeFailure, keys: new Map() };
+    }
+  }
+
+  /**
+   * Processes `part` from the committed state and commits it. A stale store (the database
+   * changed under the cache) evicts the stale keys, reloads them and runs the part again, with
+   * backoff; transient commit and load errors are retried in place; anything else is thrown.
+   */
+  async #attempt(part: readonly PreparedRecord[], startedAt: number): Promise<BatchCommittedEvent> {
+    for (let stale = 0; ; ) {
+      try {
+        await this.#prefetch(part);
+        this.#throwIfStopped();
+        const deadLetters = this.#processAll(part);
+        this.#context.graph.flush();
+        const batch = this.#batchOf(part, this.#context.graph.takeOutputs(), this.#storeChanges(), deadLetters);
+        const attempts = await this.#commit(batch, isRetriableAsIs);
+        return this.#afterCommit(batch, attempts + stale, Date.now() - startedAt);
+      } catch (error) {
+        this.#context.graph.resetBatch();
+        if (!(error instanceof StaleStateError) || this.#context.halted()) throw error;
+        stale++;
+        if (stale >= this.#context.retry.maxAttempts) throw error;
+        await this.#reloadAfterStale(error, stale, part[0]!.record.offset);
+      }
+    }
+  }
+
+  /**
+   * Commits one record as a dead letter: the offset advances in the same transaction. Nothing of
+   * the record's own is written but the dead letter, so a failure here is not the record's:
+   * it is retried like an infrastructure error, whatever it is, until it passes or the task stops.
+   */
+  async #isolate(one: PreparedRecord, error: unknown, startedAt: number): Promise<BatchCommittedEvent> {
+    const failure = one.failure ?? (error instanceof NodeFailure ? error : new NodeFailure('commit', error));
+    this.#logger.warn('record isolated: its batch fails with it and commits without it', {
+      node: failure.node,
+      offset: one.record.offset,
+      error: errorMessage(failure.cause),
+    });
+    this.#context.processed(one.record.offset);
+    const batch = this.#batchOf([one], [], new Map(), [deadLetterOf(one.record, failure)]);
+    const attempts = await this.#commit(batch, (commitError) => !(commitError instanceof FencedError));
+    return this.#afterCommit(batch, attempts, Date.now() - startedAt);
+  }
+
+  /** Whether a failed attempt may be caused by its records: then the part is split. */
+  #isRecordFault(error: unknown): boolean {
+    if (this.#context.halted() || error instanceof TaskStoppedError || error instanceof FencedError) return false;
+    // A load or flush that failed for what the part holds.
+    if (error instanceof NodeFailure) return true;
+    // A commit the database refused for what the batch holds (a retriable error gets here only
+    // when a finite retry policy ran out: not the records' fault).
+    return !isRetriable(error);
+  }
+
+  async #reloadAfterStale(error: StaleStateError, failures: number, offset: bigint): Promise<void> {
+    const store = this.#context.graph.stores.get(error.store);
+    if (store) store.evict(error.keys);
+    else for (const each of this.#context.graph.stores.values()) each.evict(error.keys);
+    const delayMs = backoffDelay(this.#context.retry, failures);
+    this.#logger.warn('state changed in the database since it was cached; reloading it and running the batch again', {
+      node: 'commit',
+      store: error.store,
+      offset,
+      attempt: failures,
+      delayMs,
+      error: error.message,
+    });
+    this.#context.onEvent?.({ type: 'retry', ...this.#tp, operation: 'reload', attempt: failures, delayMs, offset, error: error.message });
+    await sleep(delayMs, this.#context.signal);
+    this.#throwIfStopped();
+  }
+
+  /** One load per store for the keys the part needs and the cache lacks. */
+  async #prefetch(part: readonly PreparedRecord[]): Promise<void> {
+    const wanted = new Map<string, unknown[]>();
+    for (const { keys } of part) {
+      for (const [store, storeKeys] of keys) {
+        const list = wanted.get(store);
+        if (list) for (const key of storeKeys) list.push(key);
+        else wanted.set(store, [...storeKeys]);
+      }
+    }
+    const offset = part[0]!.record.offset;
+    await Promise.all(
+      [...wanted].map(async ([storeName, keys]) => {
+        const store = this.#context.graph.stores.get(storeName)!;
+        const missing = store.missing(keys);
+        if (missing.length === 0) return;
+        try {
+          const loaded = await this.retrying('load', offset, () => this.#storeSpecs.get(storeName)!.load(missing), isRetriableAsIs);
+          if (!this.#context.halted()) store.cacheLoaded(loaded);
+        } catch (error) {
+          if (error instanceof TaskStoppedError || isRetriable(error)) throw error;
+          // A load the database refuses for one of the keys (a value its SQL cannot take): the part is split.
+          throw new NodeFailure(this.#context.graph.loaderOf(storeName), error);
+        }
+      }),
+    );
+  }
+
+  #processAll(part: readonly PreparedRecord[]): DeadLetter[] {
+    const deadLetters: DeadLetter[] = [];
+    for (const { record, decoded, failure } of part) {
+      this.#context.processed(record.offset);
+      if (failure) {
+        deadLetters.push(deadLetterOf(record, failure));
+        continue;
+      }
+      try {
+        this.#context.graph.process(decoded!);
+      } catch (error) {
+        deadLetters.push(deadLetterOf(record, error as NodeFailure));
+      }
+    }
+    return deadLetters;
+  }
+
+  #batchOf(part: readonly PreparedRecord[], outputs: CommittableBatch['outputs'], storeChanges: CommittableBatch['storeChanges'], deadLetters: DeadLetter[]): CommittableBatch {
+    const first = part[0]!.record;
+    const last = part.at(-1)!.record;
+    return {
+      topic: this.#context.topic,
+      partition: this.#context.partition,
+      epoch: this.#context.epoch,
+      firstOffset: first.offset,
+      lastOffset: last.offset,
+      nextOffset: last.offset + 1n,
+      expectedNextOffset: this.#context.committedOffset(),
+      records: part.length,
+      outputs,
+      storeChanges,
+      deadLetters,
+    };
+  }
+
+  /** Commits with retries; returns the attempts it took. */
+  async #commit(batch: CommittableBatch, retriable: (error: unknown) => boolean): Promise<number> {
+    let attempts = 0;
+    await this.retrying(
+      'commit',
+      batch.firstOffset,
+      () => {
+        attempts++;
+        return this.#context.committer.commit(batch);
+      },
+      retriable,
+    );
+    this.#throwIfStopped();
+    return attempts;
+  }
+
+  #storeChanges(): Map<string, Array<[unknown, unknown]>> {
+    const changes = new Map<string, Array<[unknown, unknown]>>();
+    for (const store of this.#context.graph.stores.values()) {
+      const storeChanges = store.batchChanges();
+      if (storeChanges.length > 0) changes.set(store.name, storeChanges);
+    }
+    return changes;
+  }
+
+  #afterCommit(batch: CommittableBatch, attempts: number, durationMs: number): BatchCommittedEvent {
+    for (const store of this.#context.graph.stores.values()) store.commitBatch();
+    this.#context.committed(batch);
+    for (const deadLetter of batch.deadLetters) {
+      this.#logger.warn('record dead-lettered', { node: deadLetter.node, offset: deadLetter.offset, errorClass: deadLetter.errorClass, error: deadLetter.message });
+    }
+    this.#logger.debug('batch committed', { firstOffset: batch.firstOffset, nextOffset: batch.nextOffset, records: batch.records });
+    return {
+      type: 'batch-committed',
+      ...this.#tp,
+      firstOffset: batch.firstOffset,
+      nextOffset: batch.nextOffset,
+      records: batch.records,
+      outputs: batch.outputs.length,
+      deadLetters: batch.deadLetters.length,
+      attempts,
+      durationMs,
+    };
+  }
+
+  #throwIfStopped(): void {
+    if (this.#context.halted()) throw new TaskStoppedError();
+  }
+
+  /** Retries transient failures with backoff, logging each retry; stops when the task stops. */
+  retrying<T>(operation: 'commit' | 'load', offset: bigint, run: () => Promise<T>, retriable: (error: unknown) => boolean = isRetriableAsIs): Promise<T> {
+    return withRetry(
+      () => {
+        if (this.#context.signal.aborted) throw new TaskStoppedError();
+        return run();
+      },
+      {
+        policy: this.#context.retry,
+        signal: this.#context.signal,
+        retriable: (error) => !(error instanceof TaskStoppedError) && retriable(error),
+        onRetry: (error, failures, delayMs) => {
+          this.#logger.warn(`${operation} failed, retrying`, { node: operation, offset, attempt: failures, delayMs, error: errorMessage(error) });
+          this.#context.onEvent?.({ type: 'retry', ...this.#tp, operation, attempt: failures, delayMs, offset, error: errorMessage(error) });
+        },
+      },
+    );
+  }
+}

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, ServiceUnavailableError, errorMessage } from './errors.ts';
+import { ConfigError, ServiceUnavailableError, UsageError, errorMessage } from './errors.ts';
+import { redactSecrets } from './redact.ts';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -15,8 +16,8 @@ export function parseCommandLine(argv: string[], options: FlagSpec, usage: strin
     const message = errorMessage(error);
     const ambiguous = /Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
     // parseArgs reads `--rate -5` as a missing value followed by a flag; say how to pass it.
-    const line = ambiguous ? `${ambiguous[1]} needs a value; write a value starting with "-" as ${ambiguous[1]}=-N` : message.split('\n')[0];
-    process.stderr.write(`error: ${line}\n(see --help)\n`);
+    const line = ambiguous ? `${ambiguous[1]} needs a value; write a value starting with "-" as ${ambiguous[1]}=-N` : (message.split('\n')[0] ?? message);
+    process.stderr.write(`error: ${redactSecrets(line)} (see --help)\n`);
     process.exit(2);
   }
   if (parsed.values.help) {
@@ -31,23 +32,43 @@ export function parseCommandLine(argv: string[], options: FlagSpec, usage: strin
 }
 
 /**
- * Runs a command's main function: a ConfigError prints its one line and exits 2, an
- * unreachable service prints one line and exits 1, anything else is logged with its stack.
+ * Runs a command's main function and turns what it throws into one line on stderr and an exit
+ * code, never a stack trace: a ConfigError or UsageError (bad setting, flag or argument) exits
+ * 2, an unreachable service or any other failure exits 1. The stack of an unexpected error is
+ * printed only with LOG_LEVEL=debug, for whoever debugs the program itself. Passwords are
+ * redacted from every line.
  */
 export async function runMain(main: () => Promise<number | undefined>): Promise<void> {
   try {
     const code = await main();
     process.exitCode = code ?? 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(2);
+    process.stderr.write(`${failureLine(error)}\n`);
+    if (!(error instanceof ConfigError || error instanceof UsageError || error instanceof ServiceUnavailableError) && process.env.LOG_LEVEL === 'debug' && error instanceof Error) {
+      process.stderr.write(`${redactSecrets(error.stack ?? '')}\n`);
     }
-    if (error instanceof ServiceUnavailableError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
+    process.exit(exitCodeOf(error));
   }
+}
+
+/** 2 for what the user can fix in the command line or settings, 1 for everything else. */
+export function exitCodeOf(error: unknown): 1 | 2 {
+  return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
+}
+
+/** `error: <first line of the message>`, without passwords. */
+export function failureLine(error: unknown): string {
+  const message = errorMessage(error).split('\n')[0]?.trim() || (error instanceof Error ? error.name : 'unknown error');
+  return `error: ${redactSecrets(message)}`;
+}
+
+/** The exit-code section every command's --help ends with; `extra` lists command-specific codes. */
+export function exitCodesHelp(extra: ReadonlyArray<readonly [number, string]> = []): string {
+  const rows: Array<readonly [number, string]> = [
+    [0, 'success'],
+    [1, 'a service (PostgreSQL, Kafka) is unavailable, or the command failed at run time'],
+    [2, 'bad usage or configuration: an unknown flag, a bad value, a missing argument'],
+    ...extra,
+  ];
+  return `Exit codes:\n${rows.sort((a, b) => a[0] - b[0]).map(([code, what]) => `  ${String(code).padEnd(4)}${what}`).join('\n')}\n`;
 }

@@ -11,9 +11,10 @@ import { type AppConfig, loadConfig } from '../core/config.ts';
 import { ConfigError, ServiceUnavailableError, errorMessage } from '../core/errors.ts';
 import { type Logger, createLogger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
-import type { KafkaClient, KafkaProducer } from '../kafka/port.ts';
+import { type KafkaClient, type KafkaProducer, ReplicationFactorError } from '../kafka/port.ts';
 import { createOrderGenerator } from '../processors/order-generator.ts';
 import { connectDatabase } from '../state/db.ts';
+import { sessionSettingsOf } from '../state/pg-session.ts';
 import { migrate } from '../state/migrator.ts';
 import { seed } from '../state/seed.ts';
 import { selectRows } from '../state/sql.ts';
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
   };
   try {
     await requireBroker(config.kafkaBrokers);
-    const sequelize = await connectDatabase(config.databaseUrl, logger.child('db'), { poolMax: 6 });
+    const sequelize = await connectDatabase(config.databaseUrl, logger.child('db'), { poolMax: 6, session: sessionSettingsOf(config, 'kstream-loadtest') });
     resources.push(() => sequelize.close());
     await migrate(sequelize, logger);
     const productIds = await ensureCatalogue(sequelize, options.products, logger);
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
     const producer = await kafka.producer({ clientId: `order-source-${options.sourceId}` });
     resources.push(() => producer.close());
 
-    const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger);
+    const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger, sessionSettingsOf(config, `kstream-source-lock-${options.sourceId}`));
     resources.push(() => lock.release());
     return await runLoad({ sequelize, producer, lock, productIds, options, config, logger });
   } finally {
@@ -198,8 +199,9 @@ async function ensureOrdersTopic(kafka: KafkaClient, config: AppConfig): Promise
   let admin: Awaited<ReturnType<KafkaClient['admin']>> | undefined;
   try {
     admin = await kafka.admin();
-    await admin.createTopics([{ topic: config.ordersTopic, partitions: config.partitions }]);
+    await admin.createTopics([{ topic: config.ordersTopic, partitions: config.partitions, replicationFactor: config.replicationFactor }]);
   } catch (error) {
+    if (error instanceof ReplicationFactorError) throw new ConfigError('REPLICATION_FACTOR', `-1 (the broker's default) or at most the number of brokers; ${error.message}`, String(error.replicationFactor));
     throw new ServiceUnavailableError('Kafka', `cannot create topic ${config.ordersTopic} at ${config.kafkaBrokers.join(',')}: ${errorMessage(error)}`, error);
   } finally {
     await admin?.close().catch(() => undefined);

@@ -76,7 +76,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   const services = await connectServices(config, logger);
   const observability =
     config.metricsPort > 0
-      ? await startObservability({ port: config.metricsPort, logger }).catch(async (error: unknown) => {
+      ? await startObservability({ port: config.metricsPort, host: config.metricsHost, haltedAfterMs: config.haltedLivenessTimeoutMs, logger }).catch(async (error: unknown) => {
           await services.close();
           throw error;
         })

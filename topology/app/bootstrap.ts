@@ -28,11 +28,12 @@ export async function connectServices(config: AppConfig, logger: Logger, options
     session: sessionSettingsOf(config),
   });
   const kafka = createKafkaClient(config, logger);
-  let admin: KafkaAdmin;
+  let admin: KafkaAdmin | undefined;
   try {
     admin = await withTimeout(kafka.admin(), KAFKA_TIMEOUT_MS);
     await withTimeout(admin.createTopics(appTopics(config)), KAFKA_TIMEOUT_MS);
   } catch (error) {
+    await admin?.close().catch(() => {});
     await sequelize.close();
     if (error instanceof ReplicationFactorError) {
       throw new ConfigError('REPLICATION_FACTOR (--replication-factor)', `-1 (the broker's default) or at most the number of brokers; ${error.message}`, String(error.replicationFactor));

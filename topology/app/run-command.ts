@@ -24,6 +24,7 @@ export const RUN_FLAGS: FlagSpec = {
   client: { type: 'string' },
   'group-protocol': { type: 'string' },
   partitions: { type: 'string' },
+  'replication-factor': { type: 'string' },
   group: { type: 'string' },
   'batch-max-records': { type: 'string' },
   'commit-interval-ms': { type: 'string' },
@@ -47,6 +48,8 @@ Options:
   --group-protocol classic|consumer   consumer-group protocol (env KAFKA_GROUP_PROTOCOL; consumer = KIP-848,
                                       incremental server-side assignment; platformatic only)
   --partitions N                      partitions of the topics it creates (env PARTITIONS, default 12)
+  --replication-factor N              replication factor of the topics it creates (env REPLICATION_FACTOR;
+                                      default -1: the broker's default.replication.factor)
   --group NAME                        consumer group (env CONSUMER_GROUP)
   --batch-max-records N               micro-batch size bound (env BATCH_MAX_RECORDS)
   --commit-interval-ms MS             micro-batch time bound (env COMMIT_INTERVAL_MS)
@@ -193,7 +196,7 @@ function parsePositive(flag: string, raw: string, max: number): number {
 function spawnReplica(index: number, flags: Record<string, string | undefined>, logger: Logger, stopping: () => boolean, onExit: (code: number | null) => void): ChildProcess {
   const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
   const args = [cli, 'run', '--role', 'processor', '--no-status'];
-  for (const flag of ['client', 'partitions', 'group', 'group-protocol', 'batch-max-records', 'commit-interval-ms', 'metrics-port'] as const) {
+  for (const flag of ['client', 'partitions', 'replication-factor', 'group', 'group-protocol', 'batch-max-records', 'commit-interval-ms', 'metrics-port'] as const) {
     if (flags[flag] !== undefined) args.push(`--${flag}`, flags[flag]!);
   }
   const replicaId = `${process.env.REPLICA_PREFIX ?? 'replica'}-${index}-${process.pid}`;

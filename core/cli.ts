@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, ServiceUnavailableError, UsageError, errorMessage } from './errors.ts';
 import { redactSecrets } from './redact.ts';
@@ -16,7 +18,12 @@ export function parseCommandLine(argv: string[], options: FlagSpec, usage: strin
     const message = errorMessage(error);
     const ambiguous = /Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
     // parseArgs reads `--rate -5` as a missing value followed by a flag; say how to pass it.
-    const line = ambiguous ? `${ambiguous[1]} needs a value; write a value starting with "-" as ${ambiguous[1]}=-N` : (message.split('\n')[0] ?? message);
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    const line = ambiguous
+      ? `${ambiguous[1]} needs a value; write a value starting with "-" as ${ambiguous[1]}=-N`
+      : unknown
+        ? `unknown option ${unknown[1]}`
+        : (message.split('\n')[0] ?? message);
     process.stderr.write(`error: ${redactSecrets(line)} (see --help)\n`);
     process.exit(2);
   }
@@ -29,6 +36,46 @@ export function parseCommandLine(argv: string[], options: FlagSpec, usage: strin
     if (key !== 'help') flags[key] = value === undefined ? undefined : String(value);
   }
   return { positionals: parsed.positionals, flags };
+}
+
+/** A command that takes no positional arguments refuses stray ones instead of ignoring them. */
+export function refusePositionals(positionals: readonly string[]): void {
+  if (positionals.length > 0) throw new ConfigError('arguments', 'none (options only; see --help)', positionals.join(' '));
+}
+
+/** Reads a flag that names something (an id, a file): absent stays undefined, empty is refused. */
+export function nonEmptyFlag(flags: Record<string, string | undefined>, name: string, expected: string): string | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new ConfigError(`--${name}`, expected, value);
+  return value;
+}
+
+/**
+ * Fails early, before any work, when a file the user named cannot be written at the end
+ * (its directory is missing or read-only, or the path is a directory).
+ */
+export function checkWritable(path: string, flag: string): void {
+  let problem: string | undefined;
+  try {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) problem = 'it is a directory';
+    else accessSync(dirname(path), constants.W_OK);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    problem = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : errorMessage(error);
+  }
+  if (problem) throw new UsageError(`cannot write ${flag} ${path}: ${problem}`);
+}
+
+/** Writes a file the user named; a path that cannot be written is their error (exit 2), in one line. */
+export function writeOutputFile(path: string, content: string | Uint8Array, flag = '--out'): void {
+  try {
+    writeFileSync(path, content);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why: Record<string, string> = { ENOENT: 'its directory does not exist', EACCES: 'permission denied', EISDIR: 'it is a directory', ENOTDIR: 'a part of the path is not a directory', EROFS: 'read-only file system' };
+    throw new UsageError(`cannot write ${flag} ${path}: ${(typeof code === 'string' && why[code]) || errorMessage(error)}`, error);
+  }
 }
 
 /**
@@ -62,13 +109,16 @@ export function failureLine(error: unknown): string {
   return `error: ${redactSecrets(message)}`;
 }
 
-/** The exit-code section every command's --help ends with; `extra` lists command-specific codes. */
-export function exitCodesHelp(extra: ReadonlyArray<readonly [number, string]> = []): string {
-  const rows: Array<readonly [number, string]> = [
+/**
+ * The exit-code section every command's --help ends with: 0, 1 and 2 as runMain gives them;
+ * `own` adds a command's other codes, or says in its own words what 0, 1 or 2 mean for it.
+ */
+export function exitCodesHelp(own: ReadonlyArray<readonly [number, string]> = []): string {
+  const rows = new Map<number, string>([
     [0, 'success'],
     [1, 'a service (PostgreSQL, Kafka) is unavailable, or the command failed at run time'],
     [2, 'bad usage or configuration: an unknown flag, a bad value, a missing argument'],
-    ...extra,
-  ];
-  return `Exit codes:\n${rows.sort((a, b) => a[0] - b[0]).map(([code, what]) => `  ${String(code).padEnd(4)}${what}`).join('\n')}\n`;
+  ]);
+  for (const [code, what] of own) rows.set(code, what);
+  return `Exit codes:\n${[...rows].sort((a, b) => a[0] - b[0]).map(([code, what]) => `  ${String(code).padEnd(4)}${what}`).join('\n')}\n`;
 }

@@ -76,6 +76,14 @@ const integer = (env: string, def: string, min: number, max: number, flag?: stri
   },
 });
 
+/** A Kafka topic name: what the broker accepts (1–249 of a-z A-Z 0-9 . _ -, not "." or ".."). */
+const topicName = (env: string, def: string): Setting<string> => ({
+  env,
+  expected: 'a Kafka topic name (1-249 characters of a-z A-Z 0-9 . _ -)',
+  default: def,
+  parse: (raw) => (/^[A-Za-z0-9._-]{1,249}$/.test(raw.trim()) && raw.trim() !== '.' && raw.trim() !== '..' ? raw.trim() : undefined),
+});
+
 /** A host name or IP address to listen on (no scheme, no port). */
 const host = (env: string, def: string): Setting<string> => ({
   env,
@@ -134,9 +142,9 @@ export const SETTINGS = {
   kafkaBrokers: brokers('KAFKA_BROKERS', '127.0.0.1:9092'),
   kafkaClient: oneOf<KafkaClientName>('KAFKA_CLIENT', 'platformatic', ['platformatic', 'kafkajs'], 'client'),
   kafkaGroupProtocol: oneOf<KafkaGroupProtocol>('KAFKA_GROUP_PROTOCOL', 'classic', ['classic', 'consumer'], 'group-protocol'),
-  ordersTopic: text('ORDERS_TOPIC', 'orders'),
-  inventoryTopic: text('INVENTORY_TOPIC', 'inventory-updated'),
-  dlqTopic: text('DLQ_TOPIC', 'orders.dlq'),
+  ordersTopic: topicName('ORDERS_TOPIC', 'orders'),
+  inventoryTopic: topicName('INVENTORY_TOPIC', 'inventory-updated'),
+  dlqTopic: topicName('DLQ_TOPIC', 'orders.dlq'),
   partitions: integer('PARTITIONS', '12', 1, 1000, 'partitions'),
   consumerGroup: text('CONSUMER_GROUP', 'inventory-processor', 'group'),
   batchMaxRecords: integer('BATCH_MAX_RECORDS', '2000', 1, 1_000_000, 'batch-max-records'),

@@ -3,10 +3,9 @@
  * LOADTEST_USAGE (order-source/loadtest-options.ts) for flags and exit codes, and
  * order-source/order-source.ts for the stored-and-published guarantee.
  */
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Sequelize } from 'sequelize';
-import { parseCommandLine, runMain } from '../core/cli.ts';
+import { checkWritable, parseCommandLine, runMain, writeOutputFile } from '../core/cli.ts';
 import { type AppConfig, loadConfig } from '../core/config.ts';
 import { ConfigError, ServiceUnavailableError, errorMessage } from '../core/errors.ts';
 import { type Logger, createLogger } from '../core/logger.ts';
@@ -35,6 +34,9 @@ async function main(): Promise<number> {
   const { flags } = parseCommandLine(process.argv.slice(2), LOADTEST_FLAGS, LOADTEST_USAGE);
   const options = parseLoadtestOptions(flags);
   const config = loadConfig(process.env, flags);
+  // Found out now, not after the run: the report goes there at the end.
+  if (options.jsonFile) checkWritable(options.jsonFile, '--json');
+  if (options.htmlFile) checkWritable(options.htmlFile, '--html');
   const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('loadtest');
 
   const resources: Array<() => Promise<unknown>> = [];
@@ -157,7 +159,7 @@ async function runLoad({ sequelize, producer, lock, productIds, options, config,
       recovered,
     })}\n`,
   );
-  if (options.jsonFile) writeFileSync(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.jsonFile) writeOutputFile(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`, '--json');
   if (options.htmlFile) {
     const summary: Record<string, string> = {
       client: report.client,
@@ -168,7 +170,7 @@ async function runLoad({ sequelize, producer, lock, productIds, options, config,
       'p50 / p99 / max': `${report.latency.p50} / ${report.latency.p99} / ${report.latency.max} ms`,
       started: startedAt,
     };
-    writeFileSync(options.htmlFile, renderHtmlReport(`Order source load test (${report.client})`, summary, outcome.timeline));
+    writeOutputFile(options.htmlFile, renderHtmlReport(`Order source load test (${report.client})`, summary, outcome.timeline), '--html');
   }
   return loadtestExitCode(report);
 }

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { FlagSpec } from '../../core/cli.ts';
+import { type FlagSpec, exitCodesHelp } from '../../core/cli.ts';
 import { type AppConfig, loadConfig } from '../../core/config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
@@ -15,6 +15,7 @@ import { startObservability } from './metrics.ts';
 import { startProcessor } from './processor-app.ts';
 import { startRelay } from './relay-app.ts';
 import { startSource } from './source-app.ts';
+import { parseSourceId } from '../order-source/loadtest-options.ts';
 import { startStatusLine } from './status-line.ts';
 
 export const RUN_FLAGS: FlagSpec = {
@@ -57,7 +58,15 @@ Options:
                                       replica i of --replicas gets PORT + i
   --no-status                         no live status line
   -h, --help                          this help
-`;
+
+Environment: every setting of the README's Configuration table (DATABASE_URL, KAFKA_BROKERS,
+METRICS_HOST, HALTED_LIVENESS_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS, ...).
+
+${exitCodesHelp([
+  [0, 'stopped by Ctrl-C or SIGTERM after a clean shutdown'],
+  [1, 'a service is unavailable at start, a role failed or did not stop cleanly, a replica\n      exited with an error, or the shutdown took longer than SHUTDOWN_TIMEOUT_MS'],
+  [130, 'a second Ctrl-C or SIGTERM: exited at once, without finishing the shutdown'],
+])}`;
 
 type Role = 'all' | 'source' | 'processor' | 'relay';
 const ROLES: readonly Role[] = ['all', 'source', 'processor', 'relay'];
@@ -74,6 +83,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   const replicas = parsePositive('--replicas', flags.replicas ?? '1', config.partitions);
   const rate = parsePositive('--rate', flags.rate ?? '50', 1_000_000);
   if (replicas > 1 && role !== 'processor' && role !== 'all') throw new ConfigError('--replicas', 'to be used with --role processor or all', flags.replicas);
+  const sourceId = parseSourceId(flags['source-id']);
 
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const services = await connectServices(config, logger);
@@ -137,7 +147,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
 
   const startRoles = async () => {
     if (role === 'all' || role === 'source') {
-      const source = await startSource(config, { ...services, logger }, { rate, sourceId: flags['source-id'] ?? 'source-1' });
+      const source = await startSource(config, { ...services, logger }, { rate, sourceId });
       observability?.watchSource(source.source);
       running.push({ name: 'source', stop: source.stop });
     }

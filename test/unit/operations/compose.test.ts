@@ -51,7 +51,7 @@ const services = Object.entries(compose.services);
 const APP_SERVICES = ['source', 'processor', 'relay'];
 
 describe('docker-compose.yml', () => {
-  it('parses, and every ${VAR} it needs is in .env.example', () => {
+  it('parses, and every variable it requires is in .env.example', () => {
     expect(services.length).toBeGreaterThan(5);
     const required = [...raw.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*):\?/g)].map((match) => match[1]!);
     expect(required.length).toBeGreaterThan(0);

@@ -16,6 +16,9 @@ const USAGE = `Usage: npm run bench -- <${BENCHES.join('|')}> [flags]
   memory     memory use under load
 
 Each writes bench/results/<name>-<date>.json and prints a JSON summary as its last stdout line.
+
+Exit codes: the benchmark's own (0 when it ran and met its checks, 1 when it failed, 2 for bad
+flags); 2 for a missing or unknown benchmark name.
 `;
 
 const [name, ...rest] = process.argv.slice(2);

@@ -34,6 +34,16 @@ export interface AppConfig {
   logFormat: LogFormat;
   /** 0 disables the metrics/health HTTP endpoint. */
   metricsPort: number;
+  /** The address that endpoint binds: loopback unless the operator opens it. */
+  metricsHost: string;
+  /** /healthz fails once an assigned partition has waited (halted, unclaimed) this long. */
+  haltedLivenessTimeoutMs: number;
+  /** Replication factor of the topics the app creates; -1 = the broker's default.replication.factor. */
+  replicationFactor: number;
+  /** The server cancels any statement of the app's sessions running longer (0 = never). */
+  pgStatementTimeoutMs: number;
+  /** Giving up on opening a PostgreSQL connection after this long. */
+  pgConnectTimeoutMs: number;
 }
 
 type Source = Record<string, string | undefined>;
@@ -63,6 +73,35 @@ const integer = (env: string, def: string, min: number, max: number, flag?: stri
     if (!/^-?\d+$/.test(raw.trim())) return undefined;
     const value = Number(raw);
     return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
+  },
+});
+
+/** A Kafka topic name: what the broker accepts (1–249 of a-z A-Z 0-9 . _ -, not "." or ".."). */
+const topicName = (env: string, def: string): Setting<string> => ({
+  env,
+  expected: 'a Kafka topic name (1-249 characters of a-z A-Z 0-9 . _ -)',
+  default: def,
+  parse: (raw) => (/^[A-Za-z0-9._-]{1,249}$/.test(raw.trim()) && raw.trim() !== '.' && raw.trim() !== '..' ? raw.trim() : undefined),
+});
+
+/** A host name or IP address to listen on (no scheme, no port). */
+const host = (env: string, def: string): Setting<string> => ({
+  env,
+  expected: 'a host name or IP address to listen on (127.0.0.1, 0.0.0.0, ::)',
+  default: def,
+  parse: (raw) => (/^[A-Za-z0-9.:-]+$/.test(raw.trim()) && !/^\d+$/.test(raw.trim()) ? raw.trim() : undefined),
+});
+
+/** -1 (the broker's default, as Kafka Streams' replication.factor) or 1..max. */
+const replication = (env: string, flag: string): Setting<number> => ({
+  env,
+  flag,
+  expected: "-1 (the broker's default.replication.factor) or an integer from 1 to 32767",
+  default: '-1',
+  parse: (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) return undefined;
+    const value = Number(raw);
+    return value === -1 || (value >= 1 && value <= 32_767) ? value : undefined;
   },
 });
 
@@ -103,9 +142,9 @@ export const SETTINGS = {
   kafkaBrokers: brokers('KAFKA_BROKERS', '127.0.0.1:9092'),
   kafkaClient: oneOf<KafkaClientName>('KAFKA_CLIENT', 'platformatic', ['platformatic', 'kafkajs'], 'client'),
   kafkaGroupProtocol: oneOf<KafkaGroupProtocol>('KAFKA_GROUP_PROTOCOL', 'classic', ['classic', 'consumer'], 'group-protocol'),
-  ordersTopic: text('ORDERS_TOPIC', 'orders'),
-  inventoryTopic: text('INVENTORY_TOPIC', 'inventory-updated'),
-  dlqTopic: text('DLQ_TOPIC', 'orders.dlq'),
+  ordersTopic: topicName('ORDERS_TOPIC', 'orders'),
+  inventoryTopic: topicName('INVENTORY_TOPIC', 'inventory-updated'),
+  dlqTopic: topicName('DLQ_TOPIC', 'orders.dlq'),
   partitions: integer('PARTITIONS', '12', 1, 1000, 'partitions'),
   consumerGroup: text('CONSUMER_GROUP', 'inventory-processor', 'group'),
   batchMaxRecords: integer('BATCH_MAX_RECORDS', '2000', 1, 1_000_000, 'batch-max-records'),
@@ -116,6 +155,11 @@ export const SETTINGS = {
   logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug']),
   logFormat: oneOf<LogFormat>('LOG_FORMAT', 'auto', ['auto', 'json', 'pretty']),
   metricsPort: integer('METRICS_PORT', '0', 0, 65_535, 'metrics-port'),
+  metricsHost: host('METRICS_HOST', '127.0.0.1'),
+  haltedLivenessTimeoutMs: integer('HALTED_LIVENESS_TIMEOUT_MS', '120000', 1_000, 86_400_000),
+  replicationFactor: replication('REPLICATION_FACTOR', 'replication-factor'),
+  pgStatementTimeoutMs: integer('PG_STATEMENT_TIMEOUT_MS', '30000', 0, 86_400_000),
+  pgConnectTimeoutMs: integer('PG_CONNECT_TIMEOUT_MS', '10000', 1_000, 600_000),
 } satisfies { [K in keyof AppConfig]: Setting<AppConfig[K]> };
 
 /** Reads one setting: flag, then env var, then default. Throws ConfigError naming it. */

@@ -1,3 +1,5 @@
+import { redactUrl } from './redact.ts';
+
 /**
  * One error base with a closed list of codes. `retriable` tells the retry loop whether
  * trying again can help; programmer errors are never retriable.
@@ -28,12 +30,25 @@ export class StreamError extends Error {
   }
 }
 
-/** A setting is missing or malformed. The CLI prints `message` alone and exits 2. */
+/**
+ * A setting is missing or malformed. The CLI prints `message` alone and exits 2. The value is
+ * echoed back without any password in it (a malformed DATABASE_URL is the usual case).
+ */
 export class ConfigError extends StreamError {
   readonly setting: string;
   constructor(setting: string, expected: string, got: string | undefined) {
-    super('CONFIG_INVALID', `invalid setting ${setting}: expected ${expected}, got ${got === undefined ? 'nothing' : JSON.stringify(got)}`);
+    super('CONFIG_INVALID', `invalid setting ${setting}: expected ${expected}, got ${got === undefined ? 'nothing' : JSON.stringify(redactUrl(got))}`);
     this.setting = setting;
+  }
+}
+
+/**
+ * The user asked for something that cannot be done as asked (a migration that does not exist,
+ * a file that cannot be written): like ConfigError, one line and exit 2, but in its own words.
+ */
+export class UsageError extends StreamError {
+  constructor(message: string, cause?: unknown) {
+    super('CONFIG_INVALID', message, { cause });
   }
 }
 

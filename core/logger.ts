@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { redactSecrets, redactValue } from './redact.ts';
 
 export type LogFields = Record<string, unknown>;
 
@@ -39,8 +40,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 function wrap(base: winston.Logger, namespace: string | undefined, fields: LogFields): Logger {
+  // Every line passes through the redaction: no caller has to remember that a URL may carry a password.
   const log = (level: LogLevel) => (message: string, extra?: LogFields) => {
-    base.log(level, message, { ...(namespace ? { ns: namespace } : {}), ...fields, ...extra });
+    // Checked first: Sequelize hands every statement (megabytes for a big batch) to debug.
+    if (!base.isLevelEnabled(level)) return;
+    base.log(level, redactSecrets(message), redactValue({ ...(namespace ? { ns: namespace } : {}), ...fields, ...extra }) as LogFields);
   };
   return {
     debug: log('debug'),

@@ -107,8 +107,28 @@ export interface PartitionReader {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** -1 or absent: the broker's default.replication.factor (as Kafka Streams' replication.factor). */
   replicationFactor?: number;
   config?: Record<string, string>;
+}
+
+/** The broker's default replication factor, asked for by sending -1 (CreateTopics v4+, Kafka 2.4+). */
+export const BROKER_DEFAULT_REPLICATION_FACTOR = -1;
+
+/**
+ * The cluster refused a topic's replication factor (more replicas than brokers). Not
+ * retriable: the request is wrong, not the moment; the app turns it into one line naming its
+ * setting.
+ */
+export class ReplicationFactorError extends Error {
+  readonly topic: string;
+  readonly replicationFactor: number;
+  constructor(topic: string, replicationFactor: number, detail: string) {
+    super(`cannot create topic ${topic} with replication factor ${replicationFactor}: ${detail}`);
+    this.name = 'ReplicationFactorError';
+    this.topic = topic;
+    this.replicationFactor = replicationFactor;
+  }
 }
 
 export interface KafkaAdmin {

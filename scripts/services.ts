@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ServiceUnavailableError } from '../core/errors.ts';
+import { redactSecrets } from '../core/redact.ts';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -182,6 +183,11 @@ const USAGE = `usage: npm run services:up | npm run services:down | node scripts
   up      find or start Kafka and PostgreSQL (env vars -> running locally -> native broker -> Docker)
   down    stop the native Kafka broker this project started (PostgreSQL is left alone)
   status  say what answers where
+
+Exit codes:
+  0   success (status: both services answer)
+  1   no broker could be found or started (up); a service does not answer (status)
+  2   bad usage: no action or an unknown one
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -192,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (action === 'up') {
     const services = await resolveServices();
-    process.stdout.write(`KAFKA_BROKERS=${services.kafkaBrokers}\nDATABASE_URL=${services.databaseUrl}\n`);
+    process.stdout.write(`KAFKA_BROKERS=${services.kafkaBrokers}\nDATABASE_URL=${redactSecrets(services.databaseUrl)}\n`);
     return 0;
   }
   if (action === 'down') {
@@ -205,7 +211,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kafka: ${kafka ? 'up' : 'down'}\npostgres: ${db ? 'up' : 'down'}\n`);
     return kafka && db ? 0 : 1;
   }
-  process.stderr.write(`error: unknown action ${JSON.stringify(action)}\n${USAGE}`);
+  process.stderr.write(`error: unknown action ${JSON.stringify(action)} (see --help)\n`);
   return 2;
 }
 
@@ -213,7 +219,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`error: ${redactSecrets(error instanceof Error ? error.message : String(error))}\n`);
       process.exit(1);
     },
   );

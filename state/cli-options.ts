@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.ts';
-import type { FlagSpec } from '../core/cli.ts';
+import { type FlagSpec, exitCodesHelp } from '../core/cli.ts';
 
 export const USAGE = `Usage: node state/cli.ts <command> [options]
 
@@ -15,8 +15,11 @@ Seeding only inserts missing rows: existing products and stock are left as they 
 
 Environment:
   DATABASE_URL            default postgres://postgres@127.0.0.1:5432/kstream
+  PG_CONNECT_TIMEOUT_MS   default 10000
+  PG_STATEMENT_TIMEOUT_MS none for these commands unless set (seeding millions of rows takes a while)
   LOG_LEVEL, LOG_FORMAT   see the README
-`;
+
+${exitCodesHelp([[1, 'PostgreSQL unavailable, a migration failed, or seed found migrations pending']])}`;
 
 export const FLAGS: FlagSpec = {
   to: { type: 'string' },
@@ -44,7 +47,10 @@ export function parseStateCommand(positionals: string[], flags: Record<string, s
   }
   switch (command) {
     case 'rollback':
-      return flags.to === undefined ? { command } : { command, to: flags.to === '0' ? 0 : flags.to };
+      if (flags.to === undefined) return { command };
+      // An empty name must not fall back to "revert the last one".
+      if (flags.to.trim() === '') throw new ConfigError('--to', 'a migration name (see db:status) or 0', flags.to);
+      return { command, to: flags.to === '0' ? 0 : flags.to.trim() };
     case 'seed': {
       const products = flags.products === undefined ? undefined : parseInteger('--products', flags.products, 1, MAX_PRODUCTS);
       const stock = flags.stock === undefined ? undefined : parseInteger('--stock', flags.stock, 0, MAX_STOCK);

@@ -1,4 +1,5 @@
 import { parseCommandLine, runMain } from '../core/cli.ts';
+import { UsageError } from '../core/errors.ts';
 import { SETTINGS, readSetting } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { FLAGS, USAGE, parseStateCommand } from './cli-options.ts';
@@ -13,17 +14,30 @@ await runMain(async () => {
   const command = parseStateCommand(positionals, flags);
   const url = readSetting(SETTINGS.databaseUrl, process.env);
   const logger = createLogger({ level: readSetting(SETTINGS.logLevel, process.env), format: readSetting(SETTINGS.logFormat, process.env) }).child('db');
+  // Bulk admin work may run long: no statement timeout unless the operator sets one.
+  const session = {
+    statementTimeoutMs: process.env.PG_STATEMENT_TIMEOUT_MS === undefined ? 0 : readSetting(SETTINGS.pgStatementTimeoutMs, process.env),
+    connectTimeoutMs: readSetting(SETTINGS.pgConnectTimeoutMs, process.env),
+    applicationName: `kstream-db-${command.command}`,
+  };
 
-  if (command.command === 'migrate' && (await ensureDatabase(url))) logger.info('created database', { url: redact(url) });
-  const sequelize = await connectDatabase(url, logger, { poolMax: 2 });
+  if (command.command === 'migrate' && (await ensureDatabase(url))) logger.info('created database', { url });
+  const sequelize = await connectDatabase(url, logger, { poolMax: 2, session });
   try {
     switch (command.command) {
       case 'migrate':
         await migrate(sequelize, logger);
         break;
-      case 'rollback':
+      case 'rollback': {
+        if (typeof command.to === 'string') {
+          const { executed } = await migrationStatus(sequelize, logger);
+          if (!executed.includes(command.to)) {
+            throw new UsageError(`no executed migration named ${JSON.stringify(command.to)} to roll back to (executed: ${executed.join(', ') || 'none'}; see npm run db:status)`);
+          }
+        }
         await rollback(sequelize, logger, command.to === undefined ? {} : { to: command.to });
         break;
+      }
       case 'status': {
         const { executed, pending } = await migrationStatus(sequelize, logger);
         for (const name of executed) process.stdout.write(`up      ${name}\n`);
@@ -47,8 +61,3 @@ await runMain(async () => {
   }
 });
 
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}

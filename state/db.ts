@@ -3,16 +3,23 @@ import { Sequelize } from 'sequelize';
 import { ServiceUnavailableError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { databaseName, quoteIdentifier, serverAddress, withDatabase } from './database-url.ts';
+import { type SessionSettings, pgClientConfig, sequelizeDialectOptions } from './pg-session.ts';
+
+/**
+ * Sessions opened without explicit settings (tests, benches, bulk admin commands): keepalive
+ * and a connection timeout, but no statement timeout, because seeding millions of rows or
+ * creating a database from a template may take longer than any bound an app role would use.
+ */
+const ADMIN_SESSION: SessionSettings = { statementTimeoutMs: 0, connectTimeoutMs: 10_000 };
 
 export interface ConnectOptions {
   /** Pooled connections; each concurrent transaction holds one. */
   poolMax?: number;
   /**
-   * The server ends a session left idle inside a transaction this long (default: never). A
-   * frozen process (SIGSTOP, VM pause) would otherwise hold its row locks forever, and whoever
-   * takes over its work would wait on them.
+   * Timeouts of every pooled session (see pg-session.ts); the app's roles pass
+   * sessionSettingsOf(config). Default: keepalive and a connection timeout only.
    */
-  idleInTransactionTimeoutMs?: number;
+  session?: SessionSettings;
 }
 
 /**
@@ -25,7 +32,7 @@ export async function connectDatabase(url: string, logger: Logger, opts: Connect
     dialect: 'postgres',
     logging: (sql) => logger.debug(sql),
     pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
-    dialectOptions: opts.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs } : {},
+    dialectOptions: sequelizeDialectOptions(opts.session ?? ADMIN_SESSION),
   });
   try {
     await sequelize.authenticate({ logging: false });
@@ -65,7 +72,7 @@ export async function dropDatabase(url: string): Promise<void> {
 
 async function withAdminClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const adminUrl = withDatabase(url, 'postgres');
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client(pgClientConfig(adminUrl, ADMIN_SESSION));
   try {
     await client.connect();
   } catch (error) {

@@ -1,8 +1,7 @@
 /**
  * `npm run topology -- <command>`: run the pipeline, describe its graph, or show its status.
  */
-import { writeFileSync } from 'node:fs';
-import { parseCommandLine, runMain } from '../core/cli.ts';
+import { checkWritable, exitCodesHelp, nonEmptyFlag, parseCommandLine, refusePositionals, runMain, writeOutputFile } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
@@ -19,27 +18,33 @@ Commands:
   describe   print the topology graph (Kafka Streams text, mermaid, dot, json; svg/png with Graphviz)
   status     per-partition owner, DB offset, high watermark, lag; per-replica rate; outbox and DLQ
 
-Run "npm run topology -- <command> --help" for a command's options.
+Run "npm run topology -- <command> --help" for a command's options and exit codes.
 Settings come from environment variables (see README: Configuration).
-`;
+
+${exitCodesHelp()}`;
 
 const DESCRIBE_USAGE = `Usage: npm run topology -- describe [--format text|mermaid|dot|json|svg|png] [--out FILE]
 
 Prints the reference pipeline's topology. text is Kafka Streams' TopologyDescription format.
 svg and png need Graphviz's "dot" and --out FILE.
-`;
+
+${exitCodesHelp([[1, 'Graphviz is missing or failed to render the image']])}`;
 
 const STATUS_USAGE = `Usage: npm run topology -- status [--json] [--sample-ms MS]
 
 Reads the stored offsets of the consumer group from PostgreSQL and the high watermarks from
 Kafka; lag is high watermark - DB offset. Per-replica rates are measured over --sample-ms
 (default 1000; 0 skips the second sample).
-`;
+
+${exitCodesHelp()}`;
 
 async function describeCommand(argv: string[]): Promise<number> {
-  const { flags } = parseCommandLine(argv, { format: { type: 'string' }, out: { type: 'string' } }, DESCRIBE_USAGE);
+  const { positionals, flags } = parseCommandLine(argv, { format: { type: 'string' }, out: { type: 'string' } }, DESCRIBE_USAGE);
+  refusePositionals(positionals);
   const config = loadConfig(process.env, {});
   const format = flags.format ?? 'text';
+  const out = nonEmptyFlag(flags, 'out', 'a file to write to');
+  if (out !== undefined) checkWritable(out, '--out');
   const topology = buildReferenceTopology({ ordersTopic: config.ordersTopic, inventoryTopic: config.inventoryTopic, stores: memoryStores() });
   const description = describeTopology(topology);
   const formatters: Record<string, () => string> = {
@@ -49,17 +54,17 @@ async function describeCommand(argv: string[]): Promise<number> {
     json: () => formatJson(description),
   };
   if (format === 'svg' || format === 'png') {
-    if (!flags.out) throw new ConfigError('--out', `a file to write the ${format} image to`, undefined);
-    await renderImage(formatDot(description), format, flags.out);
-    process.stderr.write(`wrote ${flags.out}\n`);
+    if (!out) throw new ConfigError('--out', `a file to write the ${format} image to`, undefined);
+    await renderImage(formatDot(description), format, out);
+    process.stderr.write(`wrote ${out}\n`);
     return 0;
   }
   const formatter = formatters[format];
   if (!formatter) throw new ConfigError('--format', 'one of text|mermaid|dot|json|svg|png', format);
   const output = formatter();
-  if (flags.out) {
-    writeFileSync(flags.out, output.endsWith('\n') ? output : `${output}\n`);
-    process.stderr.write(`wrote ${flags.out}\n`);
+  if (out) {
+    writeOutputFile(out, output.endsWith('\n') ? output : `${output}\n`);
+    process.stderr.write(`wrote ${out}\n`);
   } else {
     process.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
   }
@@ -67,9 +72,11 @@ async function describeCommand(argv: string[]): Promise<number> {
 }
 
 async function statusCommand(argv: string[]): Promise<number> {
-  const { flags } = parseCommandLine(argv, { json: { type: 'boolean' }, 'sample-ms': { type: 'string' } }, STATUS_USAGE);
+  const { positionals, flags } = parseCommandLine(argv, { json: { type: 'boolean' }, 'sample-ms': { type: 'string' } }, STATUS_USAGE);
+  refusePositionals(positionals);
   const config = loadConfig(process.env, {});
-  const sampleMs = flags['sample-ms'] === undefined ? 1000 : Number(flags['sample-ms']);
+  const rawSampleMs = flags['sample-ms'] ?? '1000';
+  const sampleMs = /^\d+$/.test(rawSampleMs.trim()) ? Number(rawSampleMs) : Number.NaN;
   if (!Number.isInteger(sampleMs) || sampleMs < 0 || sampleMs > 60_000) throw new ConfigError('--sample-ms', 'an integer from 0 to 60000', flags['sample-ms']);
   const logger = createLogger({ level: 'warn', format: config.logFormat });
   const services = await connectServices(config, logger, { poolMax: 2 });
@@ -93,8 +100,11 @@ async function main(argv: string[]): Promise<number> {
       return describeCommand(rest);
     case 'status':
       return statusCommand(rest);
-    case 'run':
-      return runCommand(parseCommandLine(rest, RUN_FLAGS, RUN_USAGE).flags);
+    case 'run': {
+      const { positionals, flags } = parseCommandLine(rest, RUN_FLAGS, RUN_USAGE);
+      refusePositionals(positionals);
+      return runCommand(flags);
+    }
     case undefined:
       // Plain `npm run topology` runs the pipeline, as the README promises.
       return runCommand({});
@@ -104,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     default:
-      process.stderr.write(`error: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      process.stderr.write(`error: unknown command ${JSON.stringify(command)} (see npm run topology -- --help)\n`);
       return 2;
   }
 }

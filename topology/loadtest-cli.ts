@@ -3,17 +3,17 @@
  * LOADTEST_USAGE (order-source/loadtest-options.ts) for flags and exit codes, and
  * order-source/order-source.ts for the stored-and-published guarantee.
  */
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Sequelize } from 'sequelize';
-import { parseCommandLine, runMain } from '../core/cli.ts';
+import { checkWritable, parseCommandLine, runMain, writeOutputFile } from '../core/cli.ts';
 import { type AppConfig, loadConfig } from '../core/config.ts';
 import { ConfigError, ServiceUnavailableError, errorMessage } from '../core/errors.ts';
 import { type Logger, createLogger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
-import type { KafkaClient, KafkaProducer } from '../kafka/port.ts';
+import { type KafkaClient, type KafkaProducer, ReplicationFactorError } from '../kafka/port.ts';
 import { createOrderGenerator } from '../processors/order-generator.ts';
 import { connectDatabase } from '../state/db.ts';
+import { sessionSettingsOf } from '../state/pg-session.ts';
 import { migrate } from '../state/migrator.ts';
 import { seed } from '../state/seed.ts';
 import { selectRows } from '../state/sql.ts';
@@ -34,6 +34,9 @@ async function main(): Promise<number> {
   const { flags } = parseCommandLine(process.argv.slice(2), LOADTEST_FLAGS, LOADTEST_USAGE);
   const options = parseLoadtestOptions(flags);
   const config = loadConfig(process.env, flags);
+  // Found out now, not after the run: the report goes there at the end.
+  if (options.jsonFile) checkWritable(options.jsonFile, '--json');
+  if (options.htmlFile) checkWritable(options.htmlFile, '--html');
   const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('loadtest');
 
   const resources: Array<() => Promise<unknown>> = [];
@@ -42,7 +45,7 @@ async function main(): Promise<number> {
   };
   try {
     await requireBroker(config.kafkaBrokers);
-    const sequelize = await connectDatabase(config.databaseUrl, logger.child('db'), { poolMax: 6 });
+    const sequelize = await connectDatabase(config.databaseUrl, logger.child('db'), { poolMax: 6, session: sessionSettingsOf(config, 'kstream-loadtest') });
     resources.push(() => sequelize.close());
     await migrate(sequelize, logger);
     const productIds = await ensureCatalogue(sequelize, options.products, logger);
@@ -52,7 +55,7 @@ async function main(): Promise<number> {
     const producer = await kafka.producer({ clientId: `order-source-${options.sourceId}` });
     resources.push(() => producer.close());
 
-    const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger);
+    const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger, sessionSettingsOf(config, `kstream-source-lock-${options.sourceId}`));
     resources.push(() => lock.release());
     return await runLoad({ sequelize, producer, lock, productIds, options, config, logger });
   } finally {
@@ -156,7 +159,7 @@ async function runLoad({ sequelize, producer, lock, productIds, options, config,
       recovered,
     })}\n`,
   );
-  if (options.jsonFile) writeFileSync(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.jsonFile) writeOutputFile(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`, '--json');
   if (options.htmlFile) {
     const summary: Record<string, string> = {
       client: report.client,
@@ -167,7 +170,7 @@ async function runLoad({ sequelize, producer, lock, productIds, options, config,
       'p50 / p99 / max': `${report.latency.p50} / ${report.latency.p99} / ${report.latency.max} ms`,
       started: startedAt,
     };
-    writeFileSync(options.htmlFile, renderHtmlReport(`Order source load test (${report.client})`, summary, outcome.timeline));
+    writeOutputFile(options.htmlFile, renderHtmlReport(`Order source load test (${report.client})`, summary, outcome.timeline), '--html');
   }
   return loadtestExitCode(report);
 }
@@ -198,8 +201,9 @@ async function ensureOrdersTopic(kafka: KafkaClient, config: AppConfig): Promise
   let admin: Awaited<ReturnType<KafkaClient['admin']>> | undefined;
   try {
     admin = await kafka.admin();
-    await admin.createTopics([{ topic: config.ordersTopic, partitions: config.partitions }]);
+    await admin.createTopics([{ topic: config.ordersTopic, partitions: config.partitions, replicationFactor: config.replicationFactor }]);
   } catch (error) {
+    if (error instanceof ReplicationFactorError) throw new ConfigError('REPLICATION_FACTOR', `-1 (the broker's default) or at most the number of brokers; ${error.message}`, String(error.replicationFactor));
     throw new ServiceUnavailableError('Kafka', `cannot create topic ${config.ordersTopic} at ${config.kafkaBrokers.join(',')}: ${errorMessage(error)}`, error);
   } finally {
     await admin?.close().catch(() => undefined);

@@ -1,7 +1,7 @@
 /** Topic administration on kafkajs. */
 import { withRetry } from '../../core/retry.ts';
 import type { Admin, Kafka } from 'kafkajs';
-import type { KafkaAdmin, TopicSpec } from '../port.ts';
+import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaAdmin, ReplicationFactorError, type TopicSpec } from '../port.ts';
 
 export class KafkajsAdmin implements KafkaAdmin {
   readonly #admin: Admin;
@@ -25,15 +25,26 @@ export class KafkajsAdmin implements KafkaAdmin {
     const missing = topics.filter((spec) => !existing.has(spec.topic));
     if (missing.length === 0) return;
     // kafkajs reports a topic that exists by then (a concurrent creator) as `false`, not as an error.
-    await this.#admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((spec) => ({
-        topic: spec.topic,
-        numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor ?? 1,
-        configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    try {
+      await this.#admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((spec) => ({
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor ?? BROKER_DEFAULT_REPLICATION_FACTOR,
+          configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (error) {
+      // A KafkaJSAggregateError with one KafkaJSCreateTopicError per refused topic.
+      const nested = (error as { errors?: Array<{ type?: string; topic?: string; message?: string }> }).errors ?? [];
+      const refused = nested.find((entry) => entry.type === 'INVALID_REPLICATION_FACTOR');
+      if (refused) {
+        const spec = missing.find((candidate) => candidate.topic === refused.topic) ?? missing[0]!;
+        throw new ReplicationFactorError(spec.topic, spec.replicationFactor ?? BROKER_DEFAULT_REPLICATION_FACTOR, refused.message ?? 'INVALID_REPLICATION_FACTOR');
+      }
+      throw error;
+    }
   }
 
   async deleteTopics(topics: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 /** Topic administration on @platformatic/kafka. */
 import { Admin, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
-import type { KafkaAdmin, TopicSpec } from '../port.ts';
+import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaAdmin, ReplicationFactorError, type TopicSpec } from '../port.ts';
 
 export class PlatformaticAdmin implements KafkaAdmin {
   readonly #admin: Admin;
@@ -13,16 +13,20 @@ export class PlatformaticAdmin implements KafkaAdmin {
     const existing = new Set(await this.listTopics());
     // One request per topic: partitions and configs are per topic in the spec.
     for (const spec of topics.filter((topic) => !existing.has(topic.topic))) {
+      const replicas = spec.replicationFactor ?? BROKER_DEFAULT_REPLICATION_FACTOR;
       try {
         await this.#admin.createTopics({
           topics: [spec.topic],
           partitions: spec.partitions,
-          replicas: spec.replicationFactor ?? 1,
+          replicas,
           configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
         });
       } catch (error) {
         // Someone else created it between our listing and our request: that is the wanted state.
-        if (!(error instanceof Error) || !findErrorBy(error, 'apiId', 'TOPIC_ALREADY_EXISTS')) throw error;
+        if (error instanceof Error && findErrorBy(error, 'apiId', 'TOPIC_ALREADY_EXISTS')) continue;
+        const refused = error instanceof Error ? findErrorBy(error, 'apiId', 'INVALID_REPLICATION_FACTOR') : null;
+        if (refused) throw new ReplicationFactorError(spec.topic, replicas, refused.message);
+        throw error;
       }
     }
     await this.#waitUntilVisible(topics.map((topic) => topic.topic));

@@ -4,11 +4,12 @@
  */
 import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../../core/config.ts';
-import { ServiceUnavailableError, errorMessage } from '../../core/errors.ts';
+import { ConfigError, ServiceUnavailableError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
-import type { KafkaAdmin, KafkaClient } from '../../kafka/port.ts';
+import { type KafkaAdmin, type KafkaClient, ReplicationFactorError, type TopicSpec } from '../../kafka/port.ts';
 import { connectDatabase } from '../../state/db.ts';
+import { sessionSettingsOf } from '../../state/pg-session.ts';
 
 export interface Services {
   sequelize: Sequelize;
@@ -20,33 +21,23 @@ export interface Services {
 }
 
 const KAFKA_TIMEOUT_MS = 15_000;
-/**
- * Well below the group session timeout: by the time the group gives a frozen replica's
- * partitions to another member, the server has ended the frozen replica's open transaction,
- * so its row locks on stream_offsets cannot block the new owner's claim. Every transaction of
- * the roles is a few statements long; none waits on anything else while open.
- */
-const IDLE_IN_TRANSACTION_TIMEOUT_MS = 5_000;
 
 export async function connectServices(config: AppConfig, logger: Logger, options: { poolMax?: number } = {}): Promise<Services> {
   const sequelize = await connectDatabase(config.databaseUrl, logger.child('db'), {
     ...(options.poolMax === undefined ? {} : { poolMax: options.poolMax }),
-    idleInTransactionTimeoutMs: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    session: sessionSettingsOf(config),
   });
   const kafka = createKafkaClient(config, logger);
-  let admin: KafkaAdmin;
+  let admin: KafkaAdmin | undefined;
   try {
     admin = await withTimeout(kafka.admin(), KAFKA_TIMEOUT_MS);
-    await withTimeout(
-      admin.createTopics([
-        { topic: config.ordersTopic, partitions: config.partitions },
-        { topic: config.inventoryTopic, partitions: config.partitions },
-        { topic: config.dlqTopic, partitions: 1 },
-      ]),
-      KAFKA_TIMEOUT_MS,
-    );
+    await withTimeout(admin.createTopics(appTopics(config)), KAFKA_TIMEOUT_MS);
   } catch (error) {
+    await admin?.close().catch(() => {});
     await sequelize.close();
+    if (error instanceof ReplicationFactorError) {
+      throw new ConfigError('REPLICATION_FACTOR (--replication-factor)', `-1 (the broker's default) or at most the number of brokers; ${error.message}`, String(error.replicationFactor));
+    }
     throw new ServiceUnavailableError('Kafka', `cannot reach ${config.kafkaBrokers.join(',')} (${errorMessage(error)})`, error);
   }
   const partitionCount = (await admin.partitionCount(config.ordersTopic)) ?? config.partitions;
@@ -63,6 +54,20 @@ export async function connectServices(config: AppConfig, logger: Logger, options
       await sequelize.close().catch(() => {});
     },
   };
+}
+
+/**
+ * Every topic the app creates, all with REPLICATION_FACTOR (default -1: the broker's
+ * default.replication.factor, so a three-broker cluster configured for 3 gets 3, as with
+ * Kafka Streams). Topics that exist are left as they are.
+ */
+export function appTopics(config: Pick<AppConfig, 'ordersTopic' | 'inventoryTopic' | 'dlqTopic' | 'partitions' | 'replicationFactor'>): TopicSpec[] {
+  const replicationFactor = config.replicationFactor;
+  return [
+    { topic: config.ordersTopic, partitions: config.partitions, replicationFactor },
+    { topic: config.inventoryTopic, partitions: config.partitions, replicationFactor },
+    { topic: config.dlqTopic, partitions: 1, replicationFactor },
+  ];
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -13,7 +13,19 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Topology } from '../builder.ts';
 import type { CommittableBatch, Committer, RuntimeEvent, RuntimeStats } from '../runtime/types.ts';
-import { type Endpoint, type PartitionProgress, type Readiness, type ReadinessCheck, assessProcessorReadiness, combineReadiness, serveHealthAndMetrics } from './health.ts';
+import {
+  type Endpoint,
+  type Liveness,
+  type LivenessCheck,
+  type PartitionProgress,
+  type Readiness,
+  type ReadinessCheck,
+  assessProcessorLiveness,
+  assessProcessorReadiness,
+  combineLiveness,
+  combineReadiness,
+  serveHealthAndMetrics,
+} from './health.ts';
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -129,11 +141,15 @@ export interface ProcessorWatchOptions {
   /** How often lag is polled; 0 = only when `sample()` is called (tests). Default 5000. */
   pollMs?: number;
   stuckAfterMs?: number;
+  /** HALTED_LIVENESS_TIMEOUT_MS. */
+  haltedAfterMs?: number;
   now?: () => number;
 }
 
 export interface ProcessorWatch {
+  /** Computed from the runtime's state now (never remembered from an event). */
   readiness(): Readiness;
+  liveness(): Liveness;
   /** Polls the high watermarks once and updates lag, assignment and rebalance metrics. */
   sample(): Promise<void>;
   stop(): void;
@@ -148,7 +164,6 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
   const { runtime, metrics, logger } = options;
   const now = options.now ?? Date.now;
   const tracked = new Map<string, TrackedPartition>();
-  const failures = new Map<string, string>();
   let rebalancesSeen = 0;
 
   const track = (topic: string, partition: number): TrackedPartition => {
@@ -177,8 +192,6 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
         track(event.topic, event.partition).lastProgressAt = now();
         break;
       case 'partition-assigned':
-        failures.delete(`${event.topic}-${event.partition}`);
-        failures.delete('consumer');
         track(event.topic, event.partition).lastProgressAt = now();
         syncRebalances();
         break;
@@ -195,12 +208,9 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
         forget(event.topic, event.partition);
         break;
       case 'partition-failed':
+        // What it waits for now shows in stats().waiting; the event only counts.
         metrics.partitionHalts.inc({ reason: 'failed' });
-        failures.set(`${event.topic}-${event.partition}`, `${event.topic}-${event.partition} failed at offset ${event.offset} in "${event.node}": ${errorMessage(event.error)}`);
         forget(event.topic, event.partition);
-        break;
-      case 'consumer-error':
-        failures.set('consumer', `consumer failed: ${errorMessage(event.error)}`);
         break;
     }
   });
@@ -237,8 +247,9 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
     readiness: () => {
       const stats = runtime.stats();
       const partitions: PartitionProgress[] = stats.partitions.map((p) => ({ topic: p.topic, partition: p.partition, ...track(p.topic, p.partition) }));
-      return assessProcessorReadiness({ running: stats.running, partitions, failures: [...failures.values()], now: now(), stuckAfterMs: options.stuckAfterMs });
+      return assessProcessorReadiness({ running: stats.running, partitions, waiting: stats.waiting, now: now(), stuckAfterMs: options.stuckAfterMs });
     },
+    liveness: () => assessProcessorLiveness({ waiting: runtime.stats().waiting, now: now(), haltedAfterMs: options.haltedAfterMs }),
     stop: () => {
       poller.stop();
       subscription.unsubscribe();
@@ -292,7 +303,7 @@ export function watchSource(options: { source: WatchedSource; metrics: KstreamMe
  * One process's observability: its metrics, its HTTP endpoint, and the watchers of the roles
  * it runs. The endpoint comes up first, so /healthz answers during startup; /readyz says
  * "starting" until `markStarted()`, then combines the processors' readiness (a source or relay
- * process is ready once started).
+ * process is ready once started); /healthz combines the processors' liveness.
  */
 export interface Observability {
   readonly metrics: KstreamMetrics;
@@ -305,21 +316,40 @@ export interface Observability {
   stop(): Promise<void>;
 }
 
-export async function startObservability(options: { port: number; host?: string; logger: Logger; pollMs?: number }): Promise<Observability> {
+export interface ObservabilityOptions {
+  port: number;
+  /** METRICS_HOST; default 127.0.0.1. */
+  host?: string;
+  /** HALTED_LIVENESS_TIMEOUT_MS, for every processor watched. */
+  haltedAfterMs?: number;
+  logger: Logger;
+  pollMs?: number;
+}
+
+export async function startObservability(options: ObservabilityOptions): Promise<Observability> {
   const logger = options.logger.child('metrics');
   const metrics = createMetrics({ defaultMetrics: true });
   let started = false;
   const checks: ReadinessCheck[] = [() => (started ? { ready: true } : { ready: false, reason: 'starting' })];
+  const livenessChecks: LivenessCheck[] = [];
   const watchers: Array<{ stop(): void }> = [];
-  const endpoint: Endpoint = await serveHealthAndMetrics({ port: options.port, host: options.host, registry: metrics.registry, readiness: () => combineReadiness(checks), logger });
-  const pollMs = options.pollMs;
+  const endpoint: Endpoint = await serveHealthAndMetrics({
+    port: options.port,
+    host: options.host,
+    registry: metrics.registry,
+    readiness: () => combineReadiness(checks),
+    liveness: () => combineLiveness(livenessChecks),
+    logger,
+  });
+  const { pollMs, haltedAfterMs } = options;
   return {
     metrics,
     port: endpoint.port,
     watchProcessor: (watch) => {
-      const watcher = watchProcessor({ pollMs, ...watch, metrics, logger });
+      const watcher = watchProcessor({ pollMs, haltedAfterMs, ...watch, metrics, logger });
       watchers.push(watcher);
       checks.push(() => watcher.readiness());
+      livenessChecks.push(() => watcher.liveness());
       return watcher;
     },
     watchRelay: (watch) => {

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { FlagSpec } from '../../core/cli.ts';
+import { type FlagSpec, exitCodesHelp } from '../../core/cli.ts';
 import { type AppConfig, loadConfig } from '../../core/config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
@@ -15,6 +15,7 @@ import { startObservability } from './metrics.ts';
 import { startProcessor } from './processor-app.ts';
 import { startRelay } from './relay-app.ts';
 import { startSource } from './source-app.ts';
+import { parseSourceId } from '../order-source/loadtest-options.ts';
 import { startStatusLine } from './status-line.ts';
 
 export const RUN_FLAGS: FlagSpec = {
@@ -24,6 +25,7 @@ export const RUN_FLAGS: FlagSpec = {
   client: { type: 'string' },
   'group-protocol': { type: 'string' },
   partitions: { type: 'string' },
+  'replication-factor': { type: 'string' },
   group: { type: 'string' },
   'batch-max-records': { type: 'string' },
   'commit-interval-ms': { type: 'string' },
@@ -47,6 +49,8 @@ Options:
   --group-protocol classic|consumer   consumer-group protocol (env KAFKA_GROUP_PROTOCOL; consumer = KIP-848,
                                       incremental server-side assignment; platformatic only)
   --partitions N                      partitions of the topics it creates (env PARTITIONS, default 12)
+  --replication-factor N              replication factor of the topics it creates (env REPLICATION_FACTOR;
+                                      default -1: the broker's default.replication.factor)
   --group NAME                        consumer group (env CONSUMER_GROUP)
   --batch-max-records N               micro-batch size bound (env BATCH_MAX_RECORDS)
   --commit-interval-ms MS             micro-batch time bound (env COMMIT_INTERVAL_MS)
@@ -54,7 +58,15 @@ Options:
                                       replica i of --replicas gets PORT + i
   --no-status                         no live status line
   -h, --help                          this help
-`;
+
+Environment: every setting of the README's Configuration table (DATABASE_URL, KAFKA_BROKERS,
+METRICS_HOST, HALTED_LIVENESS_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS, ...).
+
+${exitCodesHelp([
+  [0, 'stopped by Ctrl-C or SIGTERM after a clean shutdown'],
+  [1, 'a service is unavailable at start, a role failed or did not stop cleanly, a replica\n      exited with an error, or the shutdown took longer than SHUTDOWN_TIMEOUT_MS'],
+  [130, 'a second Ctrl-C or SIGTERM: exited at once, without finishing the shutdown'],
+])}`;
 
 type Role = 'all' | 'source' | 'processor' | 'relay';
 const ROLES: readonly Role[] = ['all', 'source', 'processor', 'relay'];
@@ -71,12 +83,13 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   const replicas = parsePositive('--replicas', flags.replicas ?? '1', config.partitions);
   const rate = parsePositive('--rate', flags.rate ?? '50', 1_000_000);
   if (replicas > 1 && role !== 'processor' && role !== 'all') throw new ConfigError('--replicas', 'to be used with --role processor or all', flags.replicas);
+  const sourceId = parseSourceId(flags['source-id']);
 
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const services = await connectServices(config, logger);
   const observability =
     config.metricsPort > 0
-      ? await startObservability({ port: config.metricsPort, logger }).catch(async (error: unknown) => {
+      ? await startObservability({ port: config.metricsPort, host: config.metricsHost, haltedAfterMs: config.haltedLivenessTimeoutMs, logger }).catch(async (error: unknown) => {
           await services.close();
           throw error;
         })
@@ -134,7 +147,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
 
   const startRoles = async () => {
     if (role === 'all' || role === 'source') {
-      const source = await startSource(config, { ...services, logger }, { rate, sourceId: flags['source-id'] ?? 'source-1' });
+      const source = await startSource(config, { ...services, logger }, { rate, sourceId });
       observability?.watchSource(source.source);
       running.push({ name: 'source', stop: source.stop });
     }
@@ -193,7 +206,7 @@ function parsePositive(flag: string, raw: string, max: number): number {
 function spawnReplica(index: number, flags: Record<string, string | undefined>, logger: Logger, stopping: () => boolean, onExit: (code: number | null) => void): ChildProcess {
   const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
   const args = [cli, 'run', '--role', 'processor', '--no-status'];
-  for (const flag of ['client', 'partitions', 'group', 'group-protocol', 'batch-max-records', 'commit-interval-ms', 'metrics-port'] as const) {
+  for (const flag of ['client', 'partitions', 'replication-factor', 'group', 'group-protocol', 'batch-max-records', 'commit-interval-ms', 'metrics-port'] as const) {
     if (flags[flag] !== undefined) args.push(`--${flag}`, flags[flag]!);
   }
   const replicaId = `${process.env.REPLICA_PREFIX ?? 'replica'}-${index}-${process.pid}`;

@@ -8,6 +8,7 @@ import { ServiceUnavailableError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KafkaClient } from '../../kafka/port.ts';
 import { createOrderGenerator } from '../../processors/order-generator.ts';
+import { sessionSettingsOf } from '../../state/pg-session.ts';
 import { selectRows } from '../../state/sql.ts';
 import { createKafkaPublisher } from '../order-source/kafka-publisher.ts';
 import { OrderSource } from '../order-source/order-source.ts';
@@ -22,7 +23,7 @@ export async function startSource(
   const logger = deps.logger.child('source', { sourceId: options.sourceId });
   const productIds = (await selectRows<{ id: number }>(deps.sequelize, 'SELECT id FROM products ORDER BY id')).map((row) => row.id);
   if (productIds.length === 0) throw new ServiceUnavailableError('catalogue', 'no products in the database: run npm run db:seed first');
-  const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger);
+  const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger, sessionSettingsOf(config, `kstream-source-lock-${options.sourceId}`));
   const producer = await deps.kafka.producer({ clientId: `order-source-${options.sourceId}` });
   const source = new OrderSource({
     ledger: createPostgresLedger(deps.sequelize, options.sourceId),

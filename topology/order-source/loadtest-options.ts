@@ -5,6 +5,15 @@
  */
 import { ConfigError } from '../../core/errors.ts';
 
+/** `--source-id` of the load test and of `run`: an id that names a source, default source-1. */
+export function parseSourceId(raw: string | undefined): string {
+  const sourceId = raw ?? 'source-1';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sourceId)) {
+    throw new ConfigError('--source-id', 'letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)', sourceId);
+  }
+  return sourceId;
+}
+
 export interface LoadtestOptions {
   /** Orders per second, or 'max' to search for the highest sustained rate. */
   rate: number | 'max';
@@ -93,10 +102,7 @@ export function parseLoadtestOptions(flags: Flags): LoadtestOptions {
     seed = /^-?\d+$/.test(flags.seed.trim()) ? Number(flags.seed) : Number.NaN;
     if (!Number.isSafeInteger(seed)) throw new ConfigError('--seed', 'an integer', flags.seed);
   }
-  const sourceId = flags['source-id'] ?? 'source-1';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sourceId)) {
-    throw new ConfigError('--source-id', 'letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)', sourceId);
-  }
+  const sourceId = parseSourceId(flags['source-id']);
   for (const name of ['json', 'html'] as const) {
     if (flags[name] !== undefined && flags[name]!.trim() === '') throw new ConfigError(`--${name}`, 'a file path', flags[name]);
   }

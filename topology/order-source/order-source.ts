@@ -148,6 +148,7 @@ export class OrderSource {
    */
   async recover(control: RunControl = {}): Promise<number> {
     const { ledger, ownership, maxBatch } = this.#options;
+    control = { ...control, abort: this.#abortSignal(control.abort) };
     await this.#attempt('check ownership', async () => ownership?.ensureHeld(), control.abort);
     let watermark = await this.#attempt('read watermark', () => ledger.publishedSeq(), control.abort);
     this.#persistedWatermark = watermark;
@@ -164,6 +165,7 @@ export class OrderSource {
     this.#nextSeq = await this.#attempt('read next seq', () => ledger.nextSeq(), control.abort);
     this.#tracker = new PublicationTracker(this.#nextSeq - 1);
     if (recovered > 0) this.#log.info('re-published stored orders above the watermark', { recovered, watermark });
+    if (ownership?.lost?.aborted) throw ownership.lost.reason;
     return recovered;
   }
 
@@ -172,6 +174,10 @@ export class OrderSource {
     if (this.#tracker === undefined || this.#nextSeq === undefined) throw new Error('OrderSource.run() before recover()');
     if (this.#broken) throw new Error('OrderSource cannot run again after an aborted run; restart the process');
     const { clock, maxBatch, maxInFlightBatches } = this.#options;
+    const lost = this.#options.ownership?.lost;
+    // Losing ownership aborts like control.abort: no new batch, no retry of the current one.
+    control = { ...control, abort: this.#abortSignal(control.abort) };
+    const wake = control.stop && control.abort ? AbortSignal.any([control.stop, control.abort]) : (control.stop ?? control.abort);
     const offered = plan.count ?? ordersInDuration(plan.ratePerSecond, plan.durationMs ?? 0);
     const startMs = clock();
     const deadlineMs = plan.count === undefined ? startMs + (plan.durationMs ?? 0) : Number.POSITIVE_INFINITY;
@@ -193,7 +199,7 @@ export class OrderSource {
       const pastDeadline = now >= deadlineMs;
       if (batch.count === 0) {
         if (pastDeadline) break;
-        await sleep(Math.max(1, batch.waitMs), control.stop);
+        await sleep(Math.max(1, batch.waitMs), wake);
         continue;
       }
       const orders = this.#generate(batch.count, now);
@@ -222,6 +228,10 @@ export class OrderSource {
     const loopEndMs = clock();
     await Promise.all(inFlight);
     await this.#flushWatermark(control.abort);
+    if (lost?.aborted) {
+      this.#broken = true;
+      throw lost.reason;
+    }
     if (failure !== undefined) {
       this.#broken = true;
       throw failure.error;
@@ -339,6 +349,13 @@ export class OrderSource {
       // Only costs re-publishing (identical events) on the next start.
       this.#log.warn('watermark not advanced at the end of the run', { watermark: target, error: errorMessage(error) });
     }
+  }
+
+  /** The caller's abort signal joined with the ownership's `lost` signal (either may be absent). */
+  #abortSignal(abort: AbortSignal | undefined): AbortSignal | undefined {
+    const lost = this.#options.ownership?.lost;
+    if (!lost) return abort;
+    return abort ? AbortSignal.any([abort, lost]) : lost;
   }
 
   /** Retries `operation` with backoff until it succeeds, fails for good, or `abort` fires; counts every failure. */

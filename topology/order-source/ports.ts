@@ -35,8 +35,13 @@ export interface OrderPublisher {
 /** Proof that this process is the only writer of its source id (see source-lock.ts). */
 export interface SourceOwnership {
   /**
-   * Resolves when ownership is held; re-acquires it after a lost database session (resolving
-   * true: another writer may have had it meanwhile), or throws.
+   * Resolves when ownership is held (true when it was re-acquired just now: another writer may
+   * have had it meanwhile), or throws when it is not.
    */
   ensureHeld(): Promise<boolean>;
+  /**
+   * Aborts when ownership is lost while running; its reason is the error the run fails with.
+   * The source then stops storing at once, instead of at its next write.
+   */
+  readonly lost?: AbortSignal;
 }

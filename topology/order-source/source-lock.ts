@@ -4,10 +4,17 @@
  * A session-level PostgreSQL advisory lock enforces it. It lives on a dedicated connection
  * (not the pool, whose sessions come and go) for as long as the source runs, and PostgreSQL
  * drops it when that session ends — also when the process is SIGKILLed.
+ *
+ * Losing that session (server restart, pg_terminate_backend, a network path that keepalive
+ * found dead) loses the lock: another process may take the source id at once. So the lock
+ * tells its holder right away (`lost` aborts with SourceLockLostError) and never quietly
+ * re-acquires: the source stops writing, its run fails with that error, and whoever supervises
+ * the role starts it again from the database (recover), under a freshly taken lock.
  */
 import pg from 'pg';
 import { ServiceUnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { type SessionSettings, pgClientConfig } from '../../state/pg-session.ts';
 import type { SourceOwnership } from './ports.ts';
 
 /** Namespace (first key) of the order source's advisory locks; the second key is hashtext(source id). */
@@ -24,8 +31,22 @@ export class SourceLockHeldError extends ServiceUnavailableError {
   }
 }
 
+/**
+ * The session holding the lock ended while the source ran. Not retriable in place (retrying a
+ * write cannot bring the lock back, and must not: another process may hold it now); restarting
+ * the role takes the lock again, or finds it held by the process that took over.
+ */
+export class SourceLockLostError extends ServiceUnavailableError {
+  override readonly retriable = false;
+  constructor(sourceId: string, detail: string | undefined) {
+    super(`order source "${sourceId}"`, `lost its advisory lock session${detail ? ` (${detail})` : ''}; stopped writing, the role must be restarted`);
+  }
+}
+
 export interface SourceLock extends SourceOwnership {
-  /** Resolves true when this call (re-)acquired the lock, false when it was already held. */
+  /** Aborts, with SourceLockLostError as its reason, when the lock session ends unasked. */
+  readonly lost: AbortSignal;
+  /** Resolves false while the lock is held; throws SourceLockLostError once it is lost. */
   ensureHeld(): Promise<boolean>;
   release(): Promise<void>;
 }
@@ -36,43 +57,37 @@ async function tryLock(client: pg.Client, sourceId: string): Promise<boolean> {
 }
 
 /** Takes the lock or throws SourceLockHeldError (or the connection error when the database is down). */
-export async function acquireSourceLock(databaseUrl: string, sourceId: string, logger: Logger): Promise<SourceLock> {
-  let client: pg.Client | undefined;
-  let lost = false;
-
-  const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: databaseUrl });
-    // A dead session means a released lock: remember it, so the next write re-acquires first.
-    const markLost = (error?: Error) => {
-      if (client !== next || lost) return;
-      lost = true;
-      logger.warn('lost the source lock session; will re-acquire before the next write', { sourceId, error: error?.message });
-    };
-    next.on('error', markLost);
-    next.on('end', () => markLost());
-    try {
-      await next.connect();
-      if (!(await tryLock(next, sourceId))) throw new SourceLockHeldError(sourceId);
-    } catch (error) {
-      await next.end().catch(() => undefined);
-      throw error;
-    }
-    client = next;
-    lost = false;
+export async function acquireSourceLock(databaseUrl: string, sourceId: string, logger: Logger, session?: SessionSettings): Promise<SourceLock> {
+  const client = new pg.Client(pgClientConfig(databaseUrl, session));
+  const lost = new AbortController();
+  let released = false;
+  const onLost = (error?: Error) => {
+    if (released || lost.signal.aborted) return;
+    const reason = new SourceLockLostError(sourceId, error?.message ?? 'the server closed the session');
+    logger.error('lost the source lock session; stopping the source', { sourceId, error: reason.message });
+    lost.abort(reason);
   };
-
-  await connect();
+  // Before connect: an error event without a listener would crash the process.
+  client.on('error', onLost);
+  client.on('end', () => onLost());
+  try {
+    await client.connect();
+    if (!(await tryLock(client, sourceId))) throw new SourceLockHeldError(sourceId);
+  } catch (error) {
+    released = true;
+    await client.end().catch(() => undefined);
+    throw error;
+  }
   return {
+    lost: lost.signal,
     async ensureHeld() {
-      if (!lost) return false;
-      await connect();
-      logger.info('re-acquired the source lock', { sourceId });
-      return true;
+      if (lost.signal.aborted) throw lost.signal.reason;
+      return false;
     },
     async release() {
-      const current = client;
-      client = undefined;
-      await current?.end().catch(() => undefined);
+      if (released) return;
+      released = true;
+      await client.end().catch(() => undefined);
     },
   };
 }

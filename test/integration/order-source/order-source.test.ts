@@ -8,7 +8,10 @@ import { seed } from '../../../state/seed.ts';
 import { createKafkaPublisher } from '../../../topology/order-source/kafka-publisher.ts';
 import { OrderSource } from '../../../topology/order-source/order-source.ts';
 import { createPostgresLedger } from '../../../topology/order-source/postgres-ledger.ts';
-import { SourceLockHeldError, acquireSourceLock } from '../../../topology/order-source/source-lock.ts';
+import { SourceLockHeldError, SourceLockLostError, acquireSourceLock } from '../../../topology/order-source/source-lock.ts';
+import { DEFAULT_SESSION_SETTINGS } from '../../../state/pg-session.ts';
+import { selectRows } from '../../../state/sql.ts';
+import { waitFor } from '../../support/kafka.ts';
 import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
 import { TopicPool, brokersFromEnv } from '../../support/kafka.ts';
 import { auditTopic, readWholeTopic, storedOrders } from './topic-audit.ts';
@@ -78,4 +81,43 @@ describe('order source on PostgreSQL and Kafka', () => {
     const again = await acquireSourceLock(db.url, 'locked-source', silentLogger);
     await again.release();
   });
+
+  it('stops storing at once, and fails with a clear error, when its lock session is lost', async () => {
+    const topic = await topics.create('orders-lost-lock', PARTITIONS);
+    const sourceId = 'lost-lock-source';
+    const applicationName = `lock-${process.pid}`;
+    const lock = await acquireSourceLock(db.url, sourceId, silentLogger, { ...DEFAULT_SESSION_SETTINGS, applicationName });
+    const source = new OrderSource({
+      ledger: createPostgresLedger(db.sequelize, sourceId),
+      publisher: createKafkaPublisher(producer, topic),
+      generator: createOrderGenerator({ productIds: [1, 2, 3], popularity: { kind: 'uniform' }, seed: 3 }),
+      ownership: lock,
+      logger: silentLogger,
+      maxBatch: 50,
+    });
+    await source.recover();
+    const run = source.run({ ratePerSecond: 500, durationMs: 60_000 });
+    run.catch(() => undefined);
+    const stored = async () => Number((await selectRows<{ n: string }>(db.sequelize, 'SELECT count(*) AS n FROM orders WHERE source_id = $id', { id: sourceId }))[0]!.n);
+    await waitFor(async () => (await stored()) > 0, { timeoutMs: 10_000 });
+
+    // The lock's session dies (a server restart or pg_terminate_backend looks the same to it).
+    await selectRows(db.sequelize, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $app', { app: applicationName });
+    const startedAt = Date.now();
+    const error = await run.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    expect(error).toBeInstanceOf(SourceLockLostError);
+    expect((error as Error).message).toMatch(/^order source "lost-lock-source" unavailable: lost its advisory lock session .*the role must be restarted$/);
+    await expect(lock.ensureHeld()).rejects.toBeInstanceOf(SourceLockLostError);
+
+    // Nothing is stored after the failure, and a second run refuses to start.
+    const atFailure = await stored();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await stored()).toBe(atFailure);
+    await expect(source.run({ ratePerSecond: 500, durationMs: 1_000 })).rejects.toThrow('restart the process');
+    await lock.release();
+  }, 60_000);
 });

@@ -209,21 +209,51 @@ describe('watchProcessor', () => {
     watch.stop();
   });
 
-  it('is not ready after a partition failed, until that partition is assigned again', async () => {
+  it('computes readiness from the current state: a failure event is not remembered once the partitions run again', async () => {
     const { fake, watch } = setup(new Map([[0, 0n], [1, 0n]]));
     fake.own(0, 0n);
     fake.own(1, 0n);
     await watch.sample();
-    fake.state.partitions = fake.state.partitions.filter((p) => p.partition !== 1);
-    fake.events.next({ type: 'partition-failed', topic: TOPIC, partition: 1, node: 'inventory-processor', offset: 7n, error: new TypeError('boom') });
+    // A transient failure: the runtime reports it, and by the next look the partition runs again.
+    fake.events.next({ type: 'partition-failed', topic: TOPIC, partition: 1, node: 'inventory-processor', offset: 7n, error: new Error('fetch failed') });
+    fake.events.next({ type: 'consumer-error', error: new Error('connection reset') });
+    expect(watch.readiness()).toEqual({ ready: true, details: { partitions: 2 } });
+  });
 
-    const failed = watch.readiness();
-    expect(failed.ready).toBe(false);
-    expect(failed.ready === false && failed.reason).toContain('orders-1 failed at offset 7 in "inventory-processor": boom');
-
-    fake.own(1, 7n);
-    fake.events.next({ type: 'partition-assigned', topic: TOPIC, partition: 1, nextOffset: 7n, epoch: 2 });
+  it('is not ready while a partition waits, naming it and why, and ready again as soon as it runs, with no new assignment', () => {
+    const { fake, watch, now, advance } = setup(new Map([[0, 0n]]));
+    fake.own(0, 0n);
+    fake.state.waiting = [{ topic: TOPIC, partition: 1, reason: 'halted after a failure; re-claiming', since: now() }];
+    advance(1_500);
+    const waiting = watch.readiness();
+    expect(waiting).toEqual({
+      ready: false,
+      reason: 'partitions waiting: orders-1 (halted after a failure; re-claiming)',
+      details: { waiting: [{ topic: TOPIC, partition: 1, reason: 'halted after a failure; re-claiming', waitingMs: 1_500 }] },
+    });
+    fake.state.waiting = [];
+    fake.own(1, 0n);
     expect(watch.readiness().ready).toBe(true);
+    watch.stop();
+  });
+
+  it('stays alive while partitions wait briefly, fails liveness past the bound, and ignores partitions only an operator can unblock', () => {
+    const metrics = createMetrics();
+    const fake = fakeRuntime();
+    let clock = 5_000_000;
+    const watch = watchProcessor({ runtime: fake.runtime, metrics, highWatermarks: async () => new Map(), logger: silentLogger, pollMs: 0, haltedAfterMs: 60_000, now: () => clock });
+    fake.state.waiting = [
+      { topic: TOPIC, partition: 2, reason: 'database offset 900 beyond the end 10', since: clock, needsOperator: true } as RuntimeStats['waiting'][number],
+      { topic: TOPIC, partition: 3, reason: 'claim failed; retrying', since: clock },
+    ];
+    clock += 60_000;
+    expect(watch.liveness()).toEqual({ alive: true });
+    clock += 1;
+    const dead = watch.liveness();
+    expect(dead.alive).toBe(false);
+    expect(dead.alive === false && dead.reason).toBe('partitions halted for more than 60 s (HALTED_LIVENESS_TIMEOUT_MS): orders-3 (claim failed; retrying)');
+    fake.state.waiting = [];
+    expect(watch.liveness()).toEqual({ alive: true });
     watch.stop();
   });
 

@@ -1,7 +1,7 @@
 /** Topic administration on kafkajs. */
 import { withRetry } from '../../core/retry.ts';
 import type { Admin, Kafka } from 'kafkajs';
-import type { KafkaAdmin, TopicSpec } from '../port.ts';
+import type { GroupMemberInfo, KafkaAdmin, OffsetSpec, TopicSpec } from '../port.ts';
 
 export class KafkajsAdmin implements KafkaAdmin {
   readonly #admin: Admin;
@@ -53,8 +53,22 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async highWatermarks(topic: string): Promise<Map<number, bigint>> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+    return this.listOffsets(topic, 'latest');
+  }
+
+  async listOffsets(topic: string, at: OffsetSpec): Promise<Map<number, bigint>> {
+    const bounds = await this.#admin.fetchTopicOffsets(topic);
+    if (at === 'latest' || at === 'earliest') return new Map(bounds.map((entry) => [entry.partition, BigInt(at === 'latest' ? entry.high : entry.low)]));
+    const ends = new Map(bounds.map((entry) => [entry.partition, BigInt(entry.high)]));
+    const found = await this.#admin.fetchTopicOffsetsByTimestamp(topic, at.timestamp);
+    // No record at or after the timestamp: Kafka answers -1; the position then is the log end.
+    return new Map(found.map((entry) => [entry.partition, BigInt(entry.offset) < 0n ? (ends.get(entry.partition) ?? 0n) : BigInt(entry.offset)]));
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMemberInfo[]> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    const group = groups.find((entry) => entry.groupId === groupId);
+    return (group?.members ?? []).map((member) => ({ memberId: member.memberId, clientId: member.clientId, host: member.clientHost }));
   }
 
   async close(): Promise<void> {

@@ -83,6 +83,15 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     if (changed.length > 0) this.#consumer?.resume(byTopic(changed));
   }
 
+  seek(offsets: PartitionOffset[]): void {
+    const moved = this.#tracker.seek(offsets);
+    const consumer = this.#consumer;
+    if (!consumer || moved.length === 0) return;
+    for (const { topic, partition, offset } of moved) consumer.seek({ topic, partition, offset: offset.toString() });
+    const fetchable = moved.filter((tp) => this.#tracker.isFetchable(tp));
+    if (fetchable.length > 0) consumer.resume(byTopic(fetchable));
+  }
+
   assignment(): TopicPartition[] {
     return this.#tracker.assignment();
   }

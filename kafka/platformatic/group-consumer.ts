@@ -101,6 +101,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     if (this.#tracker.resume(partitions).length > 0) this.#loop?.wake();
   }
 
+  seek(offsets: PartitionOffset[]): void {
+    if (this.#tracker.seek(offsets).length > 0) this.#loop?.wake();
+  }
+
   assignment(): TopicPartition[] {
     return this.#tracker.assignment();
   }

@@ -144,7 +144,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
           if (code !== 0) exitCode = 1;
         }));
       } else {
-        const processor = await startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
+        const processor = await startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
         observability?.watchProcessor({ runtime: processor.runtime, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
         processor.runtime.errors$.subscribe(() => {
           exitCode = 1;

@@ -151,8 +151,7 @@ export async function resetOffsets(deps: { sequelize: Sequelize; admin: KafkaAdm
     const { logStartOffset, logEndOffset } = bounds.get(partition)!;
     const wanted =
       target.kind === 'earliest' ? logStartOffset : target.kind === 'latest' ? logEndOffset : target.kind === 'offset' ? target.offset : (byTime!.get(partition) ?? logEndOffset);
-    const nextOffset = wanted < logStartOffset ? logStartOffset : wanted > logEndOffset ? logEndOffset : wanted;
-    return { topic, partition, nextOffset };
+    return { topic, partition, nextOffset: clamp(wanted, logStartOffset, logEndOffset) };
   });
   const rewritten = await rewriteOffsets(deps.sequelize, group, targets, { dryRun: request.dryRun });
   return {
@@ -163,6 +162,13 @@ export async function resetOffsets(deps: { sequelize: Sequelize; admin: KafkaAdm
     members,
     partitions: rewritten.map((row) => ({ ...row, ...bounds.get(row.partition)! })),
   };
+}
+
+/** Kafka's reset tool clamps too: an offset outside the log would be out of range on the next fetch. */
+function clamp(value: bigint, low: bigint, high: bigint): bigint {
+  if (value < low) return low;
+  if (value > high) return high;
+  return value;
 }
 
 export function formatResetReport(report: ResetReport): string {

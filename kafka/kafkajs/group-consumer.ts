@@ -13,7 +13,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
 import { groupTiming } from '../group-timing.ts';
-import type { ConsumedRecord, GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
+import { type ConsumedRecord, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, OffsetOutOfRangeError, type PartitionOffset, type TopicPartition } from '../port.ts';
 
 /** Bounds how long a resumed partition waits when every partition was idle or paused. */
 const MAX_WAIT_MS = 500;
@@ -161,6 +161,17 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   #onBatch(consumer: Consumer, { batch, resolveOffset }: EachBatchPayload): void {
     const tp = { topic: batch.topic, partition: batch.partition };
     const fetchedFrom = fetchedOffsetOf(batch);
+    // kafkajs answers OFFSET_OUT_OF_RANGE by moving to the log end by itself, so the error never
+    // reaches us; a position beyond the log end gives it away. Seeking back would loop forever,
+    // and delivering would skip silently: stop reading the partition and let the runtime decide.
+    const position = this.#tracker.position(tp);
+    const logEnd = BigInt(batch.highWatermark);
+    if (position !== undefined && position > logEnd) {
+      this.#tracker.halt(tp);
+      consumer.pause(byTopic([tp]));
+      this.#handlers?.onError(new OffsetOutOfRangeError({ ...tp, offset: position, logEndOffset: logEnd }));
+      return;
+    }
     const admission = this.#tracker.admit(tp, fetchedFrom);
     if (admission.action === 'reseek') {
       this.#logger.debug('batch fetched past the position, seeking back', { ...tp, fetchedFrom: String(fetchedFrom), position: String(admission.to) });

@@ -66,8 +66,8 @@ export function resolveOutOfRange(
       topic: partition.topic,
       partition: partition.partition,
       offset: partition.fetchedFrom,
-      logStartOffset: partition.logStartOffset,
-      logEndOffset: partition.highWatermark,
+      // An error response carries -1 for both when the broker does not say.
+      ...(partition.highWatermark >= 0n ? { logStartOffset: partition.logStartOffset, logEndOffset: partition.highWatermark } : {}),
     }),
   );
 }

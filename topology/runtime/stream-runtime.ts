@@ -337,7 +337,17 @@ export class StreamRuntime {
       this.#reportedBeyondEnd.delete(key);
       this.#tasks.set(key, task);
       this.#tasks$.next(task);
-      const start = { topic: claim.topic, partition: claim.partition, offset: claim.nextOffset };
+      // Retention deleted records below the log start: read from there (the task accepts the gap).
+      const readFrom = bound !== undefined && claim.nextOffset < bound.logStartOffset ? bound.logStartOffset : claim.nextOffset;
+      if (readFrom !== claim.nextOffset) {
+        this.#logger.warn('database offset below the log start: records were deleted by retention, continuing at the log start', {
+          topic: claim.topic,
+          partition: claim.partition,
+          offset: claim.nextOffset,
+          logStartOffset: readFrom,
+        });
+      }
+      const start = { topic: claim.topic, partition: claim.partition, offset: readFrom };
       if (how === 'reclaimed') this.#options.consumer.seek([start]);
       starts.push(start);
       this.#logger.info(how === 'assigned' ? 'partition assigned' : 'partition claimed again', { topic: claim.topic, partition: claim.partition, offset: claim.nextOffset, epoch: claim.epoch });

@@ -8,7 +8,7 @@ import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.t
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
-import type { GroupConsumer, GroupHandlers, KafkaAdmin, KafkaClient, KafkaProducer, PartitionOffset, RecordBatch, TopicPartition } from '../../../kafka/port.ts';
+import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
 import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
@@ -291,6 +291,26 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       await waitFor(() => recording.collected.records(0).length === 12, { message: 'records after the second seek' });
       expect(recording.collected.records(0).slice(10).map((record) => record.offset)).toEqual([5n, 6n]);
       expect(recording.errors).toEqual([]);
+    });
+
+    itProtocolIndependent('reports a position beyond the log end as OffsetOutOfRangeError, stops reading that partition, and reads again after a seek', async () => {
+      const topic = await topics.create(`${clientName}-beyond`, 2);
+      await produceToPartitions(topic, [3, 3]);
+      const recording = await startMember(topic, uniqueName(`${clientName}-beyond`), (tp) => (tp.partition === 0 ? 100n : 0n));
+      await waitFor(() => recording.collected.records(1).length === 3, { message: 'partition 1 read' });
+      // kafkajs moves to the log end by itself and tells nothing until a record arrives there.
+      await produceToPartitions(topic, [2, 0], 'more');
+      const error = await waitFor(() => recording.errors.find((candidate) => candidate instanceof OffsetOutOfRangeError), { message: 'out-of-range report' });
+      expect(error).toMatchObject({ topic, partition: 0, offset: 100n });
+      await produceToPartitions(topic, [1, 0], 'even-more');
+      await observeQuietPeriod(1_500);
+      // Reported once, not once per fetch.
+      expect(recording.errors.filter((candidate) => candidate instanceof OffsetOutOfRangeError)).toHaveLength(1);
+      expect(recording.collected.records(0)).toEqual([]);
+
+      recording.consumer.seek([{ topic, partition: 0, offset: 1n }]);
+      await waitFor(() => recording.collected.records(0).length === 5, { message: 'partition 0 read after the seek' });
+      expect(recording.collected.records(0).map((record) => record.offset)).toEqual([1n, 2n, 3n, 4n, 5n]);
     });
 
     it('hands partitions to a second member that joins; the first keeps reading the rest without gaps or repeats', async () => {

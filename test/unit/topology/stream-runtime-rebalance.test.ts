@@ -192,6 +192,16 @@ describe('StreamRuntime rebalances', () => {
     expect(consumer.paused.has('words[0]')).toBe(false);
   });
 
+  it('a database offset below the log start (retention) reads from the log start, with a warning', async () => {
+    const { consumer, claimer, runtime, logger } = await startRuntime({
+      partitionBounds: async (partitions) => partitions.map((tp) => ({ ...tp, logStartOffset: 40n, logEndOffset: 90n })),
+    });
+    claimer.offsets.set('words[0]', 10n);
+    expect(await consumer.assign([p0])).toEqual([{ topic: TOPIC, partition: 0, offset: 40n }]);
+    expect(runtime.stats().partitions[0]).toMatchObject({ committedOffset: 10n });
+    expect(logger.lines.some((line) => line.level === 'warn' && line.message.startsWith('database offset below the log start'))).toBe(true);
+  });
+
   it('an out-of-range fetch never kills anything: the partition waits and is checked again from its claim', async () => {
     let end = 1_000n;
     const { consumer, claimer, runtime, errors } = await startRuntime({

@@ -185,3 +185,13 @@ export class OffsetOutOfRangeError extends StreamError {
     this.logEndOffset = tp.logEndOffset;
   }
 }
+
+/**
+ * The client stopped consuming and will not resume by itself (kafkajs gave up restarting, a
+ * group session expired that the library does not rejoin). The owner replaces the consumer.
+ */
+export class ConsumerStoppedError extends StreamError {
+  constructor(detail: string, cause?: unknown) {
+    super('SERVICE_UNAVAILABLE', `consumer stopped: ${detail}`, { retriable: true, cause });
+  }
+}

@@ -13,7 +13,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
 import { groupTiming } from '../group-timing.ts';
-import { type ConsumedRecord, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, OffsetOutOfRangeError, type PartitionOffset, type TopicPartition } from '../port.ts';
+import { type ConsumedRecord, ConsumerStoppedError, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, OffsetOutOfRangeError, type PartitionOffset, type TopicPartition } from '../port.ts';
 
 /** Bounds how long a resumed partition waits when every partition was idle or paused. */
 const MAX_WAIT_MS = 500;
@@ -62,7 +62,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
         this.#logger.warn('consumer crashed, kafkajs restarts it', { error: errorMessage(event.payload.error) });
         return;
       }
-      handlers.onError(event.payload.error);
+      handlers.onError(new ConsumerStoppedError(`kafkajs does not restart it after ${errorMessage(event.payload.error)}`, event.payload.error));
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.#options.topics, fromBeginning: false });

@@ -21,6 +21,8 @@ export interface ProcessorApp {
   runtime: StreamRuntime;
   replicaId: string;
   stop(): Promise<void>;
+  /** Rejects when the processor cannot go on by itself (its consumer stopped for good). */
+  failed: Promise<never>;
 }
 
 export function replicaName(): string {
@@ -63,6 +65,7 @@ export async function startProcessor(config: AppConfig, deps: { sequelize: Seque
     runtime,
     replicaId,
     stop: () => runtime.stop({ timeoutMs: config.shutdownTimeoutMs }),
+    failed: runtime.failed,
   };
 }
 

@@ -15,7 +15,9 @@ import { startObservability } from './metrics.ts';
 import { startProcessor } from './processor-app.ts';
 import { startRelay } from './relay-app.ts';
 import { startSource } from './source-app.ts';
+import { RelayView, RuntimeView, SourceView } from './role-views.ts';
 import { startStatusLine } from './status-line.ts';
+import { type RoleHandle, RoleSupervisor } from './supervisor.ts';
 
 export const RUN_FLAGS: FlagSpec = {
   role: { type: 'string' },
@@ -34,8 +36,10 @@ export const RUN_FLAGS: FlagSpec = {
 
 export const RUN_USAGE = `Usage: npm run topology -- run [options]
 
-Runs the reference pipeline. Ctrl-C stops fetching, commits what is complete, publishes the
-outbox and exits 0; a second Ctrl-C exits at once.
+Runs the reference pipeline. A role that fails (or cannot start, e.g. while Kafka or PostgreSQL
+is down) is restarted inside the process with backoff (1 s doubling to 30 s), each restart
+logged. Ctrl-C stops fetching, commits what is complete, publishes the outbox and exits 0; a
+second Ctrl-C exits at once.
 
 Options:
   --role all|source|processor|relay   which part to run (default all: the three in one process)
@@ -132,11 +136,27 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // Every role runs under a supervisor: one that fails (or cannot start) is restarted with
+  // backoff inside the process; only bad configuration ends it (exit 2).
+  const supervise = <H extends RoleHandle>(name: string, start: () => Promise<H>, onStarted?: (handle: H) => void) =>
+    RoleSupervisor.start({
+      name,
+      start,
+      logger,
+      ...(onStarted ? { onStarted } : {}),
+      onConfigError: () => {
+        exitCode = 2;
+        void shutdown(`${name}: bad configuration`);
+      },
+    });
   const startRoles = async () => {
     if (role === 'all' || role === 'source') {
-      const source = await startSource(config, { ...services, logger }, { rate, sourceId: flags['source-id'] ?? 'source-1' });
-      observability?.watchSource(source.source);
-      running.push({ name: 'source', stop: source.stop });
+      const view = new SourceView();
+      observability?.watchSource(view);
+      const source = await supervise('source', () => startSource(config, { ...services, logger }, { rate, sourceId: flags['source-id'] ?? 'source-1' }), (handle) =>
+        view.follow(handle.source),
+      );
+      running.push({ name: 'source', stop: () => source.stop() });
     }
     if (role === 'all' || role === 'processor') {
       if (replicas > 1) {
@@ -144,18 +164,19 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
           if (code !== 0) exitCode = 1;
         }));
       } else {
-        const processor = await startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
-        observability?.watchProcessor({ runtime: processor.runtime, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
-        processor.runtime.errors$.subscribe(() => {
-          exitCode = 1;
-        });
-        running.push({ name: 'processor', stop: processor.stop });
+        const view = new RuntimeView();
+        observability?.watchProcessor({ runtime: view, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
+        const start = () =>
+          startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
+        const processor = await supervise('processor', start, (handle) => view.follow(handle.runtime));
+        running.push({ name: 'processor', stop: () => processor.stop() });
       }
     }
     if (role === 'all' || role === 'relay') {
-      const relay = await startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger });
-      running.push({ name: 'relay', stop: relay.stop });
-      observability?.watchRelay({ relay: relay.relay, countUnpublished: () => countUnpublished(services.sequelize) });
+      const view = new RelayView();
+      observability?.watchRelay({ relay: view, countUnpublished: () => countUnpublished(services.sequelize) });
+      const relay = await supervise('relay', () => startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger }), (handle) => view.follow(handle.relay));
+      running.push({ name: 'relay', stop: () => relay.stop() });
     }
   };
   startup = startRoles();

@@ -15,7 +15,7 @@ import { Subject, type Observable, type SchedulerLike, type Subscription, asyncS
 import { StreamError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { DEFAULT_RETRY, type RetryPolicy, backoffDelay } from '../../core/retry.ts';
-import { type GroupConsumer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition, tpKey } from '../../kafka/port.ts';
+import { ConsumerStoppedError, type GroupConsumer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { Topology } from '../builder.ts';
 import { BackpressureGate } from './backpressure.ts';
 import { PartitionTask } from './partition-task.ts';
@@ -84,6 +84,12 @@ export class StreamRuntime {
   readonly events$: Observable<RuntimeEvent>;
   /** Failures the runtime recovers from (a partition restarted, a consumer error), for whoever watches. */
   readonly errors$: Observable<StreamError>;
+  /**
+   * Rejects when the consumer stopped for good (ConsumerStoppedError): the runtime cannot go on,
+   * whoever owns it stops it and starts a new one. Stays pending otherwise.
+   */
+  readonly failed: Promise<never>;
+  #fail: (error: StreamError) => void = () => {};
 
   readonly #options: StreamRuntimeOptions;
   readonly #logger: Logger;
@@ -122,6 +128,11 @@ export class StreamRuntime {
     this.#gate = new BackpressureGate(options.config);
     this.events$ = this.#events.asObservable();
     this.errors$ = this.#errors.asObservable();
+    this.failed = new Promise<never>((_, reject) => {
+      this.#fail = reject;
+    });
+    // Handled here too: an owner that does not watch it must not see an unhandled rejection.
+    this.failed.catch(() => {});
   }
 
   async start(): Promise<void> {
@@ -495,7 +506,8 @@ export class StreamRuntime {
       return;
     }
     const failure = error instanceof StreamError ? error : new StreamError('SERVICE_UNAVAILABLE', `consumer failed: ${errorMessage(error)}`, { cause: error });
-    this.#report(failure, { node: 'consumer' }, 'warn');
+    this.#report(failure, { node: 'consumer' }, error instanceof ConsumerStoppedError ? 'error' : 'warn');
+    if (error instanceof ConsumerStoppedError && this.#state === 'running') this.#fail(error);
   }
 
   /** The consumer stopped reading a partition at an offset the broker does not hold: check it again from the claim. */

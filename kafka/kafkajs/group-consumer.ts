@@ -19,7 +19,7 @@ import { type ConsumedRecord, ConsumerStoppedError, type GroupConsumer, type Gro
 const MAX_WAIT_MS = 500;
 
 export interface KafkajsGroupBehaviour {
-  /** Warn when onAssigned leaves partitions without a start offset (the partition reader does so on purpose). */
+  /** Log partitions onAssigned left without a start offset (the partition reader does so on purpose). */
   warnUnstarted: boolean;
 }
 
@@ -139,7 +139,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
         if (fetchable.length > 0) consumer.resume(byTopic(fetchable));
         const unstarted = this.#tracker.unstarted(change.round);
         if (unstarted.length > 0 && this.#behaviour.warnUnstarted) {
-          this.#logger.warn('onAssigned gave no start offset; these partitions are not read', { unstarted });
+          this.#logger.info('partitions without a start offset wait until seek() gives one', { unstarted });
         }
       },
       (error: unknown) => {

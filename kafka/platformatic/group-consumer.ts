@@ -204,7 +204,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
         if (this.#closed) return;
         this.#tracker.start(change.round, offsets);
         const unstarted = this.#tracker.unstarted(change.round);
-        if (unstarted.length > 0) this.#logger.warn('onAssigned gave no start offset; these partitions are not read', { unstarted });
+        if (unstarted.length > 0) this.#logger.info('partitions without a start offset wait until seek() gives one', { unstarted });
         this.#loop?.wake();
       },
       (error: unknown) => {

@@ -9,6 +9,7 @@ import type { FlagSpec } from '../../core/cli.ts';
 import { type AppConfig, loadConfig } from '../../core/config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
+import { backoffDelay, type RetryPolicy } from '../../core/retry.ts';
 import { countUnpublished } from '../../state/outbox-store.ts';
 import { connectServices, type Services } from './bootstrap.ts';
 import { startObservability } from './metrics.ts';
@@ -61,6 +62,7 @@ Options:
 `;
 
 type Role = 'all' | 'source' | 'processor' | 'relay';
+const REPLICA_RESTART_POLICY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1_000, maxDelayMs: 30_000, jitter: 0.5 };
 const ROLES: readonly Role[] = ['all', 'source', 'processor', 'relay'];
 
 interface Stoppable {
@@ -160,9 +162,27 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     }
     if (role === 'all' || role === 'processor') {
       if (replicas > 1) {
-        for (let index = 1; index <= replicas; index++) children.push(spawnReplica(index, { ...flags, 'metrics-port': config.metricsPort > 0 ? String(config.metricsPort + index) : '0' }, logger, () => stopping, (code) => {
-          if (code !== 0) exitCode = 1;
-        }));
+        // A replica that exits on its own is a role that failed: started again with backoff.
+        const launch = (index: number, restarts: number): ChildProcess => {
+          const replicaFlags = { ...flags, 'metrics-port': config.metricsPort > 0 ? String(config.metricsPort + index) : '0' };
+          return spawnReplica(index, replicaFlags, logger, () => stopping, (code) => {
+            if (stopping) {
+              if (code !== 0) exitCode = 1;
+              return;
+            }
+            if (code === 2) {
+              exitCode = 2;
+              void shutdown(`processor replica ${index}: bad configuration`);
+              return;
+            }
+            const delayMs = backoffDelay(REPLICA_RESTART_POLICY, restarts + 1);
+            logger.error(`processor replica ${index} exited; restarting it in ${delayMs} ms`, { replica: index, code, restart: restarts + 1, delayMs });
+            setTimeout(() => {
+              if (!stopping) children[index - 1] = launch(index, restarts + 1);
+            }, delayMs).unref();
+          });
+        };
+        for (let index = 1; index <= replicas; index++) children.push(launch(index, 0));
       } else {
         const view = new RuntimeView();
         observability?.watchProcessor({ runtime: view, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
@@ -221,7 +241,7 @@ function spawnReplica(index: number, flags: Record<string, string | undefined>, 
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, REPLICA_ID: replicaId, TOPOLOGY_REPLICA: String(index) } });
   logger.info('started processor replica', { replica: replicaId, pid: child.pid });
   child.once('exit', (code, signal) => {
-    if (!stopping()) logger.error('processor replica exited', { replica: replicaId, code, signal });
+    if (!stopping()) logger.warn('processor replica exited', { replica: replicaId, code, signal });
     onExit(code);
   });
   return child;

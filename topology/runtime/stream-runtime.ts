@@ -63,6 +63,12 @@ export interface StreamRuntimeOptions {
   partitionBounds?: (partitions: TopicPartition[]) => Promise<PartitionBounds[]>;
   /** How often a partition whose offset lies beyond the topic's end is checked again (default 10 s). */
   offsetCheckIntervalMs?: number;
+  /**
+   * The least wait before a fenced partition is claimed again (default 2000 ms). A fence usually
+   * means the group gave the partition to another member and this one has not heard yet: its next
+   * heartbeat tells it, and the partition is revoked instead of claimed back from the new owner.
+   */
+  fencedReclaimDelayMs?: number;
   /** The command an operator runs to move a partition's stored offset (named in the beyond-the-end line). */
   resetCommand?: (tp: TopicPartition) => string;
 }
@@ -432,11 +438,11 @@ export class StreamRuntime {
   }
 
   /** Waits with a backoff that grows with each failure since the partition last committed. */
-  #waitAndRetry(tp: TopicPartition, reason: string): void {
+  #waitAndRetry(tp: TopicPartition, reason: string, minDelayMs = 0): void {
     const key = tpKey(tp);
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
-    const delayMs = backoffDelay(this.#retryPolicy, failures);
+    const delayMs = Math.max(minDelayMs, backoffDelay(this.#retryPolicy, failures));
     this.#logger.warn(`${key}: ${reason}`, { topic: tp.topic, partition: tp.partition, attempt: failures, delayMs });
     this.#wait(tp, reason, delayMs);
   }
@@ -488,7 +494,7 @@ export class StreamRuntime {
     if (task === undefined || this.#tasks.get(key) !== task) return;
     this.#tasks.delete(key);
     if (event.type === 'fenced') {
-      this.#waitAndRetry(event, `fenced at offset ${event.offset} (${event.error}); claiming it again`);
+      this.#waitAndRetry(event, `fenced at offset ${event.offset} (${event.error}); claiming it again`, this.#options.fencedReclaimDelayMs ?? 2_000);
       return;
     }
     const failure = new StreamError('PROCESSOR_FAILED', `${key} stopped at offset ${event.offset} in "${event.node}": ${errorMessage(event.error)}`, {

@@ -228,7 +228,7 @@ describe('StreamRuntime', () => {
   });
 
   it('a fenced task that is still assigned waits, then claims again under a new epoch and restarts from the database offset', async () => {
-    const { consumer, claimer, committer, events, runtime } = await startRuntime({ retry: { initialDelayMs: 50, maxDelayMs: 50, jitter: 0 } });
+    const { consumer, claimer, committer, events, runtime } = await startRuntime({ retry: { initialDelayMs: 50, maxDelayMs: 50, jitter: 0 }, runtime: { fencedReclaimDelayMs: 0 } });
     committer.failures.push(new FencedError(TOPIC, 0, 'epoch moved on'));
     await consumer.assign([p0]);
     consumer.deliver(TOPIC, 0, words(0, 0, 3));

@@ -67,8 +67,16 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   async groupMembers(groupId: string): Promise<GroupMemberInfo[]> {
     const { groups } = await this.#admin.describeGroups([groupId]);
-    const group = groups.find((entry) => entry.groupId === groupId);
-    return (group?.members ?? []).map((member) => ({ memberId: member.memberId, clientId: member.clientId, host: member.clientHost }));
+    const described = groups.find((entry) => entry.groupId === groupId);
+    const members = described?.members ?? [];
+    if (members.length > 0) return members.map((member) => ({ memberId: member.memberId, clientId: member.clientId, host: member.clientHost }));
+    // DescribeGroups answers a KIP-848 (`consumer` protocol) group as dead, like a group that does
+    // not exist; listed all the same, it exists, and kafkajs's ListGroups gives no state: whether
+    // anyone is in it is unknown, so assume someone is.
+    if (described?.state !== 'Dead') return [];
+    const listed = (await this.#admin.listGroups()).groups.some((entry) => entry.groupId === groupId);
+    if (!listed) return [];
+    return [{ memberId: 'unknown', clientId: 'members of a consumer-protocol group (kafkajs cannot list them; KAFKA_CLIENT=platformatic can)', host: 'unknown' }];
   }
 
   async close(): Promise<void> {

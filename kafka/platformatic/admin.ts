@@ -88,9 +88,13 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async groupMembers(groupId: string): Promise<GroupMemberInfo[]> {
     const groups = await this.#admin.describeGroups({ groups: [groupId] });
-    const group = groups.get(groupId);
-    if (!group) return [];
-    return [...group.members.values()].map((member) => ({ memberId: member.id, clientId: member.clientId, host: member.clientHost }));
+    const members = [...(groups.get(groupId)?.members.values() ?? [])];
+    if (members.length > 0) return members.map((member) => ({ memberId: member.id, clientId: member.clientId, host: member.clientHost }));
+    // DescribeGroups answers a KIP-848 (`consumer` protocol) group as dead and memberless; its
+    // listing still tells whether anyone is in it, though not who.
+    const listed = (await this.#admin.listGroups({ types: ['consumer'] })).get(groupId);
+    if (listed === undefined || /^(empty|dead)$/i.test(String(listed.state))) return [];
+    return [{ memberId: 'unknown', clientId: `members of a consumer-protocol group in state ${listed.state} (not listed by DescribeGroups)`, host: 'unknown' }];
   }
 
   async close(): Promise<void> {

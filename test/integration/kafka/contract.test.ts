@@ -157,6 +157,19 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       await waitFor(async () => (await admin.groupMembers(groupId)).length === 0, { message: 'the member gone' });
     });
 
+    it('counts the members of a consumer-protocol (KIP-848) group, which DescribeGroups does not list', async () => {
+      const topic = await topics.create(`${clientName}-kip848-members`, 1);
+      const groupId = uniqueName(`${clientName}-kip848-members`);
+      // The member joins with platformatic: kafkajs has no KIP-848 support; the admin under test lists it.
+      const joiner = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokersFromEnv() }, silentLogger);
+      const consumer = joiner.groupConsumer({ groupId, topics: [topic], groupProtocol: 'consumer', clientId: 'kip848-member' });
+      toClose.push(consumer);
+      let assigned = false;
+      await consumer.start({ onAssigned: async () => { assigned = true; return []; }, onRevoked: () => {}, onBatch: () => {}, onError: () => {} });
+      await waitFor(() => assigned, { timeoutMs: MEMBERSHIP_TIMEOUT_MS, message: 'the KIP-848 member assigned' });
+      expect(await admin.groupMembers(groupId)).toHaveLength(1);
+    });
+
     it('deletes topics', async () => {
       const topic = uniqueName(`${clientName}-delete`);
       await admin.createTopics([{ topic, partitions: 1 }]);

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
 import { memoryLogger } from '../../../core/logger.ts';
-import { OffsetOutOfRangeError } from '../../../kafka/port.ts';
+import { ConsumerStoppedError, OffsetOutOfRangeError } from '../../../kafka/port.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import { StreamRuntime, type StreamRuntimeOptions } from '../../../topology/runtime/stream-runtime.ts';
 import type { PartitionBounds, RuntimeEvent } from '../../../topology/runtime/types.ts';
@@ -218,5 +218,24 @@ describe('StreamRuntime rebalances', () => {
     await waitFor(() => runtime.stats().waiting[0]?.reason.includes('beyond the end offset 100') === true, 'waiting beyond the end');
     expect(errors).toEqual([]);
     expect(runtime.stats().running).toBe(true);
+  });
+
+  it('a consumer error is reported, not fatal; only a consumer stopped for good fails the runtime (its owner replaces it)', async () => {
+    const { consumer, runtime, errors } = await startRuntime();
+    let failure: unknown;
+    runtime.failed.catch((error: unknown) => {
+      failure = error;
+    });
+    await consumer.assign([p0]);
+    consumer.handlers!.onError(new Error('Connection to 127.0.0.1:9092 failed.'));
+    await settle();
+    expect(errors).toHaveLength(1);
+    expect(failure).toBeUndefined();
+    expect(runtime.stats().partitions).toHaveLength(1);
+
+    consumer.handlers!.onError(new ConsumerStoppedError('kafkajs does not restart it after KafkaJSNonRetriableError'));
+    await settle();
+    expect(failure).toBeInstanceOf(ConsumerStoppedError);
+    expect(runtime.stats().running).toBe(true); // still running until its owner stops it
   });
 });

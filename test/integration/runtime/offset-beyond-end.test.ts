@@ -5,11 +5,12 @@
  * proceeds by itself, without a restart. Real broker, real PostgreSQL.
  */
 import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../../core/config.ts';
 import { memoryLogger } from '../../../core/logger.ts';
 import type { TopicPartition } from '../../../kafka/port.ts';
 import { claimPartitions, commitOffset, releasePartitions } from '../../../state/offset-store.ts';
 import { parseResetFlags, resetOffsets } from '../../../topology/app/reset-command.ts';
-import { resetCommandFor } from '../../../topology/app/processor-app.ts';
+import { resetCommandFor, startProcessor } from '../../../topology/app/processor-app.ts';
 import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
 import type { BatchCommittedEvent, PartitionBounds, RuntimeEvent } from '../../../topology/runtime/types.ts';
 import { useBroker } from '../../support/broker-fixture.ts';
@@ -85,6 +86,34 @@ describe.each(['platformatic', 'kafkajs'] as const)('a database offset beyond th
       expect(firstBatch).toMatchObject({ firstOffset: 0n });
     } finally {
       await runtime.stop({ timeoutMs: 10_000 });
+      await db.drop();
+    }
+  });
+});
+
+describe('the processor role checks its database offsets against the topic', () => {
+  const broker = useBroker('platformatic');
+
+  it('names the partition, both offsets and the reset command in one line, and keeps the others running', async () => {
+    const db = await createTestDatabase('beyond_end_processor');
+    const ordersTopic = await broker.topics.create('beyond-end-orders', 2);
+    const group = uniqueName('beyond-end-processor');
+    await claimPartitions(db.sequelize, group, 'old-replica', [{ topic: ordersTopic, partition: 0 }], 143_645n);
+    const config = loadConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: ordersTopic, CONSUMER_GROUP: group }, {});
+    const logger = memoryLogger();
+    const processor = await startProcessor(config, { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger, partitionCount: 2 });
+    try {
+      await waitFor(() => processor.runtime.stats().waiting.length === 1 && processor.runtime.stats().partitions.length === 1, { timeoutMs: 30_000, message: 'partition 0 waiting, 1 running' });
+      expect(processor.runtime.stats().partitions[0]).toMatchObject({ partition: 1 });
+      const lines = logger.lines.filter((line) => line.message.includes('beyond the end offset'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.level).toBe('error');
+      expect(lines[0]!.message).toBe(
+        `${ordersTopic}[0]: database offset 143645 is beyond the end offset 0 of ${ordersTopic} partition 0 (topic recreated or broker data wiped?); ` +
+          `waiting, re-checked every 10 s. To continue run: npm run topology -- reset --group ${group} --topic ${ordersTopic} --partitions 0 --to-earliest --force`,
+      );
+    } finally {
+      await processor.stop();
       await db.drop();
     }
   });

@@ -511,7 +511,7 @@ export class StreamRuntime {
       this.#onOutOfRange(error);
       return;
     }
-    const failure = error instanceof StreamError ? error : new StreamError('SERVICE_UNAVAILABLE', `consumer failed: ${errorMessage(error)}`, { cause: error });
+    const failure = error instanceof StreamError ? error : new StreamError('SERVICE_UNAVAILABLE', `consumer error (the client keeps retrying): ${errorMessage(error)}`, { retriable: true, cause: error });
     this.#report(failure, { node: 'consumer' }, error instanceof ConsumerStoppedError ? 'error' : 'warn');
     if (error instanceof ConsumerStoppedError && this.#state === 'running') this.#fail(error);
   }

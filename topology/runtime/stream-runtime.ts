@@ -109,6 +109,8 @@ export class StreamRuntime {
   readonly #tasks = new Map<string, PartitionTask>();
   /** Assigned partitions without a running task, and the timer that claims them again. */
   readonly #waiting = new Map<string, Waiting>();
+  /** Newly assigned partitions whose first claim is in flight, since when (listed as waiting too). */
+  readonly #claiming = new Map<string, { tp: TopicPartition; since: number }>();
   /** Restarts of a partition since its last commit: the backoff grows with them. */
   readonly #failures = new Map<string, number>();
   /** The database offset already reported beyond the topic's end, per partition: one line, not one per check. */
@@ -224,7 +226,10 @@ export class StreamRuntime {
 
   stats(): RuntimeStats {
     const partitions = [...this.#tasks.entries()].map(([key, task]) => task.stats(this.#paused.has(key)));
-    const waiting: WaitingPartition[] = [...this.#waiting.values()].map(({ tp, reason, since }) => ({ topic: tp.topic, partition: tp.partition, reason, since }));
+    const waiting: WaitingPartition[] = [
+      ...[...this.#claiming.values()].map(({ tp, since }) => ({ topic: tp.topic, partition: tp.partition, reason: 'claiming it in the offset store', since })),
+      ...[...this.#waiting.values()].map(({ tp, reason, since }) => ({ topic: tp.topic, partition: tp.partition, reason, since })),
+    ];
     return {
       partitions,
       waiting,
@@ -260,8 +265,10 @@ export class StreamRuntime {
       if (this.#assigned.has(key)) await this.#forget(key, 'assigned again');
       this.#paused.delete(key);
       this.#assigned.set(key, { tp: { topic: tp.topic, partition: tp.partition }, generation: ++this.#generation });
+      this.#claiming.set(key, { tp: { topic: tp.topic, partition: tp.partition }, since: Date.now() });
     }
     const starts = partitions.length === 0 ? [] : await this.#claimAndStart(partitions, 'assigned');
+    for (const tp of partitions) this.#claiming.delete(tpKey(tp));
     this.#applyBackpressure();
     // We forgot these pauses above; make sure the consumer forgets them too.
     const nowFree = wasPaused.filter((tp) => !this.#paused.has(tpKey(tp)));
@@ -278,6 +285,7 @@ export class StreamRuntime {
   /** The partition is no longer assigned: its task (if any) is dropped, its retries cancelled. */
   async #forget(key: string, reason: string): Promise<void> {
     this.#assigned.delete(key);
+    this.#claiming.delete(key);
     const waiting = this.#waiting.get(key);
     if (waiting) clearTimeout(waiting.timer);
     this.#waiting.delete(key);
@@ -351,6 +359,7 @@ export class StreamRuntime {
       const waiting = this.#waiting.get(key);
       if (waiting) clearTimeout(waiting.timer);
       this.#waiting.delete(key);
+      this.#claiming.delete(key);
       this.#reportedBeyondEnd.delete(key);
       this.#tasks.set(key, task);
       this.#tasks$.next(task);
@@ -456,7 +465,9 @@ export class StreamRuntime {
     clearTimeout(previous?.timer);
     const timer = setTimeout(() => void this.#serialized(() => this.#retry(key, assignment.generation)), delayMs);
     timer.unref();
-    this.#waiting.set(key, { tp: assignment.tp, reason, since: previous?.since ?? Date.now(), timer });
+    const claimingSince = this.#claiming.get(key)?.since;
+    this.#claiming.delete(key);
+    this.#waiting.set(key, { tp: assignment.tp, reason, since: previous?.since ?? claimingSince ?? Date.now(), timer });
     this.#events.next({ type: 'partition-waiting', topic: tp.topic, partition: tp.partition, reason, retryInMs: delayMs });
     this.#applyBackpressure();
   }

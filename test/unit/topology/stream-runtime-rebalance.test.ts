@@ -79,6 +79,8 @@ describe('StreamRuntime rebalances', () => {
     claimer.hold = true;
     const assigned = consumer.assign([p0]);
     await waitFor(() => claimer.heldClaims === 1, 'claim in flight');
+    // Assigned, not running yet: listed as waiting while its claim is in flight.
+    expect(runtime.stats().waiting).toEqual([expect.objectContaining({ topic: TOPIC, partition: 0, reason: 'claiming it in the offset store' })]);
     consumer.revoke([p0]);
     await settle();
     claimer.landClaims();

@@ -240,7 +240,7 @@ async function drain(kafka: KafkaClient, topic: string, config: AppConfig, optio
     config,
     logger,
     commitToKafka: false,
-    onFatal: (error) => logger.error('runtime failure', { error: error.message }),
+    onError: (error) => logger.error('runtime failure', { error: error.message }),
   });
   const samples: MemorySample[] = [];
   const startedAt = performance.now();

@@ -72,6 +72,28 @@ export class AssignmentTracker {
     return started;
   }
 
+  /**
+   * Moves owned partitions to these positions, either way, started or not: a re-claimed
+   * partition restarts from its database offset. Returns the partitions moved.
+   */
+  seek(offsets: PartitionOffset[]): PartitionOffset[] {
+    const moved: PartitionOffset[] = [];
+    for (const target of offsets) {
+      const state = this.#states.get(tpKey(target));
+      if (!state) continue;
+      if (target.offset < 0n) throw new RangeError(`seek offset of ${tpKey(target)} must not be negative, got ${target.offset}`);
+      state.position = target.offset;
+      moved.push({ topic: state.topic, partition: state.partition, offset: target.offset });
+    }
+    return moved;
+  }
+
+  /** Stops reading an owned partition until `seek` says where to continue. */
+  halt(tp: TopicPartition): void {
+    const state = this.#states.get(tpKey(tp));
+    if (state) state.position = undefined;
+  }
+
   /** Partitions of `round` still waiting for a start offset. */
   unstarted(round: number): TopicPartition[] {
     return [...this.#states.values()]

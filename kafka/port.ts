@@ -4,6 +4,7 @@
  * (test/integration/kafka/contract.test.ts) runs against both on a real broker.
  */
 import type { KafkaClientName, KafkaGroupProtocol } from '../core/config.ts';
+import { StreamError } from '../core/errors.ts';
 
 export interface TopicPartition {
   topic: string;
@@ -60,7 +61,11 @@ export interface GroupHandlers {
   onRevoked(partitions: TopicPartition[]): void;
   /** Records of one assigned partition, in offset order. Flow control is pause/resume, not the return value. */
   onBatch(batch: RecordBatch): void;
-  /** An error the adapter could not recover from by itself. */
+  /**
+   * An error the adapter reports; it keeps recovering by itself (reconnects, rejoins) and never
+   * gives up. An OffsetOutOfRangeError names a partition the adapter stopped reading: the
+   * runtime decides where it continues (`seek`).
+   */
   onError(error: unknown): void;
 }
 
@@ -86,6 +91,11 @@ export interface GroupConsumer {
   /** Stops fetching these partitions (records already delivered stay delivered). */
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;
+  /**
+   * Moves owned partitions' read position (either way); a partition still waiting for its start
+   * offset starts there. Records fetched from elsewhere are dropped. Partitions not owned are ignored.
+   */
+  seek(offsets: PartitionOffset[]): void;
   /** Partitions currently owned by this member. */
   assignment(): TopicPartition[];
   /** Informational commit to Kafka (lag tools); the source of truth is the database. */
@@ -140,7 +150,23 @@ export interface KafkaAdmin {
   partitionCount(topic: string): Promise<number | undefined>;
   /** The next offset to be written (log end offset) of each partition. */
   highWatermarks(topic: string): Promise<Map<number, bigint>>;
+  /**
+   * Per partition: the log start (`earliest`), the log end (`latest`), or the first offset whose
+   * record timestamp is at or after `timestamp` (the log end when no record is that recent).
+   * Throws when the topic does not exist.
+   */
+  listOffsets(topic: string, at: OffsetSpec): Promise<Map<number, bigint>>;
+  /** Members of a consumer group right now (empty when the group is empty or unknown). */
+  groupMembers(groupId: string): Promise<GroupMemberInfo[]>;
   close(): Promise<void>;
+}
+
+export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
+
+export interface GroupMemberInfo {
+  memberId: string;
+  clientId: string;
+  host: string;
 }
 
 export interface KafkaClient {
@@ -153,3 +179,39 @@ export interface KafkaClient {
 }
 
 export const tpKey = (tp: TopicPartition): string => `${tp.topic}[${tp.partition}]`;
+
+/**
+ * A fetch asked for an offset the partition does not hold: above its log end (the topic was
+ * recreated or the broker's data wiped while the database kept its offsets), or below its log
+ * start. The adapter stops reading the partition until told where to continue.
+ */
+export class OffsetOutOfRangeError extends StreamError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly logStartOffset: bigint | undefined;
+  readonly logEndOffset: bigint | undefined;
+
+  constructor(tp: TopicPartition & { offset: bigint; logStartOffset?: bigint; logEndOffset?: bigint }) {
+    const bounds = tp.logEndOffset === undefined ? '' : ` (log ${tp.logStartOffset ?? '?'}..${tp.logEndOffset})`;
+    super('TRANSIENT', `offset ${tp.offset} out of range for ${tpKey(tp)}${bounds}`, {
+      retriable: true,
+      context: { topic: tp.topic, partition: tp.partition, offset: tp.offset },
+    });
+    this.topic = tp.topic;
+    this.partition = tp.partition;
+    this.offset = tp.offset;
+    this.logStartOffset = tp.logStartOffset;
+    this.logEndOffset = tp.logEndOffset;
+  }
+}
+
+/**
+ * The client stopped consuming and will not resume by itself (kafkajs gave up restarting, a
+ * group session expired that the library does not rejoin). The owner replaces the consumer.
+ */
+export class ConsumerStoppedError extends StreamError {
+  constructor(detail: string, cause?: unknown) {
+    super('SERVICE_UNAVAILABLE', `consumer stopped: ${detail}`, { retriable: true, cause });
+  }
+}

@@ -59,11 +59,13 @@ export class OutboxRelay {
     this.options = { batchSize: 2000, idlePollMs: 200, lockName: 'outbox-relay', retentionMs: 10 * 60_000, ...options };
   }
 
-  start(): void {
+  /** Starts the loop; the promise settles when it ends (rejects on an error it cannot recover from). */
+  start(): Promise<void> {
     this.loop ??= this.run().catch((error: unknown) => {
       this.options.logger.error('relay stopped on an unrecoverable error', { error: errorMessage(error) });
       throw error;
     });
+    return this.loop;
   }
 
   /** Publishes what is pending right now, then returns: for tests and for draining at shutdown. */

@@ -129,6 +129,102 @@ export async function fencedError(executor: Executor, commit: OffsetCommit): Pro
   return new FencedError(commit.topic, commit.partition, describeFence(commit, current));
 }
 
+/**
+ * Gives up claims `owner` will not use: clears the owner of rows still at the claimed epoch, so
+ * status does not name a member that does not process the partition. A later claim (higher
+ * epoch) is left alone; the epoch is never lowered, so the released claim stays fenced.
+ */
+export async function releasePartitions(
+  sequelize: Sequelize,
+  group: string,
+  owner: string,
+  claims: Array<TopicPartition & { epoch: bigint | number }>,
+): Promise<void> {
+  if (claims.length === 0) return;
+  await selectRows(
+    sequelize,
+    `UPDATE stream_offsets s SET owner = NULL, updated_at = now()
+     FROM unnest($topics::text[], $partitions::int[], $epochs::bigint[]) AS t(topic, partition, epoch)
+     WHERE s.group_id = $group AND s.topic = t.topic AND s.partition = t.partition AND s.epoch = t.epoch AND s.owner = $owner
+     RETURNING 1`,
+    { group, owner, topics: claims.map((c) => c.topic), partitions: claims.map((c) => c.partition), epochs: claims.map((c) => String(c.epoch)) },
+  );
+}
+
+export interface OffsetTarget extends TopicPartition {
+  nextOffset: bigint;
+}
+
+export interface OffsetRewrite extends TopicPartition {
+  /** The stored offset before, or undefined when the partition had no row. */
+  before: bigint | undefined;
+  after: bigint;
+  epochBefore: bigint | undefined;
+  /** Bumped by one: an owner that still holds the old epoch is fenced on its next commit. */
+  epochAfter: bigint;
+  ownerBefore: string | null;
+}
+
+/**
+ * Rewrites stored offsets (the reset command): one transaction, rows locked in (topic,
+ * partition) order like a claim, each rewritten row's epoch bumped and its owner cleared. A
+ * replica still holding the partition is fenced on its next commit and claims it again from
+ * the new offset. With `dryRun` the same work is done and rolled back.
+ */
+export async function rewriteOffsets(sequelize: Sequelize, group: string, targets: OffsetTarget[], options: { dryRun?: boolean } = {}): Promise<OffsetRewrite[]> {
+  if (targets.length === 0) return [];
+  const sorted = [...targets].sort(compareTopicPartition);
+  const bind = {
+    group,
+    topics: sorted.map((t) => t.topic),
+    partitions: sorted.map((t) => t.partition),
+    offsets: sorted.map((t) => t.nextOffset.toString()),
+  };
+  const rollback = new Error('dry run');
+  let result: OffsetRewrite[] = [];
+  try {
+    await sequelize.transaction(async (transaction) => {
+      const before = await selectRows<OffsetRow>(
+        transaction,
+        `SELECT s.topic, s.partition, s.next_offset, s.epoch, s.owner, s.updated_at FROM stream_offsets s
+         JOIN unnest($topics::text[], $partitions::int[]) AS t(topic, partition) ON s.topic = t.topic AND s.partition = t.partition
+         WHERE s.group_id = $group ORDER BY s.topic, s.partition FOR UPDATE OF s`,
+        bind,
+      );
+      const after = await selectRows<OffsetRow>(
+        transaction,
+        `INSERT INTO stream_offsets (group_id, topic, partition, next_offset, epoch, owner)
+         SELECT $group, t.topic, t.partition, t.next_offset, 1, NULL
+         FROM unnest($topics::text[], $partitions::int[], $offsets::bigint[]) AS t(topic, partition, next_offset)
+         ORDER BY t.topic, t.partition
+         ON CONFLICT (group_id, topic, partition) DO UPDATE
+           SET next_offset = EXCLUDED.next_offset, epoch = stream_offsets.epoch + 1, owner = NULL, updated_at = now()
+         RETURNING topic, partition, next_offset, epoch, owner, updated_at`,
+        bind,
+      );
+      const previous = new Map(before.map((row) => [`${row.topic}:${row.partition}`, row]));
+      result = after
+        .map((row) => {
+          const old = previous.get(`${row.topic}:${row.partition}`);
+          return {
+            topic: row.topic,
+            partition: row.partition,
+            before: old ? BigInt(old.next_offset) : undefined,
+            after: BigInt(row.next_offset),
+            epochBefore: old ? BigInt(old.epoch) : undefined,
+            epochAfter: BigInt(row.epoch),
+            ownerBefore: old?.owner ?? null,
+          };
+        })
+        .sort(compareTopicPartition);
+      if (options.dryRun) throw rollback;
+    });
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+  return result;
+}
+
 /** Stored offsets of a group (optionally one topic), for status output and lag. */
 export async function readOffsets(sequelize: Sequelize, group: string, topic?: string): Promise<StoredOffset[]> {
   const rows = await selectRows<OffsetRow>(

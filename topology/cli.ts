@@ -8,6 +8,7 @@ import { createLogger } from '../core/logger.ts';
 import { buildStatus, formatStatus, takeSnapshot } from './app/status.ts';
 import { connectServices } from './app/bootstrap.ts';
 import { runCommand, RUN_FLAGS, RUN_USAGE } from './app/run-command.ts';
+import { RESET_FLAGS, RESET_USAGE, resetCommand } from './app/reset-command.ts';
 import { describeTopology, formatDot, formatJson, formatMermaid, formatText, renderImage } from './describe/index.ts';
 import { buildReferenceTopology, memoryStores } from './reference-pipeline.ts';
 
@@ -17,6 +18,7 @@ Commands:
   run        run the pipeline: order source, inventory processor, outbox relay (see run --help)
   describe   print the topology graph (Kafka Streams text, mermaid, dot, json; svg/png with Graphviz)
   status     per-partition owner, DB offset, high watermark, lag; per-replica rate; outbox and DLQ
+  reset      rewrite a consumer group's stored offsets (earliest, latest, offset, datetime; see reset --help)
 
 Run "npm run topology -- <command> --help" for a command's options and exit codes.
 Settings come from environment variables (see README: Configuration).
@@ -105,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
       refusePositionals(positionals);
       return runCommand(flags);
     }
+    case 'reset':
+      return resetCommand(parseCommandLine(rest, RESET_FLAGS, RESET_USAGE).flags);
     case undefined:
       // Plain `npm run topology` runs the pipeline, as the README promises.
       return runCommand({});

@@ -1,7 +1,7 @@
 /** Topic administration on kafkajs. */
 import { withRetry } from '../../core/retry.ts';
 import type { Admin, Kafka } from 'kafkajs';
-import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaAdmin, ReplicationFactorError, type TopicSpec } from '../port.ts';
+import { BROKER_DEFAULT_REPLICATION_FACTOR, type GroupMemberInfo, type KafkaAdmin, type OffsetSpec, ReplicationFactorError, type TopicSpec } from '../port.ts';
 
 export class KafkajsAdmin implements KafkaAdmin {
   readonly #admin: Admin;
@@ -64,8 +64,30 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async highWatermarks(topic: string): Promise<Map<number, bigint>> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+    return this.listOffsets(topic, 'latest');
+  }
+
+  async listOffsets(topic: string, at: OffsetSpec): Promise<Map<number, bigint>> {
+    const bounds = await this.#admin.fetchTopicOffsets(topic);
+    if (at === 'latest' || at === 'earliest') return new Map(bounds.map((entry) => [entry.partition, BigInt(at === 'latest' ? entry.high : entry.low)]));
+    const ends = new Map(bounds.map((entry) => [entry.partition, BigInt(entry.high)]));
+    const found = await this.#admin.fetchTopicOffsetsByTimestamp(topic, at.timestamp);
+    // No record at or after the timestamp: Kafka answers -1; the position then is the log end.
+    return new Map(found.map((entry) => [entry.partition, BigInt(entry.offset) < 0n ? (ends.get(entry.partition) ?? 0n) : BigInt(entry.offset)]));
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMemberInfo[]> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    const described = groups.find((entry) => entry.groupId === groupId);
+    const members = described?.members ?? [];
+    if (members.length > 0) return members.map((member) => ({ memberId: member.memberId, clientId: member.clientId, host: member.clientHost }));
+    // DescribeGroups answers a KIP-848 (`consumer` protocol) group as dead, like a group that does
+    // not exist; listed all the same, it exists, and kafkajs's ListGroups gives no state: whether
+    // anyone is in it is unknown, so assume someone is.
+    if (described?.state !== 'Dead') return [];
+    const listed = (await this.#admin.listGroups()).groups.some((entry) => entry.groupId === groupId);
+    if (!listed) return [];
+    return [{ memberId: 'unknown', clientId: 'members of a consumer-protocol group (kafkajs cannot list them; KAFKA_CLIENT=platformatic can)', host: 'unknown' }];
   }
 
   async close(): Promise<void> {

@@ -52,6 +52,9 @@ export class KafkajsKafkaClient implements KafkaClient {
     return new Kafka({
       clientId,
       brokers: this.brokers,
+      // kafkajs backs off up to 30 s between attempts by default: after an outage the first
+      // reconnect could then come half a minute after the broker is back. 5 s bounds that wait.
+      retry: { maxRetryTime: 5_000 },
       logLevel: KAFKAJS_LOG_LEVEL,
       logCreator: kafkajsLogCreator(this.#logger.child(`kafkajs.${role}`)),
     });

@@ -13,13 +13,13 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
 import { groupTiming } from '../group-timing.ts';
-import type { ConsumedRecord, GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
+import { type ConsumedRecord, ConsumerStoppedError, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, OffsetOutOfRangeError, type PartitionOffset, type TopicPartition } from '../port.ts';
 
 /** Bounds how long a resumed partition waits when every partition was idle or paused. */
 const MAX_WAIT_MS = 500;
 
 export interface KafkajsGroupBehaviour {
-  /** Warn when onAssigned leaves partitions without a start offset (the partition reader does so on purpose). */
+  /** Log partitions onAssigned left without a start offset (the partition reader does so on purpose). */
   warnUnstarted: boolean;
 }
 
@@ -62,7 +62,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
         this.#logger.warn('consumer crashed, kafkajs restarts it', { error: errorMessage(event.payload.error) });
         return;
       }
-      handlers.onError(event.payload.error);
+      handlers.onError(new ConsumerStoppedError(`kafkajs does not restart it after ${errorMessage(event.payload.error)}`, event.payload.error));
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.#options.topics, fromBeginning: false });
@@ -81,6 +81,15 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   resume(partitions: TopicPartition[]): void {
     const changed = this.#tracker.resume(partitions).filter((tp) => this.#tracker.isFetchable(tp));
     if (changed.length > 0) this.#consumer?.resume(byTopic(changed));
+  }
+
+  seek(offsets: PartitionOffset[]): void {
+    const moved = this.#tracker.seek(offsets);
+    const consumer = this.#consumer;
+    if (!consumer || moved.length === 0) return;
+    for (const { topic, partition, offset } of moved) consumer.seek({ topic, partition, offset: offset.toString() });
+    const fetchable = moved.filter((tp) => this.#tracker.isFetchable(tp));
+    if (fetchable.length > 0) consumer.resume(byTopic(fetchable));
   }
 
   assignment(): TopicPartition[] {
@@ -130,7 +139,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
         if (fetchable.length > 0) consumer.resume(byTopic(fetchable));
         const unstarted = this.#tracker.unstarted(change.round);
         if (unstarted.length > 0 && this.#behaviour.warnUnstarted) {
-          this.#logger.warn('onAssigned gave no start offset; these partitions are not read', { unstarted });
+          this.#logger.info('partitions without a start offset wait until seek() gives one', { unstarted });
         }
       },
       (error: unknown) => {
@@ -152,6 +161,17 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   #onBatch(consumer: Consumer, { batch, resolveOffset }: EachBatchPayload): void {
     const tp = { topic: batch.topic, partition: batch.partition };
     const fetchedFrom = fetchedOffsetOf(batch);
+    // kafkajs answers OFFSET_OUT_OF_RANGE by moving to the log end by itself, so the error never
+    // reaches us; a position beyond the log end gives it away. Seeking back would loop forever,
+    // and delivering would skip silently: stop reading the partition and let the runtime decide.
+    const position = this.#tracker.position(tp);
+    const logEnd = BigInt(batch.highWatermark);
+    if (position !== undefined && position > logEnd) {
+      this.#tracker.halt(tp);
+      consumer.pause(byTopic([tp]));
+      this.#handlers?.onError(new OffsetOutOfRangeError({ ...tp, offset: position, logEndOffset: logEnd }));
+      return;
+    }
     const admission = this.#tracker.admit(tp, fetchedFrom);
     if (admission.action === 'reseek') {
       this.#logger.debug('batch fetched past the position, seeking back', { ...tp, fetchedFrom: String(fetchedFrom), position: String(admission.to) });

@@ -1,6 +1,6 @@
 /** Topic administration on @platformatic/kafka. */
 import { Admin, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
-import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaAdmin, ReplicationFactorError, type TopicSpec } from '../port.ts';
+import { BROKER_DEFAULT_REPLICATION_FACTOR, type GroupMemberInfo, type KafkaAdmin, type OffsetSpec, ReplicationFactorError, type TopicSpec } from '../port.ts';
 
 export class PlatformaticAdmin implements KafkaAdmin {
   readonly #admin: Admin;
@@ -66,13 +66,39 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async highWatermarks(topic: string): Promise<Map<number, bigint>> {
+    return this.listOffsets(topic, 'latest');
+  }
+
+  async listOffsets(topic: string, at: OffsetSpec): Promise<Map<number, bigint>> {
     const count = await this.partitionCount(topic);
     if (count === undefined) throw new Error(`topic ${topic} does not exist`);
-    const partitions = Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.LATEST }));
+    const timestamp = at === 'latest' ? ListOffsetTimestamps.LATEST : at === 'earliest' ? ListOffsetTimestamps.EARLIEST : BigInt(at.timestamp);
+    const listed = await this.#list(topic, count, timestamp);
+    if (typeof at === 'object' && [...listed.values()].some((offset) => offset < 0n)) {
+      // No record at or after the timestamp: Kafka answers -1; the position then is the log end.
+      const ends = await this.#list(topic, count, ListOffsetTimestamps.LATEST);
+      for (const [partition, offset] of listed) if (offset < 0n) listed.set(partition, ends.get(partition) ?? 0n);
+    }
+    return listed;
+  }
+
+  async #list(topic: string, count: number, timestamp: bigint): Promise<Map<number, bigint>> {
+    const partitions = Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp }));
     const listed = await this.#admin.listOffsets({ topics: [{ name: topic, partitions }] });
     const result = new Map<number, bigint>();
     for (const entry of listed.find((t) => t.name === topic)?.partitions ?? []) result.set(entry.partitionIndex, entry.offset);
     return result;
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMemberInfo[]> {
+    const groups = await this.#admin.describeGroups({ groups: [groupId] });
+    const members = [...(groups.get(groupId)?.members.values() ?? [])];
+    if (members.length > 0) return members.map((member) => ({ memberId: member.id, clientId: member.clientId, host: member.clientHost }));
+    // DescribeGroups answers a KIP-848 (`consumer` protocol) group as dead and memberless; its
+    // listing still tells whether anyone is in it, though not who.
+    const listed = (await this.#admin.listGroups({ types: ['consumer'] })).get(groupId);
+    if (listed === undefined || /^(empty|dead)$/i.test(String(listed.state))) return [];
+    return [{ memberId: 'unknown', clientId: `members of a consumer-protocol group in state ${listed.state} (not listed by DescribeGroups)`, host: 'unknown' }];
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,7 @@
 /** What happens to a fetched partition: admitted records go to the handler, the position moves on. */
 import type { Logger } from '../../core/logger.ts';
-import { StreamError } from '../../core/errors.ts';
 import type { AssignmentTracker } from '../assignment.ts';
-import type { RecordBatch } from '../port.ts';
+import { OffsetOutOfRangeError, type RecordBatch } from '../port.ts';
 import type { FetchedPartition, OutOfRangePartition } from './fetcher.ts';
 
 type DeliveryHandlers = { onBatch(batch: RecordBatch): void; onError(error: unknown): void };
@@ -40,7 +39,8 @@ function deliver(tracker: AssignmentTracker, fetched: FetchedPartition, from: bi
 
 /**
  * A start offset below the log start (retention deleted those records) moves to the log
- * start, loudly; anything else is the runtime's error to decide about.
+ * start, loudly; beyond the log end the partition stops being read (never re-fetched in a
+ * loop) and the runtime is told, to decide where it continues.
  */
 export function resolveOutOfRange(
   tracker: AssignmentTracker,
@@ -60,10 +60,14 @@ export function resolveOutOfRange(
     tracker.advance(partition, partition.logStartOffset);
     return;
   }
-  tracker.pause([partition]);
+  tracker.halt(partition);
   onError(
-    new StreamError('TRANSIENT', `offset ${partition.fetchedFrom} out of range for ${partition.topic}[${partition.partition}]`, {
-      context: { topic: partition.topic, partition: partition.partition, highWatermark: String(partition.highWatermark) },
+    new OffsetOutOfRangeError({
+      topic: partition.topic,
+      partition: partition.partition,
+      offset: partition.fetchedFrom,
+      // An error response carries -1 for both when the broker does not say.
+      ...(partition.highWatermark >= 0n ? { logStartOffset: partition.logStartOffset, logEndOffset: partition.highWatermark } : {}),
     }),
   );
 }

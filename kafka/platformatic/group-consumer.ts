@@ -18,7 +18,7 @@ import type { Logger } from '../../core/logger.ts';
 import { type AssignmentChange, AssignmentTracker } from '../assignment.ts';
 import { DEFAULT_GROUP_PROTOCOL, flattenAssignments, heartbeatErrorCode, KIP848_MEMBERSHIP_ERRORS, lostMembership } from '../group-protocol.ts';
 import { groupTiming } from '../group-timing.ts';
-import type { GroupConsumer, GroupConsumerOptions, GroupHandlers, PartitionOffset, TopicPartition } from '../port.ts';
+import { ConsumerStoppedError, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, type PartitionOffset, type TopicPartition } from '../port.ts';
 import { FetchLoop } from './fetch-loop.ts';
 import { PartitionFetcher } from './fetcher.ts';
 import { deliverRound, resolveOutOfRange } from './delivery.ts';
@@ -81,7 +81,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     member.on('error', (error: unknown) => {
       if (this.#closed) return;
       this.#logger.error('group membership failed', { error: errorMessage(error) });
-      handlers.onError(error);
+      handlers.onError(new ConsumerStoppedError(`group membership failed: ${errorMessage(error)}`, error));
     });
     member.topics.trackAll(...this.#options.topics);
     if (protocol === 'consumer') await this.#joinWithConsumerProtocol(member);
@@ -99,6 +99,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
 
   resume(partitions: TopicPartition[]): void {
     if (this.#tracker.resume(partitions).length > 0) this.#loop?.wake();
+  }
+
+  seek(offsets: PartitionOffset[]): void {
+    if (this.#tracker.seek(offsets).length > 0) this.#loop?.wake();
   }
 
   assignment(): TopicPartition[] {
@@ -162,7 +166,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       this.#expired = true;
       const revoked = this.#tracker.assign([]).revoked;
       if (revoked.length > 0) this.#handlers.onRevoked(revoked);
-      this.#handlers.onError(new Error('consumer group session expired (UNKNOWN_MEMBER_ID) and the client does not rejoin'));
+      this.#handlers.onError(new ConsumerStoppedError('consumer group session expired (UNKNOWN_MEMBER_ID) and the client does not rejoin'));
     }
   }
 
@@ -200,7 +204,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
         if (this.#closed) return;
         this.#tracker.start(change.round, offsets);
         const unstarted = this.#tracker.unstarted(change.round);
-        if (unstarted.length > 0) this.#logger.warn('onAssigned gave no start offset; these partitions are not read', { unstarted });
+        if (unstarted.length > 0) this.#logger.info('partitions without a start offset wait until seek() gives one', { unstarted });
         this.#loop?.wake();
       },
       (error: unknown) => {

@@ -213,6 +213,10 @@ export class ObservedConsumer implements GroupConsumer {
     this.#inner.resume(partitions);
   }
 
+  seek(offsets: PartitionOffset[]): void {
+    this.#inner.seek(offsets);
+  }
+
   assignment(): TopicPartition[] {
     return this.#inner.assignment();
   }
@@ -257,7 +261,7 @@ export async function startForwardingRuntime(options: StartRuntimeOptions): Prom
     committer: options.committer,
     config: { batchMaxRecords: 500, commitIntervalMs: 50, maxInflightPerPartition: 5_000, maxInflightTotal: 50_000, ...options.config },
     logger: options.logger ?? silentLogger,
-    onFatal: (error) => fatal.push(error),
+    onError: (error) => fatal.push(error),
     commitToKafka: false,
   });
   const events: RuntimeEvent[] = [];

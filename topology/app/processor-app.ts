@@ -6,13 +6,14 @@ import os from 'node:os';
 import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { KafkaClient } from '../../kafka/port.ts';
+import type { KafkaAdmin, KafkaClient, TopicPartition } from '../../kafka/port.ts';
 import { ORDER_DECISIONS_STORE } from '../../processors/inventory-processor.ts';
 import { inventoryEffects } from '../../sinks/inventory-effects.ts';
 import { TransactionalSink } from '../../sinks/transactional-sink.ts';
-import { claimPartitions } from '../../state/offset-store.ts';
+import { claimPartitions, releasePartitions } from '../../state/offset-store.ts';
 import { buildReferenceTopology } from '../reference-pipeline.ts';
 import { StreamRuntime } from '../runtime/index.ts';
+import type { PartitionBounds } from '../runtime/types.ts';
 import { instrumentCommitter, type KstreamMetrics } from './metrics.ts';
 import { postgresStores } from './postgres-stores.ts';
 
@@ -20,13 +21,15 @@ export interface ProcessorApp {
   runtime: StreamRuntime;
   replicaId: string;
   stop(): Promise<void>;
+  /** Rejects when the processor cannot go on by itself (its consumer stopped for good). */
+  failed: Promise<never>;
 }
 
 export function replicaName(): string {
   return process.env.REPLICA_ID ?? `${os.hostname()}-${process.pid}`;
 }
 
-export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; logger: Logger; partitionCount: number; metrics?: KstreamMetrics }): Promise<ProcessorApp> {
+export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; admin?: KafkaAdmin; logger: Logger; partitionCount: number; metrics?: KstreamMetrics }): Promise<ProcessorApp> {
   const replicaId = replicaName();
   const logger = deps.logger.child('processor', { replica: replicaId });
   const topology = buildReferenceTopology({
@@ -46,11 +49,15 @@ export async function startProcessor(config: AppConfig, deps: { sequelize: Seque
   const runtime = new StreamRuntime({
     topology,
     consumer,
-    claimer: { claim: (partitions) => claimPartitions(deps.sequelize, config.consumerGroup, replicaId, partitions) },
+    claimer: {
+      claim: (partitions) => claimPartitions(deps.sequelize, config.consumerGroup, replicaId, partitions),
+      release: (claims) => releasePartitions(deps.sequelize, config.consumerGroup, replicaId, claims),
+    },
     committer,
     config,
     logger,
-    onFatal: (error) => logger.error('partition stopped', { error: error.message, ...error.context }),
+    ...(deps.admin ? { partitionBounds: partitionBounds(deps.admin) } : {}),
+    resetCommand: (tp) => resetCommandFor(config.consumerGroup, tp),
   });
   await runtime.start();
   logger.info('processor started', { group: config.consumerGroup, topic: config.ordersTopic, client: deps.kafka.name });
@@ -58,5 +65,25 @@ export async function startProcessor(config: AppConfig, deps: { sequelize: Seque
     runtime,
     replicaId,
     stop: () => runtime.stop({ timeoutMs: config.shutdownTimeoutMs }),
+    failed: runtime.failed,
+  };
+}
+
+/** The reset that makes a partition whose stored offset lies beyond the topic's end read what the topic holds now. */
+export function resetCommandFor(group: string, tp: TopicPartition): string {
+  return `npm run topology -- reset --group ${group} --topic ${tp.topic} --partitions ${tp.partition} --to-earliest --force`;
+}
+
+function partitionBounds(admin: KafkaAdmin): (partitions: TopicPartition[]) => Promise<PartitionBounds[]> {
+  return async (partitions) => {
+    const bounds: PartitionBounds[] = [];
+    for (const topic of new Set(partitions.map((tp) => tp.topic))) {
+      const [starts, ends] = await Promise.all([admin.listOffsets(topic, 'earliest'), admin.listOffsets(topic, 'latest')]);
+      for (const tp of partitions.filter((candidate) => candidate.topic === topic)) {
+        const logEndOffset = ends.get(tp.partition);
+        if (logEndOffset !== undefined) bounds.push({ ...tp, logStartOffset: starts.get(tp.partition) ?? 0n, logEndOffset });
+      }
+    }
+    return bounds;
   };
 }

@@ -9,6 +9,7 @@ import { type FlagSpec, exitCodesHelp } from '../../core/cli.ts';
 import { type AppConfig, loadConfig } from '../../core/config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
+import { backoffDelay, type RetryPolicy } from '../../core/retry.ts';
 import { countUnpublished } from '../../state/outbox-store.ts';
 import { connectServices, type Services } from './bootstrap.ts';
 import { startObservability } from './metrics.ts';
@@ -16,7 +17,9 @@ import { startProcessor } from './processor-app.ts';
 import { startRelay } from './relay-app.ts';
 import { startSource } from './source-app.ts';
 import { parseSourceId } from '../order-source/loadtest-options.ts';
+import { RelayView, RuntimeView, SourceView } from './role-views.ts';
 import { startStatusLine } from './status-line.ts';
+import { type RoleHandle, RoleSupervisor } from './supervisor.ts';
 
 export const RUN_FLAGS: FlagSpec = {
   role: { type: 'string' },
@@ -36,8 +39,10 @@ export const RUN_FLAGS: FlagSpec = {
 
 export const RUN_USAGE = `Usage: npm run topology -- run [options]
 
-Runs the reference pipeline. Ctrl-C stops fetching, commits what is complete, publishes the
-outbox and exits 0; a second Ctrl-C exits at once.
+Runs the reference pipeline. A role that fails (or cannot start, e.g. while Kafka or PostgreSQL
+is down) is restarted inside the process with backoff (1 s doubling to 30 s), each restart
+logged. Ctrl-C stops fetching, commits what is complete, publishes the outbox and exits 0; a
+second Ctrl-C exits at once.
 
 Options:
   --role all|source|processor|relay   which part to run (default all: the three in one process)
@@ -69,6 +74,7 @@ ${exitCodesHelp([
 ])}`;
 
 type Role = 'all' | 'source' | 'processor' | 'relay';
+const REPLICA_RESTART_POLICY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1_000, maxDelayMs: 30_000, jitter: 0.5 };
 const ROLES: readonly Role[] = ['all', 'source', 'processor', 'relay'];
 
 interface Stoppable {
@@ -145,30 +151,65 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // Every role runs under a supervisor: one that fails (or cannot start) is restarted with
+  // backoff inside the process; only bad configuration ends it (exit 2).
+  const supervise = <H extends RoleHandle>(name: string, start: () => Promise<H>, onStarted?: (handle: H) => void) =>
+    RoleSupervisor.start({
+      name,
+      start,
+      logger,
+      ...(onStarted ? { onStarted } : {}),
+      onConfigError: () => {
+        exitCode = 2;
+        void shutdown(`${name}: bad configuration`);
+      },
+    });
   const startRoles = async () => {
     if (role === 'all' || role === 'source') {
-      const source = await startSource(config, { ...services, logger }, { rate, sourceId });
-      observability?.watchSource(source.source);
-      running.push({ name: 'source', stop: source.stop });
+      const view = new SourceView();
+      observability?.watchSource(view);
+      const source = await supervise('source', () => startSource(config, { ...services, logger }, { rate, sourceId }), (handle) =>
+        view.follow(handle.source),
+      );
+      running.push({ name: 'source', stop: () => source.stop() });
     }
     if (role === 'all' || role === 'processor') {
       if (replicas > 1) {
-        for (let index = 1; index <= replicas; index++) children.push(spawnReplica(index, { ...flags, 'metrics-port': config.metricsPort > 0 ? String(config.metricsPort + index) : '0' }, logger, () => stopping, (code) => {
-          if (code !== 0) exitCode = 1;
-        }));
+        // A replica that exits on its own is a role that failed: started again with backoff.
+        const launch = (index: number, restarts: number): ChildProcess => {
+          const replicaFlags = { ...flags, 'metrics-port': config.metricsPort > 0 ? String(config.metricsPort + index) : '0' };
+          return spawnReplica(index, replicaFlags, logger, () => stopping, (code) => {
+            if (stopping) {
+              if (code !== 0) exitCode = 1;
+              return;
+            }
+            if (code === 2) {
+              exitCode = 2;
+              void shutdown(`processor replica ${index}: bad configuration`);
+              return;
+            }
+            const delayMs = backoffDelay(REPLICA_RESTART_POLICY, restarts + 1);
+            logger.error(`processor replica ${index} exited; restarting it in ${delayMs} ms`, { replica: index, code, restart: restarts + 1, delayMs });
+            setTimeout(() => {
+              if (!stopping) children[index - 1] = launch(index, restarts + 1);
+            }, delayMs).unref();
+          });
+        };
+        for (let index = 1; index <= replicas; index++) children.push(launch(index, 0));
       } else {
-        const processor = await startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
-        observability?.watchProcessor({ runtime: processor.runtime, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
-        processor.runtime.errors$.subscribe(() => {
-          exitCode = 1;
-        });
-        running.push({ name: 'processor', stop: processor.stop });
+        const view = new RuntimeView();
+        observability?.watchProcessor({ runtime: view, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
+        const start = () =>
+          startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
+        const processor = await supervise('processor', start, (handle) => view.follow(handle.runtime));
+        running.push({ name: 'processor', stop: () => processor.stop() });
       }
     }
     if (role === 'all' || role === 'relay') {
-      const relay = await startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger });
-      running.push({ name: 'relay', stop: relay.stop });
-      observability?.watchRelay({ relay: relay.relay, countUnpublished: () => countUnpublished(services.sequelize) });
+      const view = new RelayView();
+      observability?.watchRelay({ relay: view, countUnpublished: () => countUnpublished(services.sequelize) });
+      const relay = await supervise('relay', () => startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger }), (handle) => view.follow(handle.relay));
+      running.push({ name: 'relay', stop: () => relay.stop() });
     }
   };
   startup = startRoles();
@@ -213,7 +254,7 @@ function spawnReplica(index: number, flags: Record<string, string | undefined>, 
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, REPLICA_ID: replicaId, TOPOLOGY_REPLICA: String(index) } });
   logger.info('started processor replica', { replica: replicaId, pid: child.pid });
   child.once('exit', (code, signal) => {
-    if (!stopping()) logger.error('processor replica exited', { replica: replicaId, code, signal });
+    if (!stopping()) logger.warn('processor replica exited', { replica: replicaId, code, signal });
     onExit(code);
   });
   return child;

@@ -30,6 +30,18 @@ export interface ClaimedPartition extends TopicPartition {
 export interface PartitionClaimer {
   /** Takes ownership of the partitions (bumping their epoch) and returns where each resumes. */
   claim(partitions: TopicPartition[]): Promise<ClaimedPartition[]>;
+  /**
+   * Gives up claims this member will not use (the partition moved while its claim was in
+   * flight), so the stored owner is not a member that does not process it. Only a claim still
+   * current (same epoch) is released; a later owner's claim is left alone.
+   */
+  release?(claims: ClaimedPartition[]): Promise<void>;
+}
+
+/** A partition's log start and log end offsets, as the broker reports them now. */
+export interface PartitionBounds extends TopicPartition {
+  logStartOffset: bigint;
+  logEndOffset: bigint;
 }
 
 export interface RuntimeConfig {
@@ -68,6 +80,8 @@ export interface WaitingPartition extends TopicPartition {
   reason: string;
   /** When it stopped being processed (ms since the epoch). */
   since: number;
+  /** Only an operator can end the wait (e.g. a reset of offsets beyond the topic's end): restarting the process would not help. */
+  needsOperator?: boolean;
 }
 
 export interface RuntimeStats {
@@ -104,4 +118,6 @@ export type RuntimeEvent =
   | ({ type: 'retry'; operation: 'commit' | 'load' | 'reload'; attempt: number; delayMs: number; offset: bigint; error: string } & TopicPartition)
   | ({ type: 'fenced'; offset: bigint; error: string } & TopicPartition)
   | ({ type: 'partition-failed'; node: string; offset: bigint; error: unknown } & TopicPartition)
+  | ({ type: 'partition-waiting'; reason: string; retryInMs: number } & TopicPartition)
+  | ({ type: 'claim-released'; epoch: number | bigint } & TopicPartition)
   | { type: 'consumer-error'; error: unknown };

@@ -8,7 +8,7 @@ import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.t
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
-import type { GroupConsumer, GroupHandlers, KafkaAdmin, KafkaClient, KafkaProducer, PartitionOffset, RecordBatch, TopicPartition } from '../../../kafka/port.ts';
+import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
 import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
@@ -70,11 +70,14 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
     return { consumer, assigned: [], revoked: [], errors: [], collected: new BatchCollector() };
   }
 
-  function handlersOf(recording: RecordingMember, startAt: (tp: TopicPartition) => bigint): GroupHandlers {
+  function handlersOf(recording: RecordingMember, startAt: (tp: TopicPartition) => bigint | undefined): GroupHandlers {
     return {
       onAssigned: async (partitions) => {
         recording.assigned.push(partitions);
-        return partitions.map((tp): PartitionOffset => ({ ...tp, offset: startAt(tp) }));
+        return partitions.flatMap((tp): PartitionOffset[] => {
+          const offset = startAt(tp);
+          return offset === undefined ? [] : [{ ...tp, offset }];
+        });
       },
       onRevoked: (partitions) => {
         recording.revoked.push(partitions);
@@ -86,7 +89,7 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
     };
   }
 
-  async function startMember(topic: string, groupId: string, startAt: (tp: TopicPartition) => bigint): Promise<RecordingMember> {
+  async function startMember(topic: string, groupId: string, startAt: (tp: TopicPartition) => bigint | undefined): Promise<RecordingMember> {
     const recording = member(topic, groupId);
     await recording.consumer.start(handlersOf(recording, startAt));
     return recording;
@@ -123,6 +126,48 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       await produceToPartitions(topic, [3, 0, 2]);
 
       expect(await admin.highWatermarks(topic)).toEqual(new Map([[0, 3n], [1, 0n], [2, 2n]]));
+    });
+
+    it('lists the earliest, latest and by-timestamp offsets of each partition', async () => {
+      const topic = await topics.create(`${clientName}-offsets`, 2);
+      await produceToPartitions(topic, [3, 1]);
+      const between = Date.now() + 1;
+      await waitFor(() => Date.now() > between + 5, { message: 'a later timestamp' });
+      await produceToPartitions(topic, [2, 0]);
+
+      expect(await admin.listOffsets(topic, 'earliest')).toEqual(new Map([[0, 0n], [1, 0n]]));
+      expect(await admin.listOffsets(topic, 'latest')).toEqual(new Map([[0, 5n], [1, 1n]]));
+      // Partition 1 has no record that recent: the log end.
+      expect(await admin.listOffsets(topic, { timestamp: between })).toEqual(new Map([[0, 3n], [1, 1n]]));
+      expect(await admin.listOffsets(topic, { timestamp: 0 })).toEqual(new Map([[0, 0n], [1, 0n]]));
+    });
+
+    it('names the members of a consumer group, and none once they left', async () => {
+      const topic = await topics.create(`${clientName}-members`, 1);
+      const groupId = uniqueName(`${clientName}-members`);
+      expect(await admin.groupMembers(groupId)).toEqual([]);
+      const recording = await startMember(topic, groupId, () => 0n);
+      await waitFor(() => recording.assigned.length > 0, { message: 'assignment' });
+      const members = await waitFor(async () => {
+        const found = await admin.groupMembers(groupId);
+        return found.length > 0 ? found : undefined;
+      }, { message: 'a member listed' });
+      expect(members).toEqual([expect.objectContaining({ clientId: expect.any(String), host: expect.any(String), memberId: expect.any(String) })]);
+      await recording.consumer.close();
+      await waitFor(async () => (await admin.groupMembers(groupId)).length === 0, { message: 'the member gone' });
+    });
+
+    it('counts the members of a consumer-protocol (KIP-848) group, which DescribeGroups does not list', async () => {
+      const topic = await topics.create(`${clientName}-kip848-members`, 1);
+      const groupId = uniqueName(`${clientName}-kip848-members`);
+      // The member joins with platformatic: kafkajs has no KIP-848 support; the admin under test lists it.
+      const joiner = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokersFromEnv() }, silentLogger);
+      const consumer = joiner.groupConsumer({ groupId, topics: [topic], groupProtocol: 'consumer', clientId: 'kip848-member' });
+      toClose.push(consumer);
+      let assigned = false;
+      await consumer.start({ onAssigned: async () => { assigned = true; return []; }, onRevoked: () => {}, onBatch: () => {}, onError: () => {} });
+      await waitFor(() => assigned, { timeoutMs: MEMBERSHIP_TIMEOUT_MS, message: 'the KIP-848 member assigned' });
+      expect(await admin.groupMembers(groupId)).toHaveLength(1);
     });
 
     it('deletes topics', async () => {
@@ -239,6 +284,46 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       const second = await startMember(topic, groupId, () => 2n);
       await waitFor(() => second.collected.records().length === 4, { message: 'records from offset 2' });
       expectContiguousFrom(second.collected.batches, 0, 2n, 4);
+    });
+
+    itProtocolIndependent('seek moves a started partition back, again and again, and starts one onAssigned left without an offset', async () => {
+      const topic = await topics.create(`${clientName}-seek`, 2);
+      await produceToPartitions(topic, [6, 4]);
+      // Partition 1 gets no start offset: it is not read until a seek says where.
+      const recording = await startMember(topic, uniqueName(`${clientName}-seek`), (tp) => (tp.partition === 0 ? 0n : undefined));
+      await waitFor(() => recording.collected.records(0).length === 6, { message: 'partition 0 read' });
+      expect(recording.collected.records(1)).toEqual([]);
+
+      recording.consumer.seek([{ topic, partition: 0, offset: 2n }, { topic, partition: 1, offset: 3n }]);
+      await waitFor(() => recording.collected.records(0).length === 10 && recording.collected.records(1).length === 1, { message: 'records after the seek' });
+      expect(recording.collected.records(0).map((record) => record.offset)).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 2n, 3n, 4n, 5n]);
+      expect(recording.collected.records(1).map((record) => record.offset)).toEqual([3n]);
+
+        recording.consumer.seek([{ topic, partition: 0, offset: 5n }]);
+      await produceToPartitions(topic, [1, 0], 'late');
+      await waitFor(() => recording.collected.records(0).length === 12, { message: 'records after the second seek' });
+      expect(recording.collected.records(0).slice(10).map((record) => record.offset)).toEqual([5n, 6n]);
+      expect(recording.errors).toEqual([]);
+    });
+
+    itProtocolIndependent('reports a position beyond the log end as OffsetOutOfRangeError, stops reading that partition, and reads again after a seek', async () => {
+      const topic = await topics.create(`${clientName}-beyond`, 2);
+      await produceToPartitions(topic, [3, 3]);
+      const recording = await startMember(topic, uniqueName(`${clientName}-beyond`), (tp) => (tp.partition === 0 ? 100n : 0n));
+      await waitFor(() => recording.collected.records(1).length === 3, { message: 'partition 1 read' });
+      // kafkajs moves to the log end by itself and tells nothing until a record arrives there.
+      await produceToPartitions(topic, [2, 0], 'more');
+      const error = await waitFor(() => recording.errors.find((candidate) => candidate instanceof OffsetOutOfRangeError), { message: 'out-of-range report' });
+      expect(error).toMatchObject({ topic, partition: 0, offset: 100n });
+      await produceToPartitions(topic, [1, 0], 'even-more');
+      await observeQuietPeriod(1_500);
+      // Reported once, not once per fetch.
+      expect(recording.errors.filter((candidate) => candidate instanceof OffsetOutOfRangeError)).toHaveLength(1);
+      expect(recording.collected.records(0)).toEqual([]);
+
+      recording.consumer.seek([{ topic, partition: 0, offset: 1n }]);
+      await waitFor(() => recording.collected.records(0).length === 5, { message: 'partition 0 read after the seek' });
+      expect(recording.collected.records(0).map((record) => record.offset)).toEqual([1n, 2n, 3n, 4n, 5n]);
     });
 
     it('hands partitions to a second member that joins; the first keeps reading the rest without gaps or repeats', async () => {

@@ -89,7 +89,7 @@ describe('a record the database refuses, on the real broker and PostgreSQL', () 
       config: { batchMaxRecords: 500, commitIntervalMs: 100, maxInflightPerPartition: 5_000, maxInflightTotal: 50_000 },
       logger: silentLogger,
       retry: { initialDelayMs: 20, maxDelayMs: 200 },
-      onFatal: (error) => fatal.push(error),
+      onError: (error) => fatal.push(error),
       commitToKafka: false,
     });
     runtime.events$.subscribe((event) => events.push(event));

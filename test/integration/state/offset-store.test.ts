@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
 import { FencedError } from '../../../core/errors.ts';
-import { claimPartitions, commitOffset, readOffsets } from '../../../state/offset-store.ts';
+import { claimPartitions, commitOffset, readOffsets, releasePartitions } from '../../../state/offset-store.ts';
 import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
 import { waitFor } from '../../support/kafka.ts';
 
@@ -106,5 +106,22 @@ describe('offset store', () => {
     ]);
     const epochsOfPartition5 = claims.map((claim) => claim.find((tp) => tp.partition === 5)!.epoch).sort();
     expect(epochsOfPartition5).toEqual([1n, 2n, 3n]);
+  });
+
+  it('releases a claim only while it is current: a later owner\'s claim is left alone, and the epoch never goes down', async () => {
+    const [late] = await claimPartitions(db.sequelize, 'g-release', 'replica-a', [{ topic: 'orders', partition: 0 }]);
+    await claimPartitions(db.sequelize, 'g-release', 'replica-b', [{ topic: 'orders', partition: 1 }]);
+    await releasePartitions(db.sequelize, 'g-release', 'replica-a', [late!]);
+    expect((await readOffsets(db.sequelize, 'g-release')).map(({ partition, epoch, owner }) => ({ partition, epoch, owner }))).toEqual([
+      { partition: 0, epoch: 1n, owner: null },
+      { partition: 1, epoch: 1n, owner: 'replica-b' },
+    ]);
+
+    // replica-b claimed partition 0 after replica-a's claim: replica-a's release must not clear it.
+    const [stale] = await claimPartitions(db.sequelize, 'g-release', 'replica-a', [{ topic: 'orders', partition: 0 }]);
+    await claimPartitions(db.sequelize, 'g-release', 'replica-b', [{ topic: 'orders', partition: 0 }]);
+    await releasePartitions(db.sequelize, 'g-release', 'replica-a', [stale!]);
+    const [row] = await readOffsets(db.sequelize, 'g-release');
+    expect(row).toMatchObject({ partition: 0, epoch: 3n, owner: 'replica-b' });
   });
 });

@@ -159,11 +159,35 @@ export class FakeClaimer implements PartitionClaimer {
   readonly offsets = new Map<string, bigint>();
   epoch = 0;
   readonly claims: TopicPartition[][] = [];
+  readonly released: ClaimedPartition[] = [];
+  /** Errors thrown by the next claims, in order. */
+  readonly failures: unknown[] = [];
+  /** While set, claims wait until the test calls `landClaims`. */
+  hold = false;
+  readonly #held: Array<() => void> = [];
 
   async claim(partitions: TopicPartition[]): Promise<ClaimedPartition[]> {
     this.claims.push(partitions);
+    const failure = this.failures.shift();
+    if (failure !== undefined) throw failure;
     this.epoch++;
-    return partitions.map((tp) => ({ ...tp, nextOffset: this.offsets.get(tpKey(tp)) ?? 0n, epoch: this.epoch }));
+    const epoch = this.epoch;
+    const claimed = partitions.map((tp) => ({ ...tp, nextOffset: this.offsets.get(tpKey(tp)) ?? 0n, epoch }));
+    if (this.hold) await new Promise<void>((resolve) => this.#held.push(resolve));
+    return claimed;
+  }
+
+  /** Lets the held claims return. */
+  landClaims(): void {
+    for (const land of this.#held.splice(0)) land();
+  }
+
+  get heldClaims(): number {
+    return this.#held.length;
+  }
+
+  async release(claims: ClaimedPartition[]): Promise<void> {
+    this.released.push(...claims);
   }
 }
 
@@ -174,6 +198,7 @@ export class FakeGroupConsumer implements GroupConsumer {
   readonly pauseCalls: string[][] = [];
   readonly resumeCalls: string[][] = [];
   readonly kafkaCommits: PartitionOffset[] = [];
+  readonly seeks: PartitionOffset[] = [];
   assigned: TopicPartition[] = [];
   closed = false;
 
@@ -189,6 +214,11 @@ export class FakeGroupConsumer implements GroupConsumer {
   resume(partitions: TopicPartition[]): void {
     this.resumeCalls.push(partitions.map(tpKey));
     for (const tp of partitions) this.paused.delete(tpKey(tp));
+  }
+
+  seek(offsets: PartitionOffset[]): void {
+    const owned = new Set(this.assigned.map(tpKey));
+    this.seeks.push(...offsets.filter((offset) => owned.has(tpKey(offset))));
   }
 
   assignment(): TopicPartition[] {

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { FencedError, ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
 import { type Logger, memoryLogger, silentLogger } from '../../../core/logger.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
-import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
+import type { RetryPolicy } from '../../../core/retry.ts';
+import { StreamRuntime, type StreamRuntimeOptions } from '../../../topology/runtime/stream-runtime.ts';
 import type { RuntimeConfig, RuntimeEvent } from '../../../topology/runtime/types.ts';
 import {
   ControlledCommitter,
@@ -53,10 +54,19 @@ interface Harness {
 const running: Harness[] = [];
 
 async function startRuntime(
-  options: { config?: Partial<RuntimeConfig>; topology?: ReturnType<typeof upperTopology>; logger?: Logger; committer?: ControlledCommitter; kafkaCommitIntervalMs?: number } = {},
+  options: {
+    config?: Partial<RuntimeConfig>;
+    topology?: ReturnType<typeof upperTopology>;
+    logger?: Logger;
+    committer?: ControlledCommitter;
+    claimer?: FakeClaimer;
+    kafkaCommitIntervalMs?: number;
+    retry?: Partial<RetryPolicy>;
+    runtime?: Partial<StreamRuntimeOptions>;
+  } = {},
 ): Promise<Harness> {
   const consumer = new FakeGroupConsumer();
-  const claimer = new FakeClaimer();
+  const claimer = options.claimer ?? new FakeClaimer();
   const committer = options.committer ?? new ControlledCommitter();
   const fatal: StreamError[] = [];
   const runtime = new StreamRuntime({
@@ -66,9 +76,10 @@ async function startRuntime(
     committer,
     config: { batchMaxRecords: 2, commitIntervalMs: 60_000, maxInflightPerPartition: 1_000, maxInflightTotal: 10_000, ...options.config },
     logger: options.logger ?? silentLogger,
-    retry: { initialDelayMs: 1, maxDelayMs: 2 },
-    onFatal: (error) => fatal.push(error),
+    retry: { initialDelayMs: 1, maxDelayMs: 2, ...options.retry },
+    onError: (error) => fatal.push(error),
     kafkaCommitIntervalMs: options.kafkaCommitIntervalMs ?? 20,
+    ...options.runtime,
   });
   const events: RuntimeEvent[] = [];
   runtime.events$.subscribe((event) => events.push(event));
@@ -190,6 +201,7 @@ describe('StreamRuntime', () => {
     await waitFor(() => committer.pending().length === 1, 'first commit held');
 
     consumer.revoke([p0]);
+    await waitFor(() => events.some((event) => event.type === 'partition-revoked'), 'revocation handled');
     expect(events).toContainEqual({ type: 'partition-revoked', topic: TOPIC, partition: 0, droppedRecords: 5 });
     expect(runtime.stats().partitions).toEqual([]);
     committer.pending()[0]!.release();
@@ -215,19 +227,31 @@ describe('StreamRuntime', () => {
     expect(runtime.stats().rebalances).toBe(2);
   });
 
-  it('stops a fenced task: its partition is paused and nothing more is committed', async () => {
-    const { consumer, committer, events, runtime } = await startRuntime();
+  it('a fenced task that is still assigned waits, then claims again under a new epoch and restarts from the database offset', async () => {
+    const { consumer, claimer, committer, events, runtime } = await startRuntime({ retry: { initialDelayMs: 50, maxDelayMs: 50, jitter: 0 }, runtime: { fencedReclaimDelayMs: 0 } });
     committer.failures.push(new FencedError(TOPIC, 0, 'epoch moved on'));
     await consumer.assign([p0]);
     consumer.deliver(TOPIC, 0, words(0, 0, 3));
 
     await waitFor(() => events.some((event) => event.type === 'fenced'), 'fenced event');
     expect(runtime.stats().partitions).toEqual([]);
+    expect(runtime.stats().waiting).toEqual([expect.objectContaining({ topic: TOPIC, partition: 0, reason: expect.stringMatching(/fenced.*claiming it again/) })]);
     expect(consumer.paused.has('words[0]')).toBe(true);
     consumer.deliver(TOPIC, 0, words(0, 3, 2));
     expect(runtime.droppedUnowned).toBe(2);
-    await settle();
-    expect(committer.calls).toHaveLength(0);
+
+    // Another owner committed up to 2 meanwhile: the new claim resumes there, and the consumer is told to seek.
+    claimer.offsets.set('words[0]', 2n);
+    await waitFor(() => runtime.stats().partitions.length === 1, 'claimed again');
+    expect(claimer.claims).toHaveLength(2);
+    expect(runtime.stats().partitions[0]).toMatchObject({ epoch: 2, committedOffset: 2n });
+    expect(runtime.stats().waiting).toEqual([]);
+    expect(consumer.seeks).toEqual([{ topic: TOPIC, partition: 0, offset: 2n }]);
+    expect(consumer.paused.has('words[0]')).toBe(false);
+    committer.autoRelease = true;
+    consumer.deliver(TOPIC, 0, words(0, 2, 2));
+    await waitFor(() => committer.committed().length === 1, 'commit under the new epoch');
+    expect(committer.committed()[0]).toMatchObject({ epoch: 2, expectedNextOffset: 2n, nextOffset: 4n });
   });
 
   it('retries retriable commit errors with logged backoff, then succeeds', async () => {

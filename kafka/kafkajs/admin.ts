@@ -1,6 +1,9 @@
 /** Topic administration on kafkajs. */
 import { withRetry } from '../../core/retry.ts';
-import type { Admin, Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+
+// A CommonJS module whose enums Node's ESM loader cannot see as named exports.
+const { ConfigResourceTypes } = kafkajs;
 import type { KafkaAdmin, TopicSpec } from '../port.ts';
 
 export class KafkajsAdmin implements KafkaAdmin {
@@ -55,6 +58,24 @@ export class KafkajsAdmin implements KafkaAdmin {
   async highWatermarks(topic: string): Promise<Map<number, bigint>> {
     const offsets = await this.#admin.fetchTopicOffsets(topic);
     return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+  }
+
+  async maxMessageBytes(topic: string): Promise<number> {
+    try {
+      return await this.#config(ConfigResourceTypes.TOPIC, topic, 'max.message.bytes');
+    } catch {
+      const { brokers } = await this.#admin.describeCluster();
+      const broker = brokers[0];
+      if (broker === undefined) throw new Error('the cluster metadata lists no broker');
+      return this.#config(ConfigResourceTypes.BROKER, String(broker.nodeId), 'message.max.bytes');
+    }
+  }
+
+  async #config(type: kafkajs.ConfigResourceTypes, name: string, configName: string): Promise<number> {
+    const { resources } = await this.#admin.describeConfigs({ resources: [{ type, name, configNames: [configName] }], includeSynonyms: false });
+    const value = Number(resources[0]?.configEntries.find((entry) => entry.configName === configName)?.configValue);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${configName} of ${name} is not readable`);
+    return value;
   }
 
   async close(): Promise<void> {

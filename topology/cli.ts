@@ -6,6 +6,7 @@ import { parseCommandLine, runMain } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
+import { OUTBOX_FLAGS, OUTBOX_USAGE, outboxCommand } from './app/outbox-command.ts';
 import { buildStatus, formatStatus, takeSnapshot } from './app/status.ts';
 import { connectServices } from './app/bootstrap.ts';
 import { runCommand, RUN_FLAGS, RUN_USAGE } from './app/run-command.ts';
@@ -18,6 +19,7 @@ Commands:
   run        run the pipeline: order source, inventory processor, outbox relay (see run --help)
   describe   print the topology graph (Kafka Streams text, mermaid, dot, json; svg/png with Graphviz)
   status     per-partition owner, DB offset, high watermark, lag; per-replica rate; outbox and DLQ
+  outbox     list the outbox rows the relay parked (--parked) and retry them (--retry)
 
 Run "npm run topology -- <command> --help" for a command's options.
 Settings come from environment variables (see README: Configuration).
@@ -93,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
       return describeCommand(rest);
     case 'status':
       return statusCommand(rest);
+    case 'outbox':
+      return outboxCommand(parseCommandLine(rest, OUTBOX_FLAGS, OUTBOX_USAGE).flags);
     case 'run':
       return runCommand(parseCommandLine(rest, RUN_FLAGS, RUN_USAGE).flags);
     case undefined:

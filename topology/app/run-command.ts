@@ -9,7 +9,7 @@ import type { FlagSpec } from '../../core/cli.ts';
 import { type AppConfig, loadConfig } from '../../core/config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
-import { countUnpublished } from '../../state/outbox-store.ts';
+import { countParked, countUnpublished } from '../../state/outbox-store.ts';
 import { connectServices, type Services } from './bootstrap.ts';
 import { startObservability } from './metrics.ts';
 import { startProcessor } from './processor-app.ts';
@@ -155,7 +155,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     if (role === 'all' || role === 'relay') {
       const relay = await startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger });
       running.push({ name: 'relay', stop: relay.stop });
-      observability?.watchRelay({ relay: relay.relay, countUnpublished: () => countUnpublished(services.sequelize) });
+      observability?.watchRelay({ relay: relay.relay, countUnpublished: () => countUnpublished(services.sequelize), countParked: () => countParked(services.sequelize) });
     }
   };
   startup = startRoles();

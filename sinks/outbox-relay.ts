@@ -32,7 +32,6 @@ import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../kafka/port.t
 import { SendRefusedError } from '../kafka/send-refused.ts';
 import { deletePublishedBefore, fetchUnpublished, markPublished, parkRows, type OutboxRow } from '../state/outbox-store.ts';
 import { holdLease } from '../state/relay-lease-store.ts';
-import { execute } from '../state/sql.ts';
 import { type Lease, RelayLeadership } from './relay-leadership.ts';
 import { recordSizeBound, splitBySize, TopicLimits } from './send-limits.ts';
 import { WakeSignal } from './wake-signal.ts';
@@ -147,7 +146,7 @@ export class OutboxRelay {
         this.stats.lastError = undefined;
         if (sent === 0) {
           this.stats.waiting = true;
-          await this.wake.wait(this.options.idlePollMs, AbortSignal.any([signal, lease.lost]));
+          await this.wake.wait(this.options.idlePollMs, this.stopOrLost(lease));
           this.stats.waiting = false;
         }
         await this.pruneNowAndThen();
@@ -168,6 +167,14 @@ export class OutboxRelay {
         await sleep(delayMs, signal);
       }
     }
+  }
+
+  private waitSignal: { lease: Lease; signal: AbortSignal } | undefined;
+
+  /** Aborts on stop() or when the lease's lock session is lost; one per lease, not one per idle wait. */
+  private stopOrLost(lease: Lease): AbortSignal {
+    if (this.waitSignal?.lease !== lease) this.waitSignal = { lease, signal: AbortSignal.any([this.abort.signal, lease.lost]) };
+    return this.waitSignal.signal;
   }
 
   private async pruneNowAndThen(): Promise<void> {
@@ -269,8 +276,7 @@ export class OutboxRelay {
   private async fenced(lease: Lease, work: (transaction: Transaction) => Promise<unknown>): Promise<void> {
     if (lease.lost.aborted) throw new LeadershipLostError('the lock session was lost');
     await this.options.sequelize.transaction(async (transaction) => {
-      await execute(transaction, `SET LOCAL idle_in_transaction_session_timeout = '${SEND_TRANSACTION_IDLE_TIMEOUT}'`);
-      if (!(await holdLease(transaction, lease.name, lease.token))) throw new LeadershipLostError('another relay took the lease');
+      if (!(await holdLease(transaction, lease.name, lease.token, SEND_TRANSACTION_IDLE_TIMEOUT))) throw new LeadershipLostError('another relay took the lease');
       // Checked again after the lock: the session may have gone while waiting for it.
       if (lease.lost.aborted) throw new LeadershipLostError('the lock session was lost');
       await work(transaction);

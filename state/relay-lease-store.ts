@@ -15,8 +15,17 @@ export const BUMP_LEASE_SQL = `INSERT INTO outbox_relay_leases (name, token, hol
   ON CONFLICT (name) DO UPDATE SET token = outbox_relay_leases.token + 1, holder = EXCLUDED.holder, acquired_at = now()
   RETURNING token::text AS token`;
 
-/** Locks the lease FOR SHARE until the caller's transaction ends; false when its token is no longer `token`. */
-export async function holdLease(transaction: Transaction, name: string, token: bigint): Promise<boolean> {
-  const [row] = await selectRows<{ token: string }>(transaction, 'SELECT token::text AS token FROM outbox_relay_leases WHERE name = $name FOR SHARE', { name });
+/**
+ * Locks the lease FOR SHARE until the caller's transaction ends; false when its token is no longer
+ * `token`. `idleTimeout` (e.g. '120s') becomes the transaction's idle-in-transaction timeout, in
+ * the same round trip: the transaction waits idle while the broker answers and must outlive that.
+ */
+export async function holdLease(transaction: Transaction, name: string, token: bigint, idleTimeout: string): Promise<boolean> {
+  const [row] = await selectRows<{ token: string }>(
+    transaction,
+    `SELECT token::text AS token, set_config('idle_in_transaction_session_timeout', $idleTimeout, true) AS idle_timeout
+     FROM outbox_relay_leases WHERE name = $name FOR SHARE`,
+    { name, idleTimeout },
+  );
   return row !== undefined && BigInt(row.token) === token;
 }

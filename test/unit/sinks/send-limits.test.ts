@@ -53,7 +53,11 @@ describe('TopicLimits', () => {
     const reads: string[] = [];
     let now = 0;
     let limit = 5000;
-    const limits = new TopicLimits({ maxMessageBytes: async (topic) => (reads.push(topic), limit) }, () => now);
+    const maxMessageBytes = async (topic: string) => {
+      reads.push(topic);
+      return limit;
+    };
+    const limits = new TopicLimits({ maxMessageBytes }, () => now);
     await limits.load(['a', 'b', 'a']);
     await limits.load(['a']);
     expect(reads).toEqual(['a', 'b']);

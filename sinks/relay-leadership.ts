@@ -11,13 +11,14 @@
  * sees a foreign token and stops. Losing the lock session also aborts `lost` at once, so the loop
  * stops without waiting for its next send to find out.
  *
- * Residual window: the fence holds as long as the send's transaction outlives the send. If that
- * transaction's own connection dies while its produce request is in flight (PostgreSQL restarted,
- * the backend terminated, an idle-in-transaction timeout), its share lock goes before the broker
- * has answered; a new leader may then bump and publish while that one request is still being
- * written. At most that request's rows can land after rows the new leader sent (it re-sends them
- * as well: identical event ids). Kafka's transactional producer would fence this at the broker;
- * the relay uses the idempotent producer only.
+ * Residual window: the fence holds as long as the send's transaction outlives the send. A new
+ * leader needs the advisory lock (the old lock session gone) AND a bump that does not wait (the
+ * old send's transaction gone). Both connections dying while one produce request is in flight —
+ * a PostgreSQL restart, every backend terminated — lets a standby in another process take over
+ * before that request has landed; at most that one request's rows can then land after rows the
+ * new leader sent (it re-sends them too: identical event ids). A relay re-acquiring after its
+ * own loss never overlaps itself: its loop awaits the send before it tries again. Kafka's
+ * transactional producer would fence this at the broker; the relay uses the idempotent one.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';

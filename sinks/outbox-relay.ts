@@ -21,8 +21,9 @@
  * - Wakes on `NOTIFY outbox` (sent by every outbox write, delivered on COMMIT), LISTENed on the
  *   lock session; the poll every `idlePollMs` remains the fallback for a lost notification.
  * - While a page of rows is being sent, the next page is fetched (leaving out the rows of this
- *   one). Sends are one at a time and in id order, each marked in its own transaction before the
- *   next starts, so a failed send is retried before anything after it is sent.
+ *   one). Sends are one at a time and in id order; while send n+1 is on its way, send n is marked,
+ *   and marks commit in order, so a failed send or mark is retried before anything after it is
+ *   marked, and a re-send repeats a suffix of what was sent, in order.
  */
 import type { Sequelize, Transaction } from 'sequelize';
 import { errorMessage } from '../core/errors.ts';
@@ -72,6 +73,14 @@ export interface RelayStats {
   lastError: string | undefined;
   /** True while the leader waits for a notification (or its poll interval) on an empty outbox. */
   waiting: boolean;
+}
+
+/** The sends of one publishAll round: their marks commit in order, and the first failure stops the rest. */
+interface SendChain {
+  marked: Promise<void>;
+  failure: unknown;
+  /** Rows sent (or on their way) whose mark has not committed yet: a fetch ahead must leave them out. */
+  unmarked: Set<bigint>;
 }
 
 /** This relay no longer leads: its lock session is gone or another relay bumped the lease. */
@@ -192,29 +201,33 @@ export class OutboxRelay {
   private async publishAll(lease: Lease): Promise<number> {
     const { sequelize, batchSize, fetchMaxBytes } = this.options;
     const publishedBefore = this.stats.published;
-    let page = await fetchUnpublished(sequelize, batchSize, [], fetchMaxBytes);
-    while (page.length > 0) {
-      const next = fetchUnpublished(
-        sequelize,
-        batchSize,
-        page.map((row) => row.id),
-        fetchMaxBytes,
-      );
-      next.catch(() => undefined); // awaited below, unless this page fails first
-      await this.publishPage(lease, page);
-      page = await next;
+    const chain: SendChain = { marked: Promise.resolve(), failure: undefined, unmarked: new Set() };
+    try {
+      let page = await fetchUnpublished(sequelize, batchSize, [], fetchMaxBytes);
+      while (page.length > 0) {
+        // Leaves out this page and rows of earlier ones sent but not marked yet.
+        const next = fetchUnpublished(sequelize, batchSize, [...page.map((row) => row.id), ...chain.unmarked], fetchMaxBytes);
+        next.catch(() => undefined); // awaited below, unless this page fails first
+        await this.publishPage(lease, chain, page);
+        page = await next;
+      }
+      await chain.marked;
+    } catch (error) {
+      // Nothing is retried before every send's transaction has settled.
+      await chain.marked.catch(() => undefined);
+      throw error;
     }
     return this.stats.published - publishedBefore;
   }
 
   /** Sends a page in id order, cut by size; rows too large for their topic on their own are parked. */
-  private async publishPage(lease: Lease, rows: OutboxRow[], limitsFresh = false): Promise<void> {
+  private async publishPage(lease: Lease, chain: SendChain, rows: OutboxRow[], limitsFresh = false): Promise<void> {
     const topics = new Set(rows.map((row) => row.topic));
     await this.limits.load(topics);
     const { sends, oversized } = splitBySize(rows, this.limits.roomOf);
     if (oversized.length > 0 && !limitsFresh && this.limits.invalidateStale(oversized.map((row) => row.topic))) {
       // Before parking for size, make sure of the limit: an operator may just have raised it.
-      return this.publishPage(lease, rows, true);
+      return this.publishPage(lease, chain, rows, true);
     }
     if (oversized.length > 0) {
       await this.park(
@@ -225,20 +238,13 @@ export class OutboxRelay {
         })),
       );
     }
-    for (const send of sends) await this.publishSend(lease, send);
+    for (const send of sends) await this.publishSend(lease, chain, send);
   }
 
   /** Sends one size-bounded send; on a refusal, finds the refused rows by splitting and parks them. */
-  private async publishSend(lease: Lease, rows: OutboxRow[]): Promise<void> {
+  private async publishSend(lease: Lease, chain: SendChain, rows: OutboxRow[]): Promise<void> {
     try {
-      await this.fenced(lease, async (transaction) => {
-        await this.options.producer.send(rows.map(toMessage));
-        await markPublished(transaction, rows.map((row) => row.id));
-      });
-      this.stats.published += rows.length;
-      this.stats.batches++;
-      this.stats.lastPublishAt = Date.now();
-      return;
+      await this.sendFenced(lease, chain, rows);
     } catch (error) {
       if (!(error instanceof SendRefusedError)) throw error;
       if (rows.length === 1) return this.park(lease, [{ row: rows[0]!, error: error.message }]);
@@ -248,12 +254,56 @@ export class OutboxRelay {
         this.limits.invalidate(topics);
         await this.limits.load(topics);
         const { sends, oversized } = splitBySize(rows, this.limits.roomOf);
-        if (sends.length > 1 || oversized.length > 0) return this.publishPage(lease, rows, true);
+        if (sends.length > 1 || oversized.length > 0) return this.publishPage(lease, chain, rows, true);
       }
       const half = Math.ceil(rows.length / 2);
-      await this.publishSend(lease, rows.slice(0, half));
-      await this.publishSend(lease, rows.slice(half));
+      await this.publishSend(lease, chain, rows.slice(0, half));
+      await this.publishSend(lease, chain, rows.slice(half));
     }
+  }
+
+  /**
+   * Sends rows in a fenced transaction (lease FOR SHARE, send, mark, commit) and resolves once the
+   * broker acknowledged them; the mark and commit go on while the next send starts. Marks stay in
+   * order: a send's transaction marks only after the previous one committed, and rolls back if
+   * that failed. So after any failure the rows not marked are a suffix of what was sent, and
+   * re-sending them repeats it in order (the last copy of each key is still its newest version).
+   */
+  private async sendFenced(lease: Lease, chain: SendChain, rows: OutboxRow[]): Promise<void> {
+    if (chain.failure !== undefined) throw chain.failure;
+    const previous = chain.marked;
+    const ids = rows.map((row) => row.id);
+    for (const id of ids) chain.unmarked.add(id);
+    let acknowledged = false;
+    let onAcknowledged!: () => void;
+    const sent = new Promise<void>((resolve) => {
+      onAcknowledged = resolve;
+    });
+    const marked = this.fenced(lease, async (transaction) => {
+      await this.options.producer.send(rows.map(toMessage));
+      acknowledged = true;
+      onAcknowledged();
+      await previous;
+      await markPublished(transaction, ids);
+    });
+    const settled = marked.then(
+      () => {
+        for (const id of ids) chain.unmarked.delete(id);
+        this.stats.published += rows.length;
+        this.stats.batches++;
+        this.stats.lastPublishAt = Date.now();
+      },
+      (error: unknown) => {
+        // A send that failed is the caller's to handle (split, park, retry); a failure after the
+        // broker acknowledged (the mark, an earlier mark) leaves rows sent but unmarked: stop sending.
+        if (acknowledged) chain.failure ??= error;
+        throw error;
+      },
+    );
+    settled.catch(() => undefined); // awaited by the next send or at the end of publishAll
+    // Resolves when the broker acknowledged; rejects when the transaction failed before that.
+    await Promise.race([sent, marked]);
+    chain.marked = settled;
   }
 
   private async park(lease: Lease, parked: Array<{ row: OutboxRow; error: string }>): Promise<void> {

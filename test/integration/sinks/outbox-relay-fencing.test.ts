@@ -107,6 +107,43 @@ describe('outbox relay: fenced leadership and retried failures', () => {
     expect(Object.fromEntries(versions)).toEqual(Object.fromEntries(keys.map((key) => [key, all])));
   });
 
+  it('survives its PostgreSQL backends being terminated mid-run: every row published, and a re-send only repeats what was sent, in order', async () => {
+    const topic = await topics.create('relay-backends', 3);
+    const keys = ['a', 'b', 'c', 'd'];
+    let version = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        // A commit cut off by the termination may or may not have landed: appending is idempotent, so write the version again.
+        const rows = versionRows(topic, keys, version + 1);
+        await db.sequelize.transaction((transaction) => appendOutbox(transaction, rows)).then(
+          () => version++,
+          () => undefined,
+        );
+      }
+    })();
+    const lockName = uniqueName('relay-lock');
+    const relay = newRelay({ lockName, batchSize: 8, retry: { initialDelayMs: 10, maxDelayMs: 100 } });
+    for (const atLeast of [200, 600]) {
+      await waitFor(() => relay.stats.published > atLeast, { message: `${atLeast} rows published` });
+      await db.sequelize.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()').catch(() => undefined);
+    }
+    await waitFor(() => relay.stats.published > 1000, { message: 'publishing to go on after the terminations' });
+    writing = false;
+    await writer;
+    await waitFor(async () => (await countUnpublished(db.sequelize)) === 0, { message: 'the outbox to drain' });
+
+    // Its lock session was among the terminated: it took the lease again (and again).
+    const [lease] = await db.sequelize.query<{ token: string }>('SELECT token FROM outbox_relay_leases WHERE name = $name', { bind: { name: lockName }, type: QueryTypes.SELECT });
+    expect(Number(lease!.token)).toBeGreaterThanOrEqual(2);
+    const all = Array.from({ length: version }, (_, i) => i + 1);
+    for (const [key, versions] of await versionsByKey(topic, 3)) {
+      // Keeping each version's last copy gives every version once, in order: re-sends repeat a suffix.
+      const lastCopies = versions.filter((v, index) => versions.lastIndexOf(v) === index);
+      expect({ key, lastCopies }).toEqual({ key, lastCopies: all });
+    }
+  });
+
   it('survives failed sends (a programmer error, a broker that went away) by backing off and retrying: nothing exits, nothing is parked', async () => {
     const topic = await topics.create('relay-retry', 1);
     // The first send throws a TypeError, the second what @platformatic/kafka throws when it gave up

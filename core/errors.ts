@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'STALE_STATE'
   | 'RECORD_INVALID'
   | 'PROCESSOR_FAILED'
+  | 'SEND_REFUSED'
   | 'TRANSIENT';
 
 export class StreamError extends Error {
@@ -104,6 +105,10 @@ const PROGRAMMER_ERRORS = [TypeError, RangeError, SyntaxError, ReferenceError];
 export function isRetriable(error: unknown): boolean {
   if (error instanceof StreamError) return error.retriable;
   if (PROGRAMMER_ERRORS.some((type) => error instanceof type)) return false;
+  // @platformatic/kafka gives up with MultipleErrors (an AggregateError) holding every attempt's
+  // error, and reports a response's per-partition errors the same way: trying again can help only
+  // when every nested error says so. An empty aggregate tells nothing, so it is not retriable.
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isRetriable);
   const candidate = error as { retriable?: unknown; canRetry?: unknown; code?: unknown; name?: unknown; parent?: { code?: unknown } } | null;
   if (candidate && typeof candidate === 'object') {
     // Sequelize wraps driver errors: the PostgreSQL SQLSTATE is on `parent`/`original`.

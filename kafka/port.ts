@@ -44,7 +44,9 @@ export interface OutgoingMessage {
 export interface KafkaProducer {
   /**
    * Sends messages with idempotence and acks=all; resolves once every message is acknowledged.
-   * Keys are partitioned with Java-compatible murmur2, whichever adapter sends them.
+   * Keys are partitioned with Java-compatible murmur2, whichever adapter sends them. A broker
+   * refusal of the records themselves (too large, invalid) rejects with SendRefusedError
+   * (kafka/send-refused.ts); some partitions of the send may have been written all the same.
    */
   send(messages: OutgoingMessage[]): Promise<void>;
   close(): Promise<void>;
@@ -158,6 +160,12 @@ export interface KafkaAdmin {
   listOffsets(topic: string, at: OffsetSpec): Promise<Map<number, bigint>>;
   /** Members of a consumer group right now (empty when the group is empty or unknown). */
   groupMembers(groupId: string): Promise<GroupMemberInfo[]>;
+  /**
+   * The largest record batch the broker accepts on this topic, in bytes: the topic's
+   * `max.message.bytes`, or the broker's `message.max.bytes` when the topic's cannot be read
+   * (no such topic yet, no permission to describe it).
+   */
+  maxMessageBytes(topic: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,122 +1,195 @@
 /**
  * Publishes outbox rows to Kafka after their transaction committed, then marks them published.
  *
- * - Polls `published_at IS NULL ORDER BY id`, never `id > lastId`: ids are taken at INSERT and
- *   become visible at COMMIT, so a high-water mark would skip rows that commit out of order.
- * - One relay publishes at a time (a PostgreSQL advisory lock held on a dedicated connection);
- *   others wait as hot standbys. Rows of one key are published in id order, which is per-product
- *   version order, because a product's rows are written by one partition's serial commits.
+ * - Polls pending rows (`published_at IS NULL AND parked_at IS NULL ORDER BY id`), never
+ *   `id > lastId`: ids are taken at INSERT and become visible at COMMIT, so a high-water mark
+ *   would skip rows that commit out of order.
+ * - One relay publishes at a time, fenced: a lock plus a lease token checked by every send
+ *   (relay-leadership.ts). Others wait as hot standbys. Rows of one key are published in id order,
+ *   which is per-product version order, because a product's rows are written by one partition's
+ *   serial commits.
+ * - Sends are cut by bytes under each topic's limit (send-limits.ts). A row the broker can never
+ *   accept — larger than its topic's limit on its own, or refused for good (SendRefusedError) — is
+ *   parked with its error and never blocks the rows behind it. A refused send of several rows is
+ *   split in halves until the refused rows are found, so no innocent row is parked.
+ * - Anything else (broker down, leader moving, timeouts, PostgreSQL restarting, an error nobody
+ *   classified) is retried with backoff, forever: the loop never throws and the process never
+ *   exits because of the relay.
  * - A crash between publish and mark re-publishes rows on restart: duplicates can only be
- *   identical event ids, which consumers deduplicate.
+ *   identical event ids, which consumers deduplicate. So can a refused send split in halves:
+ *   partitions of it the broker had accepted are sent again.
  * - Wakes on `NOTIFY outbox` (sent by every outbox write, delivered on COMMIT), LISTENed on the
- *   lock connection; the poll every `idlePollMs` remains the fallback for a lost notification.
- * - Pipelined: while batch n is on its way to the broker, batch n+1 is fetched (leaving out
- *   rows sent but not yet marked) and batch n-1 is marked. Sends stay one at a time and in id
- *   order, so a failed send is retried before anything after it is sent; marks go in order.
+ *   lock session; the poll every `idlePollMs` remains the fallback for a lost notification.
+ * - While a page of rows is being sent, the next page is fetched (leaving out the rows of this
+ *   one). Sends are one at a time and in id order; while send n+1 is on its way, send n is marked,
+ *   and marks commit in order, so a failed send or mark is retried before anything after it is
+ *   marked, and a re-send repeats a suffix of what was sent, in order.
  */
-import pg from 'pg';
-import type { Sequelize } from 'sequelize';
-import type { Logger } from '../core/logger.ts';
-import { withRetry, sleep } from '../core/retry.ts';
+import type { Sequelize, Transaction } from 'sequelize';
 import { errorMessage } from '../core/errors.ts';
-import type { KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
-import { deletePublishedBefore, fetchUnpublished, markPublished, OUTBOX_CHANNEL, type OutboxRow } from '../state/outbox-store.ts';
+import type { Logger } from '../core/logger.ts';
+import { backoffDelay, type RetryPolicy, sleep } from '../core/retry.ts';
+import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
+import { SendRefusedError } from '../kafka/send-refused.ts';
+import { deletePublishedBefore, fetchUnpublished, markPublished, parkRows, type OutboxRow } from '../state/outbox-store.ts';
+import { holdLease } from '../state/relay-lease-store.ts';
+import type { SessionSettings } from '../state/pg-session.ts';
+import { type Lease, RelayLeadership } from './relay-leadership.ts';
+import { recordSizeBound, splitBySize, TopicLimits } from './send-limits.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 export interface RelayOptions {
   sequelize: Sequelize;
   databaseUrl: string;
+  /** Keepalive and timeouts of the relay's lock session (state/pg-session.ts); the defaults otherwise. */
+  session?: SessionSettings;
   producer: KafkaProducer;
+  /** Reads each destination topic's size limit (KafkaAdmin.maxMessageBytes). */
+  admin: Pick<KafkaAdmin, 'maxMessageBytes'>;
   logger: Logger;
+  /** Rows fetched per page at most. */
   batchSize?: number;
+  /** Payload bytes fetched per page at most (a page's first row comes whatever its size). */
+  fetchMaxBytes?: number;
   /** How long to wait for a notification before looking again when the outbox is empty. */
   idlePollMs?: number;
+  /** How often a standby tries to take the lock. */
+  standbyPollMs?: number;
   /** Relays with the same lock name exclude each other. */
   lockName?: string;
   /** Published rows older than this are deleted, so the table stays the size of the recent past. */
   retentionMs?: number;
+  /** Backoff after a failed round (retriable or not): it is retried forever. */
+  retry?: Partial<RetryPolicy>;
 }
 
 export interface RelayStats {
   published: number;
   batches: number;
+  /** Rounds that failed and were retried after a backoff. */
   retries: number;
+  /** Rows this relay parked. */
+  parked: number;
   leader: boolean;
   lastPublishAt: number | undefined;
+  /** The last failure that made the relay back off, until a round succeeds again. */
+  lastError: string | undefined;
   /** True while the leader waits for a notification (or its poll interval) on an empty outbox. */
   waiting: boolean;
 }
 
+/** The sends of one publishAll round: their marks commit in order, and the first failure stops the rest. */
+interface SendChain {
+  marked: Promise<void>;
+  failure: unknown;
+  /** Rows sent (or on their way) whose mark has not committed yet: a fetch ahead must leave them out. */
+  unmarked: Set<bigint>;
+}
+
+/** This relay no longer leads: its lock session is gone or another relay bumped the lease. */
+class LeadershipLostError extends Error {}
+
+/**
+ * A send's transaction may sit idle while the broker answers. It must outlive the send (its share
+ * lock on the lease is the fence), so it gets longer than the pool's idle-in-transaction timeout:
+ * longer than the producer's own timeouts and retries take.
+ */
+const SEND_TRANSACTION_IDLE_TIMEOUT = '120s';
+
 export class OutboxRelay {
-  readonly stats: RelayStats = { published: 0, batches: 0, retries: 0, leader: false, lastPublishAt: undefined, waiting: false };
-  private readonly options: Required<Omit<RelayOptions, 'sequelize' | 'producer' | 'logger' | 'databaseUrl'>> & RelayOptions;
+  readonly stats: RelayStats = { published: 0, batches: 0, retries: 0, parked: 0, leader: false, lastPublishAt: undefined, lastError: undefined, waiting: false };
+  private readonly options: Required<Omit<RelayOptions, 'sequelize' | 'producer' | 'admin' | 'logger' | 'databaseUrl' | 'session' | 'retry'>> & RelayOptions;
   private readonly abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private lockClient: pg.Client | undefined;
   private readonly wake = new WakeSignal();
+  private readonly leadership: RelayLeadership;
+  private readonly limits: TopicLimits;
+  private loop: Promise<void> | undefined;
+  private lastPruneAt = Date.now();
 
   constructor(options: RelayOptions) {
-    this.options = { batchSize: 2000, idlePollMs: 200, lockName: 'outbox-relay', retentionMs: 10 * 60_000, ...options };
+    this.options = { batchSize: 2000, fetchMaxBytes: 16 * 1024 * 1024, idlePollMs: 200, standbyPollMs: 1000, lockName: 'outbox-relay', retentionMs: 10 * 60_000, ...options };
+    this.leadership = new RelayLeadership({ databaseUrl: options.databaseUrl, session: options.session, lockName: this.options.lockName, logger: options.logger, onNotification: () => this.wake.ring() });
+    this.limits = new TopicLimits(options.admin);
   }
 
   /** Starts the loop; the promise settles when it ends (rejects on an error it cannot recover from). */
   start(): Promise<void> {
     this.loop ??= this.run().catch((error: unknown) => {
-      this.options.logger.error('relay stopped on an unrecoverable error', { error: errorMessage(error) });
-      throw error;
+      // run() catches everything it meets; this is only a last word should that ever fail.
+      this.options.logger.error('relay loop ended unexpectedly', { error: errorMessage(error) });
     });
     return this.loop;
   }
 
-  /** Publishes what is pending right now, then returns: for tests and for draining at shutdown. */
-  drain(): Promise<number> {
-    return this.publishAll();
+  /** Publishes what is pending right now (if this relay leads), then returns: for tests and for draining at shutdown. */
+  async drain(): Promise<number> {
+    const lease = await this.leadership.tryAcquire();
+    this.stats.leader = lease !== undefined;
+    return lease ? this.publishAll(lease) : 0;
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await this.loop?.catch(() => {});
+    await this.loop;
     // The processor stops before the relay and commits its last batches meanwhile: the leader
     // publishes them before letting go, or they would wait for the next start.
-    if (this.stats.leader) {
-      await this.drain().catch((error: unknown) =>
+    const lease = this.leadership.lease;
+    if (lease) {
+      await this.publishAll(lease).catch((error: unknown) =>
         this.options.logger.warn('could not publish the outbox at shutdown; it is published on the next start', { error: errorMessage(error) }),
       );
     }
-    await this.lockClient?.end().catch(() => {});
-    this.lockClient = undefined;
+    await this.leadership.release();
     this.stats.leader = false;
   }
 
   private async run(): Promise<void> {
     const { logger } = this.options;
     const signal = this.abort.signal;
+    let failures = 0;
     while (!signal.aborted) {
-      if (!(await this.acquireLeadership())) {
-        await sleep(1000, signal);
-        continue;
-      }
-      const sent = await withRetry(() => this.publishAll(), {
-        policy: { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 5000 },
-        signal,
-        onRetry: (error, failures, delayMs) => {
-          this.stats.retries++;
-          logger.warn('relay publish failed; retrying', { error: errorMessage(error), failures, delayMs });
-        },
-      }).catch((error: unknown) => {
-        if (signal.aborted) return 0;
-        throw error;
-      });
-      if (sent === 0) {
-        this.stats.waiting = true;
-        await this.wake.wait(this.options.idlePollMs, signal);
+      try {
+        const lease = await this.leadership.tryAcquire();
+        this.stats.leader = lease !== undefined;
+        if (!lease) {
+          await sleep(this.options.standbyPollMs, signal);
+          continue;
+        }
+        const sent = await this.publishAll(lease);
+        failures = 0;
+        this.stats.lastError = undefined;
+        if (sent === 0) {
+          this.stats.waiting = true;
+          await this.wake.wait(this.options.idlePollMs, this.stopOrLost(lease));
+          this.stats.waiting = false;
+        }
+        await this.pruneNowAndThen();
+      } catch (error) {
         this.stats.waiting = false;
+        if (error instanceof LeadershipLostError) {
+          this.stats.leader = false;
+          logger.warn('relay is no longer the leader; stopped publishing', { error: error.message });
+          await this.leadership.release();
+          continue;
+        }
+        if (signal.aborted) break;
+        failures++;
+        this.stats.retries++;
+        this.stats.lastError = errorMessage(error);
+        const delayMs = backoffDelay({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 5000, jitter: 0.5, ...this.options.retry }, failures);
+        logger.warn('relay publish failed; retrying', { error: errorMessage(error), failures, delayMs });
+        await sleep(delayMs, signal);
       }
-      await this.pruneNowAndThen();
     }
   }
 
-  private lastPruneAt = Date.now();
+  private waitSignal: { lease: Lease; signal: AbortSignal } | undefined;
+
+  /** Aborts on stop() or when the lease's lock session is lost; one per lease, not one per idle wait. */
+  private stopOrLost(lease: Lease): AbortSignal {
+    if (this.waitSignal?.lease !== lease) this.waitSignal = { lease, signal: AbortSignal.any([this.abort.signal, lease.lost]) };
+    return this.waitSignal.signal;
+  }
 
   private async pruneNowAndThen(): Promise<void> {
     if (Date.now() - this.lastPruneAt < 30_000) return;
@@ -129,69 +202,140 @@ export class OutboxRelay {
     }
   }
 
-  private async acquireLeadership(): Promise<boolean> {
-    if (this.stats.leader && this.lockClient) return true;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    try {
-      client.on('error', () => {
-        // Losing the lock connection loses leadership: stop publishing until it is taken again.
-        this.stats.leader = false;
-        this.lockClient = undefined;
-      });
-      await client.connect();
-      const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.options.lockName]);
-      if (result.rows[0]?.locked) {
-        client.on('notification', () => this.wake.ring());
-        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-        this.lockClient = client;
-        this.stats.leader = true;
-        this.options.logger.info('relay is the leader; publishing the outbox', { lock: this.options.lockName });
-        return true;
-      }
-      await client.end();
-      return false;
-    } catch (error) {
-      // Ending the session also releases a lock it may hold (e.g. when LISTEN failed after it).
-      await client.end().catch(() => {});
-      this.options.logger.warn('relay cannot reach PostgreSQL for its lock; retrying', { error: errorMessage(error) });
-      return false;
-    }
-  }
-
   /** Publishes until a fetch finds nothing; returns how many rows it published. */
-  private async publishAll(): Promise<number> {
-    const { sequelize, producer, batchSize } = this.options;
-    const unmarked = new Set<bigint>();
-    let marking: Promise<number> = Promise.resolve(0);
-    let published = 0;
+  private async publishAll(lease: Lease): Promise<number> {
+    const { sequelize, batchSize, fetchMaxBytes } = this.options;
+    const publishedBefore = this.stats.published;
+    const chain: SendChain = { marked: Promise.resolve(), failure: undefined, unmarked: new Set() };
     try {
-      let rows = await fetchUnpublished(sequelize, batchSize);
-      while (rows.length > 0) {
-        for (const row of rows) unmarked.add(row.id);
-        const sending = producer.send(rows.map(toMessage));
-        const fetching = fetchUnpublished(sequelize, batchSize, [...unmarked]);
-        fetching.catch(() => undefined); // awaited below, unless the send fails first
-        await sending;
-        published += await marking;
-        marking = this.markSent(rows, unmarked);
-        marking.catch(() => undefined); // awaited on the next turn or after the loop
-        rows = await fetching;
+      let page = await fetchUnpublished(sequelize, batchSize, [], fetchMaxBytes);
+      while (page.length > 0) {
+        // Leaves out this page and rows of earlier ones sent but not marked yet.
+        const next = fetchUnpublished(sequelize, batchSize, [...page.map((row) => row.id), ...chain.unmarked], fetchMaxBytes);
+        next.catch(() => undefined); // awaited below, unless this page fails first
+        await this.publishPage(lease, chain, page);
+        page = await next;
       }
+      await chain.marked;
     } catch (error) {
-      await marking.catch(() => undefined);
+      // Nothing is retried before every send's transaction has settled.
+      await chain.marked.catch(() => undefined);
       throw error;
     }
-    return published + (await marking);
+    return this.stats.published - publishedBefore;
   }
 
-  private async markSent(rows: OutboxRow[], unmarked: Set<bigint>): Promise<number> {
+  /** Sends a page in id order, cut by size; rows too large for their topic on their own are parked. */
+  private async publishPage(lease: Lease, chain: SendChain, rows: OutboxRow[], limitsFresh = false): Promise<void> {
+    const topics = new Set(rows.map((row) => row.topic));
+    await this.limits.load(topics);
+    const { sends, oversized } = splitBySize(rows, this.limits.roomOf);
+    if (oversized.length > 0 && !limitsFresh && this.limits.invalidateStale(oversized.map((row) => row.topic))) {
+      // Before parking for size, make sure of the limit: an operator may just have raised it.
+      return this.publishPage(lease, chain, rows, true);
+    }
+    if (oversized.length > 0) {
+      await this.park(
+        lease,
+        oversized.map((row) => ({
+          row,
+          error: `${recordSizeBound(row)} bytes as a record, more than topic ${row.topic} takes in a batch (max.message.bytes ${this.limits.limitOf(row.topic)})`,
+        })),
+      );
+    }
+    for (const send of sends) await this.publishSend(lease, chain, send);
+  }
+
+  /** Sends one size-bounded send; on a refusal, finds the refused rows by splitting and parks them. */
+  private async publishSend(lease: Lease, chain: SendChain, rows: OutboxRow[]): Promise<void> {
+    try {
+      await this.sendFenced(lease, chain, rows);
+    } catch (error) {
+      if (!(error instanceof SendRefusedError)) throw error;
+      if (rows.length === 1) return this.park(lease, [{ row: rows[0]!, error: error.message }]);
+      if (error.tooLarge) {
+        // The limit may have been lowered since it was read: read it again and cut anew.
+        const topics = new Set(rows.map((row) => row.topic));
+        this.limits.invalidate(topics);
+        await this.limits.load(topics);
+        const { sends, oversized } = splitBySize(rows, this.limits.roomOf);
+        if (sends.length > 1 || oversized.length > 0) return this.publishPage(lease, chain, rows, true);
+      }
+      const half = Math.ceil(rows.length / 2);
+      await this.publishSend(lease, chain, rows.slice(0, half));
+      await this.publishSend(lease, chain, rows.slice(half));
+    }
+  }
+
+  /**
+   * Sends rows in a fenced transaction (lease FOR SHARE, send, mark, commit) and resolves once the
+   * broker acknowledged them; the mark and commit go on while the next send starts. Marks stay in
+   * order: a send's transaction marks only after the previous one committed, and rolls back if
+   * that failed. So after any failure the rows not marked are a suffix of what was sent, and
+   * re-sending them repeats it in order (the last copy of each key is still its newest version).
+   */
+  private async sendFenced(lease: Lease, chain: SendChain, rows: OutboxRow[]): Promise<void> {
+    if (chain.failure !== undefined) throw chain.failure;
+    const previous = chain.marked;
     const ids = rows.map((row) => row.id);
-    await markPublished(this.options.sequelize, ids);
-    for (const id of ids) unmarked.delete(id);
-    this.stats.published += rows.length;
-    this.stats.batches++;
-    this.stats.lastPublishAt = Date.now();
-    return rows.length;
+    for (const id of ids) chain.unmarked.add(id);
+    let acknowledged = false;
+    let onAcknowledged!: () => void;
+    const sent = new Promise<void>((resolve) => {
+      onAcknowledged = resolve;
+    });
+    const marked = this.fenced(lease, async (transaction) => {
+      await this.options.producer.send(rows.map(toMessage));
+      acknowledged = true;
+      onAcknowledged();
+      await previous;
+      await markPublished(transaction, ids);
+    });
+    const settled = marked.then(
+      () => {
+        for (const id of ids) chain.unmarked.delete(id);
+        this.stats.published += rows.length;
+        this.stats.batches++;
+        this.stats.lastPublishAt = Date.now();
+      },
+      (error: unknown) => {
+        // A send that failed is the caller's to handle (split, park, retry); a failure after the
+        // broker acknowledged (the mark, an earlier mark) leaves rows sent but unmarked: stop sending.
+        if (acknowledged) chain.failure ??= error;
+        throw error;
+      },
+    );
+    settled.catch(() => undefined); // awaited by the next send or at the end of publishAll
+    // Resolves when the broker acknowledged; rejects when the transaction failed before that.
+    await Promise.race([sent, marked]);
+    chain.marked = settled;
+  }
+
+  private async park(lease: Lease, parked: Array<{ row: OutboxRow; error: string }>): Promise<void> {
+    await this.fenced(lease, (transaction) => parkRows(transaction, parked.map(({ row, error }) => ({ id: row.id, error }))));
+    this.stats.parked += parked.length;
+    for (const { row, error } of parked) {
+      this.options.logger.warn('parked an outbox row the broker cannot accept; the rows behind it go on (npm run topology -- outbox --parked)', {
+        id: String(row.id),
+        topic: row.topic,
+        key: row.key,
+        error,
+      });
+    }
+  }
+
+  /**
+   * Runs `work` in a transaction that first locks the lease FOR SHARE with this leader's token, so
+   * a new leader's token bump waits until `work` (a send and its mark) has settled.
+   */
+  private async fenced(lease: Lease, work: (transaction: Transaction) => Promise<unknown>): Promise<void> {
+    if (lease.lost.aborted) throw new LeadershipLostError('the lock session was lost');
+    await this.options.sequelize.transaction(async (transaction) => {
+      if (!(await holdLease(transaction, lease.name, lease.token, SEND_TRANSACTION_IDLE_TIMEOUT))) throw new LeadershipLostError('another relay took the lease');
+      // Checked again after the lock: the session may have gone while waiting for it.
+      if (lease.lost.aborted) throw new LeadershipLostError('the lock session was lost');
+      await work(transaction);
+    });
   }
 }
 

@@ -64,6 +64,9 @@ export interface OutboxAttributes {
   headers: Record<string, string>;
   createdAt: Date;
   publishedAt: Date | null;
+  /** Set when the relay gave up on the row (the broker can never accept it); see parkError. */
+  parkedAt: Date | null;
+  parkError: string | null;
 }
 
 /** Instances carry their attributes as typed properties (Sequelize defines the accessors). */
@@ -75,7 +78,7 @@ export interface Models {
   Order: ModelStatic<Defaulted<OrderAttributes, 'customerId' | 'status' | 'reason' | 'createdAt' | 'updatedAt' | 'decidedAt'>>;
   OrderSourceProgress: ModelStatic<Defaulted<OrderSourceProgressAttributes, 'publishedSeq' | 'updatedAt'>>;
   StreamOffset: ModelStatic<Defaulted<StreamOffsetAttributes, 'epoch' | 'owner' | 'updatedAt'>>;
-  Outbox: ModelStatic<Defaulted<OutboxAttributes, 'id' | 'key' | 'headers' | 'createdAt' | 'publishedAt'>>;
+  Outbox: ModelStatic<Defaulted<OutboxAttributes, 'id' | 'key' | 'headers' | 'createdAt' | 'publishedAt' | 'parkedAt' | 'parkError'>>;
 }
 
 const common = { underscored: true, freezeTableName: true } as const;
@@ -155,6 +158,8 @@ export function defineModels(sequelize: Sequelize): Models {
       headers: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
       createdAt: DataTypes.DATE,
       publishedAt: { type: DataTypes.DATE, allowNull: true },
+      parkedAt: { type: DataTypes.DATE, allowNull: true },
+      parkError: { type: DataTypes.TEXT, allowNull: true },
     },
     { ...common, tableName: 'outbox', timestamps: true, updatedAt: false },
   );

@@ -70,18 +70,26 @@ export function outboxAppendCtes(name: string, messages: OutboxMessage[], guard 
 }
 
 /**
- * The oldest unpublished rows, in id order. Deliberately NOT "id > last id seen": ids are
- * taken at INSERT but become visible at COMMIT, so a smaller id can appear after a larger
- * one and a high-water mark would skip it forever. Asking for "published_at IS NULL" each
+ * The oldest pending rows (neither published nor parked), in id order. Deliberately NOT "id > last
+ * id seen": ids are taken at INSERT but become visible at COMMIT, so a smaller id can appear after
+ * a larger one and a high-water mark would skip it forever. Asking for "published_at IS NULL" each
  * time (cheap, thanks to the partial index) cannot miss a row. `excludeIds` leaves out rows
- * already on their way to the broker but not yet marked (a relay that fetches ahead).
+ * already on their way to the broker but not yet marked (a relay that fetches ahead). `maxBytes`
+ * bounds the payload bytes of the page (its first row always comes, however large), so a backlog
+ * of large rows is not read into memory a whole batch at a time.
  */
-export async function fetchUnpublished(executor: Executor, limit: number, excludeIds: readonly bigint[] = []): Promise<OutboxRow[]> {
+export async function fetchUnpublished(executor: Executor, limit: number, excludeIds: readonly bigint[] = [], maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
   const rows = await selectRows<Row>(
     executor,
-    `SELECT id, event_id, topic, key, payload, headers, created_at FROM outbox
-     WHERE published_at IS NULL AND id <> ALL($excludeIds::bigint[]) ORDER BY id LIMIT $limit::int`,
-    { limit, excludeIds },
+    `SELECT id, event_id, topic, key, payload, headers, created_at FROM (
+       SELECT id, event_id, topic, key, payload, headers, created_at,
+              sum(octet_length(payload)) OVER (ORDER BY id) - octet_length(payload) AS bytes_before
+       FROM outbox
+       WHERE published_at IS NULL AND parked_at IS NULL AND id <> ALL($excludeIds::bigint[])
+       ORDER BY id LIMIT $limit::int
+     ) AS page
+     WHERE bytes_before < $maxBytes::bigint ORDER BY id`,
+    { limit, excludeIds, maxBytes },
   );
   return rows.map((row) => ({
     id: BigInt(row.id),
@@ -100,9 +108,76 @@ export async function markPublished(executor: Executor, ids: bigint[]): Promise<
   return execute(executor, 'UPDATE outbox SET published_at = now() WHERE id = ANY($ids::bigint[]) AND published_at IS NULL', { ids });
 }
 
+/** Rows not published yet, parked ones included (they are not published either). */
 export async function countUnpublished(executor: Executor): Promise<number> {
   const [row] = await selectRows<{ count: string }>(executor, 'SELECT count(*) AS count FROM outbox WHERE published_at IS NULL');
   return Number(row!.count);
+}
+
+/** Sets rows aside that the broker can never accept, each with its reason; they no longer block the rows behind them. */
+export async function parkRows(executor: Executor, rows: ReadonlyArray<{ id: bigint; error: string }>): Promise<number> {
+  if (rows.length === 0) return 0;
+  return execute(
+    executor,
+    `UPDATE outbox SET parked_at = now(), park_error = parked.error
+     FROM unnest($ids::bigint[], $errors::text[]) AS parked (id, error)
+     WHERE outbox.id = parked.id AND outbox.published_at IS NULL AND outbox.parked_at IS NULL`,
+    { ids: rows.map((row) => row.id), errors: rows.map((row) => row.error) },
+  );
+}
+
+export async function countParked(executor: Executor): Promise<number> {
+  const [row] = await selectRows<{ count: string }>(executor, 'SELECT count(*) AS count FROM outbox WHERE published_at IS NULL AND parked_at IS NOT NULL');
+  return Number(row!.count);
+}
+
+export interface ParkedRow {
+  id: bigint;
+  eventId: string;
+  topic: string;
+  key: string | null;
+  /** Payload bytes (headers and record overhead come on top). */
+  bytes: number;
+  error: string;
+  parkedAt: Date;
+  createdAt: Date;
+}
+
+/** Parked rows in id order. */
+export async function listParked(executor: Executor, limit = 10_000): Promise<ParkedRow[]> {
+  const rows = await selectRows<{ id: string; event_id: string; topic: string; key: string | null; bytes: number; park_error: string | null; parked_at: Date; created_at: Date }>(
+    executor,
+    `SELECT id, event_id, topic, key, octet_length(payload) AS bytes, park_error, parked_at, created_at FROM outbox
+     WHERE published_at IS NULL AND parked_at IS NOT NULL ORDER BY id LIMIT $limit::int`,
+    { limit },
+  );
+  return rows.map((row) => ({
+    id: BigInt(row.id),
+    eventId: row.event_id,
+    topic: row.topic,
+    key: row.key,
+    bytes: Number(row.bytes),
+    error: row.park_error ?? '',
+    parkedAt: row.parked_at,
+    createdAt: row.created_at,
+  }));
+}
+
+/**
+ * Makes parked rows pending again (`ids`, or every parked row for 'all'), so the relay tries them
+ * once more; notifies OUTBOX_CHANNEL so a waiting relay looks at once. Returns the ids unparked.
+ */
+export async function unparkRows(executor: Executor, ids: readonly bigint[] | 'all'): Promise<bigint[]> {
+  const rows = await selectRows<{ id: string }>(
+    executor,
+    `WITH unparked AS (
+       UPDATE outbox SET parked_at = NULL, park_error = NULL
+       WHERE published_at IS NULL AND parked_at IS NOT NULL AND ($all OR id = ANY($ids::bigint[]))
+       RETURNING id)
+     SELECT id, pg_notify('${OUTBOX_CHANNEL}', '') FROM unparked ORDER BY id`,
+    { all: ids === 'all', ids: ids === 'all' ? [] : [...ids] },
+  );
+  return rows.map((row) => BigInt(row.id));
 }
 
 /** Housekeeping: published rows older than `before` are no longer needed. Returns rows deleted. */

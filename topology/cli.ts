@@ -5,6 +5,7 @@ import { checkWritable, exitCodesHelp, nonEmptyFlag, parseCommandLine, refusePos
 import { ConfigError } from '../core/errors.ts';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
+import { OUTBOX_FLAGS, OUTBOX_USAGE, outboxCommand } from './app/outbox-command.ts';
 import { buildStatus, formatStatus, takeSnapshot } from './app/status.ts';
 import { connectServices } from './app/bootstrap.ts';
 import { runCommand, RUN_FLAGS, RUN_USAGE } from './app/run-command.ts';
@@ -19,6 +20,7 @@ Commands:
   describe   print the topology graph (Kafka Streams text, mermaid, dot, json; svg/png with Graphviz)
   status     per-partition owner, DB offset, high watermark, lag; per-replica rate; outbox and DLQ
   reset      rewrite a consumer group's stored offsets (earliest, latest, offset, datetime; see reset --help)
+  outbox     list the outbox rows the relay parked (--parked) and retry them (--retry)
 
 Run "npm run topology -- <command> --help" for a command's options and exit codes.
 Settings come from environment variables (see README: Configuration).
@@ -109,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'reset':
       return resetCommand(parseCommandLine(rest, RESET_FLAGS, RESET_USAGE).flags);
+    case 'outbox':
+      return outboxCommand(parseCommandLine(rest, OUTBOX_FLAGS, OUTBOX_USAGE).flags);
     case undefined:
       // Plain `npm run topology` runs the pipeline, as the README promises.
       return runCommand({});

@@ -1,7 +1,10 @@
 /** Topic administration on kafkajs. */
 import { withRetry } from '../../core/retry.ts';
-import type { Admin, Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import { BROKER_DEFAULT_REPLICATION_FACTOR, type GroupMemberInfo, type KafkaAdmin, type OffsetSpec, ReplicationFactorError, type TopicSpec } from '../port.ts';
+
+// A CommonJS module whose enums Node's ESM loader cannot see as named exports.
+const { ConfigResourceTypes } = kafkajs;
 
 export class KafkajsAdmin implements KafkaAdmin {
   readonly #admin: Admin;
@@ -88,6 +91,24 @@ export class KafkajsAdmin implements KafkaAdmin {
     const listed = (await this.#admin.listGroups()).groups.some((entry) => entry.groupId === groupId);
     if (!listed) return [];
     return [{ memberId: 'unknown', clientId: 'members of a consumer-protocol group (kafkajs cannot list them; KAFKA_CLIENT=platformatic can)', host: 'unknown' }];
+  }
+
+  async maxMessageBytes(topic: string): Promise<number> {
+    try {
+      return await this.#config(ConfigResourceTypes.TOPIC, topic, 'max.message.bytes');
+    } catch {
+      const { brokers } = await this.#admin.describeCluster();
+      const broker = brokers[0];
+      if (broker === undefined) throw new Error('the cluster metadata lists no broker');
+      return this.#config(ConfigResourceTypes.BROKER, String(broker.nodeId), 'message.max.bytes');
+    }
+  }
+
+  async #config(type: kafkajs.ConfigResourceTypes, name: string, configName: string): Promise<number> {
+    const { resources } = await this.#admin.describeConfigs({ resources: [{ type, name, configNames: [configName] }], includeSynonyms: false });
+    const value = Number(resources[0]?.configEntries.find((entry) => entry.configName === configName)?.configValue);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${configName} of ${name} is not readable`);
+    return value;
   }
 
   async close(): Promise<void> {

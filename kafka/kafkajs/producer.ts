@@ -2,6 +2,7 @@
 import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import { partitionForKey, toPositive } from '../murmur2.ts';
 import type { KafkaProducer, OutgoingMessage } from '../port.ts';
+import { refusalIn } from '../send-refused.ts';
 
 /**
  * kafkajs 2.x's DefaultPartitioner is Java-compatible too (see the unit test); using the
@@ -15,6 +16,12 @@ export const javaCompatiblePartitioner: ICustomPartitioner = () => {
     return toPositive(next++) % partitionMetadata.length;
   };
 };
+
+/** A KafkaJSProtocolError's broker code (`type`, e.g. MESSAGE_TOO_LARGE), when kafkajs says retrying cannot help. */
+function protocolType(error: object): string | undefined {
+  const candidate = error as { type?: unknown; retriable?: unknown };
+  return typeof candidate.type === 'string' && candidate.retriable === false ? candidate.type : undefined;
+}
 
 export class KafkajsProducer implements KafkaProducer {
   readonly #producer: Producer;
@@ -49,7 +56,11 @@ export class KafkajsProducer implements KafkaProducer {
       });
       byTopic.set(message.topic, list);
     }
-    await this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
+    try {
+      await this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
+    } catch (error) {
+      throw refusalIn(error, protocolType) ?? error;
+    }
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 /** Topic administration on @platformatic/kafka. */
-import { Admin, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
 import { BROKER_DEFAULT_REPLICATION_FACTOR, type GroupMemberInfo, type KafkaAdmin, type OffsetSpec, ReplicationFactorError, type TopicSpec } from '../port.ts';
 
 export class PlatformaticAdmin implements KafkaAdmin {
@@ -99,6 +99,24 @@ export class PlatformaticAdmin implements KafkaAdmin {
     const listed = (await this.#admin.listGroups({ types: ['consumer'] })).get(groupId);
     if (listed === undefined || /^(empty|dead)$/i.test(String(listed.state))) return [];
     return [{ memberId: 'unknown', clientId: `members of a consumer-protocol group in state ${listed.state} (not listed by DescribeGroups)`, host: 'unknown' }];
+  }
+
+  async maxMessageBytes(topic: string): Promise<number> {
+    try {
+      return await this.#config(ConfigResourceTypes.TOPIC, topic, 'max.message.bytes');
+    } catch {
+      const { brokers } = await this.#admin.metadata({ topics: [] });
+      const [brokerId] = brokers.keys();
+      if (brokerId === undefined) throw new Error('the cluster metadata lists no broker');
+      return this.#config(ConfigResourceTypes.BROKER, String(brokerId), 'message.max.bytes');
+    }
+  }
+
+  async #config(resourceType: (typeof ConfigResourceTypes)['TOPIC' | 'BROKER'], resourceName: string, name: string): Promise<number> {
+    const [described] = await this.#admin.describeConfigs({ resources: [{ resourceType, resourceName, configurationKeys: [name] }] });
+    const value = Number(described?.configs.find((config) => config.name === name)?.value);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} of ${resourceName} is not readable`);
+    return value;
   }
 
   async close(): Promise<void> {

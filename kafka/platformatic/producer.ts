@@ -2,6 +2,7 @@
 import { type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { KafkaProducer, OutgoingMessage } from '../port.ts';
 import { murmur2, toPositive } from '../murmur2.ts';
+import { refusalIn } from '../send-refused.ts';
 
 /**
  * The library's default partitioner is not Java-compatible (it skips the sign-bit mask).
@@ -29,12 +30,22 @@ export class PlatformaticProducer implements KafkaProducer {
 
   async send(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.#producer.send({ messages: messages.map(toMessage) });
+    try {
+      await this.#producer.send({ messages: messages.map(toMessage) });
+    } catch (error) {
+      throw refusalIn(error, protocolCode) ?? error;
+    }
   }
 
   async close(): Promise<void> {
     await this.#producer.close();
   }
+}
+
+/** A ProtocolError's broker code (`apiId`, e.g. MESSAGE_TOO_LARGE), when the library says retrying cannot help. */
+function protocolCode(error: object): string | undefined {
+  const candidate = error as { apiId?: unknown; canRetry?: unknown };
+  return typeof candidate.apiId === 'string' && candidate.canRetry === false ? candidate.apiId : undefined;
 }
 
 function toMessage(message: OutgoingMessage): MessageToProduce {

@@ -3,6 +3,7 @@ import * as orders from './0002-orders.ts';
 import * as streamOffsets from './0003-stream-offsets.ts';
 import * as outbox from './0004-outbox.ts';
 import * as hotUpdateFillfactor from './0005-hot-update-fillfactor.ts';
+import * as outboxParkingAndRelayLease from './0006-outbox-parking-and-relay-lease.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -16,4 +17,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0003-stream-offsets', module: streamOffsets },
   { name: '0004-outbox', module: outbox },
   { name: '0005-hot-update-fillfactor', module: hotUpdateFillfactor },
+  { name: '0006-outbox-parking-and-relay-lease', module: outboxParkingAndRelayLease },
 ];

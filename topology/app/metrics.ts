@@ -48,7 +48,8 @@ export const METRICS = {
   rebalances: { name: 'kstream_rebalances_total', type: 'counter', help: 'Assignment changes (assigned or revoked callbacks) this replica went through.', labelNames: [] },
   retries: { name: 'kstream_retries_total', type: 'counter', help: 'Retried operations after a transient failure (commit, load, publish).', labelNames: ['operation'] },
   partitionHalts: { name: 'kstream_partition_halts_total', type: 'counter', help: 'Partitions stopped on this replica: fenced by a newer owner, or failed.', labelNames: ['reason'] },
-  outboxBacklog: { name: 'kstream_outbox_backlog', type: 'gauge', help: 'Outbox rows committed and not yet published (relay process).', labelNames: [] },
+  outboxBacklog: { name: 'kstream_outbox_backlog', type: 'gauge', help: 'Outbox rows committed and not yet published, parked ones included (relay process).', labelNames: [] },
+  outboxParked: { name: 'kstream_outbox_parked', type: 'gauge', help: 'Outbox rows the relay parked because the broker cannot accept them (topology outbox --parked).', labelNames: [] },
   outboxPublished: { name: 'kstream_outbox_published_total', type: 'counter', help: 'Outbox rows the relay published.', labelNames: [] },
   relayLeader: { name: 'kstream_outbox_relay_leader', type: 'gauge', help: '1 while this relay holds the publishing lock, 0 as a standby.', labelNames: [] },
   sourceOrdersStored: { name: 'kstream_source_orders_stored_total', type: 'counter', help: 'Orders the order source stored.', labelNames: [] },
@@ -77,6 +78,7 @@ export interface KstreamMetrics {
   readonly retries: Counter<'operation'>;
   readonly partitionHalts: Counter<'reason'>;
   readonly outboxBacklog: Gauge;
+  readonly outboxParked: Gauge;
   readonly outboxPublished: Counter;
   readonly relayLeader: Gauge;
   readonly sourceOrdersStored: Counter;
@@ -103,6 +105,7 @@ export function createMetrics(options: { registry?: Registry; defaultMetrics?: b
     retries: counter(METRICS.retries),
     partitionHalts: counter(METRICS.partitionHalts),
     outboxBacklog: gauge(METRICS.outboxBacklog),
+    outboxParked: gauge(METRICS.outboxParked),
     outboxPublished: counter(METRICS.outboxPublished),
     relayLeader: gauge(METRICS.relayLeader),
     sourceOrdersStored: counter(METRICS.sourceOrdersStored),
@@ -267,6 +270,8 @@ export interface RelayWatchOptions {
   metrics: KstreamMetrics;
   /** Unpublished outbox rows (state/outbox-store countUnpublished). */
   countUnpublished(): Promise<number>;
+  /** Parked outbox rows (state/outbox-store countParked). */
+  countParked(): Promise<number>;
   logger: Logger;
   pollMs?: number;
 }
@@ -280,6 +285,7 @@ export function watchRelay(options: RelayWatchOptions): { sample(): Promise<void
     metrics.retries.inc({ operation: 'publish' }, retriesDelta());
     metrics.relayLeader.set(relay.stats.leader ? 1 : 0);
     metrics.outboxBacklog.set(await options.countUnpublished());
+    metrics.outboxParked.set(await options.countParked());
   };
   return periodically(sample, options.pollMs ?? 5000, options.logger, 'outbox poll failed; keeping the last values');
 }

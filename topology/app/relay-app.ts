@@ -4,22 +4,35 @@ import type { AppConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KafkaClient } from '../../kafka/port.ts';
 import { OutboxRelay } from '../../sinks/outbox-relay.ts';
+import { sessionSettingsOf } from '../../state/pg-session.ts';
 
 export async function startRelay(
   config: AppConfig,
   deps: { sequelize: Sequelize; kafka: KafkaClient; logger: Logger },
 ): Promise<{ relay: OutboxRelay; stop(): Promise<void>; failed: Promise<never> }> {
   const producer = await deps.kafka.producer({ clientId: 'outbox-relay' });
-  const relay = new OutboxRelay({ sequelize: deps.sequelize, databaseUrl: config.databaseUrl, producer, logger: deps.logger.child('relay') });
-  // The loop ends by itself only on an error it cannot recover from: the role failed.
-  const failed = relay.start().then(() => new Promise<never>(() => {}));
+  // Its own admin client: the relay reads the topics' size limits with it.
+  const admin = await deps.kafka.admin();
+  const relay = new OutboxRelay({
+    sequelize: deps.sequelize,
+    databaseUrl: config.databaseUrl,
+    session: sessionSettingsOf(config, 'kstream-relay-lock'),
+    producer,
+    admin,
+    logger: deps.logger.child('relay'),
+  });
+  let stopping = false;
+  // The loop catches everything it meets; should it end anyway, the role failed and its supervisor starts another.
+  const failed = relay.start().then(() => (stopping ? new Promise<never>(() => {}) : Promise.reject(new Error('the relay loop ended unexpectedly'))));
   failed.catch(() => {});
   return {
     relay,
     failed,
     stop: async () => {
+      stopping = true;
       await relay.stop();
       await producer.close().catch(() => {});
+      await admin.close().catch(() => {});
     },
   };
 }

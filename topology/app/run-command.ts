@@ -10,7 +10,7 @@ import { type AppConfig, loadConfig } from '../../core/config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { backoffDelay, type RetryPolicy } from '../../core/retry.ts';
-import { countUnpublished } from '../../state/outbox-store.ts';
+import { countParked, countUnpublished } from '../../state/outbox-store.ts';
 import { connectServices, type Services } from './bootstrap.ts';
 import { startObservability } from './metrics.ts';
 import { startProcessor } from './processor-app.ts';
@@ -207,7 +207,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     }
     if (role === 'all' || role === 'relay') {
       const view = new RelayView();
-      observability?.watchRelay({ relay: view, countUnpublished: () => countUnpublished(services.sequelize) });
+      observability?.watchRelay({ relay: view, countUnpublished: () => countUnpublished(services.sequelize), countParked: () => countParked(services.sequelize) });
       const relay = await supervise('relay', () => startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger }), (handle) => view.follow(handle.relay));
       running.push({ name: 'relay', stop: () => relay.stop() });
     }

@@ -5,7 +5,7 @@
 import type { Sequelize } from 'sequelize';
 import type { KafkaAdmin } from '../../kafka/port.ts';
 import { readOffsets, type StoredOffset } from '../../state/offset-store.ts';
-import { countUnpublished } from '../../state/outbox-store.ts';
+import { countParked, countUnpublished } from '../../state/outbox-store.ts';
 
 export interface PartitionStatus {
   partition: number;
@@ -30,7 +30,10 @@ export interface StatusReport {
   partitions: PartitionStatus[];
   replicas: ReplicaStatus[];
   totalLag: string;
+  /** Outbox rows not published yet, parked ones included. */
   outboxBacklog: number;
+  /** Outbox rows the relay set aside (`topology outbox --parked`). */
+  outboxParked: number;
   deadLetters: string;
   sampledMs: number;
 }
@@ -40,17 +43,19 @@ export interface StatusSnapshot {
   highWatermarks: Map<number, bigint>;
   dlqWatermarks: Map<number, bigint>;
   outboxBacklog: number;
+  outboxParked: number;
   atMs: number;
 }
 
 export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topic: string; dlqTopic: string }): Promise<StatusSnapshot> {
-  const [offsets, highWatermarks, dlqWatermarks, outboxBacklog] = await Promise.all([
+  const [offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked] = await Promise.all([
     readOffsets(deps.sequelize, deps.group, deps.topic),
     deps.admin.highWatermarks(deps.topic),
     deps.admin.highWatermarks(deps.dlqTopic).catch(() => new Map<number, bigint>()),
     countUnpublished(deps.sequelize),
+    countParked(deps.sequelize),
   ]);
-  return { offsets, highWatermarks, dlqWatermarks, outboxBacklog, atMs: Date.now() };
+  return { offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked, atMs: Date.now() };
 }
 
 /** Pure: builds the report from two snapshots (the rate is the committed-offset delta between them). */
@@ -90,7 +95,7 @@ export function buildStatus(group: string, topic: string, before: StatusSnapshot
     ratePerSecond: Math.round((Number(committed) * 1000) / windowMs),
   }));
   const deadLetters = [...after.dlqWatermarks.values()].reduce((sum, value) => sum + value, 0n);
-  return { group, topic, partitions, replicas, totalLag: totalLag.toString(), outboxBacklog: after.outboxBacklog, deadLetters: deadLetters.toString(), sampledMs: windowMs };
+  return { group, topic, partitions, replicas, totalLag: totalLag.toString(), outboxBacklog: after.outboxBacklog, outboxParked: after.outboxParked, deadLetters: deadLetters.toString(), sampledMs: windowMs };
 }
 
 export function formatStatus(report: StatusReport): string {
@@ -99,15 +104,16 @@ export function formatStatus(report: StatusReport): string {
   const replicaHeader = ['replica', 'partitions', 'records/s'];
   const replicaRows = report.replicas.map((r) => [r.replica, r.partitions.join(','), String(r.ratePerSecond)]);
   return [
-    `group ${report.group} on topic ${report.topic}: total lag ${report.totalLag}, outbox backlog ${report.outboxBacklog}, dead letters ${report.deadLetters}`,
+    `group ${report.group} on topic ${report.topic}: total lag ${report.totalLag}, outbox backlog ${report.outboxBacklog}${report.outboxParked > 0 ? ` (${report.outboxParked} parked: npm run topology -- outbox --parked)` : ''}, dead letters ${report.deadLetters}`,
     '',
-    table(header, rows),
+    formatTable(header, rows),
     '',
-    replicaRows.length > 0 ? table(replicaHeader, replicaRows) : 'no replica has claimed a partition yet',
+    replicaRows.length > 0 ? formatTable(replicaHeader, replicaRows) : 'no replica has claimed a partition yet',
   ].join('\n');
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A plain-text table: columns padded to their widest cell, a dashed line under the header. */
+export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');

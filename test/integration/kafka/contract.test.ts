@@ -8,6 +8,7 @@ import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.t
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
+import { SendRefusedError } from '../../../kafka/send-refused.ts';
 import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
 import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
@@ -170,6 +171,15 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       expect(await admin.groupMembers(groupId)).toHaveLength(1);
     });
 
+    it("reads a topic's max.message.bytes, and the broker's message.max.bytes for a topic it cannot describe", async () => {
+      const topic = await topics.create(`${clientName}-limit`, 1, { config: { 'max.message.bytes': '54321' } });
+      expect(await admin.maxMessageBytes(topic)).toBe(54_321);
+      // The broker default (1 MiB + 12 unless the cluster says otherwise): positive, and not the topic's.
+      const brokerLimit = await admin.maxMessageBytes(uniqueName('missing'));
+      expect(brokerLimit).toBeGreaterThan(0);
+      expect(brokerLimit).not.toBe(54_321);
+    });
+
     it('deletes topics', async () => {
       const topic = uniqueName(`${clientName}-delete`);
       await admin.createTopics([{ topic, partitions: 1 }]);
@@ -224,6 +234,24 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       expect(record!.key?.toString()).toBe('k');
       expect(record!.value).toEqual(Buffer.from([0, 1, 2]));
       expect(Math.abs(record!.timestamp - Date.now())).toBeLessThan(60_000);
+    });
+  });
+
+  describeProtocolIndependent('producer refusals', () => {
+    it('refuses a record above the topic limit as SendRefusedError (too large), and keeps producing', async () => {
+      const topic = await topics.create(`${clientName}-too-large`, 1, { config: { 'max.message.bytes': '2000' } });
+      const refusal = await producer.send([{ topic, key: 'k', value: Buffer.alloc(3000) }]).then(() => undefined, (error: unknown) => error);
+      expect(refusal).toBeInstanceOf(SendRefusedError);
+      expect(refusal).toMatchObject({ reason: 'MESSAGE_TOO_LARGE', tooLarge: true, retriable: false });
+      await producer.send([{ topic, key: 'k', value: 'small' }]);
+      expect(await admin.highWatermarks(topic)).toEqual(new Map([[0, 1n]]));
+    });
+
+    it('refuses an invalid record (no key on a compacted topic) as SendRefusedError, not too large', async () => {
+      const topic = await topics.create(`${clientName}-invalid`, 1, { config: { 'cleanup.policy': 'compact' } });
+      const refusal = await producer.send([{ topic, key: null, value: 'no key' }]).then(() => undefined, (error: unknown) => error);
+      expect(refusal).toBeInstanceOf(SendRefusedError);
+      expect(refusal).toMatchObject({ reason: 'INVALID_RECORD', tooLarge: false });
     });
   });
 

@@ -81,6 +81,7 @@ describe('health and metrics endpoint of a running pipeline', () => {
     expect(sampleValue(samples, 'kstream_rebalances_total')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'kstream_dead_letters_total')).toBe(0);
     expect(sampleValue(samples, 'kstream_outbox_backlog')).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(samples, 'kstream_outbox_parked')).toBe(0);
     expect(sampleValue(samples, 'kstream_outbox_relay_leader')).toBe(1);
     expect(sampleValue(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   }, 90_000);

@@ -34,7 +34,7 @@ describe('outbox relay: NOTIFY wake-up and pipelined publishing', () => {
   });
 
   const startRelay = (options: Partial<RelayOptions>) => {
-    const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer, logger: silentLogger, lockName: `relay-${Math.random()}`, ...options });
+    const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer, admin, logger: silentLogger, lockName: `relay-${Math.random()}`, ...options });
     relays.push(relay);
     relay.start();
     return relay;

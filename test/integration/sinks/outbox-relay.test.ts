@@ -31,7 +31,7 @@ describe('outbox relay', () => {
   });
 
   const newRelay = () => {
-    const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer, logger: silentLogger, idlePollMs: 10 });
+    const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer, admin, logger: silentLogger, idlePollMs: 10 });
     relays.push(relay);
     return relay;
   };

@@ -6,7 +6,7 @@ import { MIGRATIONS } from '../../../state/migrations/index.ts';
 import { defineModels } from '../../../state/models.ts';
 import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
 
-const TABLES = ['inventory', 'order_source_progress', 'orders', 'outbox', 'products', 'stream_offsets'];
+const TABLES = ['inventory', 'order_source_progress', 'orders', 'outbox', 'outbox_relay_leases', 'products', 'stream_offsets'];
 
 async function tables(sequelize: Sequelize): Promise<string[]> {
   // pg_tables rather than information_schema.tables, whose results Sequelize reshapes.
@@ -23,6 +23,14 @@ async function columns(sequelize: Sequelize, table: string): Promise<string[]> {
     { bind: { table }, type: QueryTypes.SELECT },
   );
   return rows.map((row) => row.column_name);
+}
+
+async function indexes(sequelize: Sequelize, table: string): Promise<string[]> {
+  const rows = await sequelize.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename = $table ORDER BY indexname", {
+    bind: { table },
+    type: QueryTypes.SELECT,
+  });
+  return rows.map((row) => row.indexname);
 }
 
 describe('migrations', () => {
@@ -44,6 +52,11 @@ describe('migrations', () => {
     expect(await tables(db.sequelize)).toEqual(TABLES);
     expect(await migrate(db.sequelize, silentLogger)).toEqual([]);
 
+    expect(await indexes(db.sequelize, 'outbox')).toEqual(['outbox_event_id_unique', 'outbox_parked_idx', 'outbox_pending_idx', 'outbox_pkey']);
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0006-outbox-parking-and-relay-lease']);
+    expect(await tables(db.sequelize)).not.toContain('outbox_relay_leases');
+    expect(await columns(db.sequelize, 'outbox')).not.toContain('parked_at');
+    expect(await indexes(db.sequelize, 'outbox')).toEqual(['outbox_event_id_unique', 'outbox_pkey', 'outbox_unpublished_idx']);
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0005-hot-update-fillfactor']);
     expect(await fillfactor(db.sequelize, 'orders')).toBeNull();
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0004-outbox']);
@@ -60,7 +73,7 @@ describe('migrations', () => {
   });
 
   it('roll back down to and including a named migration', async () => {
-    expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual(['0005-hot-update-fillfactor', '0004-outbox', '0003-stream-offsets']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual(['0006-outbox-parking-and-relay-lease', '0005-hot-update-fillfactor', '0004-outbox', '0003-stream-offsets']);
     expect(await tables(db.sequelize)).toEqual(['inventory', 'order_source_progress', 'orders', 'products']);
     await migrate(db.sequelize, silentLogger);
   });

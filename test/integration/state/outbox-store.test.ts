@@ -3,9 +3,13 @@ import {
   type OutboxMessage,
   appendOutbox,
   countUnpublished,
+  countParked,
   deletePublishedBefore,
   fetchUnpublished,
+  listParked,
   markPublished,
+  parkRows,
+  unparkRows,
 } from '../../../state/outbox-store.ts';
 import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
 
@@ -91,5 +95,31 @@ describe('outbox store', () => {
     expect(await deletePublishedBefore(db.sequelize, new Date(Date.now() - 60_000))).toBe(0);
     expect(await deletePublishedBefore(db.sequelize, new Date(Date.now() + 60_000))).toBe(1);
     expect((await fetchUnpublished(db.sequelize, 10)).map((row) => row.eventId)).toEqual(['pending']);
+  });
+
+  it('bounds a page by payload bytes, always returning its first row however large', async () => {
+    await append(['a', 'b', 'c', 'd'].map((id, i) => ({ ...message(id), payload: Buffer.alloc(i === 0 ? 5000 : 1000) })));
+    expect((await fetchUnpublished(db.sequelize, 10, [], 100)).map((row) => row.eventId)).toEqual(['a']);
+    expect((await fetchUnpublished(db.sequelize, 10, [], 6500)).map((row) => row.eventId)).toEqual(['a', 'b', 'c']);
+    expect((await fetchUnpublished(db.sequelize, 10, [1n], 1500)).map((row) => row.eventId)).toEqual(['b', 'c']);
+  });
+
+  it('parks rows with their error: fetches skip them, they are listed and counted, and unparking makes them pending again', async () => {
+    await append(['a', 'b', 'c', 'd'].map(message));
+    expect(await parkRows(db.sequelize, [{ id: 2n, error: 'too large' }, { id: 4n, error: 'INVALID_RECORD' }])).toBe(2);
+    expect(await parkRows(db.sequelize, [{ id: 2n, error: 'again' }])).toBe(0);
+    expect((await fetchUnpublished(db.sequelize, 10)).map((row) => row.eventId)).toEqual(['a', 'c']);
+    expect(await countParked(db.sequelize)).toBe(2);
+    expect(await countUnpublished(db.sequelize)).toBe(4); // parked rows are not published either
+    const parked = await listParked(db.sequelize);
+    expect(parked.map(({ id, eventId, error, bytes }) => ({ id, eventId, error, bytes }))).toEqual([
+      { id: 2n, eventId: 'b', error: 'too large', bytes: message('b').payload.length },
+      { id: 4n, eventId: 'd', error: 'INVALID_RECORD', bytes: message('d').payload.length },
+    ]);
+
+    expect(await unparkRows(db.sequelize, [4n, 3n])).toEqual([4n]);
+    expect((await fetchUnpublished(db.sequelize, 10)).map((row) => row.eventId)).toEqual(['a', 'c', 'd']);
+    expect(await unparkRows(db.sequelize, 'all')).toEqual([2n]);
+    expect(await countParked(db.sequelize)).toBe(0);
   });
 });

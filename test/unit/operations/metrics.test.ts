@@ -267,23 +267,27 @@ describe('watchProcessor', () => {
 });
 
 describe('watchRelay and watchSource', () => {
-  it('exports the outbox backlog, what the relay published since the last sample, and its leadership', async () => {
+  it('exports the outbox backlog, parked rows, what the relay published since the last sample, and its leadership', async () => {
     const metrics = createMetrics();
     const relay = { stats: { published: 0, retries: 0, leader: false } };
     let backlog = 12;
-    const watch = watchRelay({ relay, metrics, countUnpublished: async () => backlog, logger: silentLogger, pollMs: 0 });
+    let parked = 2;
+    const watch = watchRelay({ relay, metrics, countUnpublished: async () => backlog, countParked: async () => parked, logger: silentLogger, pollMs: 0 });
 
     await watch.sample();
     let samples = await scrape(metrics.registry);
     expect(sampleValue(samples, 'kstream_outbox_backlog')).toBe(12);
+    expect(sampleValue(samples, 'kstream_outbox_parked')).toBe(2);
     expect(sampleValue(samples, 'kstream_outbox_relay_leader')).toBe(0);
 
     Object.assign(relay.stats, { published: 12, retries: 1, leader: true });
     backlog = 0;
+    parked = 0;
     await watch.sample();
     await watch.sample();
     samples = await scrape(metrics.registry);
     expect(sampleValue(samples, 'kstream_outbox_backlog')).toBe(0);
+    expect(sampleValue(samples, 'kstream_outbox_parked')).toBe(0);
     expect(sampleValue(samples, 'kstream_outbox_published_total')).toBe(12);
     expect(sampleValue(samples, 'kstream_retries_total', { operation: 'publish' })).toBe(1);
     expect(sampleValue(samples, 'kstream_outbox_relay_leader')).toBe(1);

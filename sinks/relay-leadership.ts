@@ -1,0 +1,112 @@
+/**
+ * Who may publish the outbox: the relay holding a session advisory lock on a dedicated connection
+ * (the lock session), with a fencing token in `outbox_relay_leases` bumped when it took the lock.
+ *
+ * The advisory lock alone is not enough: when the lock session is lost (terminated, network
+ * gone) PostgreSQL releases the lock at once, a standby takes it, and the old leader — whose pool
+ * connections still work — would go on publishing next to the new one. So every send runs in a
+ * transaction that first locks the lease row FOR SHARE with the token this leader got
+ * (state/relay-lease-store.ts `holdLease`), and the new leader's bump (an UPDATE of that row)
+ * waits until the old leader's send in flight has settled; after it, the old leader's next send
+ * sees a foreign token and stops. Losing the lock session also aborts `lost` at once, so the loop
+ * stops without waiting for its next send to find out.
+ *
+ * Residual window: the fence holds as long as the send's transaction outlives the send. A new
+ * leader needs the advisory lock (the old lock session gone) AND a bump that does not wait (the
+ * old send's transaction gone). Both connections dying while one produce request is in flight —
+ * a PostgreSQL restart, every backend terminated — lets a standby in another process take over
+ * before that request has landed; at most that one request's rows can then land after rows the
+ * new leader sent (it re-sends them too: identical event ids). A relay re-acquiring after its
+ * own loss never overlaps itself: its loop awaits the send before it tries again. Kafka's
+ * transactional producer would fence this at the broker; the relay uses the idempotent one.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { pgClientConfig, type SessionSettings } from '../state/pg-session.ts';
+import type { Logger } from '../core/logger.ts';
+import { errorMessage } from '../core/errors.ts';
+import { OUTBOX_CHANNEL } from '../state/outbox-store.ts';
+import { BUMP_LEASE_SQL } from '../state/relay-lease-store.ts';
+
+export interface Lease {
+  readonly name: string;
+  readonly token: bigint;
+  /** Aborted as soon as the lock session is lost. */
+  readonly lost: AbortSignal;
+}
+
+export class RelayLeadership {
+  readonly #databaseUrl: string;
+  readonly #session: SessionSettings | undefined;
+  readonly #name: string;
+  readonly #logger: Logger;
+  readonly #onNotification: () => void;
+  readonly #holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  #client: pg.Client | undefined;
+  #lease: (Lease & { abort: AbortController }) | undefined;
+
+  constructor(options: { databaseUrl: string; session?: SessionSettings; lockName: string; logger: Logger; onNotification: () => void }) {
+    this.#databaseUrl = options.databaseUrl;
+    this.#session = options.session;
+    this.#name = options.lockName;
+    this.#logger = options.logger;
+    this.#onNotification = options.onNotification;
+  }
+
+  /** The lease while this relay leads and its lock session is alive. */
+  get lease(): Lease | undefined {
+    return this.#lease?.lost.aborted ? undefined : this.#lease;
+  }
+
+  /**
+   * Takes the lock if it is free and bumps the lease token (waiting for the previous leader's
+   * sends in flight). Resolves to the lease, or undefined when another relay leads.
+   */
+  async tryAcquire(): Promise<Lease | undefined> {
+    if (this.lease) return this.lease;
+    await this.release();
+    // Keepalive and timeouts as on every app session, so a dead server is noticed, not waited on.
+    const client = new pg.Client(pgClientConfig(this.#databaseUrl, this.#session));
+    const abort = new AbortController();
+    const lose = (error?: Error) => {
+      if (abort.signal.aborted) return;
+      abort.abort();
+      if (this.#lease?.abort === abort) this.#logger.warn('relay lost its lock session; it stops publishing at once', { lock: this.#name, error: error?.message });
+    };
+    client.on('error', lose);
+    client.on('end', () => lose());
+    try {
+      await client.connect();
+      const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.#name]);
+      if (!locked.rows[0]?.locked) {
+        abort.abort();
+        await client.end().catch(() => {});
+        return undefined;
+      }
+      const bumped = await client.query<{ token: string }>(BUMP_LEASE_SQL, [this.#name, this.#holder]);
+      client.on('notification', () => this.#onNotification());
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (abort.signal.aborted) throw new Error('the lock session ended while taking the lease');
+      this.#client = client;
+      this.#lease = { name: this.#name, token: BigInt(bumped.rows[0]!.token), lost: abort.signal, abort };
+      this.#logger.info('relay is the leader; publishing the outbox', { lock: this.#name, token: String(this.#lease.token) });
+      return this.#lease;
+    } catch (error) {
+      // Ending the session also releases a lock it may hold (e.g. when LISTEN failed after it).
+      abort.abort();
+      await client.end().catch(() => {});
+      this.#logger.warn('relay cannot take its lock; retrying', { lock: this.#name, error: errorMessage(error) });
+      return undefined;
+    }
+  }
+
+  /** Gives up the lock (ending its session); a standby may take it. */
+  async release(): Promise<void> {
+    const client = this.#client;
+    this.#lease?.abort.abort();
+    this.#client = undefined;
+    this.#lease = undefined;
+    await client?.end().catch(() => {});
+  }
+}

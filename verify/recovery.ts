@@ -1,0 +1,117 @@
+/**
+ * When did processing resume after a fault? Answered from the monitor's samples alone (pure):
+ * the processors' committed offsets, the source's stored orders and the relay's published
+ * events must each move again once the service is back.
+ */
+import type { FaultKind } from './schedule.ts';
+
+/** One look at the pipeline; a field is undefined when its service did not answer in time. */
+export interface Sample {
+  atMs: number;
+  storedOrders?: number;
+  decidedOrders?: number;
+  /** Next offset stored in the database, per partition of the orders topic. */
+  offsets?: Map<number, bigint>;
+  /** High watermark per partition of the orders topic. */
+  highWatermarks?: Map<number, bigint>;
+  /** Records on the inventory and dead-letter topics. */
+  publishedEvents?: number;
+  unpublishedOutbox?: number;
+}
+
+export type Component = 'processor' | 'source' | 'relay';
+
+export function componentsOf(kind: FaultKind): Component[] {
+  switch (kind) {
+    case 'processor-kill':
+    case 'poison':
+      return ['processor'];
+    case 'relay-kill':
+      return ['relay'];
+    case 'source-kill':
+      return ['source'];
+    default:
+      return ['processor', 'source', 'relay'];
+  }
+}
+
+export interface Recovery {
+  /** Milliseconds from `backAtMs` until every component moved; undefined if one has not yet. */
+  recoveryMs: number | undefined;
+  detail: string;
+}
+
+/** A partition that was behind and did not commit for this long before the fault was already stuck: not this fault's doing. */
+const STALL_WINDOW_MS = 10_000;
+
+export function measureRecovery(samples: readonly Sample[], fault: { startedAtMs: number; backAtMs: number; components: readonly Component[] }): Recovery {
+  const before = samples.filter((sample) => sample.atMs <= fault.backAtMs);
+  const after = samples.filter((sample) => sample.atMs > fault.backAtMs);
+  const times: string[] = [];
+  const missing: string[] = [];
+  let worst = 0;
+  for (const component of fault.components) {
+    const result = component === 'processor' ? processorResumed(samples, before, after, fault.startedAtMs) : simpleResumed(component, before, after);
+    if (result.atMs === undefined) missing.push(`${component} ${result.why}`);
+    else {
+      const ms = Math.max(0, result.atMs - fault.backAtMs);
+      worst = Math.max(worst, ms);
+      times.push(`${component} ${(ms / 1000).toFixed(1)}s${result.note ? ` (${result.note})` : ''}`);
+    }
+  }
+  if (missing.length > 0) return { recoveryMs: undefined, detail: [...missing, ...times].join(', ') };
+  return { recoveryMs: worst, detail: times.join(', ') };
+}
+
+interface Resumed {
+  atMs: number | undefined;
+  why?: string;
+  note?: string;
+}
+
+function lastWith<K extends keyof Sample>(samples: readonly Sample[], key: K): Sample | undefined {
+  for (let i = samples.length - 1; i >= 0; i--) if (samples[i]![key] !== undefined) return samples[i];
+  return undefined;
+}
+
+function simpleResumed(component: 'source' | 'relay', before: readonly Sample[], after: readonly Sample[]): Resumed {
+  if (component === 'source') {
+    const base = lastWith(before, 'storedOrders')?.storedOrders ?? 0;
+    const moved = after.find((sample) => sample.storedOrders !== undefined && sample.storedOrders > base);
+    return moved ? { atMs: moved.atMs } : { atMs: undefined, why: `stored no order since (${base} stored)` };
+  }
+  const base = lastWith(before, 'publishedEvents')?.publishedEvents ?? 0;
+  const moved = after.find((sample) => (sample.publishedEvents !== undefined && sample.publishedEvents > base) || sample.unpublishedOutbox === 0);
+  return moved ? { atMs: moved.atMs } : { atMs: undefined, why: `published nothing since (outbox backlog ${lastWith(after, 'unpublishedOutbox')?.unpublishedOutbox ?? '?'})` };
+}
+
+function processorResumed(all: readonly Sample[], before: readonly Sample[], after: readonly Sample[], startedAtMs: number): Resumed {
+  const base = lastWith(before, 'offsets')?.offsets ?? new Map<number, bigint>();
+  const stalled = stalledPartitions(all, startedAtMs);
+  let waiting: number[] = [];
+  for (const sample of after) {
+    if (!sample.offsets || !sample.highWatermarks) continue;
+    waiting = [];
+    for (const [partition, highWatermark] of sample.highWatermarks) {
+      if (stalled.has(partition)) continue;
+      const offset = sample.offsets.get(partition) ?? 0n;
+      if (offset < highWatermark && offset <= (base.get(partition) ?? 0n)) waiting.push(partition);
+    }
+    if (waiting.length === 0) return { atMs: sample.atMs, ...(stalled.size > 0 ? { note: `partitions ${[...stalled].join(',')} were stuck before the fault` } : {}) };
+  }
+  return { atMs: undefined, why: `partitions ${waiting.length > 0 ? waiting.join(',') : '?'} committed nothing since` };
+}
+
+/** Partitions behind their high watermark whose offset did not move in the window before the fault. */
+export function stalledPartitions(samples: readonly Sample[], startedAtMs: number): Set<number> {
+  const window = samples.filter((sample) => sample.offsets && sample.highWatermarks && sample.atMs <= startedAtMs);
+  const last = window[window.length - 1];
+  const first = last ? window.findLast((sample) => sample.atMs <= last.atMs - STALL_WINDOW_MS) : undefined;
+  const stalled = new Set<number>();
+  if (!first || !last || first === last) return stalled;
+  for (const [partition, highWatermark] of last.highWatermarks!) {
+    const offset = last.offsets!.get(partition) ?? 0n;
+    if (offset < highWatermark && offset === (first.offsets!.get(partition) ?? 0n)) stalled.add(partition);
+  }
+  return stalled;
+}

@@ -47,6 +47,11 @@ export function formatReport(result: VerifyResult): string {
     table(['result', 'check', 'detail'], checkRows),
   ];
   if (faultRows.length > 0) lines.push('', table(['fault', 'at', 'recovered in', 'detail'], faultRows));
+  for (const failed of result.checks.filter((each) => !each.ok)) {
+    lines.push('', `${failed.name} (${failed.violations.length}):`, ...failed.violations.slice(0, SHOWN_VIOLATIONS).map((violation) => `  - ${violation}`));
+    if (failed.violations.length > SHOWN_VIOLATIONS) lines.push(`  ... ${failed.violations.length - SHOWN_VIOLATIONS} more (--json has up to 100)`);
+  }
+  if (typeof result.settings.logs === 'string') lines.push('', `logs of the roles, brokers and PostgreSQL: ${result.settings.logs}`);
   if (result.cleanupProblems.length > 0) lines.push('', `cleanup problems: ${result.cleanupProblems.join('; ')}`);
   return lines.join('\n');
 }
@@ -58,6 +63,7 @@ export function reportJson(result: VerifyResult, violationLimit = 100): string {
 }
 
 const MAX_CELL = 160;
+const SHOWN_VIOLATIONS = 10;
 
 export function table(header: string[], rows: string[][]): string {
   const cells = rows.map((row) => row.map((cell) => (cell.length > MAX_CELL ? `${cell.slice(0, MAX_CELL - 1)}…` : cell)));

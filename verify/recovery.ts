@@ -19,13 +19,18 @@ export interface Sample {
   unpublishedOutbox?: number;
 }
 
-export type Component = 'processor' | 'source' | 'relay';
+/**
+ * `processor`: every partition with work committed again. `consumed-past`: every partition
+ * consumed past what was on the topic when the fault ended (for poison: past the bad records).
+ */
+export type Component = 'processor' | 'consumed-past' | 'source' | 'relay';
 
 export function componentsOf(kind: FaultKind): Component[] {
   switch (kind) {
     case 'processor-kill':
-    case 'poison':
       return ['processor'];
+    case 'poison':
+      return ['consumed-past'];
     case 'relay-kill':
       return ['relay'];
     case 'source-kill':
@@ -51,7 +56,12 @@ export function measureRecovery(samples: readonly Sample[], fault: { startedAtMs
   const missing: string[] = [];
   let worst = 0;
   for (const component of fault.components) {
-    const result = component === 'processor' ? processorResumed(samples, before, after, fault.startedAtMs) : simpleResumed(component, before, after);
+    const result =
+      component === 'processor'
+        ? processorResumed(samples, before, after, fault.startedAtMs)
+        : component === 'consumed-past'
+          ? consumedPast(samples, after, fault.startedAtMs)
+          : simpleResumed(component, before, after);
     if (result.atMs === undefined) missing.push(`${component} ${result.why}`);
     else {
       const ms = Math.max(0, result.atMs - fault.backAtMs);
@@ -100,6 +110,19 @@ function processorResumed(all: readonly Sample[], before: readonly Sample[], aft
     if (waiting.length === 0) return { atMs: sample.atMs, ...(stalled.size > 0 ? { note: `partitions ${[...stalled].join(',')} were stuck before the fault` } : {}) };
   }
   return { atMs: undefined, why: `partitions ${waiting.length > 0 ? waiting.join(',') : '?'} committed nothing since` };
+}
+
+function consumedPast(all: readonly Sample[], after: readonly Sample[], startedAtMs: number): Resumed {
+  const marks = after.find((sample) => sample.highWatermarks)?.highWatermarks;
+  if (!marks) return { atMs: undefined, why: 'could not read the topic' };
+  const stalled = stalledPartitions(all, startedAtMs);
+  let behind: number[] = [];
+  for (const sample of after) {
+    if (!sample.offsets) continue;
+    behind = [...marks].filter(([partition, mark]) => !stalled.has(partition) && (sample.offsets!.get(partition) ?? 0n) < mark).map(([partition]) => partition);
+    if (behind.length === 0) return { atMs: sample.atMs, ...(stalled.size > 0 ? { note: `partitions ${[...stalled].join(',')} were stuck before the fault` } : {}) };
+  }
+  return { atMs: undefined, why: `partitions ${behind.length > 0 ? behind.join(',') : '?'} never got past the records on the topic when the fault ended` };
 }
 
 /** Partitions behind their high watermark whose offset did not move in the window before the fault. */

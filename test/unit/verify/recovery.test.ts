@@ -56,3 +56,17 @@ describe('measureRecovery', () => {
     expect(measureRecovery(samples, { startedAtMs: 0, backAtMs: 1_000, components: ['processor'] }).recoveryMs).toBe(3_000);
   });
 });
+
+describe('measureRecovery after poison', () => {
+  it('needs every partition consumed past what was on the topic when the poison had been produced', () => {
+    const samples = [at(0, [10, 10], [10, 10]), at(2, [11, 10], [12, 13]), at(3, [12, 12], [13, 14]), at(4, [13, 13], [14, 15])];
+    expect(measureRecovery(samples, { startedAtMs: 1_000, backAtMs: 1_000, components: ['consumed-past'] })).toEqual({ recoveryMs: 3_000, detail: 'consumed-past 3.0s' });
+  });
+
+  it('names the partition halted on a poison record', () => {
+    const samples = [at(0, [10, 10], [10, 10]), at(2, [11, 10], [12, 13]), at(3, [12, 10], [13, 14]), at(4, [13, 10], [14, 15])];
+    expect(measureRecovery(samples, { startedAtMs: 1_000, backAtMs: 1_000, components: ['consumed-past'] }).detail).toBe(
+      'consumed-past partitions 1 never got past the records on the topic when the fault ended',
+    );
+  });
+});

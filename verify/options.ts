@@ -83,7 +83,8 @@ Options:
                         products sell out and both confirmations and rejections happen)
   --settle-timeout D    bound on the wait for quiescence after the load (default 120s)
   --client platformatic|kafkajs   the Kafka client the roles use (default platformatic)
-  --json                print the result as JSON on stdout (progress still goes to stderr)
+  --json                print the result as JSON on stdout (progress still goes to stderr; npm run -s verify
+                        -- --json keeps npm's own lines off stdout)
   -h, --help            this help
 
 Exit codes: 0 every check held; 1 a check failed (or the services could not be started);

@@ -50,18 +50,19 @@ export interface Recovery {
 const STALL_WINDOW_MS = 10_000;
 
 export function measureRecovery(samples: readonly Sample[], fault: { startedAtMs: number; backAtMs: number; components: readonly Component[] }): Recovery {
-  const before = samples.filter((sample) => sample.atMs <= fault.backAtMs);
-  const after = samples.filter((sample) => sample.atMs > fault.backAtMs);
+  // Only samples taken after the service came back count: a commit seen between the last
+  // sample before the fault and the fault itself must not pass for a resumption.
+  const after = samples.filter((sample) => sample.atMs >= fault.backAtMs);
   const times: string[] = [];
   const missing: string[] = [];
   let worst = 0;
   for (const component of fault.components) {
     const result =
       component === 'processor'
-        ? processorResumed(samples, before, after, fault.startedAtMs)
+        ? processorResumed(samples, after, fault.startedAtMs)
         : component === 'consumed-past'
           ? consumedPast(samples, after, fault.startedAtMs)
-          : simpleResumed(component, before, after);
+          : simpleResumed(component, after);
     if (result.atMs === undefined) missing.push(`${component} ${result.why}`);
     else {
       const ms = Math.max(0, result.atMs - fault.backAtMs);
@@ -79,33 +80,37 @@ interface Resumed {
   note?: string;
 }
 
-function lastWith<K extends keyof Sample>(samples: readonly Sample[], key: K): Sample | undefined {
-  for (let i = samples.length - 1; i >= 0; i--) if (samples[i]![key] !== undefined) return samples[i];
-  return undefined;
+/** The first sample after the service came back that has `key`: what later samples are compared with. */
+function baseline<K extends keyof Sample>(after: readonly Sample[], key: K): Sample | undefined {
+  return after.find((sample) => sample[key] !== undefined);
 }
 
-function simpleResumed(component: 'source' | 'relay', before: readonly Sample[], after: readonly Sample[]): Resumed {
+function simpleResumed(component: 'source' | 'relay', after: readonly Sample[]): Resumed {
   if (component === 'source') {
-    const base = lastWith(before, 'storedOrders')?.storedOrders ?? 0;
-    const moved = after.find((sample) => sample.storedOrders !== undefined && sample.storedOrders > base);
-    return moved ? { atMs: moved.atMs } : { atMs: undefined, why: `stored no order since (${base} stored)` };
+    const base = baseline(after, 'storedOrders');
+    const moved = base && after.find((sample) => sample.atMs > base.atMs && sample.storedOrders !== undefined && sample.storedOrders > base.storedOrders!);
+    return moved ? { atMs: moved.atMs } : { atMs: undefined, why: `stored no order since (${base?.storedOrders ?? '?'} stored)` };
   }
-  const base = lastWith(before, 'publishedEvents')?.publishedEvents ?? 0;
-  const moved = after.find((sample) => (sample.publishedEvents !== undefined && sample.publishedEvents > base) || sample.unpublishedOutbox === 0);
-  return moved ? { atMs: moved.atMs } : { atMs: undefined, why: `published nothing since (outbox backlog ${lastWith(after, 'unpublishedOutbox')?.unpublishedOutbox ?? '?'})` };
+  const base = baseline(after, 'publishedEvents');
+  const moved = after.find(
+    (sample) => sample.unpublishedOutbox === 0 || (base !== undefined && sample.atMs > base.atMs && sample.publishedEvents !== undefined && sample.publishedEvents > base.publishedEvents!),
+  );
+  return moved ? { atMs: moved.atMs } : { atMs: undefined, why: `published nothing since (outbox backlog ${after.findLast((sample) => sample.unpublishedOutbox !== undefined)?.unpublishedOutbox ?? '?'})` };
 }
 
-function processorResumed(all: readonly Sample[], before: readonly Sample[], after: readonly Sample[], startedAtMs: number): Resumed {
-  const base = lastWith(before, 'offsets')?.offsets ?? new Map<number, bigint>();
+function processorResumed(all: readonly Sample[], after: readonly Sample[], startedAtMs: number): Resumed {
+  const base = after.find((sample) => sample.offsets && sample.highWatermarks);
+  if (!base) return { atMs: undefined, why: 'could not be observed (no database and broker answer since)' };
   const stalled = stalledPartitions(all, startedAtMs);
   let waiting: number[] = [];
   for (const sample of after) {
-    if (!sample.offsets || !sample.highWatermarks) continue;
+    if (sample.atMs < base.atMs || !sample.offsets || !sample.highWatermarks) continue;
     waiting = [];
     for (const [partition, highWatermark] of sample.highWatermarks) {
       if (stalled.has(partition)) continue;
       const offset = sample.offsets.get(partition) ?? 0n;
-      if (offset < highWatermark && offset <= (base.get(partition) ?? 0n)) waiting.push(partition);
+      // Behind, and no commit since the baseline (at the baseline itself: simply behind).
+      if (offset < highWatermark && offset <= (base.offsets!.get(partition) ?? 0n)) waiting.push(partition);
     }
     if (waiting.length === 0) return { atMs: sample.atMs, ...(stalled.size > 0 ? { note: `partitions ${[...stalled].join(',')} were stuck before the fault` } : {}) };
   }

@@ -51,9 +51,12 @@ describe('measureRecovery', () => {
     });
   });
 
-  it('takes samples without the database (during an outage) as no evidence either way', () => {
-    const samples = [at(0, [1], [2]), { atMs: 2_000 }, at(4, [2], [3])];
-    expect(measureRecovery(samples, { startedAtMs: 0, backAtMs: 1_000, components: ['processor'] }).recoveryMs).toBe(3_000);
+  it('compares only with samples taken after the service came back: a commit just before the fault does not count', () => {
+    // Partition 0 committed between the sample at 0 s and the fault; nothing moves after it.
+    const samples = [at(0, [1], [9]), { atMs: 2_000 }, at(4, [5], [9]), at(5, [5], [10])];
+    expect(measureRecovery(samples, { startedAtMs: 1_000, backAtMs: 1_500, components: ['processor'] }).recoveryMs).toBeUndefined();
+    samples.push(at(7, [6], [10]));
+    expect(measureRecovery(samples, { startedAtMs: 1_000, backAtMs: 1_500, components: ['processor'] }).recoveryMs).toBe(5_500);
   });
 });
 

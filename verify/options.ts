@@ -72,7 +72,8 @@ Options:
                           poison          produce undecodable, schema-invalid, out-of-range (productId > 2^31-1),
                                           key/payload-mismatched and unstored-order records to the orders topic
                         a kind may be repeated (processor-kill,processor-kill)
-  --brokers 1|3         one broker, or three (replication factor 3, min.insync.replicas=2) (default 1)
+  --brokers 1|3         one broker, or three (default.replication.factor=3, min.insync.replicas=2) (default 1);
+                        with three, a broker-kill is always part of the schedule
   --replicas N          processor replicas, one process each (default 2)
   --outage D            how long a killed broker stays down; a pause lasts half of it. Default: the full
                         ${FULL_BROKER_OUTAGE_MS / 1000}s (and 30s pause) from a 5m run on; shorter runs scale it down in proportion,
@@ -116,6 +117,8 @@ export function parseVerifyOptions(flags: Record<string, string | undefined>, po
   if (faults === undefined) throw new ConfigError('--faults', `all, none, or a comma-separated list of ${FAULT_KINDS.join('|')}`, flags.faults);
   const brokers = integer('brokers', flags.brokers, 1, 1, 3);
   if (brokers !== 1 && brokers !== 3) throw new ConfigError('--brokers', '1 or 3', flags.brokers);
+  // The point of three brokers is to lose one mid-run: the kill is part of such a run whatever the list says.
+  if (brokers === 3 && !faults.includes('broker-kill')) faults.push('broker-kill');
   const client = flags.client ?? 'platformatic';
   if (client !== 'platformatic' && client !== 'kafkajs') throw new ConfigError('--client', 'platformatic or kafkajs', flags.client);
   return {

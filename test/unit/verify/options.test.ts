@@ -43,3 +43,11 @@ describe('defaultStock', () => {
     expect(defaultStock({ rate: 1, durationMs: 5_000 })).toBe(10);
   });
 });
+
+describe('--brokers 3', () => {
+  it('always kills one broker mid-run, even when the fault list has no broker-kill', () => {
+    expect(parseVerifyOptions({ brokers: '3', faults: 'none' }).faults).toEqual(['broker-kill']);
+    expect(parseVerifyOptions({ brokers: '3', faults: 'broker-kill,poison' }).faults).toEqual(['broker-kill', 'poison']);
+    expect(parseVerifyOptions({ brokers: '1', faults: 'none' }).faults).toEqual([]);
+  });
+});

@@ -141,3 +141,15 @@ describe('checkRecoveries', () => {
     ]);
   });
 });
+
+describe('the inventory invariants check', () => {
+  it('leaves undecided orders to their own check, so the inventory violations stay visible', () => {
+    const snapshot = healthy();
+    snapshot.pipeline.orders[1]!.status = 'pending';
+    snapshot.pipeline.inventory[0]!.quantity = 4;
+    const failures = failed(snapshot);
+    expect(failures['every order decided']).toHaveLength(1);
+    expect(failures['inventory invariants']!.some((violation) => violation.includes('still pending'))).toBe(false);
+    expect(failures['inventory invariants']!.join('\n')).toMatch(/product 1: stock 4/);
+  });
+});

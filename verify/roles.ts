@@ -47,6 +47,8 @@ export class SupervisedRole {
     this.spec = spec;
     this.logFile = path.join(deps.workspace.dir, `${spec.name}.log`);
     this.#log = createWriteStream(this.logFile, { flags: 'a' });
+    // A log that cannot be written must not take the verifier down; the lines are also kept in memory.
+    this.#log.on('error', () => {});
     this.#workspace = deps.workspace;
     this.#clock = deps.clock;
     this.#restartDelayMs = deps.restartDelayMs;
@@ -61,7 +63,7 @@ export class SupervisedRole {
     if (this.#stopped || this.#child) return;
     this.starts++;
     this.#startLine = this.lines.length;
-    this.#log.write(`--- start ${this.starts} at ${new Date().toISOString()}\n`);
+    if (this.#log.writable) this.#log.write(`--- start ${this.starts} at ${new Date().toISOString()}\n`);
     const child = spawn(process.execPath, [CLI, 'run', '--role', this.spec.role, '--no-status', ...this.spec.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group: a Ctrl-C meant for the verifier must not stop the roles behind its back.
@@ -81,7 +83,7 @@ export class SupervisedRole {
     child.once('exit', (code, signal) => {
       this.#workspace.untrackChild(child.pid);
       this.#child = undefined;
-      this.#log.write(`--- exit code ${code} signal ${signal} at ${new Date().toISOString()}\n`);
+      if (this.#log.writable) this.#log.write(`--- exit code ${code} signal ${signal} at ${new Date().toISOString()}\n`);
       if (this.#expectingExit || this.#stopped) {
         this.#expectingExit = false;
         return;
@@ -139,7 +141,7 @@ export class SupervisedRole {
   }
 
   #keep(line: string): void {
-    this.#log.write(`${line}\n`);
+    if (this.#log.writable) this.#log.write(`${line}\n`);
     this.lines.push(line);
     if (this.lines.length > KEPT_LINES) {
       const drop = this.lines.length - KEPT_LINES;

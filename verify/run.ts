@@ -106,15 +106,15 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   const processors = Array.from({ length: options.processorReplicas }, (_, index) => role(`processor-${index + 1}`, 'processor'));
   const source = role('source', 'source', ['--rate', String(options.rate), '--source-id', 'verify-source']);
   const roles = [source, ...processors, relay];
-  // Newest first at close: the source stops before the processors, they before the relay.
+  // Newest first at close: the source stops before the processors, they before the relay; the logs close last.
+  workspace.onClose('close role logs', async () => {
+    await Promise.all(roles.map((each) => each.closeLog()));
+  });
   workspace.onClose('stop the relay', () => relay.stop(5_000));
   workspace.onClose('stop the processors', async () => {
     await Promise.all(processors.map((processor) => processor.stop(5_000)));
   });
   workspace.onClose('stop the source', () => source.stop(5_000));
-  workspace.onClose('close role logs', async () => {
-    await Promise.all(roles.map((each) => each.closeLog()));
-  });
 
   // The relay starts first and creates the topics through the application's own code, so the
   // replication factor it picks (and so a three-broker run) is what gets verified.

@@ -22,7 +22,7 @@ export function progressLine(sample: Sample | undefined, progress: { elapsedMs: 
     lag = 0;
     for (const [partition, mark] of sample.highWatermarks) lag += Math.max(0, Number(mark - (sample.offsets.get(partition) ?? 0n)));
   }
-  const faults = progress.faultsTotal === 0 ? 'no faults' : `faults ${progress.faultsDone}/${progress.faultsTotal}${progress.next ? `, next ${progress.next}` : ''}`;
+  const faults = progress.faultsTotal === 0 ? 'no faults' : `faults ${progress.faultsDone}/${progress.faultsTotal}${progress.next ? `, ${progress.next}` : ''}`;
   return (
     `[${formatDuration(progress.elapsedMs).padStart(6)}/${formatDuration(progress.durationMs)}] ${progress.phase}: ` +
     `orders ${count(sample?.storedOrders)} stored, ${count(sample?.decidedOrders)} decided | events ${count(sample?.publishedEvents)} | ` +

@@ -156,9 +156,11 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   const outcomes: FaultOutcome[] = plan.map((fault) => ({ kind: fault.kind, target: describeTarget(fault, targets), plannedAtMs: fault.atMs, startedAtMs: undefined, backAtMs: undefined, recoveryMs: undefined, detail: '', error: undefined }));
   let phase = 'load';
   let done = 0;
+  let running = false;
   const progress = setInterval(() => {
     const next = plan[done];
-    say(progressLine(monitor.latest, { elapsedMs: clock(), durationMs: options.durationMs, phase, faultsDone: done, faultsTotal: plan.length, next: next ? `${next.kind} at ${formatDuration(Math.max(next.atMs, clock()))}` : undefined }));
+    const upcoming = next === undefined ? undefined : running ? `now ${next.kind}` : `next ${next.kind} at ${formatDuration(Math.max(next.atMs, clock()))}`;
+    say(progressLine(monitor.latest, { elapsedMs: clock(), durationMs: options.durationMs, phase, faultsDone: done, faultsTotal: plan.length, next: upcoming }));
   }, PROGRESS_EVERY_MS);
   workspace.onClose('stop the progress line', () => clearInterval(progress));
 
@@ -166,6 +168,7 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
     await sleepUntil(() => clock() >= fault.atMs, signal);
     if (signal.aborted) break;
     const outcome = outcomes[index]!;
+    running = true;
     say(`fault ${index + 1}/${plan.length}: ${fault.kind}${outcome.target ? ` (${outcome.target})` : ''} at ${formatDuration(clock())}`);
     try {
       const execution = await executeFault(fault, targets, index);
@@ -185,6 +188,7 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
       say(`  fault failed: ${outcome.error}`);
     }
     done++;
+    running = false;
   }
   await sleepUntil(() => clock() >= options.durationMs, signal);
   const loadMs = clock();

@@ -41,7 +41,7 @@ describe('reportJson', () => {
 describe('progressLine', () => {
   it('shows elapsed/duration, orders, events, lag, outbox and the next fault', () => {
     const sample = { atMs: 0, storedOrders: 1234, decidedOrders: 1200, publishedEvents: 800, unpublishedOutbox: 3, offsets: new Map([[0, 5n], [1, 7n]]), highWatermarks: new Map([[0, 9n], [1, 7n]]) };
-    expect(progressLine(sample, { elapsedMs: 15_000, durationMs: 60_000, phase: 'load', faultsDone: 2, faultsTotal: 8, next: 'poison at 20s' })).toBe(
+    expect(progressLine(sample, { elapsedMs: 15_000, durationMs: 60_000, phase: 'load', faultsDone: 2, faultsTotal: 8, next: 'next poison at 20s' })).toBe(
       '[   15s/1m] load: orders 1,234 stored, 1,200 decided | events 800 | lag 4 | outbox 3 | faults 2/8, next poison at 20s',
     );
     expect(progressLine(undefined, { elapsedMs: 0, durationMs: 30_000, phase: 'load', faultsDone: 0, faultsTotal: 0, next: undefined })).toBe(

@@ -200,7 +200,7 @@ export function checkRecoveries(outcomes: readonly FaultOutcome[], boundMs: numb
     if (outcome.error !== undefined) violations.push(`${name} could not be carried out: ${outcome.error}`);
     else if (outcome.startedAtMs === undefined) violations.push(`${name} never ran (the load ended first)`);
     else if (outcome.recoveryMs === undefined) violations.push(`${name}: processing did not resume (${outcome.detail})`);
-    else if (outcome.recoveryMs > boundMs) violations.push(`${name}: processing resumed ${(outcome.recoveryMs / 1000).toFixed(1)}s after the service came back (bound ${boundMs / 1000}s; ${outcome.detail})`);
+    else if (outcome.recoveryMs > boundMs) violations.push(`${name}: processing resumed ${(outcome.recoveryMs / 1000).toFixed(1)}s after ${outcome.backAtMs === outcome.startedAtMs ? 'the fault' : 'the service came back'} (bound ${boundMs / 1000}s; ${outcome.detail})`);
   }
   return check(`recovery within ${boundMs / 1000}s`, violations, outcomes.length === 0 ? 'no faults scheduled' : `${outcomes.length} fault(s), each recovered in time`);
 }

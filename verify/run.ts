@@ -191,6 +191,7 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
     running = false;
   }
   await sleepUntil(() => clock() >= options.durationMs, signal);
+  if (signal.aborted) throw new Error('interrupted');
   const loadMs = clock();
 
   phase = 'settling';

@@ -175,9 +175,11 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
       Object.assign(outcome, { startedAtMs: execution.startedAtMs, backAtMs: execution.backAtMs, detail: execution.detail });
       const components = componentsOf(fault.kind);
       let recovery = measureRecovery(monitor.samples, { ...execution, components });
+      // The window opens when the fault is over (for a three-broker kill that is after the restart, though recovery counts from the kill).
+      const windowFrom = clock();
       await sleepUntil(() => {
         recovery = measureRecovery(monitor.samples, { ...execution, components });
-        return recovery.recoveryMs !== undefined || clock() - execution.backAtMs > RECOVERY_WINDOW_MS;
+        return recovery.recoveryMs !== undefined || clock() - windowFrom > RECOVERY_WINDOW_MS;
       }, signal);
       outcome.recoveryMs = recovery.recoveryMs;
       outcome.detail = `${execution.detail}; resumed: ${recovery.detail}`;

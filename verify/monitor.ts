@@ -1,0 +1,135 @@
+/**
+ * Samples the pipeline every second from the outside: the database (orders, offsets, outbox)
+ * and the broker (high watermarks). Samples feed the progress line, the recovery measurements
+ * and the wait for quiescence. Every look has a timeout: during an outage a sample just lacks
+ * the fields of the service that is away.
+ */
+import pg from 'pg';
+import { silentLogger } from '../core/logger.ts';
+import { createKafkaClient } from '../kafka/index.ts';
+import type { KafkaAdmin } from '../kafka/port.ts';
+import type { Sample } from './recovery.ts';
+
+export interface MonitorTarget {
+  databaseUrl: string;
+  brokers: string[];
+  group: string;
+  ordersTopic: string;
+  eventTopics: string[];
+}
+
+const LOOK_TIMEOUT_MS = 3_000;
+const KEPT_SAMPLES = 3_600;
+
+export class Monitor {
+  readonly samples: Sample[] = [];
+  readonly #target: MonitorTarget;
+  readonly #pool: pg.Pool;
+  readonly #clock: () => number;
+  #admin: KafkaAdmin | undefined;
+  #adminFailures = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #sampling: Promise<void> | undefined;
+
+  constructor(target: MonitorTarget, clock: () => number) {
+    this.#target = target;
+    this.#clock = clock;
+    this.#pool = new pg.Pool({ connectionString: target.databaseUrl, max: 2, connectionTimeoutMillis: LOOK_TIMEOUT_MS, query_timeout: LOOK_TIMEOUT_MS });
+    // A restart or pg_terminate_backend kills idle pooled connections: the pool drops them, no crash.
+    this.#pool.on('error', () => {});
+  }
+
+  start(intervalMs = 1000): void {
+    const tick = () => {
+      this.#sampling = this.sample().then(() => {
+        if (this.#timer !== undefined) this.#timer = setTimeout(tick, intervalMs);
+      });
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  get latest(): Sample | undefined {
+    return this.samples[this.samples.length - 1];
+  }
+
+  /** Takes one sample now (also used outside the timer, e.g. to settle). */
+  async sample(): Promise<Sample> {
+    const sample: Sample = { atMs: this.#clock() };
+    await Promise.all([this.#database(sample), this.#broker(sample)]);
+    this.samples.push(sample);
+    if (this.samples.length > KEPT_SAMPLES) this.samples.splice(0, this.samples.length - KEPT_SAMPLES);
+    return sample;
+  }
+
+  async #database(sample: Sample): Promise<void> {
+    try {
+      const orders = await this.#pool.query<{ stored: string; decided: string }>("SELECT count(*) AS stored, count(*) FILTER (WHERE status <> 'pending') AS decided FROM orders");
+      sample.storedOrders = Number(orders.rows[0]!.stored);
+      sample.decidedOrders = Number(orders.rows[0]!.decided);
+      const offsets = await this.#pool.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2', [
+        this.#target.group,
+        this.#target.ordersTopic,
+      ]);
+      sample.offsets = new Map(offsets.rows.map((row) => [row.partition, BigInt(row.next_offset)]));
+      sample.unpublishedOutbox = await countUnpublished(this.#pool);
+    } catch {
+      // The database is away: this sample has no database fields.
+    }
+  }
+
+  async #broker(sample: Sample): Promise<void> {
+    try {
+      this.#admin ??= await createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: this.#target.brokers }, silentLogger).admin();
+      const admin = this.#admin;
+      const [orders, ...events] = await withTimeout(Promise.all([this.#target.ordersTopic, ...this.#target.eventTopics].map((topic) => admin.highWatermarks(topic))), LOOK_TIMEOUT_MS);
+      sample.highWatermarks = orders;
+      sample.publishedEvents = events.reduce((sum, marks) => sum + [...marks.values()].reduce((total, mark) => total + Number(mark), 0), 0);
+      this.#adminFailures = 0;
+    } catch {
+      // After a broker restart a client may keep a dead connection: start afresh after a few misses.
+      if (++this.#adminFailures >= 3) {
+        const stale = this.#admin;
+        this.#admin = undefined;
+        this.#adminFailures = 0;
+        void stale?.close().catch(() => {});
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const timer = this.#timer;
+    this.#timer = undefined;
+    clearTimeout(timer);
+    await this.#sampling?.catch(() => {});
+    await this.#admin?.close().catch(() => {});
+    await this.#pool.end().catch(() => {});
+  }
+}
+
+/** Rows neither published nor parked (the parking columns may not exist in this schema). */
+export async function countUnpublished(pool: pg.Pool): Promise<number> {
+  const parkable = await hasParkingColumns(pool);
+  const result = await pool.query<{ count: string }>(`SELECT count(*) AS count FROM outbox WHERE published_at IS NULL${parkable ? ' AND parked_at IS NULL' : ''}`);
+  return Number(result.rows[0]!.count);
+}
+
+let parkingColumns: boolean | undefined;
+
+export async function hasParkingColumns(pool: pg.Pool): Promise<boolean> {
+  if (parkingColumns === undefined) {
+    const result = await pool.query<{ count: string }>(
+      "SELECT count(*) AS count FROM information_schema.columns WHERE table_name = 'outbox' AND column_name IN ('parked_at', 'park_error')",
+    );
+    parkingColumns = Number(result.rows[0]!.count) === 2;
+  }
+  return parkingColumns;
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

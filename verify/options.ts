@@ -1,0 +1,144 @@
+/** The verifier's command line, validated before anything starts (a bad value: one line, exit 2). */
+import type { FlagSpec } from '../core/cli.ts';
+import { ConfigError } from '../core/errors.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import { defaultBrokerOutageMs, type FaultKind, FAULT_KINDS, FULL_BROKER_OUTAGE_MS, parseFaultList } from './schedule.ts';
+
+export interface VerifyOptions {
+  durationMs: number;
+  rate: number;
+  seed: number;
+  faults: FaultKind[];
+  brokers: 1 | 3;
+  processorReplicas: number;
+  brokerOutageMs: number;
+  roleRestartDelayMs: number;
+  products: number;
+  /** Units of stock per product; undefined = sized so that the popular products sell out. */
+  stock: number | undefined;
+  settleTimeoutMs: number;
+  client: 'platformatic' | 'kafkajs';
+  json: boolean;
+}
+
+export const FLAGS: FlagSpec = {
+  duration: { type: 'string' },
+  rate: { type: 'string' },
+  seed: { type: 'string' },
+  faults: { type: 'string' },
+  brokers: { type: 'string' },
+  replicas: { type: 'string' },
+  outage: { type: 'string' },
+  'restart-delay': { type: 'string' },
+  products: { type: 'string' },
+  stock: { type: 'string' },
+  'settle-timeout': { type: 'string' },
+  client: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+export const USAGE = `Usage: npm run verify -- [options]
+
+The built-in exactly-once verifier. It starts PRIVATE services in a temporary folder (a
+PostgreSQL cluster with initdb/pg_ctl as the postgres user, and an Apache Kafka 4.1 KRaft
+broker from .kafka/libs, or three of them), so it never touches the ones you use. It runs the
+whole pipeline as separate processes (the order source, --replicas processor replicas, the outbox relay)
+under load, injects faults on a schedule drawn from --seed, stops the source, waits until the
+pipeline is quiet, and checks:
+
+  - stock = initial - sum of confirmed quantities, per product; InventoryUpdated versions 1..n
+    per product with no gap (duplicates only as identical events), replaying to the stock
+  - every stored order decided exactly once, none pending
+  - every stored order published exactly once as OrderCreated (one event id), and no
+    OrderCreated for an order that is not stored, except the poison records
+  - every poison record in the dead-letter topic (matched by original topic/partition/offset)
+  - nothing left in the outbox unpublished (parked rows must carry a reason)
+  - no role process exited by itself; after every fault processing resumed (committed
+    offsets, stored orders, published events moved again) within 15 s of the service coming back
+
+Options:
+  --duration D          load duration: 90 (seconds), 30s, 5m, 1m30s (default 60s). The load goes on
+                        past D until the last fault has recovered, so every fault hits a running pipeline
+  --rate R              orders per second of the source (default 100)
+  --seed N              seeds the fault order, times and targets (default 1)
+  --faults LIST         comma-separated, or all, or none (default all):
+                          processor-kill  SIGKILL one processor replica, start it again after --restart-delay
+                          relay-kill      SIGKILL the relay, likewise
+                          source-kill     SIGKILL the order source, likewise
+                          broker-kill     SIGKILL a broker (with --brokers 3: one of the three), restart it after --outage
+                          broker-pause    SIGSTOP a broker for half of --outage, then SIGCONT
+                          pg-restart      pg_ctl restart -m fast
+                          pg-backends     pg_terminate_backend on every application backend
+                          poison          produce undecodable, schema-invalid, out-of-range (productId > 2^31-1),
+                                          key/payload-mismatched and unstored-order records to the orders topic
+                        a kind may be repeated (processor-kill,processor-kill)
+  --brokers 1|3         one broker, or three (default.replication.factor=3, min.insync.replicas=2) (default 1);
+                        with three, a broker-kill is always part of the schedule
+  --replicas N          processor replicas, one process each (default 2)
+  --outage D            how long a killed broker stays down; a pause lasts half of it. Default: the full
+                        ${FULL_BROKER_OUTAGE_MS / 1000}s (and 30s pause) from a 5m run on; shorter runs scale it down in proportion,
+                        to no less than 12s (a 60s run: 12s kill, 6s pause)
+  --restart-delay D     how long a killed role stays down before it is started again (default 1s)
+  --products N          catalogue size (default 20; zipf popularity)
+  --stock Q             units per product (default: about 5% of the run's ordered units, so the popular
+                        products sell out and both confirmations and rejections happen)
+  --settle-timeout D    bound on the wait for quiescence after the load (default 120s)
+  --client platformatic|kafkajs   the Kafka client the roles use (default platformatic)
+  --json                print the result as JSON on stdout (progress still goes to stderr; npm run -s verify
+                        -- --json keeps npm's own lines off stdout)
+  -h, --help            this help
+
+Exit codes: 0 every check held; 1 a check failed (or the services could not be started);
+2 bad usage; 130 interrupted (Ctrl-C), after stopping everything it started.
+
+For CI: npm run verify -- --duration 60s --rate 100 --faults all --seed 1
+`;
+
+const MAX_INT = 2_147_483_647;
+
+function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`--${flag}`, `an integer from ${min} to ${max}`, raw);
+  return value;
+}
+
+function duration(flag: string, raw: string | undefined, fallbackMs: number, minMs: number, maxMs: number): number {
+  if (raw === undefined) return fallbackMs;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < minMs || ms > maxMs) throw new ConfigError(`--${flag}`, `a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)} (e.g. 30s, 5m)`, raw);
+  return ms;
+}
+
+export function parseVerifyOptions(flags: Record<string, string | undefined>, positionals: string[] = []): VerifyOptions {
+  if (positionals.length > 0) throw new ConfigError('arguments', 'options only (see --help)', positionals.join(' '));
+  const durationMs = duration('duration', flags.duration, 60_000, 5_000, 24 * 3_600_000);
+  const faults = flags.faults === undefined ? [...FAULT_KINDS] : parseFaultList(flags.faults);
+  if (faults === undefined) throw new ConfigError('--faults', `all, none, or a comma-separated list of ${FAULT_KINDS.join('|')}`, flags.faults);
+  const brokers = integer('brokers', flags.brokers, 1, 1, 3);
+  if (brokers !== 1 && brokers !== 3) throw new ConfigError('--brokers', '1 or 3', flags.brokers);
+  // The point of three brokers is to lose one mid-run: the kill is part of such a run whatever the list says.
+  if (brokers === 3 && !faults.includes('broker-kill')) faults.push('broker-kill');
+  const client = flags.client ?? 'platformatic';
+  if (client !== 'platformatic' && client !== 'kafkajs') throw new ConfigError('--client', 'platformatic or kafkajs', flags.client);
+  return {
+    durationMs,
+    rate: integer('rate', flags.rate, 100, 1, 100_000),
+    seed: integer('seed', flags.seed, 1, 0, MAX_INT),
+    faults,
+    brokers,
+    processorReplicas: integer('replicas', flags.replicas, 2, 1, 12),
+    brokerOutageMs: duration('outage', flags.outage, defaultBrokerOutageMs(durationMs), 1_000, 600_000),
+    roleRestartDelayMs: duration('restart-delay', flags['restart-delay'], 1_000, 0, 600_000),
+    products: integer('products', flags.products, 20, 1, 100_000),
+    stock: flags.stock === undefined ? undefined : integer('stock', flags.stock, 0, 0, MAX_INT),
+    settleTimeoutMs: duration('settle-timeout', flags['settle-timeout'], 120_000, 1_000, 3_600_000),
+    client,
+    json: flags.json === 'true',
+  };
+}
+
+/** About 5% of the units the run will order (2 per order on average): the head of the zipf curve sells out, the tail does not. */
+export function defaultStock(options: Pick<VerifyOptions, 'rate' | 'durationMs'>): number {
+  return Math.max(10, Math.round(0.05 * 2 * options.rate * (options.durationMs / 1000)));
+}

@@ -1,0 +1,290 @@
+/**
+ * One verifier run, start to end: private services, migrated and seeded database, the roles as
+ * processes, load with the fault schedule, quiescence, snapshot, checks. Interruptible: `abort`
+ * ends the waits, and the caller's workspace stops whatever was started.
+ */
+import { cpSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../core/logger.ts';
+import { createKafkaClient } from '../kafka/index.ts';
+import type { KafkaProducer } from '../kafka/port.ts';
+import { connectDatabase, ensureDatabase } from '../state/db.ts';
+import { migrate } from '../state/migrator.ts';
+import { seed } from '../state/seed.ts';
+import { check, checkRecoveries, type FaultOutcome, runChecks, type UnexpectedExit } from './checks.ts';
+import { formatDuration } from './duration.ts';
+import { describeTarget, executeFault, type FaultTargets } from './faults.ts';
+import { Monitor } from './monitor.ts';
+import { defaultStock, type VerifyOptions } from './options.ts';
+import type { PoisonRecord } from './poison.ts';
+import { componentsOf, measureRecovery, type Sample } from './recovery.ts';
+import { progressLine, type VerifyResult } from './report.ts';
+import { SupervisedRole } from './roles.ts';
+import { planFaults } from './schedule.ts';
+import { startKafka } from './services/kafka.ts';
+import { startPostgres } from './services/postgres.ts';
+import type { Workspace } from './services/workspace.ts';
+import { readInventory, takeRunSnapshot } from './snapshot.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DATABASE = 'kstream';
+const TOPICS = { orders: 'orders', inventory: 'inventory-updated', dlq: 'orders.dlq' };
+const GROUP = 'inventory-processor';
+const RECOVERY_BOUND_MS = 15_000;
+/** How long after a fault's service came back the verifier waits for processing to resume before it gives up on it. */
+const RECOVERY_WINDOW_MS = 60_000;
+const ROLE_START_TIMEOUT_MS = 120_000;
+const PROGRESS_EVERY_MS = 5_000;
+
+export interface RunContext {
+  options: VerifyOptions;
+  workspace: Workspace;
+  signal: AbortSignal;
+  /** Progress lines (stderr). */
+  say(line: string): void;
+}
+
+export async function runVerification({ options, workspace, signal, say }: RunContext): Promise<VerifyResult> {
+  const begin = Date.now();
+  let loadStart: number | undefined;
+  const clock = () => (loadStart === undefined ? 0 : Date.now() - loadStart);
+  const since = () => formatDuration(Date.now() - begin);
+  const used = new Set<number>();
+  // Registered first, so it runs last at close: after the roles and services stopped and flushed their logs.
+  const logsDir = path.join(ROOT, '.data', 'verify', new Date().toISOString().replaceAll(':', '-'));
+  let keep = true;
+  workspace.onClose('keep the logs of a failed run', () => {
+    if (keep) keepLogs(workspace, logsDir);
+  });
+
+  say(`starting private PostgreSQL and ${options.brokers === 1 ? 'a Kafka broker' : 'three Kafka brokers'} in ${workspace.dir}`);
+  const [postgres, kafka] = await Promise.all([startPostgres(workspace, used), startKafka(workspace, used, options.brokers)]);
+  const databaseUrl = postgres.url(DATABASE);
+  say(`PostgreSQL on port ${postgres.port}, Kafka on ${kafka.brokers.join(',')} (${since()})`);
+
+  const stock = options.stock ?? defaultStock(options);
+  await ensureDatabase(databaseUrl);
+  const sequelize = await connectDatabase(databaseUrl, silentLogger, { poolMax: 3 });
+  try {
+    await migrate(sequelize, silentLogger);
+    await seed(sequelize, { products: options.products, stock });
+  } finally {
+    await sequelize.close();
+  }
+  const initial = await readInventory(databaseUrl);
+  const initialStock = new Map(initial.map((row) => [row.product_id, row.quantity]));
+  const productIds = initial.map((row) => row.product_id);
+  say(`database migrated and seeded: ${options.products} products with ${stock} units each`);
+
+  const unexpectedExits: UnexpectedExit[] = [];
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: kafka.brokers.join(','),
+    KAFKA_CLIENT: options.client,
+    ORDERS_TOPIC: TOPICS.orders,
+    INVENTORY_TOPIC: TOPICS.inventory,
+    DLQ_TOPIC: TOPICS.dlq,
+    CONSUMER_GROUP: GROUP,
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+  };
+  const role = (name: string, which: 'source' | 'processor' | 'relay', args: string[] = []) =>
+    new SupervisedRole(
+      { name, role: which, args, env },
+      {
+        workspace,
+        clock,
+        restartDelayMs: options.roleRestartDelayMs,
+        onUnexpectedExit: (exit) => {
+          unexpectedExits.push(exit);
+          say(`${exit.role} exited by itself (code ${exit.code}, signal ${exit.signal}); last lines:\n  ${exit.lastLines.slice(-5).join('\n  ')}`);
+        },
+      },
+    );
+  const relay = role('relay', 'relay');
+  const processors = Array.from({ length: options.processorReplicas }, (_, index) => role(`processor-${index + 1}`, 'processor'));
+  const source = role('source', 'source', ['--rate', String(options.rate), '--source-id', 'verify-source']);
+  const roles = [source, ...processors, relay];
+  // Newest first at close: the source stops before the processors, they before the relay; the logs close last.
+  workspace.onClose('close role logs', async () => {
+    await Promise.all(roles.map((each) => each.closeLog()));
+  });
+  workspace.onClose('stop the relay', () => relay.stop(5_000));
+  workspace.onClose('stop the processors', async () => {
+    await Promise.all(processors.map((processor) => processor.stop(5_000)));
+  });
+  workspace.onClose('stop the source', () => source.stop(5_000));
+
+  // The relay starts first and creates the topics through the application's own code, so the
+  // replication factor it picks (and so a three-broker run) is what gets verified.
+  relay.start();
+  await relay.waitForLine(/running; Ctrl-C to stop/, ROLE_START_TIMEOUT_MS);
+  for (const processor of processors) processor.start();
+  await Promise.all(processors.map((processor) => processor.waitForLine(/processor started/, ROLE_START_TIMEOUT_MS)));
+  source.start();
+  await source.waitForLine(/source started/, ROLE_START_TIMEOUT_MS);
+  loadStart = Date.now();
+  say(`pipeline running: source at ${options.rate}/s, ${processors.length} processor replicas, relay (${since()} after start)`);
+
+  const monitor = new Monitor({ databaseUrl, brokers: kafka.brokers, group: GROUP, ordersTopic: TOPICS.orders, eventTopics: [TOPICS.inventory, TOPICS.dlq] }, clock);
+  workspace.onClose('stop the monitor', () => monitor.stop());
+  monitor.start();
+
+  const plan = planFaults({ ...options, faults: options.faults });
+  const poison: PoisonRecord[] = [];
+  let producer: KafkaProducer | undefined;
+  workspace.onClose('close the poison producer', async () => {
+    await producer?.close().catch(() => {});
+  });
+  const targets: FaultTargets = {
+    kafka,
+    postgres,
+    database: DATABASE,
+    source,
+    relay,
+    processors,
+    ordersTopic: TOPICS.orders,
+    productIds,
+    poison,
+    clock,
+    producer: async () => {
+      producer ??= await createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: kafka.brokers }, silentLogger).producer({ clientId: 'verify-poison' });
+      return producer;
+    },
+  };
+  const outcomes: FaultOutcome[] = plan.map((fault) => ({ kind: fault.kind, target: describeTarget(fault, targets), plannedAtMs: fault.atMs, startedAtMs: undefined, backAtMs: undefined, recoveryMs: undefined, detail: '', error: undefined }));
+  let phase = 'load';
+  let done = 0;
+  let running = false;
+  const progress = setInterval(() => {
+    const next = plan[done];
+    const upcoming = next === undefined ? undefined : running ? `now ${next.kind}` : `next ${next.kind} at ${formatDuration(Math.max(next.atMs, clock()))}`;
+    say(progressLine(monitor.latest, { elapsedMs: clock(), durationMs: options.durationMs, phase, faultsDone: done, faultsTotal: plan.length, next: upcoming }));
+  }, PROGRESS_EVERY_MS);
+  workspace.onClose('stop the progress line', () => clearInterval(progress));
+
+  for (const [index, fault] of plan.entries()) {
+    await sleepUntil(() => clock() >= fault.atMs, signal);
+    if (signal.aborted) break;
+    const outcome = outcomes[index]!;
+    running = true;
+    say(`fault ${index + 1}/${plan.length}: ${fault.kind}${outcome.target ? ` (${outcome.target})` : ''} at ${formatDuration(clock())}`);
+    try {
+      const execution = await executeFault(fault, targets, index);
+      Object.assign(outcome, { startedAtMs: execution.startedAtMs, backAtMs: execution.backAtMs, detail: execution.detail });
+      const components = componentsOf(fault.kind);
+      let recovery = measureRecovery(monitor.samples, { ...execution, components });
+      // The window opens when the fault is over (for a three-broker kill that is after the restart, though recovery counts from the kill).
+      const windowFrom = clock();
+      await sleepUntil(() => {
+        recovery = measureRecovery(monitor.samples, { ...execution, components });
+        return recovery.recoveryMs !== undefined || clock() - windowFrom > RECOVERY_WINDOW_MS;
+      }, signal);
+      outcome.recoveryMs = recovery.recoveryMs;
+      outcome.detail = `${execution.detail}; resumed: ${recovery.detail}`;
+      say(`  ${outcome.detail}`);
+    } catch (error) {
+      outcome.startedAtMs ??= clock();
+      outcome.error = (error as Error).message;
+      say(`  fault failed: ${outcome.error}`);
+    }
+    done++;
+    running = false;
+  }
+  await sleepUntil(() => clock() >= options.durationMs, signal);
+  if (signal.aborted) throw new Error('interrupted');
+  const loadMs = clock();
+
+  phase = 'settling';
+  say(`load done after ${formatDuration(loadMs)}: stopping the source, waiting until every partition is consumed and the outbox is empty`);
+  await source.stop(30_000);
+  const settleStart = Date.now();
+  let unsettled: string | undefined = 'not checked';
+  let quietSamples = 0;
+  while (!signal.aborted) {
+    const sample = await monitor.sample();
+    const reason = unsettledReason(sample);
+    quietSamples = reason === undefined ? quietSamples + 1 : 0;
+    unsettled = reason;
+    if (quietSamples >= 2) break;
+    if (Date.now() - settleStart > options.settleTimeoutMs) {
+      unsettled = `not quiet ${formatDuration(options.settleTimeoutMs)} after the load: ${reason}`;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  clearInterval(progress);
+  if (signal.aborted) throw new Error('interrupted');
+  say(unsettled === undefined ? `quiet after ${formatDuration(Date.now() - settleStart)}; reading back the database and the topics` : unsettled);
+
+  const snapshot = await takeRunSnapshot(databaseUrl, kafka.brokers, TOPICS);
+  const checks = runChecks({
+    pipeline: { initialStock, orders: snapshot.orders, inventory: snapshot.inventory, events: snapshot.events },
+    ordersTopic: TOPICS.orders,
+    orderRecords: snapshot.orderRecords,
+    dlqRecords: snapshot.dlqRecords,
+    poison,
+    outbox: snapshot.outbox,
+    unsettled,
+    unexpectedExits,
+  });
+  if (snapshot.undecodableEvents.length > 0) checks.push(check('inventory events decode', snapshot.undecodableEvents, ''));
+  checks.push(checkRecoveries(outcomes, RECOVERY_BOUND_MS));
+  const ok = checks.every((each) => each.ok);
+
+  const statusCount = (status: string) => snapshot.orders.filter((order) => order.status === status).length;
+  const result: VerifyResult = {
+    ok,
+    settings: {
+      duration: formatDuration(options.durationMs),
+      rate: options.rate,
+      seed: options.seed,
+      faults: options.faults.length === 0 ? 'none' : options.faults.join(','),
+      brokers: options.brokers,
+      replicas: options.processorReplicas,
+      outage: formatDuration(options.brokerOutageMs),
+      products: options.products,
+      stock,
+      client: options.client,
+    },
+    loadMs,
+    totals: {
+      storedOrders: snapshot.orders.length,
+      confirmed: statusCount('confirmed'),
+      rejected: statusCount('rejected'),
+      pending: statusCount('pending'),
+      inventoryEvents: snapshot.events.length,
+      deadLetters: snapshot.dlqRecords.length,
+    },
+    checks,
+    faults: outcomes,
+    cleanupProblems: [],
+  };
+  keep = !ok;
+  if (!ok) result.settings.logs = path.relative(ROOT, logsDir);
+  return result;
+}
+
+/** Lag and outbox backlog, or undefined when there is none (and both services answered). */
+export function unsettledReason(sample: Sample): string | undefined {
+  if (!sample.offsets || !sample.highWatermarks || sample.unpublishedOutbox === undefined) return 'the database or the broker did not answer';
+  const lagging = [...sample.highWatermarks]
+    .filter(([partition, mark]) => (sample.offsets!.get(partition) ?? 0n) < mark)
+    .map(([partition, mark]) => `${partition}: ${sample.offsets!.get(partition) ?? 0n}/${mark}`);
+  const parts: string[] = [];
+  if (lagging.length > 0) parts.push(`partitions behind (stored/end) ${lagging.join(', ')}`);
+  if (sample.unpublishedOutbox > 0) parts.push(`${sample.unpublishedOutbox} outbox rows unpublished`);
+  return parts.length === 0 ? undefined : parts.join('; ');
+}
+
+/** A failed run keeps the role, broker and PostgreSQL logs in .data/verify/<time>/ (git-ignored). */
+function keepLogs(workspace: Workspace, target: string): void {
+  mkdirSync(target, { recursive: true });
+  // The logs, not the brokers' and the cluster's data folders.
+  cpSync(workspace.dir, target, { recursive: true, filter: (from) => path.basename(from) !== 'data' });
+}
+
+async function sleepUntil(condition: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!condition() && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 250));
+}

@@ -17,9 +17,14 @@ describe('buildPoisonRecords', () => {
     expect(() => decodeOrderCreated(byKind.get('schema-invalid')!.message.value as Buffer)).toThrow(/payload.quantity/);
   });
 
+  it('makes the overflowing one well-formed JSON whose productId is one above the PostgreSQL integer range', () => {
+    const overflow = byKind.get('product-id-overflow')!;
+    expect(JSON.parse((overflow.message.value as Buffer).toString('utf8')).payload.productId).toBe(2 ** 31);
+    expect(overflow.message.key).toBe(String(2 ** 31));
+    expect(() => decodeOrderCreated(overflow.message.value as Buffer)).toThrow(/payload.productId must be at most 2147483647/);
+  });
+
   it('makes the others valid OrderCreated that are wrong only in the way named', () => {
-    const overflow = decodeOrderCreated(byKind.get('product-id-overflow')!.message.value as Buffer);
-    expect(overflow.payload.productId).toBe(2 ** 31);
     const mismatch = byKind.get('key-mismatch')!;
     expect(decodeOrderCreated(mismatch.message.value as Buffer).payload.productId).toBe(1);
     expect(mismatch.message.key).toBe('2');

@@ -7,7 +7,7 @@ import type { Sequelize } from 'sequelize';
 import { encodeEvent, eventHeaders, orderCreated } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createRandom, createUuidV7Source } from '../../core/random.ts';
-import type { KafkaClient, OutgoingMessage } from '../../kafka/port.ts';
+import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaClient, type OutgoingMessage } from '../../kafka/port.ts';
 import { type NewOrder, insertOrders } from '../../state/order-store.ts';
 import { seed } from '../../state/seed.ts';
 
@@ -37,7 +37,7 @@ export async function buildBacklog(spec: BacklogSpec, deps: { sequelize: Sequeli
   const producer = await deps.kafka.producer({ clientId: 'bench-backlog' });
   let insertMs = 0;
   try {
-    await admin.createTopics([{ topic: spec.topic, partitions: spec.partitions, replicationFactor: 1 }]);
+    await admin.createTopics([{ topic: spec.topic, partitions: spec.partitions, replicationFactor: BROKER_DEFAULT_REPLICATION_FACTOR }]);
     const random = createRandom(spec.seed ?? 42);
     // Time-ordered ids, as the order source makes them: consecutive orders sit side by side in the primary key.
     const nextOrderId = createUuidV7Source(createRandom((spec.seed ?? 42) + 1));

@@ -12,7 +12,8 @@ import { createLogger, silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient } from '../../../kafka/port.ts';
 import { observeQuietPeriod, uniqueName, waitFor } from '../../support/kafka.ts';
-import { PrivateBroker } from '../../support/private-broker.ts';
+import { type PrivateKafka, startKafka } from '../../../verify/services/kafka.ts';
+import { Workspace } from '../../../verify/services/workspace.ts';
 import { MapClaimer, produceSequenced, RecordingCommitter, type RunningRuntime, startForwardingRuntime } from '../../support/runtime.ts';
 
 const KILL_OUTAGE_MS = Number(process.env.KILL_OUTAGE_MS ?? 60_000);
@@ -22,19 +23,22 @@ const PARTITIONS = 3;
 const logger = process.env.OUTAGE_LOG ? createLogger({ level: 'debug', format: 'pretty' }) : silentLogger;
 
 describe.each(['platformatic', 'kafkajs'] as KafkaClientName[])('broker outages (%s)', (clientName) => {
-  let broker: PrivateBroker;
+  let workspace: Workspace;
+  let broker: PrivateKafka;
   let client: KafkaClient;
   let admin: KafkaAdmin;
 
   beforeAll(async () => {
-    broker = await PrivateBroker.start();
+    // The verifier's private cluster (one node, its own ports and folder): never the shared broker.
+    workspace = new Workspace();
+    broker = await startKafka(workspace, new Set(), 1);
     client = createKafkaClient({ kafkaClient: clientName, kafkaBrokers: broker.brokers }, logger);
     admin = await client.admin();
   });
 
   afterAll(async () => {
     await admin?.close().catch(() => {});
-    await broker?.destroy();
+    await workspace?.close();
   });
 
   /** Produces `perPartition` more records with a fresh producer (the test's producer is not under test). */
@@ -74,17 +78,17 @@ describe.each(['platformatic', 'kafkajs'] as KafkaClientName[])('broker outages 
 
   it('survives a SIGKILL of the broker and its restart', async () => {
     const { topic, committer, started } = await consuming();
-    await broker.kill();
+    broker.kill(0);
     await observeQuietPeriod(KILL_OUTAGE_MS);
-    await broker.restart();
+    await broker.restart(0);
     await expectRecovered(topic, committer, started);
   });
 
   it('survives a paused broker (SIGSTOP, then SIGCONT)', async () => {
     const { topic, committer, started } = await consuming();
-    broker.pause();
+    broker.pause(0);
     await observeQuietPeriod(PAUSE_OUTAGE_MS);
-    broker.resume();
+    broker.resume(0);
     await expectRecovered(topic, committer, started);
   });
 });

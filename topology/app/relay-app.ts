@@ -10,7 +10,8 @@ export async function startRelay(
   config: AppConfig,
   deps: { sequelize: Sequelize; kafka: KafkaClient; logger: Logger },
 ): Promise<{ relay: OutboxRelay; stop(): Promise<void>; failed: Promise<never> }> {
-  const producer = await deps.kafka.producer({ clientId: 'outbox-relay' });
+  const createProducer = () => deps.kafka.producer({ clientId: 'outbox-relay' });
+  const producer = await createProducer();
   // Its own admin client: the relay reads the topics' size limits with it.
   const admin = await deps.kafka.admin();
   const relay = new OutboxRelay({
@@ -18,6 +19,7 @@ export async function startRelay(
     databaseUrl: config.databaseUrl,
     session: sessionSettingsOf(config, 'kstream-relay-lock'),
     producer,
+    createProducer,
     admin,
     logger: deps.logger.child('relay'),
   });
@@ -31,7 +33,7 @@ export async function startRelay(
     stop: async () => {
       stopping = true;
       await relay.stop();
-      await producer.close().catch(() => {});
+      await relay.currentProducer.close().catch(() => {});
       await admin.close().catch(() => {});
     },
   };

@@ -172,4 +172,40 @@ describe('outbox relay: fenced leadership and retried failures', () => {
     expect(await countParked(db.sequelize)).toBe(0);
     expect(Object.fromEntries(await versionsByKey(topic, 1))).toEqual({ k: [1, 2, 3] });
   });
+
+  it('abandons a producer whose send never settles (a client wedged on a dead broker) for a new one, and publishes through it', async () => {
+    const topic = await topics.create('relay-stuck', 1);
+    let stuckSends = 0;
+    let stuckClosed = false;
+    const wedged: KafkaProducer = {
+      send() {
+        stuckSends++;
+        return new Promise<void>(() => {});
+      },
+      async close() {
+        stuckClosed = true;
+      },
+    };
+    let created = 0;
+    await db.sequelize.transaction((transaction) => appendOutbox(transaction, [1, 2, 3].flatMap((v) => versionRows(topic, ['k'], v))));
+
+    const relay = newRelay({
+      producer: wedged,
+      createProducer: async () => {
+        created++;
+        return producer;
+      },
+      sendTimeoutMs: 300,
+      lockName: uniqueName('relay-lock'),
+      retry: { initialDelayMs: 10, maxDelayMs: 50 },
+    });
+    await waitFor(async () => (await countUnpublished(db.sequelize)) === 0, { message: 'the rows published through the new producer' });
+
+    expect(stuckSends).toBe(1);
+    expect(stuckClosed).toBe(true);
+    expect(created).toBe(1);
+    expect(relay.currentProducer).toBe(producer);
+    expect(relay.stats.lastError).toBeUndefined();
+    expect(Object.fromEntries(await versionsByKey(topic, 1))).toEqual({ k: [1, 2, 3] });
+  });
 });

@@ -18,7 +18,9 @@ export interface FetchLoopHandlers {
   onError(error: unknown): void;
 }
 
-const RETRY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 5_000, jitter: 0.5 };
+// Capped at 1 s: a fetch round is cheap to retry, and when a broker dies its partitions get new
+// leaders within seconds; a longer backoff only adds that much to the failover.
+const RETRY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 1_000, jitter: 0.5 };
 const FAILURES_BEFORE_REPORT = 5;
 
 export class FetchLoop {
@@ -75,7 +77,8 @@ export class FetchLoop {
         if (this.#stop.signal.aborted) break;
         failures++;
         const delayMs = backoffDelay(RETRY, failures);
-        this.#logger.warn('fetch failed, retrying', { error: errorMessage(error), failures, delayMs });
+        // Once a second through a long outage would flood the log: the first few, then every tenth.
+        if (failures <= 3 || failures % 10 === 0) this.#logger.warn('fetch failed, retrying', { error: errorMessage(error), failures, delayMs });
         if (failures === FAILURES_BEFORE_REPORT) this.#handlers.onError(error);
         await sleep(delayMs, this.#stop.signal);
       }

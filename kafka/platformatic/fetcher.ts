@@ -47,6 +47,8 @@ export class PartitionFetcher {
   readonly #client: Consumer;
   readonly #options: FetcherOptions;
   readonly #trackedTopics = new Set<string>();
+  /** A round failed: the leaders the client has cached may be wrong (a broker died, leadership moved). */
+  #leadersSuspect = false;
 
   constructor(options: FetcherOptions) {
     this.#options = options;
@@ -67,7 +69,10 @@ export class PartitionFetcher {
   async fetch(positions: PartitionOffset[]): Promise<FetchRound> {
     const topics = [...new Set(positions.map((position) => position.topic))];
     this.#track(topics);
-    const metadata = await this.#client.metadata({ topics });
+    // After a failed round the cached leaders may be the broker that just died: ask again, or
+    // the next rounds keep knocking on it until the 5 s metadata cache expires.
+    const metadata = await this.#client.metadata({ topics, ...(this.#leadersSuspect ? { forceUpdate: true } : {}) });
+    this.#leadersSuspect = false;
     const requests = new Map<number, Map<string, FetchRequestTopic>>();
     const topicNames = new Map<string, string>();
     const requested = new Map<string, bigint>();
@@ -90,7 +95,10 @@ export class PartitionFetcher {
 
     const rounds = await Promise.all(
       [...requests].map(([node, byTopic]) => this.#fetchFromNode(node, [...byTopic.values()], topicNames, requested)),
-    );
+    ).catch((error: unknown) => {
+      this.#leadersSuspect = true;
+      throw error;
+    });
     return { fetched: rounds.flatMap((round) => round.fetched), outOfRange: rounds.flatMap((round) => round.outOfRange) };
   }
 

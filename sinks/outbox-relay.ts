@@ -43,15 +43,8 @@ export interface RelayOptions {
   databaseUrl: string;
   /** Keepalive and timeouts of the relay's lock session (state/pg-session.ts); the defaults otherwise. */
   session?: SessionSettings;
+  /** Every send must end (failed or acknowledged): give it a DeadlineProducer (kafka/send-deadline.ts). */
   producer: KafkaProducer;
-  /**
-   * Makes a new producer when a send has not settled within `sendTimeoutMs` (a client can wedge
-   * on a broker that died or froze mid-request and never answer): the stuck one is abandoned.
-   * Without it a stuck send is only retried on the same producer.
-   */
-  createProducer?: () => Promise<KafkaProducer>;
-  /** A send not acknowledged nor failed by then is given up (and retried; on a new producer when it can). */
-  sendTimeoutMs?: number;
   /** Reads each destination topic's size limit (KafkaAdmin.maxMessageBytes). */
   admin: Pick<KafkaAdmin, 'maxMessageBytes'>;
   logger: Logger;
@@ -97,14 +90,6 @@ interface SendChain {
 /** This relay no longer leads: its lock session is gone or another relay bumped the lease. */
 class LeadershipLostError extends Error {}
 
-/** A send neither acknowledged nor failed in time: the producer is presumed stuck. Retriable. */
-export class SendTimeoutError extends Error {
-  readonly retriable = true;
-  constructor(ms: number) {
-    super(`a send was neither acknowledged nor refused within ${ms} ms`);
-    this.name = 'SendTimeoutError';
-  }
-}
 
 /**
  * A send's transaction may sit idle while the broker answers. It must outlive the send (its share
@@ -115,9 +100,7 @@ const SEND_TRANSACTION_IDLE_TIMEOUT = '120s';
 
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, batches: 0, retries: 0, parked: 0, leader: false, lastPublishAt: undefined, lastError: undefined, waiting: false };
-  private readonly options: Required<Omit<RelayOptions, 'sequelize' | 'producer' | 'createProducer' | 'admin' | 'logger' | 'databaseUrl' | 'session' | 'retry'>> & RelayOptions;
-  /** The producer sends go through; replaced when one is stuck (see `createProducer`). */
-  private producer: KafkaProducer;
+  private readonly options: Required<Omit<RelayOptions, 'sequelize' | 'producer' | 'admin' | 'logger' | 'databaseUrl' | 'session' | 'retry'>> & RelayOptions;
   private readonly abort = new AbortController();
   private readonly wake = new WakeSignal();
   private readonly leadership: RelayLeadership;
@@ -133,10 +116,8 @@ export class OutboxRelay {
       standbyPollMs: 1000,
       lockName: 'outbox-relay',
       retentionMs: 10 * 60_000,
-      sendTimeoutMs: 15_000,
       ...options,
     };
-    this.producer = options.producer;
     this.leadership = new RelayLeadership({ databaseUrl: options.databaseUrl, session: options.session, lockName: this.options.lockName, logger: options.logger, onNotification: () => this.wake.ring() });
     this.limits = new TopicLimits(options.admin);
   }
@@ -314,7 +295,7 @@ export class OutboxRelay {
       onAcknowledged = resolve;
     });
     const marked = this.fenced(lease, async (transaction) => {
-      await this.sendWithDeadline(rows.map(toMessage));
+      await this.options.producer.send(rows.map(toMessage));
       acknowledged = true;
       onAcknowledged();
       await previous;
@@ -338,45 +319,6 @@ export class OutboxRelay {
     // Resolves when the broker acknowledged; rejects when the transaction failed before that.
     await Promise.race([sent, marked]);
     chain.marked = settled;
-  }
-
-  /**
-   * The producer's own timeouts and retries should end every send, but a client can wait for ever
-   * on a broker that died or froze with requests in flight (seen with one of three brokers
-   * killed). Past the deadline the send counts as failed, its transaction rolls back (releasing
-   * the lease), and a fresh producer takes over; should the abandoned request land after all, its
-   * rows arrive again later as duplicates with the same event ids.
-   */
-  private async sendWithDeadline(messages: OutgoingMessage[]): Promise<void> {
-    const producer = this.producer;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new SendTimeoutError(this.options.sendTimeoutMs)), this.options.sendTimeoutMs);
-    });
-    const sending = producer.send(messages);
-    sending.catch(() => undefined); // once abandoned, its outcome no longer matters
-    try {
-      await Promise.race([sending, deadline]);
-    } catch (error) {
-      if (error instanceof SendTimeoutError) await this.replaceProducer(producer);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async replaceProducer(stuck: KafkaProducer): Promise<void> {
-    if (!this.options.createProducer || this.producer !== stuck) return;
-    this.options.logger.warn('a send is stuck; abandoning its producer for a new one', { timeoutMs: this.options.sendTimeoutMs });
-    const fresh = await this.options.createProducer();
-    this.producer = fresh;
-    // Closing may wait on the stuck request: never in the way of the next send.
-    void stuck.close().catch(() => undefined);
-  }
-
-  /** The producer in use now: its owner closes it after stop(). */
-  get currentProducer(): KafkaProducer {
-    return this.producer;
   }
 
   private async park(lease: Lease, parked: Array<{ row: OutboxRow; error: string }>): Promise<void> {

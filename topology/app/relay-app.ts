@@ -3,6 +3,7 @@ import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KafkaClient } from '../../kafka/port.ts';
+import { DEFAULT_SEND_TIMEOUT_MS, DeadlineProducer } from '../../kafka/send-deadline.ts';
 import { OutboxRelay } from '../../sinks/outbox-relay.ts';
 import { sessionSettingsOf } from '../../state/pg-session.ts';
 
@@ -10,8 +11,11 @@ export async function startRelay(
   config: AppConfig,
   deps: { sequelize: Sequelize; kafka: KafkaClient; logger: Logger },
 ): Promise<{ relay: OutboxRelay; stop(): Promise<void>; failed: Promise<never> }> {
-  const createProducer = () => deps.kafka.producer({ clientId: 'outbox-relay' });
-  const producer = await createProducer();
+  const producer = await DeadlineProducer.create({
+    create: () => deps.kafka.producer({ clientId: 'outbox-relay' }),
+    timeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+    logger: deps.logger.child('relay'),
+  });
   // Its own admin client: the relay reads the topics' size limits with it.
   const admin = await deps.kafka.admin();
   const relay = new OutboxRelay({
@@ -19,7 +23,6 @@ export async function startRelay(
     databaseUrl: config.databaseUrl,
     session: sessionSettingsOf(config, 'kstream-relay-lock'),
     producer,
-    createProducer,
     admin,
     logger: deps.logger.child('relay'),
   });
@@ -33,7 +36,7 @@ export async function startRelay(
     stop: async () => {
       stopping = true;
       await relay.stop();
-      await relay.currentProducer.close().catch(() => {});
+      await producer.close().catch(() => {});
       await admin.close().catch(() => {});
     },
   };

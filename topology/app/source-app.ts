@@ -6,6 +6,7 @@ import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../../core/config.ts';
 import { ServiceUnavailableError, errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { DEFAULT_SEND_TIMEOUT_MS, DeadlineProducer } from '../../kafka/send-deadline.ts';
 import type { KafkaClient, KafkaProducer } from '../../kafka/port.ts';
 import { createOrderGenerator } from '../../processors/order-generator.ts';
 import { sessionSettingsOf } from '../../state/pg-session.ts';
@@ -28,7 +29,11 @@ export async function startSource(
   let source: OrderSource;
   let recovered: number;
   try {
-    producer = await deps.kafka.producer({ clientId: `order-source-${options.sourceId}` });
+    producer = await DeadlineProducer.create({
+      create: () => deps.kafka.producer({ clientId: `order-source-${options.sourceId}` }),
+      timeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+      logger,
+    });
     source = new OrderSource({
       ledger: createPostgresLedger(deps.sequelize, options.sourceId),
       publisher: createKafkaPublisher(producer, config.ordersTopic),

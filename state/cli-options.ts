@@ -1,5 +1,5 @@
+import { exitCodesHelp, type FlagSpec } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
-import { type FlagSpec, exitCodesHelp } from '../core/cli.ts';
 
 export const USAGE = `Usage: node state/cli.ts <command> [options]
 

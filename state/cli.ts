@@ -1,8 +1,8 @@
 import { parseCommandLine, runMain } from '../core/cli.ts';
+import { readSetting, SETTINGS } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
-import { SETTINGS, readSetting } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { FLAGS, USAGE, parseStateCommand } from './cli-options.ts';
+import { FLAGS, parseStateCommand, USAGE } from './cli-options.ts';
 import { connectDatabase, ensureDatabase } from './db.ts';
 import { migrate, migrationStatus, rollback } from './migrator.ts';
 import { seed } from './seed.ts';

@@ -1,9 +1,9 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { Sequelize } from 'sequelize';
-import { ServiceUnavailableError, errorMessage } from '../core/errors.ts';
+import { errorMessage, ServiceUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { databaseName, quoteIdentifier, serverAddress, withDatabase } from './database-url.ts';
-import { type SessionSettings, pgClientConfig, sequelizeDialectOptions } from './pg-session.ts';
+import { guardedPg, pgClientConfig, type SessionSettings, sequelizeDialectOptions } from './pg-session.ts';
 
 /**
  * Sessions opened without explicit settings (tests, benches, bulk admin commands): keepalive
@@ -30,6 +30,7 @@ export interface ConnectOptions {
 export async function connectDatabase(url: string, logger: Logger, opts: ConnectOptions = {}): Promise<Sequelize> {
   const sequelize = new Sequelize(url, {
     dialect: 'postgres',
+    dialectModule: guardedPg,
     logging: (sql) => logger.debug(sql),
     pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
     dialectOptions: sequelizeDialectOptions(opts.session ?? ADMIN_SESSION),
@@ -72,7 +73,7 @@ export async function dropDatabase(url: string): Promise<void> {
 
 async function withAdminClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const adminUrl = withDatabase(url, 'postgres');
-  const client = new pg.Client(pgClientConfig(adminUrl, ADMIN_SESSION));
+  const client = new guardedPg.Client(pgClientConfig(adminUrl, ADMIN_SESSION));
   try {
     await client.connect();
   } catch (error) {

@@ -10,7 +10,7 @@
  * - `idle_in_transaction_session_timeout` where asked, so a frozen client cannot hold row locks.
  */
 import net from 'node:net';
-import type { ClientConfig } from 'pg';
+import pg, { type ClientConfig } from 'pg';
 import type { AppConfig } from '../core/config.ts';
 
 /** Idle time before the first keepalive probe. */
@@ -75,3 +75,20 @@ export function pgClientConfig(url: string, settings: SessionSettings = DEFAULT_
 export function sequelizeDialectOptions(settings: SessionSettings): Record<string, unknown> {
   return { ...sessionParameters(settings), stream: () => new net.Socket({ keepAlive: true, keepAliveInitialDelay: KEEPALIVE_IDLE_MS }) };
 }
+
+/**
+ * A node-postgres Client with an 'error' listener from birth. Sequelize attaches its own only
+ * after the first ReadyForQuery has been handled: when a backend is terminated just as it lets
+ * the client in, the FATAL message arrives in the same socket read, is emitted with no listener
+ * and would end the process. Sequelize's listener (added later) still invalidates the
+ * connection, and queries in flight get the error through their own promises.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    this.on('error', () => {});
+  }
+}
+
+/** node-postgres as Sequelize's `dialectModule`, with GuardedClient in place of Client. */
+export const guardedPg: typeof pg = Object.assign(Object.create(pg) as typeof pg, { Client: GuardedClient });

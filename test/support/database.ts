@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
-import { SETTINGS, readSetting } from '../../core/config.ts';
+import { readSetting, SETTINGS } from '../../core/config.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { withDatabase } from '../../state/database-url.ts';
 import { connectDatabase, dropDatabase, ensureDatabase } from '../../state/db.ts';
 import { migrate } from '../../state/migrator.ts';
+import type { SessionSettings } from '../../state/pg-session.ts';
 
 export interface TestDatabase {
   url: string;
@@ -23,11 +24,11 @@ export function testDatabaseName(label: string, random: string = randomBytes(4).
  * A fresh, migrated database on the server of DATABASE_URL, for one test file. Register
  * `drop` in afterAll right where you create it.
  */
-export async function createTestDatabase(label: string, opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(label: string, opts: { migrate?: boolean; session?: SessionSettings } = {}): Promise<TestDatabase> {
   const serverUrl = readSetting(SETTINGS.databaseUrl, process.env);
   const url = withDatabase(serverUrl, testDatabaseName(label));
   await ensureDatabase(url);
-  const sequelize = await connectDatabase(url, silentLogger, { poolMax: 5 });
+  const sequelize = await connectDatabase(url, silentLogger, { poolMax: 5, ...(opts.session ? { session: opts.session } : {}) });
   if (opts.migrate ?? true) await migrate(sequelize, silentLogger);
   return {
     url,

@@ -11,8 +11,9 @@ import type { KafkaAdmin, KafkaClient, KafkaProducer, OutgoingMessage } from '..
 import { DeadlineProducer } from '../../../kafka/send-deadline.ts';
 import { OutboxRelay, type RelayOptions } from '../../../sinks/outbox-relay.ts';
 import { appendOutbox, countParked, countUnpublished, type OutboxMessage } from '../../../state/outbox-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { BatchCollector, TopicPool, brokersFromEnv, uniqueName, waitFor } from '../../support/kafka.ts';
+import { DEFAULT_SESSION_SETTINGS } from '../../../state/pg-session.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { BatchCollector, brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
 describe('outbox relay: fenced leadership and retried failures', () => {
   let db: TestDatabase;
@@ -23,7 +24,8 @@ describe('outbox relay: fenced leadership and retried failures', () => {
   const relays: OutboxRelay[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('relay_fencing');
+    // The session settings the app's roles run with: no statement or idle transaction waits forever.
+    db = await createTestDatabase('relay_fencing', { session: DEFAULT_SESSION_SETTINGS });
     kafka = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokersFromEnv() }, silentLogger);
     admin = await kafka.admin();
     producer = await kafka.producer();
@@ -132,7 +134,11 @@ describe('outbox relay: fenced leadership and retried failures', () => {
     await waitFor(() => relay.stats.published > 1000, { message: 'publishing to go on after the terminations' });
     writing = false;
     await writer;
-    await waitFor(async () => (await countUnpublished(db.sequelize)) === 0, { message: 'the outbox to drain' });
+    await waitFor(async () => (await countUnpublished(db.sequelize)) === 0, { message: 'the outbox to drain' }).catch(async (error: unknown) => {
+      // What the relay and the database were doing, should this ever stall again.
+      const sessions = await db.sequelize.query("SELECT pid, state, wait_event_type, wait_event, left(query, 80) AS query FROM pg_stat_activity WHERE datname = current_database()", { type: QueryTypes.SELECT });
+      throw new Error(`${(error as Error).message}; relay ${JSON.stringify(relay.stats)}; sessions ${JSON.stringify(sessions)}`);
+    });
 
     // Its lock session was among the terminated: it took the lease again (and again).
     const [lease] = await db.sequelize.query<{ token: string }>('SELECT token FROM outbox_relay_leases WHERE name = $name', { bind: { name: lockName }, type: QueryTypes.SELECT });

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every role of the pipeline: `run --role source|processor|relay`, `status`,
-# and the database CLI (`state/cli.ts migrate|seed`). Node 24 runs the TypeScript sources
+# and the database CLI (`app/db-cli.ts migrate|seed`). Node 24 runs the TypeScript sources
 # directly (type stripping), so there is no build stage and no compiler in the image.
 FROM node:24-slim
 
@@ -31,4 +31,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.METRICS_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # The processes handle SIGTERM themselves: stop fetching, commit, publish the outbox, exit 0.
-CMD ["node", "topology/cli.ts", "run", "--no-status"]
+CMD ["node", "app/cli.ts", "run", "--no-status"]

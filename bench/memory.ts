@@ -12,15 +12,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine, runMain } from '../core/cli.ts';
+import type { Codec } from '../core/codec.ts';
 import { type AppConfig, type KafkaClientName, loadConfig } from '../core/config.ts';
 import { ConfigError, FencedError } from '../core/errors.ts';
-import type { Codec } from '../core/events.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import type { KafkaClient, OutgoingMessage, TopicPartition } from '../kafka/port.ts';
 import { tpKey } from '../kafka/port.ts';
-import type { Processor } from '../processors/processor-api.ts';
 import { type Topology, TopologyBuilder } from '../topology/builder.ts';
+import type { Processor } from '../topology/processor-api.ts';
 import { StreamRuntime } from '../topology/runtime/stream-runtime.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer } from '../topology/runtime/types.ts';
 import { positiveFlag } from './support/flags.ts';
@@ -45,7 +45,7 @@ const FLAGS = {
   'drain-topic': { type: 'string' },
 } as const;
 
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const SAMPLE_INTERVAL_MS = 1_000;
 /** Messages per producer request, and requests in flight at once. */
 const PRODUCE_CHUNK = 20_000;

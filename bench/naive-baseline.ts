@@ -11,11 +11,11 @@
  */
 import pg from 'pg';
 import type { KafkaClientName } from '../core/config.ts';
-import { decodeOrderCreated } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import type { ConsumedRecord, GroupConsumer, TopicPartition } from '../kafka/port.ts';
 import { tpKey } from '../kafka/port.ts';
+import { decodeOrderCreated } from '../processors/events.ts';
 import { decideOrder } from '../processors/inventory.ts';
 import { databaseName } from '../state/database-url.ts';
 import { connectDatabase } from '../state/db.ts';

@@ -15,18 +15,18 @@ import { type AppConfig, type KafkaClientName, loadConfig } from '../core/config
 import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
+import { seed } from '../state/commerce/seed.ts';
 import { withDatabase } from '../state/database-url.ts';
 import { connectDatabase, ensureDatabase } from '../state/db.ts';
 import { migrate } from '../state/migrator.ts';
-import { seed } from '../state/seed.ts';
 import { selectRows } from '../state/sql.ts';
 import { runNaiveBaseline } from './naive-baseline.ts';
 import { buildBacklog } from './support/backlog.ts';
 import { type CatchUpResult, measureCatchUp } from './support/catch-up.ts';
-import { DatabaseRegistry, benchDatabaseName, cloneDatabase } from './support/databases.ts';
-import { type LatencyResult, measureLatency } from './support/latency.ts';
-import { type ProcessorBenchResult, evaluateTargets, kafkaVersion, machineInfo, summarize, writeResults } from './support/report.ts';
+import { benchDatabaseName, cloneDatabase, DatabaseRegistry } from './support/databases.ts';
 import { positiveFlag } from './support/flags.ts';
+import { type LatencyResult, measureLatency } from './support/latency.ts';
+import { evaluateTargets, kafkaVersion, machineInfo, type ProcessorBenchResult, summarize, writeResults } from './support/report.ts';
 
 const USAGE = `Usage: node bench/processor.ts [options]   (or: npm run bench -- processor [options])
 
@@ -76,7 +76,7 @@ const FLAGS = {
 } as const;
 
 const CLIENTS: readonly KafkaClientName[] = ['platformatic', 'kafkajs'];
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const LATENCY_WARMUP_MS = 5_000;
 
 interface BenchOptions {
@@ -188,7 +188,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     const partial = {
       date,
       command: `node bench/processor.ts ${argv.join(' ')}`.trim(),
-      machine: machineInfo({ postgres: pgVersion, kafka: kafkaVersion(fileURLToPath(new URL('../.kafka/libs/', import.meta.url))) }),
+      machine: machineInfo({ postgres: pgVersion, kafka: kafkaVersion(fileURLToPath(new URL('../.kafka/libs', import.meta.url))) }),
       settings: {
         orders: options.orders,
         products: options.products,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- replicas` (or `node bench/replicas.ts`): scale-out and rebalancing of the
- * inventory processor, each replica its own `topology/cli.ts run --role processor` process.
+ * inventory processor, each replica its own `app/cli.ts run --role processor` process.
  *
  * 1. Catch-up throughput on one backlog with 1, 2 and 3 replicas (fresh group and a fresh copy
  *    of the backlog database per run).
@@ -25,17 +25,17 @@ import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { sleep } from '../core/retry.ts';
 import { createKafkaClient } from '../kafka/index.ts';
+import { seed } from '../state/commerce/seed.ts';
 import { databaseName, withDatabase } from '../state/database-url.ts';
 import { connectDatabase, ensureDatabase } from '../state/db.ts';
 import { migrate } from '../state/migrator.ts';
-import { seed } from '../state/seed.ts';
 import { selectRows } from '../state/sql.ts';
 import { buildBacklog } from './support/backlog.ts';
-import { DatabaseRegistry, benchDatabaseName, cloneDatabase } from './support/databases.ts';
+import { benchDatabaseName, cloneDatabase, DatabaseRegistry } from './support/databases.ts';
+import { positiveFlag } from './support/flags.ts';
 import { type CpuUse, measureCpu } from './support/machine-load.ts';
 import { machineInfo } from './support/report.ts';
 import { remainingLag, waitFor } from './support/wait.ts';
-import { positiveFlag } from './support/flags.ts';
 
 const USAGE = `Usage: node bench/replicas.ts [options]   (or: npm run bench -- replicas [options])
 
@@ -62,8 +62,8 @@ const FLAGS = {
 } as const;
 
 const PROTOCOLS: readonly KafkaGroupProtocol[] = ['classic', 'consumer'];
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const CLI = fileURLToPath(new URL('../topology/cli.ts', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
+const CLI = fileURLToPath(new URL('../app/cli.ts', import.meta.url));
 const POLL_MS = 50;
 /** Long enough for a KIP-848 session to expire (the broker's default is 45 s) and be reassigned. */
 const FAILOVER_TIMEOUT_MS = 120_000;
@@ -446,7 +446,7 @@ export function longestGap(times: number[], from: number, to: number): number {
   return Math.round(longest);
 }
 
-/** The bench's child processes: `topology/cli.ts run --role <role>`, one per named member. */
+/** The bench's child processes: `app/cli.ts run --role <role>`, one per named member. */
 class Fleet {
   readonly #config: AppConfig;
   readonly #log: WriteStream;

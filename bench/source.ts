@@ -17,15 +17,15 @@ import { parseCommandLine } from '../core/cli.ts';
 import { type KafkaClientName, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
+import { parseDuration } from '../loadtest/options.ts';
+import type { LoadtestReport } from '../loadtest/report.ts';
 import { withDatabase } from '../state/database-url.ts';
 import { dropDatabase, ensureDatabase } from '../state/db.ts';
-import type { LoadtestReport } from '../topology/order-source/report.ts';
-import { parseDuration } from '../topology/order-source/loadtest-options.ts';
 import { measureCpu } from './support/machine-load.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const LOADTEST = path.join(ROOT, 'topology', 'loadtest-cli.ts');
+const LOADTEST = path.join(ROOT, 'loadtest', 'cli.ts');
 const TARGET_RATE = 50_000;
 
 const USAGE = `Usage: npm run bench -- source [--step 5s] [--steady 15s] [--clients platformatic,kafkajs] [--cpu-prof]

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, ServiceUnavailableError, UsageError, errorMessage } from './errors.ts';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ConfigError, errorMessage, ServiceUnavailableError, UsageError } from './errors.ts';
 import { redactSecrets } from './redact.ts';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;

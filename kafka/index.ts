@@ -19,5 +19,5 @@ export function createKafkaClient(config: { kafkaClient: KafkaClientName; kafkaB
   }
 }
 
-export type * from './port.ts';
 export { partitionForKey } from './murmur2.ts';
+export type * from './port.ts';

@@ -20,11 +20,12 @@
  * The processor keeps per-batch state between process() and flush(). init() clears it, so a
  * runtime that retries a failed batch must call init() again (or build a new processor).
  */
-import { eventHeaders, inventoryUpdated } from '../core/events.ts';
-import type { InventoryUpdated, OrderCreated } from '../core/events.ts';
-import { applyDecision, checkAgainstStored, decideOrder } from './inventory.ts';
+
+import type { InputRecord, Processor, ProcessorContext } from '../topology/processor-api.ts';
+import type { InventoryUpdated, OrderCreated } from './events.ts';
+import { eventHeaders, inventoryUpdated } from './events.ts';
 import type { OrderState, ProductStock } from './inventory.ts';
-import type { InputRecord, Processor, ProcessorContext } from './processor-api.ts';
+import { applyDecision, checkAgainstStored, decideOrder } from './inventory.ts';
 
 export const INVENTORY_STORE = 'inventory';
 export const ORDER_DECISIONS_STORE = 'order-decisions';

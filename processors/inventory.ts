@@ -5,9 +5,9 @@
  * batch gets exactly one new version (one InventoryUpdated per product per batch).
  */
 import { StreamError } from '../core/errors.ts';
-import type { RejectedOrder, RejectionReason } from '../core/events.ts';
+import type { RejectedOrder, RejectionReason } from './events.ts';
 
-export type { RejectedOrder, RejectionReason } from '../core/events.ts';
+export type { RejectedOrder, RejectionReason } from './events.ts';
 
 export interface ProductStock {
   quantity: number;

@@ -8,8 +8,8 @@
  * unique across runs. Two generators running at the same time should get different seeds.
  */
 import { createRandom, createUuidV7Source, deriveRandom } from '../core/random.ts';
-import { createCdfSampler, geometricWeights, zipfWeights } from './distributions.ts';
 import type { IndexSampler } from './distributions.ts';
+import { createCdfSampler, geometricWeights, zipfWeights } from './distributions.ts';
 
 export type Popularity = { kind: 'uniform' } | { kind: 'zipf'; skew: number };
 

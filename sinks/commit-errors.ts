@@ -11,7 +11,7 @@
  * turn; they are reported retriable instead, so the partition waits (and says so in its retry
  * log lines and metrics) until an operator fixes the database.
  */
-import { StreamError, errorMessage, isRetriable } from '../core/errors.ts';
+import { errorMessage, isRetriable, StreamError } from '../core/errors.ts';
 
 /** SQLSTATE classes of errors no record causes: syntax or access rule, catalog, schema, auth, unsupported feature, transaction state, object state, resources, system, internal. */
 const NOT_THE_BATCH = /^(42|3D|3F|28|0A|25|55|53|58|XX)/;

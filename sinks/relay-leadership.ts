@@ -20,13 +20,14 @@
  * own loss never overlaps itself: its loop awaits the send before it tries again. Kafka's
  * transactional producer would fence this at the broker; the relay uses the idempotent one.
  */
-import { hostname } from 'node:os';
+
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pg from 'pg';
-import { pgClientConfig, type SessionSettings } from '../state/pg-session.ts';
-import type { Logger } from '../core/logger.ts';
 import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import { OUTBOX_CHANNEL } from '../state/outbox-store.ts';
+import { pgClientConfig, type SessionSettings } from '../state/pg-session.ts';
 import { BUMP_LEASE_SQL } from '../state/relay-lease-store.ts';
 
 export interface Lease {

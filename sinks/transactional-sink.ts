@@ -14,15 +14,15 @@
  * statement's first output reads it.
  */
 import type { Sequelize, Transaction } from 'sequelize';
-import type { Logger } from '../core/logger.ts';
+import type { CommittableBatch, SinkOutput } from '../core/batch.ts';
 import { FencedError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import { fencedError, offsetFenceCte, readOffsets } from '../state/offset-store.ts';
+import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
 import { outboxAppendCtes } from '../state/outbox-store.ts';
 import { type BindParams, selectRows } from '../state/sql.ts';
 import { classifyCommitError } from './commit-errors.ts';
 import { deadLetterRow } from './dead-letter.ts';
-import type { CommittableBatch, SinkOutput } from '../core/batch.ts';
-import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
 
 /** The batch as the runtime hands it over. */
 export type BatchToCommit = CommittableBatch;

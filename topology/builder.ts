@@ -3,10 +3,10 @@
  * state stores processors use. Like Kafka Streams' `Topology`, a built topology is plain
  * data — it runs nothing; topology/runtime/ turns it into an RxJS pipeline per partition.
  */
-import type { Codec } from '../core/events.ts';
+import type { Codec } from '../core/codec.ts';
 import { StreamError } from '../core/errors.ts';
 import type { TopicPartition } from '../kafka/port.ts';
-import type { Processor } from '../processors/processor-api.ts';
+import type { Processor } from './processor-api.ts';
 
 /**
  * Where a store's durable contents live (PostgreSQL in production, a Map in the test driver).
@@ -18,13 +18,13 @@ export interface StateStoreSpec<K = unknown, V = unknown> {
   restore?(partition: TopicPartition): Promise<Iterable<[K, V]>>;
   /**
    * Values of the given keys; a key missing from the result is absent now. Absence is not
-   * cached: a key added to the backend while running (a new product) is found at the next
+   * cached: a key added to the backend while running (a new catalogue entry) is found at the next
    * batch that needs it.
    */
   load(keys: K[]): Promise<Map<K, V>>;
   /**
    * Whether committed values stay cached between batches (default true). A store over an
-   * unbounded key space (e.g. one entry per order) sets false, so its cache lives for one
+   * unbounded key space (e.g. one entry per request) sets false, so its cache lives for one
    * batch only and memory stays flat however many keys pass through.
    */
   cacheAcrossBatches?: boolean;
@@ -38,7 +38,7 @@ export interface StateStoreSpec<K = unknown, V = unknown> {
 export type PrefetchKeys<In> = (value: In) => object;
 
 /**
- * How a record's Kafka key derives from its decoded value (e.g. `String(order.productId)`).
+ * How a record's Kafka key derives from its decoded value (e.g. `String(event.accountId)`).
  * A record whose key differs is a dead letter: its partition does not own the key its value
  * names, so processing it would have two partitions write one key.
  */

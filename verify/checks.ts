@@ -3,7 +3,7 @@
  * the processes' fates). `findInvariantViolations` owns the inventory invariants; these add the
  * order, dead-letter, outbox and process checks around it.
  */
-import { decodeOrderCreated } from '../core/events.ts';
+import { decodeOrderCreated } from '../processors/events.ts';
 import { DLQ_HEADERS } from '../sinks/dead-letter.ts';
 import { findInvariantViolations, type PipelineSnapshot } from './invariants.ts';
 import { POISON_HEADER, type PoisonRecord } from './poison.ts';

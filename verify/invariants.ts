@@ -2,7 +2,7 @@
  * The exactly-once invariants as a pure check over a snapshot of the database and the
  * inventory topic: used by the verifier (`npm run verify`) and the exactly-once test suites.
  */
-import type { InventoryUpdated } from '../core/events.ts';
+import type { InventoryUpdated } from '../processors/events.ts';
 
 export interface StoredOrderRow {
   id: string;

@@ -2,7 +2,7 @@
 import type { FlagSpec } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
 import { formatDuration, parseDuration } from './duration.ts';
-import { defaultBrokerOutageMs, type FaultKind, FAULT_KINDS, FULL_BROKER_OUTAGE_MS, parseFaultList } from './schedule.ts';
+import { defaultBrokerOutageMs, FAULT_KINDS, type FaultKind, FULL_BROKER_OUTAGE_MS, parseFaultList } from './schedule.ts';
 
 export interface VerifyOptions {
   durationMs: number;

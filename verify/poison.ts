@@ -4,8 +4,8 @@
  * (its partition and offset) and then look for its dead letter by the provenance headers.
  */
 import { randomUUID } from 'node:crypto';
-import { encodeEvent, eventHeaders, orderCreated } from '../core/events.ts';
 import type { OutgoingMessage } from '../kafka/port.ts';
+import { encodeEvent, eventHeaders, orderCreated } from '../processors/events.ts';
 
 export const POISON_HEADER = 'verify-poison-id';
 

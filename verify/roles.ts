@@ -1,6 +1,6 @@
 /**
  * The pipeline's roles as separate OS processes, the way production runs them
- * (`node topology/cli.ts run --role source|processor|relay`), each under a small supervisor:
+ * (`node app/cli.ts run --role source|processor|relay`), each under a small supervisor:
  * the verifier may SIGKILL one and start it again; a process that exits by itself is recorded
  * as a failure (with its last log lines) and, like a supervisor would, started again.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { UnexpectedExit } from './checks.ts';
 import { killGroup, RUN_DIR_ENV, type Workspace } from './services/workspace.ts';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'topology', 'cli.ts');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'app', 'cli.ts');
 const KEPT_LINES = 500;
 
 export type RoleName = 'source' | 'processor' | 'relay';

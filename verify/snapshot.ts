@@ -3,10 +3,10 @@
  * the database and every record of the orders, inventory and dead-letter topics.
  */
 import pg from 'pg';
-import { decodeInventoryUpdated } from '../core/events.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/port.ts';
+import { decodeInventoryUpdated } from '../processors/events.ts';
 import type { OutboxState, TopicRecord } from './checks.ts';
 import type { InventoryRow, PublishedInventoryEvent, StoredOrderRow } from './invariants.ts';
 import { countUnpublished, hasParkingColumns } from './monitor.ts';

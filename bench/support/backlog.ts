@@ -4,12 +4,12 @@
  * are made chunk by chunk (insert and produce in parallel), so memory stays flat at 1M orders.
  */
 import type { Sequelize } from 'sequelize';
-import { encodeEvent, eventHeaders, orderCreated } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createRandom, createUuidV7Source } from '../../core/random.ts';
 import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaClient, type OutgoingMessage } from '../../kafka/port.ts';
-import { type NewOrder, insertOrders } from '../../state/order-store.ts';
-import { seed } from '../../state/seed.ts';
+import { encodeEvent, eventHeaders, orderCreated } from '../../processors/events.ts';
+import { insertOrders, type NewOrder } from '../../state/commerce/order-store.ts';
+import { seed } from '../../state/commerce/seed.ts';
 
 export interface BacklogSpec {
   orders: number;

@@ -5,13 +5,13 @@
  * watermarks on every partition.
  */
 import os from 'node:os';
+import { startProcessor } from '../../app/processor-app.ts';
 import type { AppConfig, KafkaClientName } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
+import { countOrdersByStatus } from '../../state/commerce/order-store.ts';
 import { databaseName } from '../../state/database-url.ts';
 import { connectDatabase } from '../../state/db.ts';
-import { countOrdersByStatus } from '../../state/order-store.ts';
-import { startProcessor } from '../../topology/app/processor-app.ts';
 import { type HotFunction, startCpuProfile } from './cpu-profile.ts';
 import { type CpuUse, measureCpu } from './machine-load.ts';
 import { remainingLag, waitFor } from './wait.ts';

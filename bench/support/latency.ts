@@ -1,6 +1,6 @@
 /**
  * End-to-end latency at a steady order rate: the whole pipeline as users run it
- * (`node topology/cli.ts run --role all --rate R --no-status`, a child process: source,
+ * (`node app/cli.ts run --role all --rate R --no-status`, a child process: source,
  * processor and relay in one Node process; or, with layout `split`, one child per role) on a
  * fresh seeded database and fresh topics.
  *
@@ -131,7 +131,7 @@ FROM latencies`;
 
 function spawnPipeline(options: LatencyOptions, roleArgs: string[], log: NodeJS.WritableStream): ChildProcess {
   const { config } = options;
-  const cli = fileURLToPath(new URL('../../topology/cli.ts', import.meta.url));
+  const cli = fileURLToPath(new URL('../../app/cli.ts', import.meta.url));
   const env = {
     ...process.env,
     DATABASE_URL: config.databaseUrl,

@@ -4,7 +4,7 @@
  * shared machine, other people's work). Read from /proc, so Linux only; elsewhere only this
  * process's share is known.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export interface CpuUse {

@@ -1,6 +1,5 @@
 /** The processor bench's recorded result: one JSON file and a Markdown summary per run date. */
-import { readdirSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BaselineResult } from '../naive-baseline.ts';

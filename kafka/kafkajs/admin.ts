@@ -1,6 +1,7 @@
 /** Topic administration on kafkajs. */
-import { withRetry } from '../../core/retry.ts';
+
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+import { withRetry } from '../../core/retry.ts';
 import { BROKER_DEFAULT_REPLICATION_FACTOR, type GroupMemberInfo, type KafkaAdmin, type OffsetSpec, ReplicationFactorError, type TopicSpec } from '../port.ts';
 
 // A CommonJS module whose enums Node's ESM loader cannot see as named exports.

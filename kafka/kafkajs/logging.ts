@@ -1,5 +1,5 @@
 /** Routes kafkajs's own log lines into our Logger, warnings and errors only. */
-import { type LogEntry, logLevel, type logCreator } from 'kafkajs';
+import { type LogEntry, type logCreator, logLevel } from 'kafkajs';
 import type { Logger } from '../../core/logger.ts';
 
 export const KAFKAJS_LOG_LEVEL = logLevel.WARN;

@@ -19,9 +19,9 @@ import { type AssignmentChange, AssignmentTracker } from '../assignment.ts';
 import { DEFAULT_GROUP_PROTOCOL, flattenAssignments, heartbeatErrorCode, KIP848_MEMBERSHIP_ERRORS, lostMembership } from '../group-protocol.ts';
 import { groupTiming } from '../group-timing.ts';
 import { ConsumerStoppedError, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, type PartitionOffset, type TopicPartition } from '../port.ts';
+import { deliverRound, resolveOutOfRange } from './delivery.ts';
 import { FetchLoop } from './fetch-loop.ts';
 import { PartitionFetcher } from './fetcher.ts';
-import { deliverRound, resolveOutOfRange } from './delivery.ts';
 
 // 256 KiB per partition: about a thousand orders, so one round over 12 partitions stays near the
 // runtime's in-flight bounds instead of decoding several times more records than it may hold.

@@ -1,7 +1,7 @@
 /** Idempotent, acks=all producer on @platformatic/kafka, partitioning keys like Java. */
 import { type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
-import type { KafkaProducer, OutgoingMessage } from '../port.ts';
 import { murmur2, toPositive } from '../murmur2.ts';
+import type { KafkaProducer, OutgoingMessage } from '../port.ts';
 import { refusalIn } from '../send-refused.ts';
 
 /**

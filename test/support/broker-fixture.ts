@@ -7,7 +7,7 @@ import type { KafkaClientName } from '../../core/config.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../kafka/port.ts';
-import { TopicPool, brokersFromEnv } from './kafka.ts';
+import { brokersFromEnv, TopicPool } from './kafka.ts';
 import type { RunningRuntime } from './runtime.ts';
 
 /** What a runtime test on the real broker works with; filled in by `useBroker`'s beforeAll. */

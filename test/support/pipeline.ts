@@ -1,28 +1,28 @@
 /**
  * Helpers for end-to-end tests of the whole pipeline as separate OS processes (the way it
  * runs in production): a fixture with its own database, topics and consumer group; role
- * processes spawned with `topology/cli.ts run` whose JSON log lines can be awaited; SIGKILL,
+ * processes spawned with `app/cli.ts run` whose JSON log lines can be awaited; SIGKILL,
  * SIGSTOP and SIGINT; reading back every record of a topic; and the exactly-once invariants
  * as a pure check over a snapshot of the database and the inventory topic.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient, KafkaProducer } from '../../kafka/port.ts';
+import { decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated } from '../../processors/events.ts';
+import { insertOrders } from '../../state/commerce/order-store.ts';
 import { readOffsets } from '../../state/offset-store.ts';
-import { insertOrders } from '../../state/order-store.ts';
 import { countUnpublished } from '../../state/outbox-store.ts';
 import { selectRows } from '../../state/sql.ts';
-import { type TestDatabase, createTestDatabase } from './database.ts';
-import { TopicPool, brokersFromEnv, uniqueName, waitFor } from './kafka.ts';
 import type { InventoryRow, PipelineSnapshot, StoredOrderRow } from '../../verify/invariants.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { brokersFromEnv, TopicPool, uniqueName, waitFor } from './kafka.ts';
 
-export { type InventoryRow, type PipelineSnapshot, type PublishedInventoryEvent, type StoredOrderRow, findInvariantViolations } from '../../verify/invariants.ts';
+export { findInvariantViolations, type InventoryRow, type PipelineSnapshot, type PublishedInventoryEvent, type StoredOrderRow } from '../../verify/invariants.ts';
 
-const CLI = fileURLToPath(new URL('../../topology/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/cli.ts', import.meta.url));
 
 export type Role = 'all' | 'source' | 'processor' | 'relay';
 
@@ -49,7 +49,7 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
 }
 
-/** One `topology/cli.ts run` child process and everything it logged. */
+/** One `app/cli.ts run` child process and everything it logged. */
 export class RoleProcess {
   readonly name: string;
   readonly lines: LogLine[] = [];
@@ -158,7 +158,7 @@ export interface PipelineFixture {
   admin: KafkaAdmin;
   /** The environment a role process of this fixture runs with. */
   env(extra?: Record<string, string>): Record<string, string>;
-  /** Spawns `topology/cli.ts run --role <role> --no-status [...args]`; killed by `cleanup` if still running. */
+  /** Spawns `app/cli.ts run --role <role> --no-status [...args]`; killed by `cleanup` if still running. */
   spawnRole(role: Role, options?: { name?: string; args?: string[]; env?: Record<string, string> }): RoleProcess;
   /** Awaits `work`; if it fails, the error also shows the last log lines of every process spawned. */
   diagnose<T>(work: Promise<T>): Promise<T>;

@@ -11,16 +11,16 @@
  * logs go to stderr.
  */
 import type { Transaction } from 'sequelize';
+import { type Codec, DecodeError } from '../../core/codec.ts';
 import type { KafkaClientName } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
-import { type Codec, DecodeError } from '../../core/events.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
-import type { Processor } from '../../processors/processor-api.ts';
 import { type BatchToCommit, TransactionalSink } from '../../sinks/transactional-sink.ts';
 import { connectDatabase } from '../../state/db.ts';
 import { claimPartitions } from '../../state/offset-store.ts';
 import { execute } from '../../state/sql.ts';
 import { TopologyBuilder } from '../../topology/builder.ts';
+import type { Processor } from '../../topology/processor-api.ts';
 import { StreamRuntime } from '../../topology/runtime/stream-runtime.ts';
 import type { CommittableBatch, Committer } from '../../topology/runtime/types.ts';
 import { FAST_GROUP_TIMING } from './runtime.ts';

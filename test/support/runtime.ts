@@ -7,17 +7,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { Codec } from '../../core/codec.ts';
+import { DecodeError } from '../../core/codec.ts';
 import { FencedError, type StreamError } from '../../core/errors.ts';
-import { DecodeError } from '../../core/events.ts';
-import type { Codec } from '../../core/events.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import type { GroupConsumer, GroupHandlers, KafkaClient, KafkaProducer, OutgoingMessage, PartitionOffset, RecordBatch, TopicPartition } from '../../kafka/port.ts';
 import { tpKey } from '../../kafka/port.ts';
-import type { Processor } from '../../processors/processor-api.ts';
 import { type Topology, TopologyBuilder } from '../../topology/builder.ts';
+import type { Processor } from '../../topology/processor-api.ts';
 import { StreamRuntime } from '../../topology/runtime/stream-runtime.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer, RuntimeConfig, RuntimeEvent } from '../../topology/runtime/types.ts';
-import { type WaitForOptions, uniqueName, waitFor } from './kafka.ts';
+import { uniqueName, type WaitForOptions, waitFor } from './kafka.ts';
 
 /** Short enough that a member lost by SIGKILL/SIGSTOP leaves the group within seconds. */
 export const FAST_GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };

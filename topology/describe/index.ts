@@ -1,4 +1,3 @@
-export { describeTopology, formatJson } from './description.ts';
 export type {
   NodeDescription,
   ProcessorDescription,
@@ -8,8 +7,9 @@ export type {
   SubtopologyDescription,
   TopologyDescription,
 } from './description.ts';
+export { describeTopology, formatJson } from './description.ts';
 export { formatDot } from './format-dot.ts';
 export { formatMermaid } from './format-mermaid.ts';
 export { formatText } from './format-text.ts';
-export { GraphvizMissingError, renderImage } from './render-image.ts';
 export type { ImageFormat, RenderOptions } from './render-image.ts';
+export { GraphvizMissingError, renderImage } from './render-image.ts';

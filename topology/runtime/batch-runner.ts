@@ -4,9 +4,9 @@
  * the batch again; isolates a record that makes its batch fail (see isolate-failing-record.ts).
  * The PartitionTask owns the rest: the pipeline, halting, counters and stats.
  */
-import { FencedError, StaleStateError, errorMessage, isRetriable } from '../../core/errors.ts';
+import { errorMessage, FencedError, isRetriable, StaleStateError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { type RetryPolicy, backoffDelay, sleep, withRetry } from '../../core/retry.ts';
+import { backoffDelay, type RetryPolicy, sleep, withRetry } from '../../core/retry.ts';
 import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec } from '../builder.ts';
 import { deadLetterOf } from './dead-letters.ts';

@@ -4,7 +4,7 @@
  */
 import { errorMessage } from '../../core/errors.ts';
 import type { ConsumedRecord } from '../../kafka/port.ts';
-import { type NodeFailure, errorClassOf } from './task-graph.ts';
+import { errorClassOf, type NodeFailure } from './task-graph.ts';
 import type { DeadLetter } from './types.ts';
 
 export function deadLetterOf(record: ConsumedRecord, failure: NodeFailure): DeadLetter {

@@ -1,9 +1,10 @@
 /** The runtime's public surface: what the CLI and the sinks/state adapters wire together. */
-export { StreamRuntime } from './stream-runtime.ts';
-export type { StreamRuntimeOptions } from './stream-runtime.ts';
-export { PartitionTask } from './partition-task.ts';
-export type { PartitionTaskOptions, TaskState } from './partition-task.ts';
+
 export { batchBySizeOrTime } from './batch-by-size-or-time.ts';
+export type { PartitionTaskOptions, TaskState } from './partition-task.ts';
+export { PartitionTask } from './partition-task.ts';
+export type { StreamRuntimeOptions } from './stream-runtime.ts';
+export { StreamRuntime } from './stream-runtime.ts';
 export type {
   BatchCommittedEvent,
   ClaimedPartition,

@@ -12,8 +12,8 @@
  * fenced commit (another owner holds the partition) halts the task and drops everything it has
  * not committed.
  */
-import { BehaviorSubject, type Observable, Subject, type SchedulerLike, concatMap, filter, finalize, firstValueFrom, from, mergeMap, share, takeUntil, tap } from 'rxjs';
-import { FencedError, StreamError, errorMessage, isRetriable } from '../../core/errors.ts';
+import { BehaviorSubject, concatMap, filter, finalize, firstValueFrom, from, mergeMap, type Observable, type SchedulerLike, Subject, share, takeUntil, tap } from 'rxjs';
+import { errorMessage, FencedError, isRetriable, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../../core/retry.ts';
 import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';

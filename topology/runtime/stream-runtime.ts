@@ -11,10 +11,10 @@
  * is claimed again with backoff for as long as it stays assigned; a claim that lands after its
  * partition moved on is released, never started.
  */
-import { Subject, type Observable, type SchedulerLike, type Subscription, asyncScheduler, mergeMap, tap } from 'rxjs';
-import { StreamError, errorMessage } from '../../core/errors.ts';
+import { asyncScheduler, mergeMap, type Observable, type SchedulerLike, Subject, type Subscription, tap } from 'rxjs';
+import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { DEFAULT_RETRY, type RetryPolicy, backoffDelay } from '../../core/retry.ts';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../../core/retry.ts';
 import { ConsumerStoppedError, type GroupConsumer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { Topology } from '../builder.ts';
 import { BackpressureGate } from './backpressure.ts';

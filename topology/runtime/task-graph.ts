@@ -6,8 +6,8 @@
  */
 import { KeyMismatchError, StreamError } from '../../core/errors.ts';
 import type { ConsumedRecord } from '../../kafka/port.ts';
-import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../../processors/processor-api.ts';
 import type { ProcessorNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
+import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../processor-api.ts';
 import { TaskStore } from './task-store.ts';
 import type { SinkOutput } from './types.ts';
 

@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../../processors/processor-api.ts';
+import type { KeyValueStore } from '../processor-api.ts';
 
 /**
  * One state store as one partition task sees it, in three layers read top-down:
@@ -12,7 +12,7 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
   readonly name: string;
   /**
    * Values known to be in the backend. Only values: a key found absent is not remembered, so a
-   * key the backend gains while running (a product inserted by hand) is loaded at the next batch
+   * key the backend gains while running (a row inserted by hand) is loaded at the next batch
    * that needs it instead of being taken for absent forever.
    */
   readonly #committed = new Map<K, V>();

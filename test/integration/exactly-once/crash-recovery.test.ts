@@ -4,15 +4,15 @@
  * initial stock minus confirmed units, and the inventory topic is a gapless changelog.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { decodeOrderCreated } from '../../../core/events.ts';
-import { seed } from '../../../state/seed.ts';
+import { decodeOrderCreated } from '../../../processors/events.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { waitFor } from '../../support/kafka.ts';
 import {
-  type PipelineFixture,
-  type RoleProcess,
   committedTotal,
   createPipelineFixture,
   findInvariantViolations,
+  type PipelineFixture,
+  type RoleProcess,
   readTopic,
   takeSnapshot,
   waitUntilCaughtUp,

@@ -3,14 +3,14 @@
  * are confirmed, every later one is rejected out_of_stock, and the stock ends at 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { decodeOrderCreated } from '../../../core/events.ts';
 import type { KafkaProducer } from '../../../kafka/port.ts';
-import { seed } from '../../../state/seed.ts';
+import { decodeOrderCreated } from '../../../processors/events.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { selectRows } from '../../../state/sql.ts';
 import {
-  type PipelineFixture,
   createPipelineFixture,
   findInvariantViolations,
+  type PipelineFixture,
   publishOrders,
   readTopic,
   storeOrders,

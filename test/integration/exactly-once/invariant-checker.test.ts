@@ -3,8 +3,8 @@
  * no services involved, that it accepts a consistent run and names each kind of breakage.
  */
 import { describe, expect, it } from '@jest/globals';
-import { decodeInventoryUpdated, encodeEvent, inventoryUpdated } from '../../../core/events.ts';
-import { type PipelineSnapshot, type PublishedInventoryEvent, findInvariantViolations } from '../../support/pipeline.ts';
+import { decodeInventoryUpdated, encodeEvent, inventoryUpdated } from '../../../processors/events.ts';
+import { findInvariantViolations, type PipelineSnapshot, type PublishedInventoryEvent } from '../../support/pipeline.ts';
 
 const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';

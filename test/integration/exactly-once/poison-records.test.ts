@@ -5,20 +5,20 @@
  * stored offset moves past it.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { encodeEvent, orderCreated } from '../../../core/events.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
 import type { KafkaProducer, OutgoingMessage } from '../../../kafka/port.ts';
+import { encodeEvent, orderCreated } from '../../../processors/events.ts';
+import { NODE_NAMES } from '../../../processors/reference-pipeline.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
-import { seed } from '../../../state/seed.ts';
-import { NODE_NAMES } from '../../../topology/reference-pipeline.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import {
-  type PipelineFixture,
-  type TestOrder,
   createPipelineFixture,
   findInvariantViolations,
   orderRecord,
+  type PipelineFixture,
   readTopic,
   storeOrders,
+  type TestOrder,
   takeSnapshot,
   waitUntilCaughtUp,
 } from '../../support/pipeline.ts';

@@ -11,22 +11,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated } from '../../../core/events.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
 import type { KafkaProducer, OutgoingMessage } from '../../../kafka/port.ts';
+import { decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated } from '../../../processors/events.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
-import { seed } from '../../../state/seed.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { selectRows } from '../../../state/sql.ts';
 import { waitFor } from '../../support/kafka.ts';
 import {
-  type PipelineFixture,
-  type RoleProcess,
-  type TestOrder,
   createPipelineFixture,
   findInvariantViolations,
   orderRecord,
+  type PipelineFixture,
+  type RoleProcess,
   readTopic,
   storeOrders,
+  type TestOrder,
   takeSnapshot,
   waitUntilCaughtUp,
 } from '../../support/pipeline.ts';

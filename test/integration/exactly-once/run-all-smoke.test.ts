@@ -5,12 +5,12 @@
  * having published the outbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CONTENT_TYPE_JSON, decodeInventoryUpdated } from '../../../core/events.ts';
+import { CONTENT_TYPE_JSON, decodeInventoryUpdated } from '../../../processors/events.ts';
+import { DEFAULT_PRODUCTS, seed } from '../../../state/commerce/seed.ts';
 import { countUnpublished } from '../../../state/outbox-store.ts';
-import { DEFAULT_PRODUCTS, seed } from '../../../state/seed.ts';
 import { selectRows } from '../../../state/sql.ts';
 import { waitFor } from '../../support/kafka.ts';
-import { type PipelineFixture, createPipelineFixture, readTopic } from '../../support/pipeline.ts';
+import { createPipelineFixture, type PipelineFixture, readTopic } from '../../support/pipeline.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 

@@ -6,10 +6,10 @@
  * (not stay halted). Either way the pipeline must end exact.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { seed } from '../../../state/commerce/seed.ts';
 import { readOffsets, type StoredOffset } from '../../../state/offset-store.ts';
-import { seed } from '../../../state/seed.ts';
 import { waitFor } from '../../support/kafka.ts';
-import { type PipelineFixture, createPipelineFixture, findInvariantViolations, takeSnapshot, waitUntilCaughtUp } from '../../support/pipeline.ts';
+import { createPipelineFixture, findInvariantViolations, type PipelineFixture, takeSnapshot, waitUntilCaughtUp } from '../../support/pipeline.ts';
 
 const PRODUCTS = 20;
 const STOCK = 150;

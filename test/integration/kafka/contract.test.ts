@@ -8,8 +8,8 @@ import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.t
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
-import { SendRefusedError } from '../../../kafka/send-refused.ts';
 import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
+import { SendRefusedError } from '../../../kafka/send-refused.ts';
 import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];

@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { tracingChannel } from 'node:diagnostics_channel';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
+import { connectServices } from '../../../app/bootstrap.ts';
 import { loadConfig } from '../../../core/config.ts';
 import { ConfigError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import { type KafkaAdmin, ReplicationFactorError } from '../../../kafka/port.ts';
-import { connectServices } from '../../../topology/app/bootstrap.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { brokersFromEnv, uniqueName } from '../../support/kafka.ts';
 
 /** Reads what the broker did, with a client of its own (not the adapters under test). */
@@ -122,7 +122,7 @@ describe('REPLICATION_FACTOR', () => {
   });
 
   it('on the command line: one line naming the setting, exit 2', () => {
-    const result = spawnSync(process.execPath, ['topology/cli.ts', 'run', '--role', 'relay', '--no-status', '--replication-factor', '3'], {
+    const result = spawnSync(process.execPath, ['app/cli.ts', 'run', '--role', 'relay', '--no-status', '--replication-factor', '3'], {
       env: { ...process.env, ...topicsEnv(), DATABASE_URL: db.url, KAFKA_BROKERS: brokersFromEnv().join(','), LOG_FORMAT: 'json' },
       encoding: 'utf8',
       timeout: 60_000,

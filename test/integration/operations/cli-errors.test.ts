@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Nothing listens here: a command that touches a service before checking its input would exit 1, not 2. */
@@ -32,19 +32,19 @@ function expectOneLine(result: Run, code: number, line: RegExp | string) {
 
 describe('user errors of the commands: exit 2, one line, no stack trace', () => {
   it.each([
-    ['topology/cli.ts', ['describe', '--out', '/nonexistent/x'], 'error: cannot write --out /nonexistent/x: its directory does not exist'],
-    ['topology/cli.ts', ['describe', '--out', ''], 'error: invalid setting --out: expected a file to write to, got ""'],
-    ['topology/cli.ts', ['describe', 'extra'], 'error: invalid setting arguments: expected none (options only; see --help), got "extra"'],
-    ['topology/cli.ts', ['status', '--sample-ms', ''], 'error: invalid setting --sample-ms: expected an integer from 0 to 60000, got ""'],
-    ['topology/cli.ts', ['nosuch'], 'error: unknown command "nosuch" (see npm run topology -- --help)'],
-    ['topology/cli.ts', ['run', '--source-id', ''], /^error: invalid setting --source-id: expected letters, digits.*, got ""$/],
-    ['topology/cli.ts', ['run', '--group', ''], 'error: invalid setting --group: expected a non-empty string, got ""'],
-    ['topology/cli.ts', ['run', '--replication-factor', '0'], /^error: invalid setting --replication-factor: expected -1 .*, got "0"$/],
-    ['topology/cli.ts', ['run', 'extra'], 'error: invalid setting arguments: expected none (options only; see --help), got "extra"'],
-    ['topology/cli.ts', ['run', '--bogus'], 'error: unknown option --bogus (see --help)'],
-    ['topology/loadtest-cli.ts', ['--source-id', ''], /^error: invalid setting --source-id: .*, got ""$/],
-    ['topology/loadtest-cli.ts', ['--json', '/nonexistent/report.json'], 'error: cannot write --json /nonexistent/report.json: its directory does not exist'],
-    ['state/cli.ts', ['rollback', '--to', ''], 'error: invalid setting --to: expected a migration name (see db:status) or 0, got ""'],
+    ['app/cli.ts', ['describe', '--out', '/nonexistent/x'], 'error: cannot write --out /nonexistent/x: its directory does not exist'],
+    ['app/cli.ts', ['describe', '--out', ''], 'error: invalid setting --out: expected a file to write to, got ""'],
+    ['app/cli.ts', ['describe', 'extra'], 'error: invalid setting arguments: expected none (options only; see --help), got "extra"'],
+    ['app/cli.ts', ['status', '--sample-ms', ''], 'error: invalid setting --sample-ms: expected an integer from 0 to 60000, got ""'],
+    ['app/cli.ts', ['nosuch'], 'error: unknown command "nosuch" (see npm run topology -- --help)'],
+    ['app/cli.ts', ['run', '--source-id', ''], /^error: invalid setting --source-id: expected letters, digits.*, got ""$/],
+    ['app/cli.ts', ['run', '--group', ''], 'error: invalid setting --group: expected a non-empty string, got ""'],
+    ['app/cli.ts', ['run', '--replication-factor', '0'], /^error: invalid setting --replication-factor: expected -1 .*, got "0"$/],
+    ['app/cli.ts', ['run', 'extra'], 'error: invalid setting arguments: expected none (options only; see --help), got "extra"'],
+    ['app/cli.ts', ['run', '--bogus'], 'error: unknown option --bogus (see --help)'],
+    ['loadtest/cli.ts', ['--source-id', ''], /^error: invalid setting --source-id: .*, got ""$/],
+    ['loadtest/cli.ts', ['--json', '/nonexistent/report.json'], 'error: cannot write --json /nonexistent/report.json: its directory does not exist'],
+    ['app/db-cli.ts', ['rollback', '--to', ''], 'error: invalid setting --to: expected a migration name (see db:status) or 0, got ""'],
     ['scripts/services.ts', ['nosuch'], 'error: unknown action "nosuch" (see --help)'],
     ['bench/cli.ts', ['nosuch'], /^error: unknown benchmark "nosuch"/],
   ] as const)('%s %j', async (script, args, line) => {
@@ -59,7 +59,7 @@ describe('user errors of the commands: exit 2, one line, no stack trace', () => 
     [{ HALTED_LIVENESS_TIMEOUT_MS: '-5' }, /^error: invalid setting HALTED_LIVENESS_TIMEOUT_MS: expected an integer/],
     [{ PG_STATEMENT_TIMEOUT_MS: 'soon' }, /^error: invalid setting PG_STATEMENT_TIMEOUT_MS: expected an integer/],
   ])('run with %j', async (env, line) => {
-    expectOneLine(await run('topology/cli.ts', ['run', '--role', 'relay'], env as Record<string, string>), 2, line);
+    expectOneLine(await run('app/cli.ts', ['run', '--role', 'relay'], env as Record<string, string>), 2, line);
   });
 });
 
@@ -73,24 +73,24 @@ describe('errors that need the database', () => {
   });
 
   it('db:rollback --to an unknown migration: exit 2, one line listing what can be rolled back to, nothing reverted', async () => {
-    const result = await run('state/cli.ts', ['rollback', '--to', 'nosuch'], { DATABASE_URL: db.url });
+    const result = await run('app/db-cli.ts', ['rollback', '--to', 'nosuch'], { DATABASE_URL: db.url });
     expectOneLine(result, 2, /^error: no executed migration named "nosuch" to roll back to \(executed: 0001-products-and-inventory, .*; see npm run db:status\)$/);
-    const status = await run('state/cli.ts', ['status'], { DATABASE_URL: db.url });
+    const status = await run('app/db-cli.ts', ['status'], { DATABASE_URL: db.url });
     expect(status.stdout).not.toContain('pending');
   });
 
   it('a service that is down: exit 1, one line', async () => {
-    expectOneLine(await run('topology/cli.ts', ['status', '--sample-ms', '0']), 1, /^error: PostgreSQL unavailable: cannot connect to 127\.0\.0\.1:1\/nowhere/);
+    expectOneLine(await run('app/cli.ts', ['status', '--sample-ms', '0']), 1, /^error: PostgreSQL unavailable: cannot connect to 127\.0\.0\.1:1\/nowhere/);
   });
 });
 
 describe('--help', () => {
   it.each([
-    ['topology/cli.ts', ['--help'], [0, 1, 2]],
-    ['topology/cli.ts', ['run', '--help'], [0, 1, 2, 130]],
-    ['topology/cli.ts', ['describe', '--help'], [0, 1, 2]],
-    ['topology/cli.ts', ['status', '--help'], [0, 1, 2]],
-    ['state/cli.ts', ['--help'], [0, 1, 2]],
+    ['app/cli.ts', ['--help'], [0, 1, 2]],
+    ['app/cli.ts', ['run', '--help'], [0, 1, 2, 130]],
+    ['app/cli.ts', ['describe', '--help'], [0, 1, 2]],
+    ['app/cli.ts', ['status', '--help'], [0, 1, 2]],
+    ['app/db-cli.ts', ['--help'], [0, 1, 2]],
     ['scripts/services.ts', ['--help'], [0, 1, 2]],
   ] as const)('%s %j documents every exit code', async (script, args, codes) => {
     const result = await run(script, [...args]);
@@ -101,7 +101,7 @@ describe('--help', () => {
   });
 
   it('of the load test and the benches documents their exit codes too', async () => {
-    expect((await run('topology/loadtest-cli.ts', ['--help'])).stdout).toMatch(/Exit codes: 0 .*; 1 .*\n2 .*; 3 /);
+    expect((await run('loadtest/cli.ts', ['--help'])).stdout).toMatch(/Exit codes: 0 .*; 1 .*\n2 .*; 3 /);
     expect((await run('bench/cli.ts', ['--help'])).stdout).toContain('Exit codes:');
   });
 });

@@ -5,11 +5,11 @@
  * member of the group has none.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { NODE_NAMES } from '../../../topology/reference-pipeline.ts';
-import { seed } from '../../../state/seed.ts';
+import { NODE_NAMES } from '../../../processors/reference-pipeline.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { waitFor } from '../../support/kafka.ts';
-import { type PipelineFixture, type RoleProcess, committedTotal, createPipelineFixture } from '../../support/pipeline.ts';
-import { type Sample, parseExposition, sampleValue } from '../../unit/operations/scrape.ts';
+import { committedTotal, createPipelineFixture, type PipelineFixture, type RoleProcess } from '../../support/pipeline.ts';
+import { parseExposition, type Sample, sampleValue } from '../../unit/operations/scrape.ts';
 import { freePorts } from './ports.ts';
 
 interface Answer {

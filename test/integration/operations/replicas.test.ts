@@ -7,12 +7,12 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { seed } from '../../../state/seed.ts';
-import type { StatusReport } from '../../../topology/app/status.ts';
+import type { StatusReport } from '../../../app/status.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { waitFor } from '../../support/kafka.ts';
-import { type PipelineFixture, type RoleProcess, createPipelineFixture, findInvariantViolations, takeSnapshot, waitUntilCaughtUp } from '../../support/pipeline.ts';
+import { createPipelineFixture, findInvariantViolations, type PipelineFixture, type RoleProcess, takeSnapshot, waitUntilCaughtUp } from '../../support/pipeline.ts';
 
-const CLI = fileURLToPath(new URL('../../../topology/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../app/cli.ts', import.meta.url));
 const PARTITIONS = 12;
 const PRODUCTS = 50;
 const STOCK = 300;

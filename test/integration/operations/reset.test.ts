@@ -6,15 +6,15 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { formatResetReport, parseResetFlags, type ResetRequest, resetOffsets } from '../../../app/reset-command.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { GroupConsumer, KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import { claimPartitions, readOffsets } from '../../../state/offset-store.ts';
-import { formatResetReport, parseResetFlags, type ResetRequest, resetOffsets } from '../../../topology/app/reset-command.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { TopicPool, brokersFromEnv, uniqueName, waitFor } from '../../support/kafka.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
-const CLI = fileURLToPath(new URL('../../../topology/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../app/cli.ts', import.meta.url));
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

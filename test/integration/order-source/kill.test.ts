@@ -12,14 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient } from '../../../kafka/port.ts';
-import { readPublishedSeq } from '../../../state/order-store.ts';
+import type { LoadtestReport } from '../../../loadtest/report.ts';
+import { readPublishedSeq } from '../../../state/commerce/order-store.ts';
 import { selectRows } from '../../../state/sql.ts';
-import type { LoadtestReport } from '../../../topology/order-source/report.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { TopicPool, brokersFromEnv, uniqueName, waitFor } from '../../support/kafka.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 import { auditTopic, readWholeTopic, storedOrders } from './topic-audit.ts';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../topology/loadtest-cli.ts');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../loadtest/cli.ts');
 const PARTITIONS = 4;
 const SOURCE_ID = 'kill-test';
 

@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createKafkaPublisher } from '../../../app/order-source/kafka-publisher.ts';
+import { OrderSource } from '../../../app/order-source/order-source.ts';
+import { createPostgresLedger } from '../../../app/order-source/postgres-ledger.ts';
+import { acquireSourceLock, SourceLockHeldError, SourceLockLostError } from '../../../app/order-source/source-lock.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import { createOrderGenerator } from '../../../processors/order-generator.ts';
-import { readPublishedSeq } from '../../../state/order-store.ts';
-import { seed } from '../../../state/seed.ts';
-import { createKafkaPublisher } from '../../../topology/order-source/kafka-publisher.ts';
-import { OrderSource } from '../../../topology/order-source/order-source.ts';
-import { createPostgresLedger } from '../../../topology/order-source/postgres-ledger.ts';
-import { SourceLockHeldError, SourceLockLostError, acquireSourceLock } from '../../../topology/order-source/source-lock.ts';
+import { readPublishedSeq } from '../../../state/commerce/order-store.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { DEFAULT_SESSION_SETTINGS } from '../../../state/pg-session.ts';
 import { selectRows } from '../../../state/sql.ts';
-import { waitFor } from '../../support/kafka.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { TopicPool, brokersFromEnv } from '../../support/kafka.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { brokersFromEnv, TopicPool, waitFor } from '../../support/kafka.ts';
 import { auditTopic, readWholeTopic, storedOrders } from './topic-audit.ts';
 
 const PARTITIONS = 6;

@@ -3,9 +3,9 @@
  * table: the two sides of the order source's guarantee.
  */
 import type { Sequelize } from 'sequelize';
-import { orderCreatedEventId } from '../../../core/events.ts';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
 import type { ConsumedRecord, KafkaClient } from '../../../kafka/port.ts';
+import { orderCreatedEventId } from '../../../processors/events.ts';
 import { selectRows } from '../../../state/sql.ts';
 import { waitFor } from '../../support/kafka.ts';
 

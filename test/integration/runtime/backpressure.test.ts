@@ -6,9 +6,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
 import type { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
-import { waitFor } from '../../support/kafka.ts';
-import { MapClaimer, RecordingCommitter, produceSequenced, sequenceProblems, startForwardingRuntime } from '../../support/runtime.ts';
 import { useBroker } from '../../support/broker-fixture.ts';
+import { waitFor } from '../../support/kafka.ts';
+import { MapClaimer, produceSequenced, RecordingCommitter, sequenceProblems, startForwardingRuntime } from '../../support/runtime.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 const MAX_INFLIGHT = 200;

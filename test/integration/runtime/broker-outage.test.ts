@@ -11,9 +11,9 @@ import type { KafkaClientName } from '../../../core/config.ts';
 import { createLogger, silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient } from '../../../kafka/port.ts';
-import { observeQuietPeriod, uniqueName, waitFor } from '../../support/kafka.ts';
 import { type PrivateKafka, startKafka } from '../../../verify/services/kafka.ts';
 import { Workspace } from '../../../verify/services/workspace.ts';
+import { observeQuietPeriod, uniqueName, waitFor } from '../../support/kafka.ts';
 import { MapClaimer, produceSequenced, RecordingCommitter, type RunningRuntime, startForwardingRuntime } from '../../support/runtime.ts';
 
 const KILL_OUTAGE_MS = Number(process.env.KILL_OUTAGE_MS ?? 60_000);

@@ -5,16 +5,16 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { KafkaClientName } from '../../../core/config.ts';
+import { useBroker } from '../../support/broker-fixture.ts';
 import { waitFor } from '../../support/kafka.ts';
 import {
   MapClaimer,
-  RecordingCommitter,
   maxConcurrency,
   produceSequenced,
+  RecordingCommitter,
   sequenceProblems,
   startForwardingRuntime,
 } from '../../support/runtime.ts';
-import { useBroker } from '../../support/broker-fixture.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 

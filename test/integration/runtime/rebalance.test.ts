@@ -10,10 +10,10 @@ import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import { readOffsets } from '../../../state/offset-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { TopicPool, brokersFromEnv, uniqueName, waitFor } from '../../support/kafka.ts';
-import { WorkerProcess, produceSequenced } from '../../support/runtime.ts';
-import { PROCESSED_TABLE_DDL, countProcessed, exactlyOnceReport } from './processed.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
+import { produceSequenced, WorkerProcess } from '../../support/runtime.ts';
+import { countProcessed, exactlyOnceReport, PROCESSED_TABLE_DDL } from './processed.ts';
 
 const CLIENT: KafkaClientName = 'platformatic';
 const PARTITIONS = 6;

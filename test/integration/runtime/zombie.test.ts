@@ -8,12 +8,12 @@ import type { KafkaClientName } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
-import { type StoredOffset, readOffsets } from '../../../state/offset-store.ts';
+import { readOffsets, type StoredOffset } from '../../../state/offset-store.ts';
 import { selectRows } from '../../../state/sql.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { TopicPool, brokersFromEnv, uniqueName, waitFor } from '../../support/kafka.ts';
-import { WorkerProcess, type WorkerReport, produceSequenced } from '../../support/runtime.ts';
-import { PROCESSED_TABLE_DDL, exactlyOnceReport } from './processed.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
+import { produceSequenced, WorkerProcess, type WorkerReport } from '../../support/runtime.ts';
+import { exactlyOnceReport, PROCESSED_TABLE_DDL } from './processed.ts';
 
 const CLIENT: KafkaClientName = 'platformatic';
 const PARTITIONS = 3;

@@ -6,16 +6,16 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { QueryTypes } from 'sequelize';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer, OutgoingMessage } from '../../../kafka/port.ts';
 import { OutboxRelay, type RelayOptions } from '../../../sinks/outbox-relay.ts';
 import { appendOutbox, countParked, countUnpublished, type OutboxMessage } from '../../../state/outbox-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { BatchCollector, TopicPool, brokersFromEnv, uniqueName, waitFor } from '../../support/kafka.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { BatchCollector, brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -85,7 +85,7 @@ describe('outbox relay: size limits and parked rows', () => {
 
   function cli(args: string[]): Promise<Run> {
     return new Promise((resolve) => {
-      execFile(process.execPath, ['topology/cli.ts', 'outbox', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, LOG_FORMAT: 'json' }, timeout: 60_000 }, (error, stdout, stderr) =>
+      execFile(process.execPath, ['app/cli.ts', 'outbox', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, LOG_FORMAT: 'json' }, timeout: 60_000 }, (error, stdout, stderr) =>
         resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
       );
     });

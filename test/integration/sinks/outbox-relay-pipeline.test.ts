@@ -4,8 +4,8 @@ import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import { OutboxRelay, type RelayOptions } from '../../../sinks/outbox-relay.ts';
 import { appendOutbox, countUnpublished, type OutboxMessage } from '../../../state/outbox-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { BatchCollector, TopicPool, brokersFromEnv, waitFor } from '../../support/kafka.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { BatchCollector, brokersFromEnv, TopicPool, waitFor } from '../../support/kafka.ts';
 
 /** Far longer than any wait below: a row published in time was woken by NOTIFY, not by the poll. */
 const POLL_MS = 60_000;

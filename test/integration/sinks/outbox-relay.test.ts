@@ -4,8 +4,8 @@ import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import { OutboxRelay } from '../../../sinks/outbox-relay.ts';
 import { appendOutbox, countUnpublished } from '../../../state/outbox-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
-import { BatchCollector, TopicPool, brokersFromEnv, waitFor } from '../../support/kafka.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { BatchCollector, brokersFromEnv, TopicPool, waitFor } from '../../support/kafka.ts';
 
 describe('outbox relay', () => {
   let db: TestDatabase;

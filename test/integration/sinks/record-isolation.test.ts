@@ -10,19 +10,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../../../core/logger.ts';
 import type { KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
-import type { Processor } from '../../../processors/processor-api.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { type BatchToCommit, type StatementEffects, TransactionalSink } from '../../../sinks/transactional-sink.ts';
 import { claimPartitions, readOffsets } from '../../../state/offset-store.ts';
 import { fetchUnpublished } from '../../../state/outbox-store.ts';
 import { selectRows } from '../../../state/sql.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
+import type { Processor } from '../../../topology/processor-api.ts';
 import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
 import type { RuntimeEvent } from '../../../topology/runtime/types.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { useBroker } from '../../support/broker-fixture.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { uniqueName, waitFor } from '../../support/kafka.ts';
 import { FAST_GROUP_TIMING, type Sequenced, sequencedCodec } from '../../support/runtime.ts';
-import { useBroker } from '../../support/broker-fixture.ts';
 
 const RECORDS = 200;
 const BAD_SEQ = 137;

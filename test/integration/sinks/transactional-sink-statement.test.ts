@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../core/events.ts';
+import { inventoryEffects } from '../../../app/inventory-effects.ts';
 import { FencedError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
-import { inventoryEffects } from '../../../sinks/inventory-effects.ts';
+import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../processors/events.ts';
 import { type BatchToCommit, TransactionalSink } from '../../../sinks/transactional-sink.ts';
-import { StaleInventoryError } from '../../../state/inventory-store.ts';
+import { StaleInventoryError } from '../../../state/commerce/inventory-store.ts';
+import { insertOrders } from '../../../state/commerce/order-store.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { claimPartitions } from '../../../state/offset-store.ts';
-import { insertOrders } from '../../../state/order-store.ts';
-import { OUTBOX_CHANNEL, fetchUnpublished } from '../../../state/outbox-store.ts';
-import { seed } from '../../../state/seed.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { fetchUnpublished, OUTBOX_CHANNEL } from '../../../state/outbox-store.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { observeQuietPeriod, waitFor } from '../../support/kafka.ts';
 
 const GROUP = 'g';

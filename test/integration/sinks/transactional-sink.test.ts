@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../core/events.ts';
+import { inventoryEffects } from '../../../app/inventory-effects.ts';
 import { FencedError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
-import { DLQ_HEADERS, type DeadLetter } from '../../../sinks/dead-letter.ts';
-import { inventoryEffects } from '../../../sinks/inventory-effects.ts';
+import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../processors/events.ts';
+import { type DeadLetter, DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { type BatchToCommit, TransactionalSink } from '../../../sinks/transactional-sink.ts';
+import { insertOrders } from '../../../state/commerce/order-store.ts';
+import { seed } from '../../../state/commerce/seed.ts';
 import { claimPartitions } from '../../../state/offset-store.ts';
-import { insertOrders } from '../../../state/order-store.ts';
 import { fetchUnpublished } from '../../../state/outbox-store.ts';
-import { seed } from '../../../state/seed.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 const GROUP = 'g';
 const TOPIC = 'orders';

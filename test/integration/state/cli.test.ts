@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
-import { SETTINGS, readSetting } from '../../../core/config.ts';
+import { readSetting, SETTINGS } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { withDatabase } from '../../../state/database-url.ts';
 import { connectDatabase, dropDatabase } from '../../../state/db.ts';
@@ -22,7 +22,7 @@ function cli(args: string[], databaseUrl: string): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['state/cli.ts', ...args],
+      ['app/db-cli.ts', ...args],
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_FORMAT: 'json' }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
-import { SETTINGS, readSetting } from '../../../core/config.ts';
+import { readSetting, SETTINGS } from '../../../core/config.ts';
 import { ServiceUnavailableError } from '../../../core/errors.ts';
 import { memoryLogger, silentLogger } from '../../../core/logger.ts';
 import { withDatabase } from '../../../state/database-url.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
-import { StaleInventoryError, applyInventoryChanges, loadAllStock, loadStock } from '../../../state/inventory-store.ts';
-import { seed } from '../../../state/seed.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { applyInventoryChanges, loadAllStock, loadStock, StaleInventoryError } from '../../../state/commerce/inventory-store.ts';
+import { seed } from '../../../state/commerce/seed.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 describe('inventory store', () => {
   let db: TestDatabase;

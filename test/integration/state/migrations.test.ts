@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Model, type ModelStatic, QueryTypes, type Sequelize } from 'sequelize';
 import { silentLogger } from '../../../core/logger.ts';
-import { migrate, migrationStatus, rollback } from '../../../state/migrator.ts';
+import { defineModels } from '../../../state/commerce/models.ts';
 import { MIGRATIONS } from '../../../state/migrations/index.ts';
-import { defineModels } from '../../../state/models.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { migrate, migrationStatus, rollback } from '../../../state/migrator.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 const TABLES = ['inventory', 'order_source_progress', 'orders', 'outbox', 'outbox_relay_leases', 'products', 'stream_offsets'];
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
 import { FencedError } from '../../../core/errors.ts';
 import { claimPartitions, commitOffset, readOffsets, releasePartitions } from '../../../state/offset-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { waitFor } from '../../support/kafka.ts';
 
 describe('offset store', () => {

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
 import {
-  type NewOrder,
   advancePublished,
   countOrdersByStatus,
   decideOrders,
   findDecided,
   insertOrders,
+  type NewOrder,
   nextSeq,
   readPublishedSeq,
   readUnpublished,
-} from '../../../state/order-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+} from '../../../state/commerce/order-store.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 function newOrders(sourceId: string, fromSeq: number, count: number): NewOrder[] {
   return Array.from({ length: count }, (_, i) => ({

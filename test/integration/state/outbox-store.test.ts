@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
-  type OutboxMessage,
   appendOutbox,
-  countUnpublished,
   countParked,
+  countUnpublished,
   deletePublishedBefore,
   fetchUnpublished,
   listParked,
   markPublished,
+  type OutboxMessage,
   parkRows,
   unparkRows,
 } from '../../../state/outbox-store.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 function message(eventId: string): OutboxMessage {
   return {

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { Sequelize } from 'sequelize';
 import { silentLogger } from '../../../core/logger.ts';
 import { connectDatabase } from '../../../state/db.ts';
-import { KEEPALIVE_IDLE_MS, type SessionSettings, pgClientConfig, sessionSettingsOf } from '../../../state/pg-session.ts';
+import { KEEPALIVE_IDLE_MS, pgClientConfig, type SessionSettings, sessionSettingsOf } from '../../../state/pg-session.ts';
 import { selectRows } from '../../../state/sql.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 /**
  * The kernel's view of a TCP socket of this process, by its local port: `tr` 2 is the keepalive

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
-import { seed } from '../../../state/seed.ts';
-import { type TestDatabase, createTestDatabase } from '../../support/database.ts';
+import { seed } from '../../../state/commerce/seed.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 describe('seed', () => {
   let db: TestDatabase;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../../core/config.ts';
 import { ConfigError } from '../../../core/errors.ts';
 
@@ -49,13 +49,13 @@ describe('loadConfig', () => {
 
 describe('a command given bad config', () => {
   it('prints one line naming the setting and exits 2, without a stack trace', () => {
-    const result = spawnSync(process.execPath, ['topology/cli.ts', 'run'], { env: { ...process.env, KAFKA_CLIENT: 'nope' }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['app/cli.ts', 'run'], { env: { ...process.env, KAFKA_CLIENT: 'nope' }, encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual(['error: invalid setting KAFKA_CLIENT: expected one of platformatic|kafkajs, got "nope"']);
   });
 
   it('answers --help with usage and exit 0 on every command', () => {
-    for (const args of [['topology/cli.ts', '--help'], ['topology/cli.ts', 'run', '--help'], ['topology/cli.ts', 'describe', '--help'], ['topology/cli.ts', 'status', '--help'], ['state/cli.ts', '--help'], ['topology/loadtest-cli.ts', '--help']]) {
+    for (const args of [['app/cli.ts', '--help'], ['app/cli.ts', 'run', '--help'], ['app/cli.ts', 'describe', '--help'], ['app/cli.ts', 'status', '--help'], ['app/db-cli.ts', '--help'], ['loadtest/cli.ts', '--help']]) {
       const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
       expect({ args, status: result.status }).toEqual({ args, status: 0 });
       expect(result.stdout).toMatch(/usage/i);

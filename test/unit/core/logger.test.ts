@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../../core/logger.ts';
 
 function capture(format: 'auto' | 'json' | 'pretty', tty: boolean) {

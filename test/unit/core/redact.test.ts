@@ -1,6 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../../core/config.ts';
 import { createLogger } from '../../../core/logger.ts';
 import { redactSecrets, redactUrl, redactValue } from '../../../core/redact.ts';
@@ -64,7 +64,7 @@ describe('config errors', () => {
   });
 
   it('print one line without the password when a command is given one', () => {
-    for (const args of [['state/cli.ts', 'status'], ['topology/cli.ts', 'status']]) {
+    for (const args of [['app/db-cli.ts', 'status'], ['app/cli.ts', 'status']]) {
       const result = spawnSync(process.execPath, args, { env: { ...process.env, DATABASE_URL: 'postgresql://app:s3cret pass@db:nope/kstream' }, encoding: 'utf8' });
       expect({ args, status: result.status }).toEqual({ args, status: 2 });
       expect(result.stderr.trim().split('\n')).toEqual(['error: invalid setting DATABASE_URL: expected a postgres:// or postgresql:// URL, got "postgresql://app:***@db:nope/kstream"']);

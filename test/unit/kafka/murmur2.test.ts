@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { compatibilityPartitioner } from '@platformatic/kafka';
 import fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
-import { murmur2, partitionForKey, toPositive } from '../../../kafka/murmur2.ts';
 import { javaCompatiblePartitioner as kafkajsAdapterPartitioner } from '../../../kafka/kafkajs/producer.ts';
+import { murmur2, partitionForKey, toPositive } from '../../../kafka/murmur2.ts';
 import { javaCompatiblePartitioner as platformaticAdapterPartitioner } from '../../../kafka/platformatic/producer.ts';
 
 // Apache Kafka, clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java#testMurmur2

@@ -1,20 +1,20 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { Subject } from 'rxjs';
-import { silentLogger } from '../../../core/logger.ts';
 import {
+  assessProcessorLiveness,
+  assessProcessorReadiness,
+  combineLiveness,
+  combineReadiness,
   type Endpoint,
   HALTED_LIVENESS_TIMEOUT_MS,
   type Liveness,
   type Readiness,
   STUCK_AFTER_MS,
-  assessProcessorLiveness,
-  assessProcessorReadiness,
-  combineLiveness,
-  combineReadiness,
   serveHealthAndMetrics,
-} from '../../../topology/app/health.ts';
-import { createMetrics, startObservability } from '../../../topology/app/metrics.ts';
+} from '../../../app/health.ts';
+import { createMetrics, startObservability } from '../../../app/metrics.ts';
+import { silentLogger } from '../../../core/logger.ts';
 import type { RuntimeEvent, RuntimeStats } from '../../../topology/runtime/types.ts';
 import { parseExposition, sampleValue } from './scrape.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Subject } from 'rxjs';
+import { createMetrics, DEAD_LETTER_NODE, instrumentCommitter, METRIC_NAMES, METRICS, watchProcessor, watchRelay, watchSource } from '../../../app/metrics.ts';
 import { silentLogger } from '../../../core/logger.ts';
-import { DEAD_LETTER_NODE, METRIC_NAMES, METRICS, createMetrics, instrumentCommitter, watchProcessor, watchRelay, watchSource } from '../../../topology/app/metrics.ts';
 import type { CommittableBatch, PartitionStats, RuntimeEvent, RuntimeStats } from '../../../topology/runtime/types.ts';
 import { sampleValue, scrape } from './scrape.ts';
 

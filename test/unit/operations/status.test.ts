@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildStatus, formatStatus, type StatusSnapshot } from '../../../topology/app/status.ts';
+import { buildStatus, formatStatus, type StatusSnapshot } from '../../../app/status.ts';
 
 const snapshot = (outboxBacklog: number, outboxParked: number): StatusSnapshot => ({
   offsets: [],

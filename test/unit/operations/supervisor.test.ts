@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { type RoleHandle, RoleSupervisor } from '../../../app/supervisor.ts';
 import { ConfigError, ServiceUnavailableError } from '../../../core/errors.ts';
 import { memoryLogger } from '../../../core/logger.ts';
-import { type RoleHandle, RoleSupervisor } from '../../../topology/app/supervisor.ts';
 
 /** A role instance the test fails or watches being stopped. */
 class FakeRole implements RoleHandle {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createSchedule, dueCount, intendedTimeMs, nextBatch, ordersInDuration } from '../../../topology/order-source/open-loop-schedule.ts';
+import { createSchedule, dueCount, intendedTimeMs, nextBatch, ordersInDuration } from '../../../app/order-source/open-loop-schedule.ts';
 
 describe('open-loop schedule', () => {
   const schedule = createSchedule(1_000, 1_000, 10_000); // 1 order per ms from t=1000

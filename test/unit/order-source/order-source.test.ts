@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { OrderSource, SourceSequenceConflictError } from '../../../app/order-source/order-source.ts';
+import type { OrderLedger, OrderPublisher, SourceOrder } from '../../../app/order-source/ports.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createOrderGenerator } from '../../../processors/order-generator.ts';
-import { OrderSource, SourceSequenceConflictError } from '../../../topology/order-source/order-source.ts';
-import type { OrderLedger, OrderPublisher, SourceOrder } from '../../../topology/order-source/ports.ts';
 
 const transient = (what: string) => Object.assign(new Error(`${what}: connection reset`), { code: 'ECONNRESET' });
 

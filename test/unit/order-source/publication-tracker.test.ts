@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PublicationTracker } from '../../../topology/order-source/publication-tracker.ts';
+import { PublicationTracker } from '../../../app/order-source/publication-tracker.ts';
 
 describe('PublicationTracker', () => {
   it('advances only over batches that are published with every batch before them', () => {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { decodeInventoryUpdated, encodeEvent, orderCreated } from '../../../core/events.ts';
-import type { OrderCreated } from '../../../core/events.ts';
-import { reduceOrders } from '../../../processors/inventory.ts';
+import type { OrderCreated } from '../../../processors/events.ts';
+import { decodeInventoryUpdated, encodeEvent, orderCreated } from '../../../processors/events.ts';
 import type { ProductStock } from '../../../processors/inventory.ts';
-import { INVENTORY_STORE, ORDER_DECISIONS_STORE, createInventoryProcessor, prefetchKeys } from '../../../processors/inventory-processor.ts';
+import { OrderMismatchError, OrderNotStoredError, type OrderState, reduceOrders } from '../../../processors/inventory.ts';
 import type { InventoryProcessorOutput } from '../../../processors/inventory-processor.ts';
-import { OrderMismatchError, OrderNotStoredError, type OrderState } from '../../../processors/inventory.ts';
-import type { ForwardedRecord, KeyValueStore, ProcessorContext, RecordMetadata } from '../../../processors/processor-api.ts';
+import { createInventoryProcessor, INVENTORY_STORE, ORDER_DECISIONS_STORE, prefetchKeys } from '../../../processors/inventory-processor.ts';
+import type { ForwardedRecord, KeyValueStore, ProcessorContext, RecordMetadata } from '../../../topology/processor-api.ts';
 
 const NOW = Date.parse('2026-11-03T12:00:00Z');
 const MONITOR_STAND = 3;

@@ -3,11 +3,11 @@
  * real execution path (decode, prefetch, micro-batch, flush, commit) with no broker and no database.
  */
 import { describe, expect, it } from '@jest/globals';
-import { type InventoryUpdated, orderCreated } from '../../../core/events.ts';
+import type { OrderCreated } from '../../../processors/events.ts';
+import { type InventoryUpdated, orderCreated } from '../../../processors/events.ts';
 import type { ProductStock } from '../../../processors/inventory.ts';
-import type { OrderCreated } from '../../../core/events.ts';
-import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../topology/reference-pipeline.ts';
-import { TopologyTestDriver } from '../../../topology/test-driver.ts';
+import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../processors/reference-pipeline.ts';
+import { TopologyTestDriver } from '../../../topology/testing/test-driver.ts';
 
 const WIRELESS_KEYBOARD = 1;
 const MONITOR_STAND = 3;

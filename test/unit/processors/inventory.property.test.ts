@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { reduceOrders } from '../../../processors/inventory.ts';
 import type { OrderToDecide, ProductStock } from '../../../processors/inventory.ts';
+import { reduceOrders } from '../../../processors/inventory.ts';
 
 /** Products 1..4 are in the catalogue, 5 is not, so unknown products appear in generated batches. */
 const KNOWN_PRODUCTS = [1, 2, 3, 4];

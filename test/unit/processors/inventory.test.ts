@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyDecision, decideOrder, reduceOrders } from '../../../processors/inventory.ts';
 import type { OrderToDecide, ProductStock } from '../../../processors/inventory.ts';
+import { applyDecision, decideOrder, reduceOrders } from '../../../processors/inventory.ts';
 
 const MONITOR_STAND = 3;
 const KEYBOARD = 4;

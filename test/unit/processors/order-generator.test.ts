@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { isUuidV7, uuidV7Timestamp } from '../../../core/random.ts';
+import { createRandom, isUuidV7, uuidV7Timestamp } from '../../../core/random.ts';
 import { createCdfSampler, geometricWeights, zipfWeights } from '../../../processors/distributions.ts';
-import { createOrderGenerator } from '../../../processors/order-generator.ts';
 import type { OrderGeneratorOptions } from '../../../processors/order-generator.ts';
-import { createRandom } from '../../../core/random.ts';
+import { createOrderGenerator } from '../../../processors/order-generator.ts';
 
 const NOW = Date.parse('2026-11-03T10:00:00Z');
 const catalogue = (n: number) => Array.from({ length: n }, (_, i) => 1000 + i);

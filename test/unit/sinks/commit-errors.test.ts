@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ServiceUnavailableError, isRetriable } from '../../../core/errors.ts';
+import { isRetriable, ServiceUnavailableError } from '../../../core/errors.ts';
 import { classifyCommitError, sqlState } from '../../../sinks/commit-errors.ts';
 import { deadLetterRow } from '../../../sinks/dead-letter.ts';
 

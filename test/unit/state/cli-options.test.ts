@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { parseStateCommand } from '../../../app/db-options.ts';
 import { ConfigError } from '../../../core/errors.ts';
-import { parseStateCommand } from '../../../state/cli-options.ts';
 
 function configErrorOf(run: () => unknown): ConfigError {
   try {

@@ -1,16 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import {
-  GraphvizMissingError,
   describeTopology,
   formatDot,
   formatJson,
   formatMermaid,
   formatText,
+  GraphvizMissingError,
   renderImage,
 } from '../../../topology/describe/index.ts';
 import { jsonCodec, memoryStoreSpec, upperCaseProcessor } from './fixtures.ts';

@@ -3,8 +3,9 @@
  * small processors (uppercase, counter, thrower), an in-memory GroupConsumer, a claimer and
  * committers whose timing the test controls.
  */
-import { DecodeError } from '../../../core/events.ts';
-import type { Codec } from '../../../core/events.ts';
+
+import type { Codec } from '../../../core/codec.ts';
+import { DecodeError } from '../../../core/codec.ts';
 import type {
   ConsumedRecord,
   GroupConsumer,
@@ -13,7 +14,7 @@ import type {
   TopicPartition,
 } from '../../../kafka/port.ts';
 import { tpKey } from '../../../kafka/port.ts';
-import type { Processor } from '../../../processors/processor-api.ts';
+import type { Processor } from '../../../topology/processor-api.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer } from '../../../topology/runtime/types.ts';
 
 export interface Word {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { VirtualTimeScheduler, lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, toArray, VirtualTimeScheduler } from 'rxjs';
 import { FencedError, ServiceUnavailableError, StaleStateError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import { PartitionTask } from '../../../topology/runtime/partition-task.ts';
 import type { RuntimeEvent } from '../../../topology/runtime/types.ts';
-import { ControlledCommitter, type Word, counterProcessor, jsonCodec, memoryStoreSpec, record } from './fixtures.ts';
+import { ControlledCommitter, counterProcessor, jsonCodec, memoryStoreSpec, record, type Word } from './fixtures.ts';
 
 function prefetchingTopology(store: ReturnType<typeof memoryStoreSpec>) {
   return new TopologyBuilder()

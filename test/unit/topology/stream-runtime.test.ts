@@ -1,20 +1,20 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { FencedError, ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
 import { type Logger, memoryLogger, silentLogger } from '../../../core/logger.ts';
-import { TopologyBuilder } from '../../../topology/builder.ts';
 import type { RetryPolicy } from '../../../core/retry.ts';
+import { TopologyBuilder } from '../../../topology/builder.ts';
 import { StreamRuntime, type StreamRuntimeOptions } from '../../../topology/runtime/stream-runtime.ts';
 import type { RuntimeConfig, RuntimeEvent } from '../../../topology/runtime/types.ts';
 import {
   ControlledCommitter,
+  counterProcessor,
   FakeClaimer,
   FakeGroupConsumer,
-  type Word,
-  counterProcessor,
   jsonCodec,
   memoryStoreSpec,
   record,
   upperCaseProcessor,
+  type Word,
   waitFor,
 } from './fixtures.ts';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Processor } from '../../../processors/processor-api.ts';
 import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
-import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/test-driver.ts';
-import { type Word, counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor } from './fixtures.ts';
+import type { Processor } from '../../../topology/processor-api.ts';
+import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/testing/test-driver.ts';
+import { counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor, type Word } from './fixtures.ts';
 
 function upperTopology(): Topology {
   return new TopologyBuilder()

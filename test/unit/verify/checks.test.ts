@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { encodeEvent, eventHeaders, inventoryUpdated, orderCreated } from '../../../core/events.ts';
+import { encodeEvent, eventHeaders, inventoryUpdated, orderCreated } from '../../../processors/events.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { checkRecoveries, type FaultOutcome, runChecks, type TopicRecord, type VerifySnapshot } from '../../../verify/checks.ts';
 import { buildPoisonRecords } from '../../../verify/poison.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeOrderCreated } from '../../../core/events.ts';
+import { decodeOrderCreated } from '../../../processors/events.ts';
 import { buildPoisonRecords, POISON_HEADER, POISON_KINDS } from '../../../verify/poison.ts';
 
 describe('buildPoisonRecords', () => {

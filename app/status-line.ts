@@ -1,0 +1,50 @@
+/**
+ * The live status line of `topology run`: once a second, from the database offsets and the
+ * broker's high watermarks. Rewritten in place on a terminal, logged every 10 s otherwise.
+ */
+import type { AppConfig } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Services } from './bootstrap.ts';
+import { buildStatus, type StatusSnapshot, takeSnapshot } from './status.ts';
+
+export function startStatusLine(config: AppConfig, services: Services, logger: Logger, extra: () => string[] = () => []): { stop(): Promise<void> } {
+  const tty = process.stderr.isTTY === true;
+  const deps = { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, topic: config.ordersTopic, dlqTopic: config.dlqTopic };
+  let previous: StatusSnapshot | undefined;
+  let ticks = 0;
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const current = await takeSnapshot(deps);
+      if (previous) {
+        const report = buildStatus(config.consumerGroup, config.ordersTopic, previous, current);
+        const rate = report.replicas.reduce((sum, replica) => sum + replica.ratePerSecond, 0);
+        const line = [
+          `processed ${rate}/s`,
+          `lag ${report.totalLag}`,
+          `replicas ${report.replicas.length}`,
+          `outbox ${report.outboxBacklog}`,
+          `dlq ${report.deadLetters}`,
+          ...extra(),
+        ].join(' | ');
+        if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+        else if (ticks % 10 === 0) logger.info(line);
+      }
+      previous = current;
+      ticks++;
+    } catch (error) {
+      logger.warn('status line could not read the offsets', { error: errorMessage(error) });
+    } finally {
+      busy = false;
+    }
+  }, 1000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}

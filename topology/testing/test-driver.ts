@@ -1,0 +1,254 @@
+/**
+ * Runs a topology without a broker or a database, like Kafka Streams' TopologyTestDriver,
+ * but through the real execution path: the same PartitionTask pipeline (micro-batching,
+ * prefetch, dead letters, commit) with in-memory store backends, an in-memory committer and
+ * virtual time. Methods that move records are async: they resolve once every closed batch
+ * has committed.
+ */
+import { type Subscription, VirtualTimeScheduler } from 'rxjs';
+import { FencedError, StreamError } from '../../core/errors.ts';
+import { type Logger, silentLogger } from '../../core/logger.ts';
+import { type TopicPartition, tpKey } from '../../kafka/port.ts';
+import type { SinkNode, StateStoreSpec, Topology } from '../builder.ts';
+import { PartitionTask } from '../runtime/partition-task.ts';
+import type { CommittableBatch, DeadLetter, RuntimeEvent } from '../runtime/types.ts';
+
+export interface TopologyTestDriverOptions {
+  /** Default 1: every piped record is processed and committed at once. */
+  batchMaxRecords?: number;
+  /** Default 30 000 virtual milliseconds. */
+  commitIntervalMs?: number;
+  /** Committed store contents before the first record, per store name. */
+  initialState?: Record<string, Iterable<[unknown, unknown]>>;
+  /** Partitions of every source topic; default 1. */
+  partitions?: number;
+  /**
+   * Called with every batch before it is applied; throwing refuses the commit as the database
+   * would (a constraint a value violates), so a test can see the failing record isolated.
+   */
+  checkCommit?: (batch: CommittableBatch) => void;
+  logger?: Logger;
+}
+
+export interface PipeOptions {
+  /** Default: a hash of the key over `partitions` (0 for a null key). */
+  partition?: number;
+  /** Default: the driver's virtual now. */
+  timestamp?: number;
+  headers?: Record<string, string>;
+}
+
+export interface OutputRecord<T = unknown> {
+  key: string | null;
+  value: T;
+  headers: Record<string, string>;
+  partition: number;
+}
+
+export class TopologyTestDriver {
+  readonly #topology: Topology;
+  readonly #options: Required<Omit<TopologyTestDriverOptions, 'initialState' | 'logger' | 'checkCommit'>>;
+  readonly #checkCommit: ((batch: CommittableBatch) => void) | undefined;
+  readonly #logger: Logger;
+  readonly #scheduler = new VirtualTimeScheduler();
+  /** The "database": committed store contents and offsets. */
+  readonly #storeData = new Map<string, Map<unknown, unknown>>();
+  readonly #committedOffsets = new Map<string, bigint>();
+  readonly #commits: CommittableBatch[] = [];
+  readonly #unreadOutputs = new Map<string, OutputRecord<Buffer>[]>();
+  readonly #deadLetters: DeadLetter[] = [];
+  readonly #nextOffsets = new Map<string, bigint>();
+  readonly #tasks = new Map<string, Promise<PartitionTask>>();
+  readonly #subscriptions: Subscription[] = [];
+  readonly #failures: unknown[] = [];
+
+  constructor(topology: Topology, options: TopologyTestDriverOptions = {}) {
+    this.#options = {
+      batchMaxRecords: options.batchMaxRecords ?? 1,
+      commitIntervalMs: options.commitIntervalMs ?? 30_000,
+      partitions: options.partitions ?? 1,
+    };
+    this.#logger = options.logger ?? silentLogger;
+    this.#checkCommit = options.checkCommit;
+    for (const store of topology.stores) {
+      this.#storeData.set(store.name, new Map(options.initialState?.[store.name] ?? []));
+    }
+    for (const name of Object.keys(options.initialState ?? {})) {
+      if (!this.#storeData.has(name)) throw new StreamError('TOPOLOGY_INVALID', `initialState names unknown store "${name}"`);
+    }
+    // Same graph, stores backed by memory instead of PostgreSQL.
+    this.#topology = { ...topology, stores: topology.stores.map((store) => this.#memoryStore(store.name)) };
+  }
+
+  /** Virtual now, epoch milliseconds (starts at 0). */
+  get now(): number {
+    return this.#scheduler.now();
+  }
+
+  /** Sends one record to a source topic; `value` is encoded with the source's codec unless it is a Buffer already. */
+  async pipeInput(topic: string, key: string | null, value: unknown, options: PipeOptions = {}): Promise<void> {
+    const source = this.#topology.sourceByTopic.get(topic);
+    if (source === undefined) throw new StreamError('TOPOLOGY_INVALID', `no source reads topic "${topic}"`);
+    const partition = options.partition ?? partitionOf(key, this.#options.partitions);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.#options.partitions) {
+      throw new RangeError(`partition ${partition} is outside 0..${this.#options.partitions - 1}`);
+    }
+    const tp = { topic, partition };
+    const offset = this.#nextOffsets.get(tpKey(tp)) ?? 0n;
+    this.#nextOffsets.set(tpKey(tp), offset + 1n);
+    const bytes = Buffer.isBuffer(value) ? value : value === null || value === undefined ? null : source.codec.encode(value);
+    const task = await this.#taskFor(tp);
+    task.push([
+      {
+        topic,
+        partition,
+        offset,
+        key: key === null ? null : Buffer.from(key, 'utf8'),
+        value: bytes,
+        headers: options.headers ?? {},
+        timestamp: options.timestamp ?? this.now,
+      },
+    ]);
+    await this.#settle();
+  }
+
+  /** Moves virtual time on: batches open longer than commitIntervalMs close and commit. */
+  async advanceTime(ms: number): Promise<void> {
+    const target = this.#scheduler.now() + ms;
+    this.#scheduler.maxFrames = target;
+    this.#scheduler.flush();
+    this.#scheduler.frame = target;
+    await this.#settle();
+  }
+
+  /** Closes every open batch now and waits for the commits. */
+  async flush(): Promise<void> {
+    for (const task of await Promise.all(this.#tasks.values())) task.flush();
+    await this.#settle();
+  }
+
+  /** Committed records of a sink topic not read before, decoded with their sink's codec. */
+  readOutput<T = unknown>(topic: string): OutputRecord<T>[] {
+    const sinks = this.#topology.nodes.filter((node): node is SinkNode => node.kind === 'sink' && node.topic === topic);
+    if (sinks.length === 0) throw new StreamError('TOPOLOGY_INVALID', `no sink writes topic "${topic}"`);
+    const unread = this.#unreadOutputs.get(topic) ?? [];
+    this.#unreadOutputs.set(topic, []);
+    return unread.map((output) => ({ ...output, value: sinks[0]!.codec.decode(output.value) as T }));
+  }
+
+  /** Every committed dead letter so far, in commit order. */
+  deadLetters(): DeadLetter[] {
+    return [...this.#deadLetters];
+  }
+
+  /** Every committed batch so far, in commit order. */
+  commits(): CommittableBatch[] {
+    return [...this.#commits];
+  }
+
+  /** The committed contents of a store (what the database would hold). */
+  getStateStore<K = unknown, V = unknown>(name: string): ReadonlyMap<K, V> {
+    const data = this.#storeData.get(name);
+    if (data === undefined) throw new StreamError('TOPOLOGY_INVALID', `no state store "${name}"`);
+    return data as Map<K, V>;
+  }
+
+  /**
+   * Writes a store's backend directly, as another writer would (an upstream service storing
+   * an entry, an operator's hand edit). A task sees it when it next loads the key: at once for a
+   * store cached for one batch only, after a reload for one cached across batches.
+   */
+  writeStore(name: string, key: unknown, value: unknown): void {
+    const data = this.#storeData.get(name);
+    if (data === undefined) throw new StreamError('TOPOLOGY_INVALID', `no state store "${name}"`);
+    data.set(key, value);
+  }
+
+  /** The next offset the "database" holds for a partition (undefined before its first commit). */
+  committedOffset(topic: string, partition = 0): bigint | undefined {
+    return this.#committedOffsets.get(tpKey({ topic, partition }));
+  }
+
+  async close(): Promise<void> {
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    for (const task of await Promise.all(this.#tasks.values())) await task.stop();
+    this.#tasks.clear();
+  }
+
+  #taskFor(tp: TopicPartition): Promise<PartitionTask> {
+    const key = tpKey(tp);
+    let task = this.#tasks.get(key);
+    if (task === undefined) {
+      task = PartitionTask.create({
+        topology: this.#topology,
+        claim: { ...tp, nextOffset: this.#committedOffsets.get(key) ?? 0n, epoch: 1 },
+        committer: { commit: async (batch) => this.#commit(batch) },
+        batchMaxRecords: this.#options.batchMaxRecords,
+        commitIntervalMs: this.#options.commitIntervalMs,
+        scheduler: this.#scheduler,
+        logger: this.#logger,
+        retry: { maxAttempts: 1 },
+        onEvent: (event) => this.#onEvent(event),
+      }).then((created) => {
+        this.#subscriptions.push(created.committed$.subscribe());
+        return created;
+      });
+      this.#tasks.set(key, task);
+    }
+    return task;
+  }
+
+  #commit(batch: CommittableBatch): void {
+    const key = tpKey(batch);
+    const stored = this.#committedOffsets.get(key) ?? 0n;
+    if (stored !== batch.expectedNextOffset) {
+      throw new FencedError(batch.topic, batch.partition, `expected offset ${batch.expectedNextOffset}, store holds ${stored}`);
+    }
+    this.#checkCommit?.(batch);
+    for (const [store, changes] of batch.storeChanges) {
+      const data = this.#storeData.get(store)!;
+      for (const [changedKey, value] of changes) data.set(changedKey, value);
+    }
+    for (const output of batch.outputs) {
+      const list = this.#unreadOutputs.get(output.topic) ?? [];
+      list.push({ key: output.key, value: output.value, headers: output.headers, partition: batch.partition });
+      this.#unreadOutputs.set(output.topic, list);
+    }
+    this.#deadLetters.push(...batch.deadLetters);
+    this.#committedOffsets.set(key, batch.nextOffset);
+    this.#commits.push(batch);
+  }
+
+  #onEvent(event: RuntimeEvent): void {
+    if (event.type === 'partition-failed') this.#failures.push(event.error);
+  }
+
+  /** Waits until every task is idle, then surfaces a task failure as the caller's error. */
+  async #settle(): Promise<void> {
+    for (const task of await Promise.all(this.#tasks.values())) await task.whenIdle();
+    const failure = this.#failures.shift();
+    if (failure !== undefined) throw failure;
+  }
+
+  #memoryStore(name: string): StateStoreSpec {
+    const data = () => this.#storeData.get(name)!;
+    return {
+      name,
+      // The in-memory "database" is not partitioned: every task sees all of it, as a local store would.
+      restore: async () => [...data()],
+      load: async (keys) => {
+        const found = new Map<unknown, unknown>();
+        for (const key of keys) if (data().has(key)) found.set(key, data().get(key));
+        return found;
+      },
+    };
+  }
+}
+
+/** A stable spread of keys over partitions (not Kafka's murmur2: tests pin partitions explicitly when it matters). */
+function partitionOf(key: string | null, partitions: number): number {
+  if (key === null || partitions === 1) return 0;
+  let hash = 0;
+  for (const char of key) hash = (Math.imul(hash, 31) + char.codePointAt(0)!) | 0;
+  return Math.abs(hash) % partitions;
+}

@@ -59,7 +59,7 @@ describe('state CLI', () => {
   it('prints usage for --help', async () => {
     const run = await cli(['--help'], unreachable);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Usage: node state\/cli\.ts/);
+    expect(run.stdout).toMatch(/^Usage: node app\/db-cli\.ts/);
   });
 
   it('refuses to seed before migrating, then creates the database, migrates and seeds', async () => {

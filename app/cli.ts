@@ -5,6 +5,7 @@ import { checkWritable, exitCodesHelp, nonEmptyFlag, parseCommandLine, refusePos
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
+import { integerFlag } from '../core/numbers.ts';
 import { buildReferenceTopology, memoryStores } from '../processors/reference-pipeline.ts';
 import { describeTopology, formatDot, formatJson, formatMermaid, formatText, renderImage } from '../topology/describe/index.ts';
 import { connectServices } from './bootstrap.ts';
@@ -79,9 +80,7 @@ async function statusCommand(argv: string[]): Promise<number> {
   const { positionals, flags } = parseCommandLine(argv, { json: { type: 'boolean' }, 'sample-ms': { type: 'string' } }, STATUS_USAGE);
   refusePositionals(positionals);
   const config = loadConfig(process.env, {});
-  const rawSampleMs = flags['sample-ms'] ?? '1000';
-  const sampleMs = /^\d+$/.test(rawSampleMs.trim()) ? Number(rawSampleMs) : Number.NaN;
-  if (!Number.isInteger(sampleMs) || sampleMs < 0 || sampleMs > 60_000) throw new ConfigError('--sample-ms', 'an integer from 0 to 60000', flags['sample-ms']);
+  const sampleMs = integerFlag(flags, 'sample-ms', { min: 0, max: 60_000, fallback: 1000 });
   const logger = createLogger({ level: 'warn', format: config.logFormat });
   const services = await connectServices(config, logger, { poolMax: 2 });
   try {

@@ -1,5 +1,6 @@
 import { exitCodesHelp, type FlagSpec } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
+import { integerFlag } from '../core/numbers.ts';
 
 export const USAGE = `Usage: node app/db-cli.ts <command> [options]
 
@@ -52,18 +53,12 @@ export function parseStateCommand(positionals: string[], flags: Record<string, s
       if (flags.to.trim() === '') throw new ConfigError('--to', 'a migration name (see db:status) or 0', flags.to);
       return { command, to: flags.to === '0' ? 0 : flags.to.trim() };
     case 'seed': {
-      const products = flags.products === undefined ? undefined : parseInteger('--products', flags.products, 1, MAX_PRODUCTS);
-      const stock = flags.stock === undefined ? undefined : parseInteger('--stock', flags.stock, 0, MAX_STOCK);
+      const products = integerFlag(flags, 'products', { min: 1, max: MAX_PRODUCTS });
+      const stock = integerFlag(flags, 'stock', { min: 0, max: MAX_STOCK });
       if (stock !== undefined && products === undefined) throw new ConfigError('--stock', 'to come with --products', flags.stock);
       return { command, ...(products === undefined ? {} : { products }), ...(stock === undefined ? {} : { stock }) };
     }
     default:
       return { command: command as 'migrate' | 'status' };
   }
-}
-
-function parseInteger(flag: string, raw: string, min: number, max: number): number {
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(flag, `an integer from ${min} to ${max}`, raw);
-  return value;
 }

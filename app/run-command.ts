@@ -9,6 +9,7 @@ import { exitCodesHelp, type FlagSpec } from '../core/cli.ts';
 import { type AppConfig, loadConfig } from '../core/config.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
+import { integerFlag } from '../core/numbers.ts';
 import { backoffDelay, type RetryPolicy } from '../core/retry.ts';
 import { countParked, countUnpublished } from '../state/outbox-store.ts';
 import { connectServices, type Services } from './bootstrap.ts';
@@ -86,8 +87,8 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   const config = loadConfig(process.env, flags);
   const role = (flags.role ?? 'all') as Role;
   if (!ROLES.includes(role)) throw new ConfigError('--role', `one of ${ROLES.join('|')}`, flags.role);
-  const replicas = parsePositive('--replicas', flags.replicas ?? '1', config.partitions);
-  const rate = parsePositive('--rate', flags.rate ?? '50', 1_000_000);
+  const replicas = integerFlag(flags, 'replicas', { min: 1, max: config.partitions, fallback: 1 });
+  const rate = integerFlag(flags, 'rate', { min: 1, max: 1_000_000, fallback: 50 });
   if (replicas > 1 && role !== 'processor' && role !== 'all') throw new ConfigError('--replicas', 'to be used with --role processor or all', flags.replicas);
   const sourceId = parseSourceId(flags['source-id']);
 
@@ -236,12 +237,6 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   // a rejoin short), which would end in the shutdown deadline's exit 1. Exit with our own code.
   setTimeout(() => process.exit(exitCode), 1000).unref();
   return exitCode;
-}
-
-function parsePositive(flag: string, raw: string, max: number): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > max) throw new ConfigError(flag, `an integer from 1 to ${max}`, raw);
-  return value;
 }
 
 function spawnReplica(index: number, flags: Record<string, string | undefined>, logger: Logger, stopping: () => boolean, onExit: (code: number | null) => void): ChildProcess {

@@ -16,6 +16,7 @@ import type { Codec } from '../core/codec.ts';
 import { type AppConfig, type KafkaClientName, loadConfig } from '../core/config.ts';
 import { ConfigError, FencedError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
+import { integerFlag } from '../core/numbers.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import type { KafkaClient, OutgoingMessage, TopicPartition } from '../kafka/port.ts';
 import { tpKey } from '../kafka/port.ts';
@@ -23,7 +24,6 @@ import { type Topology, TopologyBuilder } from '../topology/builder.ts';
 import type { Processor } from '../topology/processor-api.ts';
 import { StreamRuntime } from '../topology/runtime/stream-runtime.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer } from '../topology/runtime/types.ts';
-import { positiveFlag } from './support/flags.ts';
 
 const USAGE = `Usage: node bench/memory.ts [options]   (or: npm run bench -- memory [options])
 
@@ -304,8 +304,8 @@ function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.Pro
   const client = flags.client ?? env.KAFKA_CLIENT ?? 'platformatic';
   if (client !== 'platformatic' && client !== 'kafkajs') throw new ConfigError('--client', 'platformatic | kafkajs', client);
   return {
-    records: positiveFlag(flags, 'records', 10_000_000),
-    partitions: positiveFlag(flags, 'partitions', 12),
+    records: integerFlag(flags, 'records', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 10_000_000 }),
+    partitions: integerFlag(flags, 'partitions', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 12 }),
     client,
     write: flags['no-write'] !== 'true',
   };

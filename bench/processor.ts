@@ -14,6 +14,7 @@ import { parseCommandLine, runMain } from '../core/cli.ts';
 import { type AppConfig, type KafkaClientName, loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
+import { integerFlag } from '../core/numbers.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import { seed } from '../state/commerce/seed.ts';
 import { withDatabase } from '../state/database-url.ts';
@@ -24,7 +25,6 @@ import { runNaiveBaseline } from './naive-baseline.ts';
 import { buildBacklog } from './support/backlog.ts';
 import { type CatchUpResult, measureCatchUp } from './support/catch-up.ts';
 import { benchDatabaseName, cloneDatabase, DatabaseRegistry } from './support/databases.ts';
-import { positiveFlag } from './support/flags.ts';
 import { type LatencyResult, measureLatency } from './support/latency.ts';
 import { evaluateTargets, kafkaVersion, machineInfo, type ProcessorBenchResult, summarize, writeResults } from './support/report.ts';
 
@@ -272,17 +272,17 @@ function parseOptions(flags: Record<string, string | undefined>): BenchOptions {
   const clients = (flags.clients ?? CLIENTS.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
   for (const client of clients) if (!(CLIENTS as readonly string[]).includes(client)) throw new ConfigError('--clients', `a list of ${CLIENTS.join('|')}`, flags.clients);
   return {
-    orders: positiveFlag(flags, 'orders', 1_000_000),
+    orders: integerFlag(flags, 'orders', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 1_000_000 }),
     clients: clients as KafkaClientName[],
-    products: positiveFlag(flags, 'products', 1000),
-    baselineOrders: positiveFlag(flags, 'baseline-orders', 20_000),
-    baselineSeconds: positiveFlag(flags, 'baseline-seconds', 60),
+    products: integerFlag(flags, 'products', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 1000 }),
+    baselineOrders: integerFlag(flags, 'baseline-orders', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 20_000 }),
+    baselineSeconds: integerFlag(flags, 'baseline-seconds', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 60 }),
     skipBaseline: flags['skip-baseline'] === 'true',
     skipLatency: flags['skip-latency'] === 'true',
-    latencyRate: positiveFlag(flags, 'latency-rate', 5000),
-    latencySeconds: positiveFlag(flags, 'latency-seconds', 30),
+    latencyRate: integerFlag(flags, 'latency-rate', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 5000 }),
+    latencySeconds: integerFlag(flags, 'latency-seconds', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 30 }),
     latencyLayout: layout(flags['latency-layout']),
-    poolMax: positiveFlag(flags, 'pool-max', 10),
+    poolMax: integerFlag(flags, 'pool-max', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 10 }),
     profile: flags.profile === 'true',
     write: flags['no-write'] !== 'true',
   };

@@ -23,6 +23,7 @@ import { parseCommandLine, runMain } from '../core/cli.ts';
 import { type AppConfig, type KafkaGroupProtocol, loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
+import { integerFlag } from '../core/numbers.ts';
 import { sleep } from '../core/retry.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import { seed } from '../state/commerce/seed.ts';
@@ -32,7 +33,6 @@ import { migrate } from '../state/migrator.ts';
 import { selectRows } from '../state/sql.ts';
 import { buildBacklog } from './support/backlog.ts';
 import { benchDatabaseName, cloneDatabase, DatabaseRegistry } from './support/databases.ts';
-import { positiveFlag } from './support/flags.ts';
 import { type CpuUse, measureCpu } from './support/machine-load.ts';
 import { machineInfo } from './support/report.ts';
 import { remainingLag, waitFor } from './support/wait.ts';
@@ -576,11 +576,11 @@ function parseOptions(flags: Record<string, string | undefined>): BenchOptions {
   const replicaCounts = (flags.replicas ?? '1,2,3').split(',').map((raw) => Number(raw.trim()));
   if (replicaCounts.some((count) => !Number.isSafeInteger(count) || count < 1)) throw new ConfigError('--replicas', 'a list of positive integers', flags.replicas);
   return {
-    orders: positiveFlag(flags, 'orders', 300_000),
-    products: positiveFlag(flags, 'products', 1000),
+    orders: integerFlag(flags, 'orders', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 300_000 }),
+    products: integerFlag(flags, 'products', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 1000 }),
     replicaCounts,
     protocols: protocols as KafkaGroupProtocol[],
-    rate: positiveFlag(flags, 'rate', 2000),
+    rate: integerFlag(flags, 'rate', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 2000 }),
     throughput: flags['skip-throughput'] !== 'true',
     rebalance: flags['skip-rebalance'] !== 'true',
     write: flags['no-write'] !== 'true',

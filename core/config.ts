@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.ts';
 import type { LogFormat, LogLevel } from './logger.ts';
+import { parseInteger } from './numbers.ts';
 
 /**
  * Every setting the project reads, typed and validated at startup. Values come from
@@ -69,11 +70,7 @@ const integer = (env: string, def: string, min: number, max: number, flag?: stri
   flag,
   expected: `an integer from ${min} to ${max}`,
   default: def,
-  parse: (raw) => {
-    if (!/^-?\d+$/.test(raw.trim())) return undefined;
-    const value = Number(raw);
-    return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
-  },
+  parse: (raw) => parseInteger(raw, { min, max }),
 });
 
 /** A Kafka topic name: what the broker accepts (1–249 of a-z A-Z 0-9 . _ -, not "." or ".."). */
@@ -99,9 +96,8 @@ const replication = (env: string, flag: string): Setting<number> => ({
   expected: "-1 (the broker's default.replication.factor) or an integer from 1 to 32767",
   default: '-1',
   parse: (raw) => {
-    if (!/^-?\d+$/.test(raw.trim())) return undefined;
-    const value = Number(raw);
-    return value === -1 || (value >= 1 && value <= 32_767) ? value : undefined;
+    const value = parseInteger(raw, { min: -1, max: 32_767 });
+    return value === 0 ? undefined : value;
   },
 });
 

@@ -6,6 +6,7 @@
 
 import { parseSourceId } from '../app/order-source/source-id.ts';
 import { ConfigError } from '../core/errors.ts';
+import { durationFlag, integerFlag, parseDecimal, parseInteger } from '../core/numbers.ts';
 
 export { parseSourceId };
 
@@ -50,29 +51,11 @@ export const DEFAULT_STEP_MS = 5_000;
 
 type Flags = Record<string, string | undefined>;
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `30s`, `2m`, `1h`, `500ms`, `1.5m`, or a bare number of seconds. */
-export function parseDuration(raw: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!match) return undefined;
-  const ms = Number(match[1]) * UNITS[match[2] ?? 's']!;
-  return Number.isFinite(ms) && ms >= 1 ? Math.round(ms) : undefined;
-}
-
-function positiveInteger(flags: Flags, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const raw = flags[name];
-  if (raw === undefined) return undefined;
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new ConfigError(`--${name}`, `an integer from 1 to ${max}`, raw);
-  return value;
-}
-
 function parseRate(raw: string | undefined): number | 'max' {
   if (raw === undefined) return DEFAULT_RATE;
   if (raw.trim() === 'max') return 'max';
-  const value = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!(value > 0) || !Number.isFinite(value) || value > 10_000_000) {
+  const value = parseDecimal(raw, { above: 0, max: 10_000_000 });
+  if (value === undefined) {
     throw new ConfigError('--rate', 'a positive number of orders per second (at most 10000000) or "max"', raw);
   }
   return value;
@@ -80,24 +63,14 @@ function parseRate(raw: string | undefined): number | 'max' {
 
 export function parseLoadtestOptions(flags: Flags): LoadtestOptions {
   const rate = parseRate(flags.rate);
-  let durationMs: number | undefined;
-  if (flags.duration !== undefined) {
-    durationMs = parseDuration(flags.duration);
-    if (durationMs === undefined) throw new ConfigError('--duration', 'a duration such as 30s, 2m, 1h or 500ms', flags.duration);
-  }
-  const count = positiveInteger(flags, 'count');
+  const durationMs = durationFlag(flags, 'duration', { min: 1, max: 30 * 24 * 3_600_000 });
+  const count = integerFlag(flags, 'count', { min: 1, max: Number.MAX_SAFE_INTEGER });
   if (rate === 'max' && count !== undefined) throw new ConfigError('--count', 'no --count with --rate max (use --duration for the step length)', flags.count);
-  const products = positiveInteger(flags, 'products', 10_000_000);
-  let skew = 1;
-  if (flags.skew !== undefined) {
-    skew = /^\d+(\.\d+)?$/.test(flags.skew.trim()) ? Number(flags.skew) : Number.NaN;
-    if (!Number.isFinite(skew) || skew > 10) throw new ConfigError('--skew', 'a number from 0 (uniform) to 10', flags.skew);
-  }
-  let seed = 1;
-  if (flags.seed !== undefined) {
-    seed = /^-?\d+$/.test(flags.seed.trim()) ? Number(flags.seed) : Number.NaN;
-    if (!Number.isSafeInteger(seed)) throw new ConfigError('--seed', 'an integer', flags.seed);
-  }
+  const products = integerFlag(flags, 'products', { min: 1, max: 10_000_000 });
+  const skew = flags.skew === undefined ? 1 : parseDecimal(flags.skew, { min: 0, max: 10 });
+  if (skew === undefined) throw new ConfigError('--skew', 'a number from 0 (uniform) to 10', flags.skew);
+  const seed = flags.seed === undefined ? 1 : parseInteger(flags.seed, { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+  if (seed === undefined) throw new ConfigError('--seed', 'an integer', flags.seed);
   const sourceId = parseSourceId(flags['source-id']);
   for (const name of ['json', 'html'] as const) {
     if (flags[name] !== undefined && flags[name]!.trim() === '') throw new ConfigError(`--${name}`, 'a file path', flags[name]);
@@ -110,7 +83,7 @@ export function parseLoadtestOptions(flags: Flags): LoadtestOptions {
     skew,
     seed,
     sourceId,
-    maxBatch: positiveInteger(flags, 'max-batch', 10_000) ?? 5000,
+    maxBatch: integerFlag(flags, 'max-batch', { min: 1, max: 10_000, fallback: 5000 }),
     jsonFile: flags.json,
     htmlFile: flags.html,
   };

@@ -1,7 +1,7 @@
 /** The verifier's command line, validated before anything starts (a bad value: one line, exit 2). */
 import type { FlagSpec } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { durationFlag, integerFlag } from '../core/numbers.ts';
 import { defaultBrokerOutageMs, FAULT_KINDS, type FaultKind, FULL_BROKER_OUTAGE_MS, parseFaultList } from './schedule.ts';
 
 export interface VerifyOptions {
@@ -96,26 +96,12 @@ For CI: npm run verify -- --duration 60s --rate 100 --faults all --seed 1
 
 const MAX_INT = 2_147_483_647;
 
-function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`--${flag}`, `an integer from ${min} to ${max}`, raw);
-  return value;
-}
-
-function duration(flag: string, raw: string | undefined, fallbackMs: number, minMs: number, maxMs: number): number {
-  if (raw === undefined) return fallbackMs;
-  const ms = parseDuration(raw);
-  if (ms === undefined || ms < minMs || ms > maxMs) throw new ConfigError(`--${flag}`, `a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)} (e.g. 30s, 5m)`, raw);
-  return ms;
-}
-
 export function parseVerifyOptions(flags: Record<string, string | undefined>, positionals: string[] = []): VerifyOptions {
   if (positionals.length > 0) throw new ConfigError('arguments', 'options only (see --help)', positionals.join(' '));
-  const durationMs = duration('duration', flags.duration, 60_000, 5_000, 24 * 3_600_000);
+  const durationMs = durationFlag(flags, 'duration', { min: 5_000, max: 24 * 3_600_000, fallback: 60_000 });
   const faults = flags.faults === undefined ? [...FAULT_KINDS] : parseFaultList(flags.faults);
   if (faults === undefined) throw new ConfigError('--faults', `all, none, or a comma-separated list of ${FAULT_KINDS.join('|')}`, flags.faults);
-  const brokers = integer('brokers', flags.brokers, 1, 1, 3);
+  const brokers = integerFlag(flags, 'brokers', { min: 1, max: 3, fallback: 1 });
   if (brokers !== 1 && brokers !== 3) throw new ConfigError('--brokers', '1 or 3', flags.brokers);
   // The point of three brokers is to lose one mid-run: the kill is part of such a run whatever the list says.
   if (brokers === 3 && !faults.includes('broker-kill')) faults.push('broker-kill');
@@ -123,16 +109,16 @@ export function parseVerifyOptions(flags: Record<string, string | undefined>, po
   if (client !== 'platformatic' && client !== 'kafkajs') throw new ConfigError('--client', 'platformatic or kafkajs', flags.client);
   return {
     durationMs,
-    rate: integer('rate', flags.rate, 100, 1, 100_000),
-    seed: integer('seed', flags.seed, 1, 0, MAX_INT),
+    rate: integerFlag(flags, 'rate', { min: 1, max: 100_000, fallback: 100 }),
+    seed: integerFlag(flags, 'seed', { min: 0, max: MAX_INT, fallback: 1 }),
     faults,
     brokers,
-    processorReplicas: integer('replicas', flags.replicas, 2, 1, 12),
-    brokerOutageMs: duration('outage', flags.outage, defaultBrokerOutageMs(durationMs), 1_000, 600_000),
-    roleRestartDelayMs: duration('restart-delay', flags['restart-delay'], 1_000, 0, 600_000),
-    products: integer('products', flags.products, 20, 1, 100_000),
-    stock: flags.stock === undefined ? undefined : integer('stock', flags.stock, 0, 0, MAX_INT),
-    settleTimeoutMs: duration('settle-timeout', flags['settle-timeout'], 120_000, 1_000, 3_600_000),
+    processorReplicas: integerFlag(flags, 'replicas', { min: 1, max: 12, fallback: 2 }),
+    brokerOutageMs: durationFlag(flags, 'outage', { min: 1_000, max: 600_000, fallback: defaultBrokerOutageMs(durationMs) }),
+    roleRestartDelayMs: durationFlag(flags, 'restart-delay', { min: 0, max: 600_000, fallback: 1_000 }),
+    products: integerFlag(flags, 'products', { min: 1, max: 100_000, fallback: 20 }),
+    stock: integerFlag(flags, 'stock', { min: 0, max: MAX_INT }),
+    settleTimeoutMs: durationFlag(flags, 'settle-timeout', { min: 1_000, max: 3_600_000, fallback: 120_000 }),
     client,
     json: flags.json === 'true',
   };

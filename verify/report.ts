@@ -1,6 +1,7 @@
 /** What the verifier prints: a progress line while it runs, then a table, or JSON. Pure. */
+
+import { formatDuration } from '../core/numbers.ts';
 import type { CheckResult, FaultOutcome } from './checks.ts';
-import { formatDuration } from './duration.ts';
 import type { Sample } from './recovery.ts';
 
 export interface VerifyResult {

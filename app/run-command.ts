@@ -10,7 +10,7 @@ import { type AppConfig, loadConfig } from '../core/config.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
-import { backoffDelay, type RetryPolicy } from '../core/retry.ts';
+import { backoffDelay, RETRY_POLICIES } from '../core/retry.ts';
 import { countParked, countUnpublished } from '../state/outbox-store.ts';
 import { connectServices, type Services } from './bootstrap.ts';
 import { startObservability } from './metrics.ts';
@@ -75,7 +75,6 @@ ${exitCodesHelp([
 ])}`;
 
 type Role = 'all' | 'source' | 'processor' | 'relay';
-const REPLICA_RESTART_POLICY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1_000, maxDelayMs: 30_000, jitter: 0.5 };
 const ROLES: readonly Role[] = ['all', 'source', 'processor', 'relay'];
 
 interface Stoppable {
@@ -189,7 +188,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
               void shutdown(`processor replica ${index}: bad configuration`);
               return;
             }
-            const delayMs = backoffDelay(REPLICA_RESTART_POLICY, restarts + 1);
+            const delayMs = backoffDelay(RETRY_POLICIES.restart, restarts + 1);
             logger.error(`processor replica ${index} exited; restarting it in ${delayMs} ms`, { replica: index, code, restart: restarts + 1, delayMs });
             setTimeout(() => {
               if (!stopping) children[index - 1] = launch(index, restarts + 1);

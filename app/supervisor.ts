@@ -6,7 +6,7 @@
  */
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { backoffDelay, type RetryPolicy, sleep } from '../core/retry.ts';
+import { backoffDelay, RETRY_POLICIES, type RetryPolicy, sleep } from '../core/retry.ts';
 
 /** A started role. */
 export interface RoleHandle {
@@ -30,8 +30,6 @@ export interface SupervisorOptions<H extends RoleHandle> {
   onConfigError?: (error: ConfigError) => void;
 }
 
-const DEFAULT_POLICY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1_000, maxDelayMs: 30_000, jitter: 0.5 };
-
 export class RoleSupervisor<H extends RoleHandle> {
   readonly name: string;
   #restarts = 0;
@@ -44,7 +42,7 @@ export class RoleSupervisor<H extends RoleHandle> {
   private constructor(options: SupervisorOptions<H>) {
     this.name = options.name;
     this.#options = options;
-    this.#policy = { ...DEFAULT_POLICY, ...options.policy };
+    this.#policy = { ...RETRY_POLICIES.restart, ...options.policy };
   }
 
   /**

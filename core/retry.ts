@@ -9,7 +9,32 @@ export interface RetryPolicy {
   jitter: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, initialDelayMs: 100, maxDelayMs: 10_000, jitter: 0.5 };
+const FOREVER = Number.POSITIVE_INFINITY;
+
+/**
+ * Every backoff of the project, by what is retried: one table, so the policies can be read
+ * and compared side by side. Every loop that must never give up (a partition, the relay, a
+ * role) retries forever and is stopped by its AbortSignal instead.
+ */
+export const RETRY_POLICIES = {
+  /** withRetry without a policy: a one-off operation that may fail for good. */
+  bounded: { maxAttempts: 8, initialDelayMs: 100, maxDelayMs: 10_000, jitter: 0.5 },
+  /** A partition's claims, commits, loads and restores: until it works or the task stops. */
+  partition: { maxAttempts: FOREVER, initialDelayMs: 100, maxDelayMs: 10_000, jitter: 0.5 },
+  /** The outbox relay's failed round: capped lower, the relay is the end-to-end latency. */
+  relay: { maxAttempts: FOREVER, initialDelayMs: 100, maxDelayMs: 5_000, jitter: 0.5 },
+  /** The order source's failed store or publish. */
+  source: { maxAttempts: FOREVER, initialDelayMs: 100, maxDelayMs: 5_000, jitter: 0.5 },
+  /**
+   * A platformatic fetch round: cheap to retry, and when a broker dies its partitions get new
+   * leaders within seconds; a longer backoff only adds that much to the failover.
+   */
+  fetch: { maxAttempts: FOREVER, initialDelayMs: 200, maxDelayMs: 1_000, jitter: 0.5 },
+  /** A role (or a processor replica's process) started again after it failed. */
+  restart: { maxAttempts: FOREVER, initialDelayMs: 1_000, maxDelayMs: 30_000, jitter: 0.5 },
+  /** Topic creation, which a busy broker's lagging metadata can fail once or twice. */
+  topicCreation: { maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 10_000, jitter: 0.5 },
+} as const satisfies Record<string, RetryPolicy>;
 
 /** Delay before attempt `attempt` (1-based count of failures so far): exponential, capped, jittered. */
 export function backoffDelay(policy: RetryPolicy, failures: number, random: () => number = Math.random): number {
@@ -33,7 +58,7 @@ export interface RetryOptions {
  * serialization/deadlock/connection errors, errors flagged retriable); programmer errors never are.
  */
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const policy = { ...DEFAULT_RETRY, ...options.policy };
+  const policy = { ...RETRY_POLICIES.bounded, ...options.policy };
   const retriable = options.retriable ?? isRetriable;
   for (let attempt = 1; ; attempt++) {
     try {

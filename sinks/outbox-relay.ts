@@ -28,7 +28,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { backoffDelay, type RetryPolicy, sleep } from '../core/retry.ts';
+import { backoffDelay, RETRY_POLICIES, type RetryPolicy, sleep } from '../core/retry.ts';
 import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
 import { SendRefusedError } from '../kafka/send-refused.ts';
 import { deletePublishedBefore, fetchUnpublished, markPublished, type OutboxRow, parkRows } from '../state/outbox-store.ts';
@@ -186,7 +186,7 @@ export class OutboxRelay {
         failures++;
         this.stats.retries++;
         this.stats.lastError = errorMessage(error);
-        const delayMs = backoffDelay({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 5000, jitter: 0.5, ...this.options.retry }, failures);
+        const delayMs = backoffDelay({ ...RETRY_POLICIES.relay, ...this.options.retry }, failures);
         logger.warn('relay publish failed; retrying', { error: errorMessage(error), failures, delayMs });
         await sleep(delayMs, signal);
       }

@@ -22,7 +22,7 @@
 
 import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { type RetryPolicy, sleep, withRetry } from '../../core/retry.ts';
+import { RETRY_POLICIES, type RetryPolicy, sleep, withRetry } from '../../core/retry.ts';
 import type { OrderGenerator } from '../../processors/order-generator.ts';
 import { type LatencyPercentiles, LatencyRecorder } from './latency-recorder.ts';
 import { createSchedule, intendedTimeMs, nextBatch, ordersInDuration } from './open-loop-schedule.ts';
@@ -104,8 +104,6 @@ export class SourceSequenceConflictError extends StreamError {
   }
 }
 
-const DEFAULT_RETRY = { initialDelayMs: 100, maxDelayMs: 5_000, jitter: 0.5 };
-
 export class OrderSource {
   readonly #options: Required<Omit<OrderSourceOptions, 'ownership' | 'retry'>> & Pick<OrderSourceOptions, 'ownership'>;
   readonly #retry: RetryPolicy;
@@ -128,7 +126,7 @@ export class OrderSource {
       watermarkIntervalMs: 100,
       ...options,
     };
-    this.#retry = { ...DEFAULT_RETRY, ...options.retry, maxAttempts: Number.POSITIVE_INFINITY };
+    this.#retry = { ...RETRY_POLICIES.source, ...options.retry, maxAttempts: Number.POSITIVE_INFINITY };
     this.#log = options.logger;
   }
 

@@ -1,7 +1,7 @@
 /** Topic administration on kafkajs. */
 
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
-import { withRetry } from '../../core/retry.ts';
+import { RETRY_POLICIES, withRetry } from '../../core/retry.ts';
 import { BROKER_DEFAULT_REPLICATION_FACTOR, type GroupMemberInfo, type KafkaAdmin, type OffsetSpec, ReplicationFactorError, type TopicSpec } from '../port.ts';
 
 // A CommonJS module whose enums Node's ESM loader cannot see as named exports.
@@ -21,7 +21,7 @@ export class KafkajsAdmin implements KafkaAdmin {
   async createTopics(topics: TopicSpec[]): Promise<void> {
     // kafkajs's waitForLeaders fails on UNKNOWN_TOPIC_OR_PARTITION when a busy broker's metadata
     // lags the creation; a second pass finds the topic created and waits again.
-    await withRetry(() => this.#createMissing(topics), { policy: { maxAttempts: 5, initialDelayMs: 200 } });
+    await withRetry(() => this.#createMissing(topics), { policy: RETRY_POLICIES.topicCreation });
   }
 
   async #createMissing(topics: TopicSpec[]): Promise<void> {

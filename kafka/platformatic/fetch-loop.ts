@@ -6,7 +6,7 @@
  */
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { backoffDelay, type RetryPolicy, sleep } from '../../core/retry.ts';
+import { backoffDelay, RETRY_POLICIES, sleep } from '../../core/retry.ts';
 import type { PartitionOffset } from '../port.ts';
 import type { FetchedPartition, OutOfRangePartition, PartitionFetcher } from './fetcher.ts';
 
@@ -18,9 +18,6 @@ export interface FetchLoopHandlers {
   onError(error: unknown): void;
 }
 
-// Capped at 1 s: a fetch round is cheap to retry, and when a broker dies its partitions get new
-// leaders within seconds; a longer backoff only adds that much to the failover.
-const RETRY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 1_000, jitter: 0.5 };
 const FAILURES_BEFORE_REPORT = 5;
 
 export class FetchLoop {
@@ -76,7 +73,7 @@ export class FetchLoop {
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         failures++;
-        const delayMs = backoffDelay(RETRY, failures);
+        const delayMs = backoffDelay(RETRY_POLICIES.fetch, failures);
         // Once a second through a long outage would flood the log: the first few, then every tenth.
         if (failures <= 3 || failures % 10 === 0) this.#logger.warn('fetch failed, retrying', { error: errorMessage(error), failures, delayMs });
         if (failures === FAILURES_BEFORE_REPORT) this.#handlers.onError(error);

@@ -15,7 +15,7 @@
 import { BehaviorSubject, concatMap, filter, finalize, firstValueFrom, from, mergeMap, type Observable, type SchedulerLike, Subject, share, takeUntil, tap } from 'rxjs';
 import { errorMessage, FencedError, isRetriable, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from '../../core/retry.ts';
+import { RETRY_POLICIES, type RetryPolicy } from '../../core/retry.ts';
 import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec, Topology } from '../builder.ts';
 import { batchBySizeOrTime } from './batch-by-size-or-time.ts';
@@ -82,7 +82,7 @@ export class PartitionTask {
     this.#committedOffset = options.claim.nextOffset;
     this.#processedUpTo = options.claim.nextOffset;
     this.#storeSpecs = new Map(options.topology.stores.map((spec) => [spec.name, spec]));
-    this.#retry = { ...DEFAULT_RETRY, maxAttempts: Number.POSITIVE_INFINITY, ...options.retry };
+    this.#retry = { ...RETRY_POLICIES.partition, ...options.retry };
     this.#logger = options.logger.child('task', { topic: this.topic, partition: this.partition });
     this.#runner = new BatchRunner({
       topic: this.topic,

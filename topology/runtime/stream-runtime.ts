@@ -14,7 +14,7 @@
 import { asyncScheduler, mergeMap, type Observable, type SchedulerLike, Subject, type Subscription, tap } from 'rxjs';
 import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../../core/retry.ts';
+import { backoffDelay, RETRY_POLICIES, type RetryPolicy } from '../../core/retry.ts';
 import { ConsumerStoppedError, type GroupConsumer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { Topology } from '../builder.ts';
 import { BackpressureGate } from './backpressure.ts';
@@ -133,7 +133,7 @@ export class StreamRuntime {
     this.#options = options;
     this.#logger = options.logger.child('runtime');
     this.#scheduler = options.scheduler ?? asyncScheduler;
-    this.#retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+    this.#retryPolicy = { ...RETRY_POLICIES.partition, ...options.retry };
     this.#gate = new BackpressureGate(options.config);
     this.events$ = this.#events.asObservable();
     this.errors$ = this.#errors.asObservable();

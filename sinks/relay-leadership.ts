@@ -23,11 +23,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import pg from 'pg';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { type LockSession, tryLockSession } from '../state/lock-session.ts';
 import { OUTBOX_CHANNEL } from '../state/outbox-store.ts';
-import { pgClientConfig, type SessionSettings } from '../state/pg-session.ts';
+import type { SessionSettings } from '../state/pg-session.ts';
 import { BUMP_LEASE_SQL } from '../state/relay-lease-store.ts';
 
 export interface Lease {
@@ -44,8 +44,8 @@ export class RelayLeadership {
   readonly #logger: Logger;
   readonly #onNotification: () => void;
   readonly #holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  #client: pg.Client | undefined;
-  #lease: (Lease & { abort: AbortController }) | undefined;
+  #locked: LockSession | undefined;
+  #lease: Lease | undefined;
 
   constructor(options: { databaseUrl: string; session?: SessionSettings; lockName: string; logger: Logger; onNotification: () => void }) {
     this.#databaseUrl = options.databaseUrl;
@@ -67,36 +67,26 @@ export class RelayLeadership {
   async tryAcquire(): Promise<Lease | undefined> {
     if (this.lease) return this.lease;
     await this.release();
-    // Keepalive and timeouts as on every app session, so a dead server is noticed, not waited on.
-    const client = new pg.Client(pgClientConfig(this.#databaseUrl, this.#session));
-    const abort = new AbortController();
-    const lose = (error?: Error) => {
-      if (abort.signal.aborted) return;
-      abort.abort();
-      if (this.#lease?.abort === abort) this.#logger.warn('relay lost its lock session; it stops publishing at once', { lock: this.#name, error: error?.message });
-    };
-    client.on('error', lose);
-    client.on('end', () => lose());
+    let locked: LockSession | undefined;
     try {
-      await client.connect();
-      const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.#name]);
-      if (!locked.rows[0]?.locked) {
-        abort.abort();
-        await client.end().catch(() => {});
-        return undefined;
-      }
-      const bumped = await client.query<{ token: string }>(BUMP_LEASE_SQL, [this.#name, this.#holder]);
-      client.on('notification', () => this.#onNotification());
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      if (abort.signal.aborted) throw new Error('the lock session ended while taking the lease');
-      this.#client = client;
-      this.#lease = { name: this.#name, token: BigInt(bumped.rows[0]!.token), lost: abort.signal, abort };
+      locked = await tryLockSession(this.#databaseUrl, { name: this.#name }, {
+        ...(this.#session ? { session: this.#session } : {}),
+        onLost: (error) => {
+          if (this.#locked === locked) this.#logger.warn('relay lost its lock session; it stops publishing at once', { lock: this.#name, error: error?.message });
+        },
+      });
+      if (!locked) return undefined;
+      const bumped = await locked.client.query<{ token: string }>(BUMP_LEASE_SQL, [this.#name, this.#holder]);
+      locked.client.on('notification', () => this.#onNotification());
+      await locked.client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (locked.ended.aborted) throw new Error('the lock session ended while taking the lease');
+      this.#locked = locked;
+      this.#lease = { name: this.#name, token: BigInt(bumped.rows[0]!.token), lost: locked.ended };
       this.#logger.info('relay is the leader; publishing the outbox', { lock: this.#name, token: String(this.#lease.token) });
       return this.#lease;
     } catch (error) {
       // Ending the session also releases a lock it may hold (e.g. when LISTEN failed after it).
-      abort.abort();
-      await client.end().catch(() => {});
+      await locked?.release();
       this.#logger.warn('relay cannot take its lock; retrying', { lock: this.#name, error: errorMessage(error) });
       return undefined;
     }
@@ -104,10 +94,9 @@ export class RelayLeadership {
 
   /** Gives up the lock (ending its session); a standby may take it. */
   async release(): Promise<void> {
-    const client = this.#client;
-    this.#lease?.abort.abort();
-    this.#client = undefined;
+    const locked = this.#locked;
+    this.#locked = undefined;
     this.#lease = undefined;
-    await client?.end().catch(() => {});
+    await locked?.release();
   }
 }

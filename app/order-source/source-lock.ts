@@ -1,9 +1,8 @@
 /**
  * One process per source id: seqs are assigned in memory by the single writer, so a second
  * writer with the same id would hand out the same seqs (and break "seqs commit in order").
- * A session-level PostgreSQL advisory lock enforces it. It lives on a dedicated connection
- * (not the pool, whose sessions come and go) for as long as the source runs, and PostgreSQL
- * drops it when that session ends — also when the process is SIGKILLed.
+ * A session-level PostgreSQL advisory lock enforces it (state/lock-session.ts), held for as
+ * long as the source runs.
  *
  * Losing that session (server restart, pg_terminate_backend, a network path that keepalive
  * found dead) loses the lock: another process may take the source id at once. So the lock
@@ -11,10 +10,10 @@
  * re-acquires: the source stops writing, its run fails with that error, and whoever supervises
  * the role starts it again from the database (recover), under a freshly taken lock.
  */
-import pg from 'pg';
 import { ServiceUnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { pgClientConfig, type SessionSettings } from '../../state/pg-session.ts';
+import { tryLockSession } from '../../state/lock-session.ts';
+import type { SessionSettings } from '../../state/pg-session.ts';
 import type { SourceOwnership } from './ports.ts';
 
 /** Namespace (first key) of the order source's advisory locks; the second key is hashtext(source id). */
@@ -51,43 +50,28 @@ export interface SourceLock extends SourceOwnership {
   release(): Promise<void>;
 }
 
-async function tryLock(client: pg.Client, sourceId: string): Promise<boolean> {
-  const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked', [LOCK_NAMESPACE, sourceId]);
-  return result.rows[0]?.locked === true;
-}
-
 /** Takes the lock or throws SourceLockHeldError (or the connection error when the database is down). */
 export async function acquireSourceLock(databaseUrl: string, sourceId: string, logger: Logger, session?: SessionSettings): Promise<SourceLock> {
-  const client = new pg.Client(pgClientConfig(databaseUrl, session));
   const lost = new AbortController();
-  let released = false;
-  const onLost = (error?: Error) => {
-    if (released || lost.signal.aborted) return;
-    const reason = new SourceLockLostError(sourceId, error?.message ?? 'the server closed the session');
-    logger.error('lost the source lock session; stopping the source', { sourceId, error: reason.message });
-    lost.abort(reason);
-  };
-  // Before connect: an error event without a listener would crash the process.
-  client.on('error', onLost);
-  client.on('end', () => onLost());
-  try {
-    await client.connect();
-    if (!(await tryLock(client, sourceId))) throw new SourceLockHeldError(sourceId);
-  } catch (error) {
-    released = true;
-    await client.end().catch(() => undefined);
-    throw error;
-  }
+  const locked = await tryLockSession(
+    databaseUrl,
+    { namespace: LOCK_NAMESPACE, name: sourceId },
+    {
+      ...(session ? { session } : {}),
+      onLost: (error) => {
+        const reason = new SourceLockLostError(sourceId, error?.message ?? 'the server closed the session');
+        logger.error('lost the source lock session; stopping the source', { sourceId, error: reason.message });
+        lost.abort(reason);
+      },
+    },
+  );
+  if (!locked) throw new SourceLockHeldError(sourceId);
   return {
     lost: lost.signal,
     async ensureHeld() {
       if (lost.signal.aborted) throw lost.signal.reason;
       return false;
     },
-    async release() {
-      if (released) return;
-      released = true;
-      await client.end().catch(() => undefined);
-    },
+    release: () => locked.release(),
   };
 }

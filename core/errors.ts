@@ -1,28 +1,56 @@
 import { redactUrl } from './redact.ts';
 
 /**
- * One error base with a closed list of codes. `retriable` tells the retry loop whether
- * trying again can help; programmer errors are never retriable.
+ * One error base with a closed list of codes, each meaning one thing. `retriable` tells the
+ * retry loop whether trying again can help; programmer errors are never retriable.
  */
 export type ErrorCode =
+  /** A setting or flag is missing or malformed (ConfigError). */
   | 'CONFIG_INVALID'
+  /** The user asked for something that cannot be done as asked (UsageError). */
+  | 'USAGE_INVALID'
+  /** An object was used out of its lifecycle (a runtime started twice, metadata asked outside process()). */
+  | 'ILLEGAL_STATE'
+  /** A database or broker cannot be reached, or refuses whatever it is sent. */
   | 'SERVICE_UNAVAILABLE'
   | 'TOPOLOGY_INVALID'
   | 'DECODE_FAILED'
   | 'SCHEMA_INVALID'
+  /** Another owner holds the partition now (FencedError). */
   | 'FENCED'
+  /** A store's cache no longer matches its backend (StaleStateError). */
   | 'STALE_STATE'
+  /** A record cannot be processed as it is (a dead letter). */
   | 'RECORD_INVALID'
-  | 'PROCESSOR_FAILED'
+  /** A partition task stopped, or could not start, on an error no retry mended. */
+  | 'TASK_FAILED'
   | 'SEND_REFUSED'
-  | 'TRANSIENT';
+  /** A fetch position outside the partition's log. */
+  | 'OFFSET_OUT_OF_RANGE'
+  /** Another process holds the lock of a job only one may do. */
+  | 'LOCK_HELD'
+  /** The session holding such a lock ended. */
+  | 'LOCK_LOST'
+  /** Someone else wrote where this process is the only writer. */
+  | 'OWNERSHIP_CONFLICT';
+
+/** Where an error happened, in the names an operator searches logs for. */
+export interface ErrorContext {
+  topic?: string;
+  partition?: number;
+  offset?: bigint;
+  node?: string;
+  epoch?: number | bigint;
+  store?: string;
+  [detail: string]: unknown;
+}
 
 export class StreamError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;
-  readonly context: Record<string, unknown>;
+  readonly context: ErrorContext;
 
-  constructor(code: ErrorCode, message: string, opts: { retriable?: boolean; context?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { retriable?: boolean; context?: ErrorContext; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -49,14 +77,14 @@ export class ConfigError extends StreamError {
  */
 export class UsageError extends StreamError {
   constructor(message: string, cause?: unknown) {
-    super('CONFIG_INVALID', message, { cause });
+    super('USAGE_INVALID', message, { cause });
   }
 }
 
 /** A service (database, broker) cannot be reached. The CLI prints one line and exits 1. */
 export class ServiceUnavailableError extends StreamError {
-  constructor(service: string, detail: string, cause?: unknown) {
-    super('SERVICE_UNAVAILABLE', `${service} unavailable: ${detail}`, { retriable: true, cause });
+  constructor(service: string, detail: string, cause?: unknown, code: 'SERVICE_UNAVAILABLE' | 'LOCK_HELD' | 'LOCK_LOST' = 'SERVICE_UNAVAILABLE') {
+    super(code, `${service} unavailable: ${detail}`, { retriable: true, cause });
   }
 }
 

@@ -202,7 +202,7 @@ export class OffsetOutOfRangeError extends StreamError {
 
   constructor(tp: TopicPartition & { offset: bigint; logStartOffset?: bigint; logEndOffset?: bigint }) {
     const bounds = tp.logEndOffset === undefined ? '' : ` (log ${tp.logStartOffset ?? '?'}..${tp.logEndOffset})`;
-    super('TRANSIENT', `offset ${tp.offset} out of range for ${tpKey(tp)}${bounds}`, {
+    super('OFFSET_OUT_OF_RANGE', `offset ${tp.offset} out of range for ${tpKey(tp)}${bounds}`, {
       retriable: true,
       context: { topic: tp.topic, partition: tp.partition, offset: tp.offset },
     });

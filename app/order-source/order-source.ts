@@ -98,7 +98,7 @@ export interface RunResult {
 /** The database's sequence is not where this process left it: another writer used the source id. */
 export class SourceSequenceConflictError extends StreamError {
   constructor(expectedNext: number, actualNext: number) {
-    super('PROCESSOR_FAILED', `the source's next seq is ${actualNext}, expected ${expectedNext}: another process wrote with this source id`, {
+    super('OWNERSHIP_CONFLICT', `the source's next seq is ${actualNext}, expected ${expectedNext}: another process wrote with this source id`, {
       context: { expectedNext, actualNext },
     });
   }

@@ -26,7 +26,7 @@ const LOCK_NAMESPACE = 0x4f_53_52_43;
 export class SourceLockHeldError extends ServiceUnavailableError {
   override readonly retriable = false;
   constructor(sourceId: string) {
-    super(`order source "${sourceId}"`, 'another process is already running it (its advisory lock is held); stop it or pass another --source-id');
+    super(`order source "${sourceId}"`, 'another process is already running it (its advisory lock is held); stop it or pass another --source-id', undefined, 'LOCK_HELD');
   }
 }
 
@@ -38,7 +38,7 @@ export class SourceLockHeldError extends ServiceUnavailableError {
 export class SourceLockLostError extends ServiceUnavailableError {
   override readonly retriable = false;
   constructor(sourceId: string, detail: string | undefined) {
-    super(`order source "${sourceId}"`, `lost its advisory lock session${detail ? ` (${detail})` : ''}; stopped writing, the role must be restarted`);
+    super(`order source "${sourceId}"`, `lost its advisory lock session${detail ? ` (${detail})` : ''}; stopped writing, the role must be restarted`, undefined, 'LOCK_LOST');
   }
 }
 

@@ -145,7 +145,7 @@ export class StreamRuntime {
   }
 
   async start(): Promise<void> {
-    if (this.#state !== 'new') throw new StreamError('CONFIG_INVALID', `runtime cannot start: it is ${this.#state}`);
+    if (this.#state !== 'new') throw new StreamError('ILLEGAL_STATE', `runtime cannot start: it is ${this.#state}`);
     this.#state = 'running';
     this.#pipeline = this.#tasks$
       .pipe(mergeMap((task) => task.committed$.pipe(tap((event) => this.#onCommitted(task, event)))))
@@ -348,7 +348,7 @@ export class StreamRuntime {
         task = await this.#createTask(claim);
       } catch (error) {
         const node = (error as { node?: unknown }).node;
-        this.#report(new StreamError('PROCESSOR_FAILED', `cannot start ${key}: ${errorMessage(error)}`, { cause: error }), {
+        this.#report(new StreamError('TASK_FAILED', `cannot start ${key}: ${errorMessage(error)}`, { cause: error, context: { topic: claim.topic, partition: claim.partition, offset: claim.nextOffset, epoch: claim.epoch } }), {
           node: typeof node === 'string' ? node : 'restore',
           topic: claim.topic,
           partition: claim.partition,
@@ -515,7 +515,7 @@ export class StreamRuntime {
       this.#waitAndRetry(event, `fenced at offset ${event.offset} (${event.error}); claiming it again`, this.#options.fencedReclaimDelayMs ?? 2_000);
       return;
     }
-    const failure = new StreamError('PROCESSOR_FAILED', `${key} stopped at offset ${event.offset} in "${event.node}": ${errorMessage(event.error)}`, {
+    const failure = new StreamError('TASK_FAILED', `${key} stopped at offset ${event.offset} in "${event.node}": ${errorMessage(event.error)}`, {
       cause: event.error,
       context: { node: event.node, topic: event.topic, partition: event.partition, offset: event.offset },
     });

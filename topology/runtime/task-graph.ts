@@ -253,7 +253,7 @@ export class TaskGraph {
       },
       recordMetadata: () => {
         if (this.#current === undefined) {
-          throw new StreamError('PROCESSOR_FAILED', `processor "${node.name}" asked for record metadata outside process()`);
+          throw new StreamError('ILLEGAL_STATE', `processor "${node.name}" asked for record metadata outside process()`, { context: { node: node.name } });
         }
         return this.#current;
       },

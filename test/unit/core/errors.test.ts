@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { MultipleErrors, NetworkError, ProtocolError, ResponseError, TimeoutError, UserError } from '@platformatic/kafka';
-import { isRetriable } from '../../../core/errors.ts';
+import { ConfigError, FencedError, isRetriable, ServiceUnavailableError, StaleStateError, UsageError } from '../../../core/errors.ts';
 
 const PRODUCE_API = 0;
 
@@ -49,5 +49,19 @@ describe('isRetriable on @platformatic/kafka aggregate errors', () => {
   it('judges a plain AggregateError by its errors too', () => {
     expect(isRetriable(new AggregateError([Object.assign(new Error('reset'), { code: 'ECONNRESET' })]))).toBe(true);
     expect(isRetriable(new AggregateError([Object.assign(new Error('reset'), { code: 'ECONNRESET' }), new TypeError('bug')]))).toBe(false);
+  });
+});
+
+describe('error codes mean one thing each', () => {
+  it('tells a bad setting from a request that cannot be done and from a misused object', () => {
+    expect(new ConfigError('--rate', 'a positive integer', 'x')).toMatchObject({ code: 'CONFIG_INVALID', setting: '--rate', retriable: false });
+    expect(new UsageError('no migration named "x"')).toMatchObject({ code: 'USAGE_INVALID', retriable: false });
+    expect(new FencedError('orders', 3, 'epoch moved')).toMatchObject({ code: 'FENCED', context: { topic: 'orders', partition: 3 } });
+    expect(new StaleStateError('counts', ['a'], 'changed')).toMatchObject({ code: 'STALE_STATE', retriable: true, context: { store: 'counts', keys: ['a'] } });
+  });
+
+  it('keeps a lock held by another process apart from an unreachable service, both exiting 1', () => {
+    expect(new ServiceUnavailableError('PostgreSQL', 'connection refused')).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+    expect(new ServiceUnavailableError('order source "s"', 'held', undefined, 'LOCK_HELD')).toMatchObject({ code: 'LOCK_HELD' });
   });
 });

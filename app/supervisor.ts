@@ -6,6 +6,7 @@
  */
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { checkOptions } from '../core/options.ts';
 import { backoffDelay, RETRY_POLICIES, type RetryPolicy, sleep } from '../core/retry.ts';
 
 /** A started role. */
@@ -40,6 +41,7 @@ export class RoleSupervisor<H extends RoleHandle> {
   #loop: Promise<void> = Promise.resolve();
 
   private constructor(options: SupervisorOptions<H>) {
+    checkOptions('RoleSupervisor', options, { name: 'non-empty-string', start: 'function', logger: 'object', healthyAfterMs: 'positive-integer' }, ['name', 'start', 'logger']);
     this.name = options.name;
     this.#options = options;
     this.#policy = { ...RETRY_POLICIES.restart, ...options.policy };

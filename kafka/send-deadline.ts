@@ -9,6 +9,7 @@
  * live with that: every record carries a deterministic event id.
  */
 import type { Logger } from '../core/logger.ts';
+import { checkOptions } from '../core/options.ts';
 import type { KafkaProducer, OutgoingMessage } from './port.ts';
 
 export class SendTimeoutError extends Error {
@@ -39,6 +40,7 @@ export class DeadlineProducer implements KafkaProducer {
   }
 
   static async create(options: SendDeadlineOptions): Promise<DeadlineProducer> {
+    checkOptions('DeadlineProducer', options, { create: 'function', timeoutMs: 'positive-integer', logger: 'object' }, ['create', 'timeoutMs', 'logger']);
     return new DeadlineProducer(options, await options.create());
   }
 

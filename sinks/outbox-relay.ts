@@ -28,6 +28,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { checkOptions } from '../core/options.ts';
 import { backoffDelay, RETRY_POLICIES, type RetryPolicy, sleep } from '../core/retry.ts';
 import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
 import { SendRefusedError } from '../kafka/send-refused.ts';
@@ -109,6 +110,24 @@ export class OutboxRelay {
   private lastPruneAt = Date.now();
 
   constructor(options: RelayOptions) {
+    checkOptions(
+      'OutboxRelay',
+      options,
+      {
+        sequelize: 'object',
+        databaseUrl: 'non-empty-string',
+        producer: 'object',
+        admin: 'object',
+        logger: 'object',
+        batchSize: 'positive-integer',
+        fetchMaxBytes: 'positive-integer',
+        idlePollMs: 'positive-integer',
+        standbyPollMs: 'positive-integer',
+        lockName: 'non-empty-string',
+        retentionMs: 'positive-integer',
+      },
+      ['sequelize', 'databaseUrl', 'producer', 'admin', 'logger'],
+    );
     this.options = {
       batchSize: 2000,
       fetchMaxBytes: 16 * 1024 * 1024,

@@ -22,6 +22,7 @@
 
 import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { checkOptions } from '../../core/options.ts';
 import { RETRY_POLICIES, type RetryPolicy, sleep, withRetry } from '../../core/retry.ts';
 import type { OrderGenerator } from '../../processors/order-generator.ts';
 import { type LatencyPercentiles, LatencyRecorder } from './latency-recorder.ts';
@@ -119,6 +120,12 @@ export class OrderSource {
   #broken = false;
 
   constructor(options: OrderSourceOptions) {
+    checkOptions(
+      'OrderSource',
+      options,
+      { ledger: 'object', publisher: 'object', generator: 'object', logger: 'object', clock: 'function', maxBatch: 'positive-integer', maxInFlightBatches: 'positive-integer', watermarkIntervalMs: 'non-negative-integer' },
+      ['ledger', 'publisher', 'generator', 'logger'],
+    );
     this.#options = {
       clock: () => performance.timeOrigin + performance.now(),
       maxBatch: 5000,

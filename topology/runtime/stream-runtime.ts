@@ -14,6 +14,7 @@
 import { asyncScheduler, mergeMap, type Observable, type SchedulerLike, Subject, type Subscription, tap } from 'rxjs';
 import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { checkOptions } from '../../core/options.ts';
 import { backoffDelay, RETRY_POLICIES, type RetryPolicy } from '../../core/retry.ts';
 import { ConsumerStoppedError, type GroupConsumer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { Topology } from '../builder.ts';
@@ -130,6 +131,18 @@ export class StreamRuntime {
   #kafkaCommitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: StreamRuntimeOptions) {
+    checkOptions(
+      'StreamRuntime',
+      options,
+      { topology: 'object', consumer: 'object', claimer: 'object', committer: 'object', config: 'object', logger: 'object', kafkaCommitIntervalMs: 'positive-integer' },
+      ['topology', 'consumer', 'claimer', 'committer', 'config', 'logger'],
+    );
+    checkOptions('StreamRuntime', options.config, { batchMaxRecords: 'positive-integer', commitIntervalMs: 'positive-integer', maxInflightPerPartition: 'positive-integer', maxInflightTotal: 'positive-integer' }, [
+      'batchMaxRecords',
+      'commitIntervalMs',
+      'maxInflightPerPartition',
+      'maxInflightTotal',
+    ]);
     this.#options = options;
     this.#logger = options.logger.child('runtime');
     this.#scheduler = options.scheduler ?? asyncScheduler;

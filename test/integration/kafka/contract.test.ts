@@ -7,9 +7,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
-import { partitionForKey } from '../../../kafka/murmur2.ts';
 import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
 import { SendRefusedError } from '../../../kafka/send-refused.ts';
+import { javaPartition } from '../../support/java-partitions.ts';
 import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
@@ -211,7 +211,7 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       const partitionsByKey = new Map<string, Set<number>>();
       for (const record of collected.records()) {
         const key = record.key!.toString('utf8');
-        expect(record.partition).toBe(partitionForKey(key, partitions));
+        expect([key, record.partition]).toEqual([key, javaPartition(key, partitions)]);
         partitionsByKey.set(key, (partitionsByKey.get(key) ?? new Set()).add(record.partition));
       }
       expect([...partitionsByKey.values()].every((set) => set.size === 1)).toBe(true);

@@ -7,10 +7,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
-import { partitionForKey } from '../../../kafka/murmur2.ts';
 import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
 import { SendRefusedError } from '../../../kafka/send-refused.ts';
-import { BatchCollector, brokersFromEnv, observeQuietPeriod, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
+import { javaPartition } from '../../support/java-partitions.ts';
+import { BatchCollector, brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 const GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };
@@ -211,7 +211,7 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       const partitionsByKey = new Map<string, Set<number>>();
       for (const record of collected.records()) {
         const key = record.key!.toString('utf8');
-        expect(record.partition).toBe(partitionForKey(key, partitions));
+        expect([key, record.partition]).toEqual([key, javaPartition(key, partitions)]);
         partitionsByKey.set(key, (partitionsByKey.get(key) ?? new Set()).add(record.partition));
       }
       expect([...partitionsByKey.values()].every((set) => set.size === 1)).toBe(true);
@@ -344,7 +344,9 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       const error = await waitFor(() => recording.errors.find((candidate) => candidate instanceof OffsetOutOfRangeError), { message: 'out-of-range report' });
       expect(error).toMatchObject({ topic, partition: 0, offset: 100n });
       await produceToPartitions(topic, [1, 0], 'even-more');
-      await observeQuietPeriod(1_500);
+      // A marker written after those records, read on the other partition: the member fetched again since.
+      await produceToPartitions(topic, [0, 1], 'marker');
+      await waitFor(() => recording.collected.records(1).length === 4, { message: 'the marker on partition 1' });
       // Reported once, not once per fetch.
       expect(recording.errors.filter((candidate) => candidate instanceof OffsetOutOfRangeError)).toHaveLength(1);
       expect(recording.collected.records(0)).toEqual([]);
@@ -471,7 +473,9 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       recording.consumer.pause([{ topic, partition: 0 }]);
       await produceToPartitions(topic, [2, 2], 'paused');
       await waitFor(() => recording.collected.records(1).length === 3, { message: 'the unpaused partition to keep flowing' });
-      await observeQuietPeriod(1_500);
+      // A marker written after the paused partition's records: once it is read, the member has fetched since they were there.
+      await produceToPartitions(topic, [0, 1], 'marker');
+      await waitFor(() => recording.collected.records(1).length === 4, { message: 'the marker on the unpaused partition' });
       expect(recording.collected.records(0)).toHaveLength(1);
 
       recording.consumer.resume([{ topic, partition: 0 }]);

@@ -113,8 +113,13 @@ describe('order source on PostgreSQL and Kafka', () => {
     await expect(lock.ensureHeld()).rejects.toBeInstanceOf(SourceLockLostError);
 
     // Nothing is stored after the failure, and a second run refuses to start.
+    // Whatever the run had in flight has ended once no other session of this database is inside a transaction.
+    const inTransaction = async () =>
+      Number(
+        (await selectRows<{ n: string }>(db.sequelize, 'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL'))[0]!.n,
+      );
     const atFailure = await stored();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(async () => (await inTransaction()) === 0, { message: 'no transaction of the failed run left open' });
     expect(await stored()).toBe(atFailure);
     await expect(source.run({ ratePerSecond: 500, durationMs: 1_000 })).rejects.toThrow('restart the process');
     await lock.release();

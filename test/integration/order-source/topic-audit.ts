@@ -3,10 +3,10 @@
  * table: the two sides of the order source's guarantee.
  */
 import type { Sequelize } from 'sequelize';
-import { partitionForKey } from '../../../kafka/murmur2.ts';
 import type { ConsumedRecord, KafkaClient } from '../../../kafka/port.ts';
 import { orderCreatedEventId } from '../../../processors/events.ts';
 import { selectRows } from '../../../state/sql.ts';
+import { javaPartition } from '../../support/java-partitions.ts';
 import { waitFor } from '../../support/kafka.ts';
 
 export interface TopicRecord {
@@ -56,7 +56,7 @@ export async function storedOrders(sequelize: Sequelize): Promise<Array<{ id: st
 
 /**
  * Stored == published as sets of orders, each record under its deterministic event id,
- * keyed by productId, on the Java-compatible partition of that key. Returns the duplicates.
+ * keyed by productId, on the partition Java's producer picks for that key (the generated vectors). Returns the duplicates.
  */
 export function auditTopic(stored: Array<{ id: string; product_id: number }>, records: TopicRecord[], partitions: number): { duplicates: number } {
   const problems: string[] = [];
@@ -67,7 +67,7 @@ export function auditTopic(stored: Array<{ id: string; product_id: number }>, re
     if (!storedIds.has(record.orderId)) problems.push(`on the topic but not stored: ${record.orderId}`);
     if (record.eventId !== orderCreatedEventId(record.orderId)) problems.push(`event id ${record.eventId} for order ${record.orderId}`);
     if (record.key !== String(record.productId)) problems.push(`key ${record.key} for product ${record.productId}`);
-    const partition = partitionForKey(String(record.productId), partitions);
+    const partition = javaPartition(String(record.productId), partitions);
     if (record.partition !== partition) problems.push(`product ${record.productId} on partition ${record.partition}, expected ${partition}`);
     if (seen.has(record.orderId)) duplicates++;
     seen.add(record.orderId);

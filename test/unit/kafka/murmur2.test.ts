@@ -5,9 +5,10 @@ import { Partitioners } from 'kafkajs';
 import { javaCompatiblePartitioner as kafkajsAdapterPartitioner } from '../../../kafka/kafkajs/producer.ts';
 import { murmur2, partitionForKey, toPositive } from '../../../kafka/murmur2.ts';
 import { javaCompatiblePartitioner as platformaticAdapterPartitioner } from '../../../kafka/platformatic/producer.ts';
+import { JAVA_VECTORS as GENERATED_VECTORS } from '../../support/java-partitions.ts';
 
 // Apache Kafka, clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java#testMurmur2
-const JAVA_VECTORS: Array<[string, number]> = [
+const UPSTREAM_VECTORS: Array<[string, number]> = [
   ['21', -973932308],
   ['foobar', -790332482],
   ['a-little-bit-long-string', -985981536],
@@ -20,8 +21,15 @@ const partitionMetadata = (count: number) =>
   Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
 
 describe('murmur2', () => {
-  it.each(JAVA_VECTORS)('hashes %j exactly like Java Utils.murmur2', (input, expected) => {
+  it.each(UPSTREAM_VECTORS)('hashes %j exactly like Java Utils.murmur2', (input, expected) => {
     expect(murmur2(Buffer.from(input))).toBe(expected);
+  });
+
+  it('hashes every key of the vectors generated with kafka-clients exactly like Java (ASCII, multi-byte UTF-8, empty, long, product ids)', () => {
+    expect(GENERATED_VECTORS.length).toBeGreaterThan(100);
+    for (const vector of GENERATED_VECTORS) {
+      expect([vector.key, murmur2(Buffer.from(vector.utf8Hex, 'hex'))]).toEqual([vector.key, vector.murmur2]);
+    }
   });
 
   it('matches a literal transcription of the Java loop for every tail length (the vectors lack 1-byte tails)', () => {
@@ -49,6 +57,14 @@ describe('murmur2', () => {
 });
 
 describe('partitionForKey', () => {
+  it("picks Java's default-partitioner partition for every generated key and partition count", () => {
+    for (const vector of GENERATED_VECTORS) {
+      for (const [count, partition] of Object.entries(vector.partitions)) {
+        expect([vector.key, count, partitionForKey(vector.key, Number(count))]).toEqual([vector.key, count, partition]);
+      }
+    }
+  });
+
   it('masks the sign bit instead of taking an absolute value, like Java Utils.toPositive', () => {
     // murmur2("21") is negative: Math.abs would give a different partition.
     const hash = murmur2(Buffer.from('21'));
@@ -68,6 +84,31 @@ describe('partitionForKey', () => {
 });
 
 describe('adapter partitioners', () => {
+  it("send every generated key where Java's producer does, in both adapters and the clients' own Java-compatible partitioners", () => {
+    const forKafkajs = kafkajsAdapterPartitioner();
+    const forPlatformatic = platformaticAdapterPartitioner();
+    const kafkajsDefault = Partitioners.DefaultPartitioner();
+    for (const vector of GENERATED_VECTORS) {
+      const bytes = Buffer.from(vector.utf8Hex, 'hex');
+      for (const [count, partition] of Object.entries(vector.partitions)) {
+        const partitions = Number(count);
+        const metadata = partitionMetadata(partitions);
+        const chosen = {
+          kafkajsAdapter: forKafkajs({ topic: 't', partitionMetadata: metadata, message: { key: vector.key, value: null } }),
+          // @platformatic/kafka reduces the partitioner's result modulo the partition count itself.
+          platformaticAdapter: forPlatformatic({ topic: 't' }, bytes) % partitions,
+          kafkajsDefault: kafkajsDefault({ topic: 't', partitionMetadata: metadata, message: { key: bytes, value: null } }),
+          platformaticCompatibility: compatibilityPartitioner({ topic: 't' }, bytes) % partitions,
+        };
+        expect([vector.key, partitions, chosen]).toEqual([
+          vector.key,
+          partitions,
+          { kafkajsAdapter: partition, platformaticAdapter: partition, kafkajsDefault: partition, platformaticCompatibility: partition },
+        ]);
+      }
+    }
+  });
+
   it('send every key to partitionForKey(key) in both adapters', () => {
     const forKafkajs = kafkajsAdapterPartitioner();
     const forPlatformatic = platformaticAdapterPartitioner();

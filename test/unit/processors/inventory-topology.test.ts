@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { OrderCreated } from '../../../processors/events.ts';
 import { type InventoryUpdated, orderCreated } from '../../../processors/events.ts';
-import type { ProductStock } from '../../../processors/inventory.ts';
+import type { OrderState, ProductStock } from '../../../processors/inventory.ts';
 import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../processors/reference-pipeline.ts';
 import { TopologyTestDriver } from '../../../topology/testing/test-driver.ts';
 
@@ -221,5 +221,101 @@ describe('reference topology through the test driver', () => {
     ]);
     expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 94, version: 3 });
     expect(test.committedOffset('orders', 0)).toBe(7n);
+  });
+});
+
+describe('one micro-batch of orders through the reference topology', () => {
+  const KEYBOARD = 2;
+  const UNKNOWN = 999;
+
+  /** Publishes `orders` (each stored first, unless `decided` already holds it) and commits them as one batch. */
+  async function decideOneBatch(stock: Array<[number, ProductStock]>, orders: OrderCreated[], decided: Array<[string, OrderState]> = []) {
+    const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
+    const test = new TopologyTestDriver(topology, { batchMaxRecords: 100, initialState: { inventory: stock, 'order-decisions': [...pendingOrders(orders), ...decided] } });
+    for (const event of orders) await test.pipeInput('orders', String(event.payload.productId), event, { partition: 0 });
+    await test.flush();
+    await test.close();
+    const decisions = test.getStateStore<string, OrderState>('order-decisions');
+    return {
+      test,
+      statusOf: (event: OrderCreated) => decisions.get(event.payload.orderId),
+      updates: test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload),
+    };
+  }
+
+  it('Monitor Stand with stock 1: of two orders of 1 the first is confirmed, the second out_of_stock, one new version', async () => {
+    const [first, second] = [order(MONITOR_STAND), order(MONITOR_STAND)];
+    const { test, statusOf, updates } = await decideOneBatch([[MONITOR_STAND, { quantity: 1, version: 4 }]], [first!, second!]);
+    expect([statusOf(first!), statusOf(second!)]).toEqual([
+      { productId: MONITOR_STAND, quantity: 1, status: 'confirmed' },
+      { productId: MONITOR_STAND, quantity: 1, status: 'rejected', reason: 'out_of_stock' },
+    ]);
+    expect(updates).toEqual([
+      { productId: MONITOR_STAND, quantity: 0, delta: -1, version: 5, ordersConfirmed: 1, ordersRejected: 1, source: { topic: 'orders', partition: 0, fromOffset: '0', toOffset: '1' } },
+    ]);
+    expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 0, version: 5 });
+  });
+
+  it('rejects orders of an unknown product without an InventoryUpdated or an inventory row', async () => {
+    const orders = [order(UNKNOWN, 1), order(UNKNOWN, 2)];
+    const { test, statusOf, updates } = await decideOneBatch([], orders);
+    expect(orders.map((event) => statusOf(event))).toMatchObject([
+      { status: 'rejected', reason: 'unknown_product' },
+      { status: 'rejected', reason: 'unknown_product' },
+    ]);
+    expect(updates).toEqual([]);
+    expect(test.getStateStore('inventory').size).toBe(0);
+  });
+
+  it('rejects a quantity bigger than the stock but still confirms a later smaller one', async () => {
+    const [big, small] = [order(KEYBOARD, 5), order(KEYBOARD, 3)];
+    const { statusOf, updates } = await decideOneBatch([[KEYBOARD, { quantity: 3, version: 0 }]], [big!, small!]);
+    expect([statusOf(big!)!.status, statusOf(small!)!.status]).toEqual(['rejected', 'confirmed']);
+    expect(updates).toMatchObject([{ quantity: 0, version: 1, delta: -3, ordersConfirmed: 1, ordersRejected: 1 }]);
+  });
+
+  it('gives a product whose orders were all rejected a new version with delta 0', async () => {
+    const { test, updates } = await decideOneBatch([[KEYBOARD, { quantity: 0, version: 7 }]], [order(KEYBOARD)]);
+    expect(updates).toMatchObject([{ quantity: 0, version: 8, delta: 0, ordersConfirmed: 0, ordersRejected: 1 }]);
+    expect(test.getStateStore<number, ProductStock>('inventory').get(KEYBOARD)).toEqual({ quantity: 0, version: 8 });
+  });
+
+  it('keeps products apart: one InventoryUpdated per product in order of first appearance, each with its own offset range', async () => {
+    const orders = [order(MONITOR_STAND, 2), order(KEYBOARD), order(UNKNOWN), order(KEYBOARD), order(UNKNOWN)];
+    const { statusOf, updates } = await decideOneBatch(
+      [
+        [MONITOR_STAND, { quantity: 2, version: 0 }],
+        [KEYBOARD, { quantity: 1, version: 0 }],
+      ],
+      orders,
+    );
+    expect(updates.map((u) => [u.productId, u.delta, u.ordersConfirmed, u.ordersRejected, u.source.fromOffset, u.source.toOffset])).toEqual([
+      [MONITOR_STAND, -2, 1, 0, '0', '0'],
+      [KEYBOARD, -1, 1, 1, '1', '3'],
+    ]);
+    expect(statusOf(orders[3]!)).toMatchObject({ status: 'rejected', reason: 'out_of_stock' });
+  });
+
+  it('skips an order seen earlier in the batch or decided in an earlier one', async () => {
+    const [fresh, old] = [order(KEYBOARD), order(KEYBOARD, 4)];
+    const { test, statusOf, updates } = await decideOneBatch([[KEYBOARD, { quantity: 10, version: 0 }]], [fresh!, fresh!, old!], [[old!.payload.orderId, { productId: KEYBOARD, quantity: 4, status: 'confirmed' }]]);
+    expect(statusOf(fresh!)).toMatchObject({ status: 'confirmed' });
+    expect(updates).toMatchObject([{ quantity: 9, version: 1, delta: -1, ordersConfirmed: 1, ordersRejected: 0, source: { fromOffset: '0', toOffset: '0' } }]);
+    expect(test.getStateStore<number, ProductStock>('inventory').get(KEYBOARD)).toEqual({ quantity: 9, version: 1 });
+    expect(test.committedOffset('orders', 0)).toBe(3n);
+  });
+
+  it('does not mutate the stock it was given', async () => {
+    const stock = { quantity: 5, version: 1 };
+    const { test } = await decideOneBatch([[KEYBOARD, stock]], [order(KEYBOARD, 2)]);
+    expect(stock).toEqual({ quantity: 5, version: 1 });
+    expect(test.getStateStore<number, ProductStock>('inventory').get(KEYBOARD)).toEqual({ quantity: 3, version: 2 });
+  });
+
+  it('commits nothing for an empty batch', async () => {
+    const { test, updates } = await decideOneBatch([[KEYBOARD, { quantity: 5, version: 0 }]], []);
+    expect(updates).toEqual([]);
+    expect(test.commits()).toEqual([]);
+    expect(test.getStateStore<number, ProductStock>('inventory').get(KEYBOARD)).toEqual({ quantity: 5, version: 0 });
   });
 });

@@ -8,11 +8,12 @@
  * Each process owns one registry; health.ts serves it.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Observable, Subscription } from 'rxjs';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { relayDiagnostics } from '../sinks/outbox-relay.ts';
 import type { Topology } from '../topology/builder.ts';
-import type { CommittableBatch, Committer, RuntimeEvent, RuntimeStats } from '../topology/runtime/types.ts';
+import { runtimeDiagnostics } from '../topology/runtime/diagnostics.ts';
+import type { CommittableBatch, Committer, RuntimeStats } from '../topology/runtime/types.ts';
 import {
   assessProcessorLiveness,
   assessProcessorReadiness,
@@ -26,6 +27,7 @@ import {
   type ReadinessCheck,
   serveHealthAndMetrics,
 } from './health.ts';
+import { sourceDiagnostics } from './order-source/order-source.ts';
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -129,9 +131,8 @@ export function instrumentCommitter(committer: Committer, metrics: KstreamMetric
   };
 }
 
-/** What the processor watcher needs of a StreamRuntime. */
+/** What the processor watcher needs of a StreamRuntime: its state now (its events come through the diagnostics channel). */
 export interface WatchedRuntime {
-  readonly events$: Observable<RuntimeEvent>;
   stats(): RuntimeStats;
 }
 
@@ -167,7 +168,6 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
   const { runtime, metrics, logger } = options;
   const now = options.now ?? Date.now;
   const tracked = new Map<string, TrackedPartition>();
-  let rebalancesSeen = 0;
 
   const track = (topic: string, partition: number): TrackedPartition => {
     const key = `${topic}-${partition}`;
@@ -182,25 +182,21 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
     tracked.delete(`${topic}-${partition}`);
     metrics.partitionLag.remove({ topic, partition: String(partition) });
   };
-  const syncRebalances = () => {
-    const total = runtime.stats().rebalances;
-    if (total > rebalancesSeen) metrics.rebalances.inc(total - rebalancesSeen);
-    rebalancesSeen = Math.max(rebalancesSeen, total);
-  };
-
-  const subscription: Subscription = runtime.events$.subscribe((event) => {
+  // Every runtime of the process (a restarted role's new runtime included) publishes here.
+  const unsubscribe = runtimeDiagnostics.subscribe((event) => {
     switch (event.type) {
+      case 'rebalance':
+        metrics.rebalances.inc();
+        break;
       case 'batch-committed':
         metrics.commitLatency.observe(event.durationMs / 1000);
         track(event.topic, event.partition).lastProgressAt = now();
         break;
       case 'partition-assigned':
         track(event.topic, event.partition).lastProgressAt = now();
-        syncRebalances();
         break;
       case 'partition-revoked':
         forget(event.topic, event.partition);
-        syncRebalances();
         break;
       case 'retry':
         metrics.retries.inc({ operation: event.operation });
@@ -219,7 +215,6 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
   });
 
   const sample = async () => {
-    syncRebalances();
     const owned = runtime.stats().partitions;
     metrics.assignedPartitions.set(owned.length);
     const topics = [...new Set(owned.map((p) => p.topic))];
@@ -255,18 +250,12 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
     liveness: () => assessProcessorLiveness({ waiting: runtime.stats().waiting, now: now(), haltedAfterMs: options.haltedAfterMs }),
     stop: () => {
       poller.stop();
-      subscription.unsubscribe();
+      unsubscribe();
     },
   };
 }
 
-/** What the relay watcher needs of an OutboxRelay. */
-export interface WatchedRelay {
-  readonly stats: { published: number; retries: number; leader: boolean };
-}
-
 export interface RelayWatchOptions {
-  relay: WatchedRelay;
   metrics: KstreamMetrics;
   /** Unpublished outbox rows (state/outbox-store countUnpublished). */
   countUnpublished(): Promise<number>;
@@ -277,32 +266,42 @@ export interface RelayWatchOptions {
 }
 
 export function watchRelay(options: RelayWatchOptions): { sample(): Promise<void>; stop(): void } {
-  const { relay, metrics } = options;
-  const publishedDelta = deltaOf(() => relay.stats.published);
-  const retriesDelta = deltaOf(() => relay.stats.retries);
+  const { metrics } = options;
+  // Counted as the relay publishes them; only the outbox table's size is polled.
+  const unsubscribe = relayDiagnostics.subscribe((event) => {
+    switch (event.type) {
+      case 'published':
+        metrics.outboxPublished.inc(event.rows);
+        break;
+      case 'retry':
+        metrics.retries.inc({ operation: 'publish' });
+        break;
+      case 'leadership':
+        metrics.relayLeader.set(event.leader ? 1 : 0);
+        break;
+    }
+  });
   const sample = async () => {
-    metrics.outboxPublished.inc(publishedDelta());
-    metrics.retries.inc({ operation: 'publish' }, retriesDelta());
-    metrics.relayLeader.set(relay.stats.leader ? 1 : 0);
     metrics.outboxBacklog.set(await options.countUnpublished());
     metrics.outboxParked.set(await options.countParked());
   };
-  return periodically(sample, options.pollMs ?? 5000, options.logger, 'outbox poll failed; keeping the last values');
-}
-
-/** What the source watcher needs of an OrderSource. */
-export interface WatchedSource {
-  counters(): { stored: number; published: number };
-}
-
-export function watchSource(options: { source: WatchedSource; metrics: KstreamMetrics; logger: Logger; pollMs?: number }): { sample(): Promise<void>; stop(): void } {
-  const stored = deltaOf(() => options.source.counters().stored);
-  const published = deltaOf(() => options.source.counters().published);
-  const sample = async () => {
-    options.metrics.sourceOrdersStored.inc(stored());
-    options.metrics.sourceOrdersPublished.inc(published());
+  const poller = periodically(sample, options.pollMs ?? 5000, options.logger, 'outbox poll failed; keeping the last values');
+  return {
+    sample,
+    stop: () => {
+      poller.stop();
+      unsubscribe();
+    },
   };
-  return periodically(sample, options.pollMs ?? 5000, options.logger, 'source sample failed');
+}
+
+/** Counts the order source's stored and published orders as it publishes them on its channel. */
+export function watchSource(options: { metrics: KstreamMetrics }): { stop(): void } {
+  const unsubscribe = sourceDiagnostics.subscribe((event) => {
+    if (event.type === 'stored') options.metrics.sourceOrdersStored.inc(event.orders);
+    else options.metrics.sourceOrdersPublished.inc(event.orders);
+  });
+  return { stop: unsubscribe };
 }
 
 /**
@@ -316,7 +315,7 @@ export interface Observability {
   readonly port: number;
   watchProcessor(options: Omit<ProcessorWatchOptions, 'metrics' | 'logger'>): ProcessorWatch;
   watchRelay(options: Omit<RelayWatchOptions, 'metrics' | 'logger'>): void;
-  watchSource(source: WatchedSource): void;
+  watchSource(): void;
   /** Every role of the process has started: readiness now depends on the watchers alone. */
   markStarted(): void;
   stop(): Promise<void>;
@@ -361,8 +360,8 @@ export async function startObservability(options: ObservabilityOptions): Promise
     watchRelay: (watch) => {
       watchers.push(watchRelay({ pollMs, ...watch, metrics, logger }));
     },
-    watchSource: (source) => {
-      watchers.push(watchSource({ source, metrics, logger, pollMs }));
+    watchSource: () => {
+      watchers.push(watchSource({ metrics }));
     },
     markStarted: () => {
       started = true;
@@ -378,17 +377,6 @@ function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   const counts = new Map<string, number>();
   for (const item of items) counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
   return counts;
-}
-
-/** Turns an ever-growing number into the increments since the last call (prom-client counters only inc). */
-function deltaOf(read: () => number): () => number {
-  let seen = 0;
-  return () => {
-    const current = read();
-    const delta = Math.max(0, current - seen);
-    seen = Math.max(seen, current);
-    return delta;
-  };
 }
 
 function periodically(sample: () => Promise<void>, pollMs: number, logger: Logger, failure: string): { sample(): Promise<void>; stop(): void } {

@@ -17,7 +17,7 @@ import { startObservability } from './metrics.ts';
 import { parseSourceId } from './order-source/source-id.ts';
 import { startProcessor } from './processor-app.ts';
 import { startRelay } from './relay-app.ts';
-import { RelayView, RuntimeView, SourceView } from './role-views.ts';
+import { RuntimeView } from './role-views.ts';
 import { startSource } from './source-app.ts';
 import { startStatusLine } from './status-line.ts';
 import { type RoleHandle, RoleSupervisor } from './supervisor.ts';
@@ -166,11 +166,8 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     });
   const startRoles = async () => {
     if (role === 'all' || role === 'source') {
-      const view = new SourceView();
-      observability?.watchSource(view);
-      const source = await supervise('source', () => startSource(config, { ...services, logger }, { rate, sourceId }), (handle) =>
-        view.follow(handle.source),
-      );
+      observability?.watchSource();
+      const source = await supervise('source', () => startSource(config, { ...services, logger }, { rate, sourceId }));
       running.push({ name: 'source', stop: () => source.stop() });
     }
     if (role === 'all' || role === 'processor') {
@@ -206,9 +203,8 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
       }
     }
     if (role === 'all' || role === 'relay') {
-      const view = new RelayView();
-      observability?.watchRelay({ relay: view, countUnpublished: () => countUnpublished(services.sequelize), countParked: () => countParked(services.sequelize) });
-      const relay = await supervise('relay', () => startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger }), (handle) => view.follow(handle.relay));
+      observability?.watchRelay({ countUnpublished: () => countUnpublished(services.sequelize), countParked: () => countParked(services.sequelize) });
+      const relay = await supervise('relay', () => startRelay(config, { sequelize: services.sequelize, kafka: services.kafka, logger }));
       running.push({ name: 'relay', stop: () => relay.stop() });
     }
   };

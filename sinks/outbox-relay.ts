@@ -26,6 +26,7 @@
  *   marked, and a re-send repeats a suffix of what was sent, in order.
  */
 import type { Sequelize, Transaction } from 'sequelize';
+import { EventChannel } from '../core/diagnostics.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { checkOptions } from '../core/options.ts';
@@ -87,6 +88,15 @@ interface SendChain {
   /** Rows sent (or on their way) whose mark has not committed yet: a fetch ahead must leave them out. */
   unmarked: Set<bigint>;
 }
+
+/** What a relay publishes on its diagnostics channel: metrics count from these. */
+export type RelayDiagnostic =
+  | { type: 'published'; lockName: string; rows: number }
+  | { type: 'parked'; lockName: string; rows: number }
+  | { type: 'retry'; lockName: string; error: string }
+  | { type: 'leadership'; lockName: string; leader: boolean };
+
+export const relayDiagnostics = new EventChannel<RelayDiagnostic>('kstream:relay');
 
 /** This relay no longer leads: its lock session is gone or another relay bumped the lease. */
 class LeadershipLostError extends Error {}
@@ -153,7 +163,7 @@ export class OutboxRelay {
   /** Publishes what is pending right now (if this relay leads), then returns: for tests and for draining at shutdown. */
   async drain(): Promise<number> {
     const lease = await this.leadership.tryAcquire();
-    this.stats.leader = lease !== undefined;
+    this.#setLeader(lease !== undefined);
     return lease ? this.publishAll(lease) : 0;
   }
 
@@ -169,7 +179,13 @@ export class OutboxRelay {
       );
     }
     await this.leadership.release();
-    this.stats.leader = false;
+    this.#setLeader(false);
+  }
+
+  #setLeader(leader: boolean): void {
+    if (this.stats.leader === leader) return;
+    this.stats.leader = leader;
+    relayDiagnostics.publish({ type: 'leadership', lockName: this.options.lockName, leader });
   }
 
   private async run(): Promise<void> {
@@ -179,7 +195,7 @@ export class OutboxRelay {
     while (!signal.aborted) {
       try {
         const lease = await this.leadership.tryAcquire();
-        this.stats.leader = lease !== undefined;
+        this.#setLeader(lease !== undefined);
         if (!lease) {
           await sleep(this.options.standbyPollMs, signal);
           continue;
@@ -196,7 +212,7 @@ export class OutboxRelay {
       } catch (error) {
         this.stats.waiting = false;
         if (error instanceof LeadershipLostError) {
-          this.stats.leader = false;
+          this.#setLeader(false);
           logger.warn('relay is no longer the leader; stopped publishing', { error: error.message });
           await this.leadership.release();
           continue;
@@ -205,6 +221,7 @@ export class OutboxRelay {
         failures++;
         this.stats.retries++;
         this.stats.lastError = errorMessage(error);
+        relayDiagnostics.publish({ type: 'retry', lockName: this.options.lockName, error: this.stats.lastError });
         const delayMs = backoffDelay({ ...RETRY_POLICIES.relay, ...this.options.retry }, failures);
         logger.warn('relay publish failed; retrying', { error: errorMessage(error), failures, delayMs });
         await sleep(delayMs, signal);
@@ -324,6 +341,7 @@ export class OutboxRelay {
       () => {
         for (const id of ids) chain.unmarked.delete(id);
         this.stats.published += rows.length;
+        relayDiagnostics.publish({ type: 'published', lockName: this.options.lockName, rows: rows.length });
         this.stats.batches++;
         this.stats.lastPublishAt = Date.now();
       },
@@ -343,6 +361,7 @@ export class OutboxRelay {
   private async park(lease: Lease, parked: Array<{ row: OutboxRow; error: string }>): Promise<void> {
     await this.fenced(lease, (transaction) => parkRows(transaction, parked.map(({ row, error }) => ({ id: row.id, error }))));
     this.stats.parked += parked.length;
+    relayDiagnostics.publish({ type: 'parked', lockName: this.options.lockName, rows: parked.length });
     for (const { row, error } of parked) {
       this.options.logger.warn('parked an outbox row the broker cannot accept; the rows behind it go on (npm run topology -- outbox --parked)', {
         id: String(row.id),

@@ -20,6 +20,7 @@
  * while seq k is still uncommitted.
  */
 
+import { EventChannel } from '../../core/diagnostics.ts';
 import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { checkOptions } from '../../core/options.ts';
@@ -104,6 +105,11 @@ export class SourceSequenceConflictError extends StreamError {
     });
   }
 }
+
+/** What the order source publishes on its diagnostics channel: metrics count from these. */
+export type SourceDiagnostic = { type: 'stored'; orders: number } | { type: 'published'; orders: number };
+
+export const sourceDiagnostics = new EventChannel<SourceDiagnostic>('kstream:source');
 
 export class OrderSource {
   readonly #options: Required<Omit<OrderSourceOptions, 'ownership' | 'retry'>> & Pick<OrderSourceOptions, 'ownership'>;
@@ -297,6 +303,7 @@ export class OrderSource {
     }
     this.#tracker!.stored(orders[0]!.seq, orders[orders.length - 1]!.seq);
     this.#counters.stored += orders.length;
+    sourceDiagnostics.publish({ type: 'stored', orders: orders.length });
   }
 
   /** Whether this exact batch is committed already; throws if the sequence moved in any other way. */
@@ -319,6 +326,7 @@ export class OrderSource {
     const ackMs = this.#options.clock();
     this.#tracker!.published(orders[orders.length - 1]!.seq);
     this.#counters.published += orders.length;
+    sourceDiagnostics.publish({ type: 'published', orders: orders.length });
     this.#maybeWriteWatermark(ackMs);
     return ackMs;
   }

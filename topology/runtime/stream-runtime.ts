@@ -19,6 +19,7 @@ import { backoffDelay, RETRY_POLICIES, type RetryPolicy } from '../../core/retry
 import { ConsumerStoppedError, type GroupConsumer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { Topology } from '../builder.ts';
 import { BackpressureGate } from './backpressure.ts';
+import { runtimeDiagnostics } from './diagnostics.ts';
 import { PartitionTask } from './partition-task.ts';
 import type {
   BatchCommittedEvent,
@@ -33,7 +34,11 @@ import type {
   WaitingPartition,
 } from './types.ts';
 
+let runtimeCount = 0;
+
 export interface StreamRuntimeOptions {
+  /** Tags this runtime's events on the diagnostics channel; default runtime-<n>. */
+  id?: string;
   topology: Topology;
   consumer: GroupConsumer;
   claimer: PartitionClaimer;
@@ -97,6 +102,8 @@ export class StreamRuntime {
    * whoever owns it stops it and starts a new one. Stays pending otherwise.
    */
   readonly failed: Promise<never>;
+  /** Names this runtime's events on the diagnostics channel (topology/runtime/diagnostics.ts). */
+  readonly id: string;
   #fail: (error: StreamError) => void = () => {};
 
   readonly #options: StreamRuntimeOptions;
@@ -148,6 +155,8 @@ export class StreamRuntime {
     this.#scheduler = options.scheduler ?? asyncScheduler;
     this.#retryPolicy = { ...RETRY_POLICIES.partition, ...options.retry };
     this.#gate = new BackpressureGate(options.config);
+    this.id = options.id ?? `runtime-${++runtimeCount}`;
+    this.#events.subscribe((event) => runtimeDiagnostics.publish({ ...event, runtime: this.id }));
     this.events$ = this.#events.asObservable();
     this.errors$ = this.#errors.asObservable();
     this.failed = new Promise<never>((_, reject) => {
@@ -273,6 +282,7 @@ export class StreamRuntime {
 
   async #onAssigned(partitions: TopicPartition[]): Promise<PartitionOffset[]> {
     this.#rebalances++;
+    this.#events.next({ type: 'rebalance', assigned: partitions.length, revoked: 0 });
     const owned = new Set([...partitions, ...this.#safeAssignment()].map(tpKey));
     for (const key of [...this.#assigned.keys()]) {
       // An eager rebalance reports the whole assignment again: a partition missing from it is lost.
@@ -298,6 +308,7 @@ export class StreamRuntime {
 
   #onRevoked(partitions: TopicPartition[]): void {
     this.#rebalances++;
+    this.#events.next({ type: 'rebalance', assigned: 0, revoked: partitions.length });
     for (const tp of partitions) void this.#forget(tpKey(tp), 'revoked');
     this.#applyBackpressure();
   }

@@ -120,4 +120,6 @@ export type RuntimeEvent =
   | ({ type: 'partition-failed'; node: string; offset: bigint; error: unknown } & TopicPartition)
   | ({ type: 'partition-waiting'; reason: string; retryInMs: number } & TopicPartition)
   | ({ type: 'claim-released'; epoch: number | bigint } & TopicPartition)
+  /** The consumer's assignment changed (partitions assigned or revoked). */
+  | { type: 'rebalance'; assigned: number; revoked: number }
   | { type: 'consumer-error'; error: unknown };

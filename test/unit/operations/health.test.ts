@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
-import { Subject } from 'rxjs';
 import {
   assessProcessorLiveness,
   assessProcessorReadiness,
@@ -15,7 +14,7 @@ import {
 } from '../../../app/health.ts';
 import { createMetrics, startObservability } from '../../../app/metrics.ts';
 import { silentLogger } from '../../../core/logger.ts';
-import type { RuntimeEvent, RuntimeStats } from '../../../topology/runtime/types.ts';
+import type { RuntimeStats } from '../../../topology/runtime/types.ts';
 import { parseExposition, sampleValue } from './scrape.ts';
 
 const NOW = 10_000_000;
@@ -215,7 +214,7 @@ describe('startObservability', () => {
       expect((await fetch(`http://127.0.0.1:${observability.port}/healthz`)).status).toBe(200);
 
       const stats: RuntimeStats = { partitions: [], waiting: [], inflightTotal: 0, rebalances: 0, running: true };
-      observability.watchProcessor({ runtime: { events$: new Subject<RuntimeEvent>(), stats: () => stats }, highWatermarks: async () => new Map() });
+      observability.watchProcessor({ runtime: { stats: () => stats }, highWatermarks: async () => new Map() });
       observability.markStarted();
       expect(await readyz()).toEqual({ status: 503, body: { status: 'not ready', reason: 'no partitions assigned' } });
 

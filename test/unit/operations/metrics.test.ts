@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { Subject } from 'rxjs';
 import { createMetrics, DEAD_LETTER_NODE, instrumentCommitter, METRIC_NAMES, METRICS, watchProcessor, watchRelay, watchSource } from '../../../app/metrics.ts';
+import { sourceDiagnostics } from '../../../app/order-source/order-source.ts';
 import { silentLogger } from '../../../core/logger.ts';
+import { relayDiagnostics } from '../../../sinks/outbox-relay.ts';
+import { runtimeDiagnostics } from '../../../topology/runtime/diagnostics.ts';
 import type { CommittableBatch, PartitionStats, RuntimeEvent, RuntimeStats } from '../../../topology/runtime/types.ts';
 import { sampleValue, scrape } from './scrape.ts';
 
@@ -31,14 +33,13 @@ function batch(overrides: Partial<CommittableBatch> = {}): CommittableBatch {
   };
 }
 
-/** A stand-in for StreamRuntime: events pushed by the test, stats set by the test. */
+/** A stand-in for StreamRuntime: events published by the test on the runtime channel, stats set by the test. */
 function fakeRuntime() {
-  const events = new Subject<RuntimeEvent>();
   const state: RuntimeStats = { partitions: [], waiting: [], inflightTotal: 0, rebalances: 0, running: true };
   return {
-    events,
+    emit: (event: RuntimeEvent) => runtimeDiagnostics.publish({ ...event, runtime: 'fake' }),
     state,
-    runtime: { events$: events.asObservable(), stats: () => state },
+    runtime: { stats: () => state },
     own(partition: number, committedOffset: bigint) {
       state.partitions = [...state.partitions.filter((p) => p.partition !== partition), partitionStats(partition, committedOffset)];
     },
@@ -128,12 +129,12 @@ describe('watchProcessor', () => {
 
   it('observes commit latency in seconds and counts retries per operation', async () => {
     const { metrics, fake, watch } = setup(new Map());
-    fake.events.next({ type: 'batch-committed', topic: TOPIC, partition: 0, firstOffset: 0n, nextOffset: 5n, records: 5, outputs: 1, deadLetters: 0, attempts: 1, durationMs: 20 });
-    fake.events.next({ type: 'batch-committed', topic: TOPIC, partition: 0, firstOffset: 5n, nextOffset: 6n, records: 1, outputs: 1, deadLetters: 0, attempts: 2, durationMs: 400 });
+    fake.emit({ type: 'batch-committed', topic: TOPIC, partition: 0, firstOffset: 0n, nextOffset: 5n, records: 5, outputs: 1, deadLetters: 0, attempts: 1, durationMs: 20 });
+    fake.emit({ type: 'batch-committed', topic: TOPIC, partition: 0, firstOffset: 5n, nextOffset: 6n, records: 1, outputs: 1, deadLetters: 0, attempts: 2, durationMs: 400 });
     const retry = { type: 'retry', topic: TOPIC, partition: 0, attempt: 1, delayMs: 100, offset: 5n, error: 'db down' } as const;
-    fake.events.next({ ...retry, operation: 'commit' });
-    fake.events.next({ ...retry, operation: 'commit' });
-    fake.events.next({ ...retry, operation: 'load' });
+    fake.emit({ ...retry, operation: 'commit' });
+    fake.emit({ ...retry, operation: 'commit' });
+    fake.emit({ ...retry, operation: 'load' });
 
     const samples = await scrape(metrics.registry);
     expect(sampleValue(samples, 'kstream_commit_latency_seconds_count')).toBe(2);
@@ -146,13 +147,14 @@ describe('watchProcessor', () => {
 
   it("counts the runtime's rebalances once each, and halts by reason", async () => {
     const { metrics, fake, watch } = setup(new Map());
-    fake.state.rebalances = 2;
-    fake.events.next({ type: 'partition-assigned', topic: TOPIC, partition: 0, nextOffset: 0n, epoch: 1 });
-    fake.events.next({ type: 'partition-assigned', topic: TOPIC, partition: 1, nextOffset: 0n, epoch: 1 });
-    fake.state.rebalances = 3;
+    fake.emit({ type: 'rebalance', assigned: 1, revoked: 0 });
+    fake.emit({ type: 'rebalance', assigned: 1, revoked: 0 });
+    fake.emit({ type: 'partition-assigned', topic: TOPIC, partition: 0, nextOffset: 0n, epoch: 1 });
+    fake.emit({ type: 'partition-assigned', topic: TOPIC, partition: 1, nextOffset: 0n, epoch: 1 });
+    fake.emit({ type: 'rebalance', assigned: 0, revoked: 1 });
     await watch.sample();
     await watch.sample();
-    fake.events.next({ type: 'fenced', topic: TOPIC, partition: 1, offset: 0n, error: 'newer owner' });
+    fake.emit({ type: 'fenced', topic: TOPIC, partition: 1, offset: 0n, error: 'newer owner' });
 
     const samples = await scrape(metrics.registry);
     expect(sampleValue(samples, 'kstream_rebalances_total')).toBe(3);
@@ -173,7 +175,7 @@ describe('watchProcessor', () => {
     expect(sampleValue(samples, 'kstream_assigned_partitions')).toBe(2);
 
     fake.state.partitions = fake.state.partitions.filter((p) => p.partition !== 0);
-    fake.events.next({ type: 'partition-revoked', topic: TOPIC, partition: 0, droppedRecords: 0 });
+    fake.emit({ type: 'partition-revoked', topic: TOPIC, partition: 0, droppedRecords: 0 });
     samples = await scrape(metrics.registry);
     expect(sampleValue(samples, 'kstream_partition_lag', { topic: TOPIC, partition: '0' })).toBeUndefined();
     expect(sampleValue(samples, 'kstream_partition_lag', { topic: TOPIC, partition: '1' })).toBe(0);
@@ -186,7 +188,7 @@ describe('watchProcessor', () => {
     expect(watch.readiness()).toEqual({ ready: false, reason: 'no partitions assigned' });
 
     fake.own(0, 10n);
-    fake.events.next({ type: 'partition-assigned', topic: TOPIC, partition: 0, nextOffset: 10n, epoch: 1 });
+    fake.emit({ type: 'partition-assigned', topic: TOPIC, partition: 0, nextOffset: 10n, epoch: 1 });
     await watch.sample();
     expect(watch.readiness().ready).toBe(true);
 
@@ -203,7 +205,7 @@ describe('watchProcessor', () => {
     expect(stuck.ready === false && stuck.reason).toContain('orders-0');
 
     fake.own(0, 25n);
-    fake.events.next({ type: 'batch-committed', topic: TOPIC, partition: 0, firstOffset: 10n, nextOffset: 25n, records: 15, outputs: 0, deadLetters: 0, attempts: 1, durationMs: 5 });
+    fake.emit({ type: 'batch-committed', topic: TOPIC, partition: 0, firstOffset: 10n, nextOffset: 25n, records: 15, outputs: 0, deadLetters: 0, attempts: 1, durationMs: 5 });
     await watch.sample();
     expect(watch.readiness().ready).toBe(true);
     watch.stop();
@@ -215,8 +217,8 @@ describe('watchProcessor', () => {
     fake.own(1, 0n);
     await watch.sample();
     // A transient failure: the runtime reports it, and by the next look the partition runs again.
-    fake.events.next({ type: 'partition-failed', topic: TOPIC, partition: 1, node: 'inventory-processor', offset: 7n, error: new Error('fetch failed') });
-    fake.events.next({ type: 'consumer-error', error: new Error('connection reset') });
+    fake.emit({ type: 'partition-failed', topic: TOPIC, partition: 1, node: 'inventory-processor', offset: 7n, error: new Error('fetch failed') });
+    fake.emit({ type: 'consumer-error', error: new Error('connection reset') });
     expect(watch.readiness()).toEqual({ ready: true, details: { partitions: 2 } });
   });
 
@@ -267,12 +269,11 @@ describe('watchProcessor', () => {
 });
 
 describe('watchRelay and watchSource', () => {
-  it('exports the outbox backlog, parked rows, what the relay published since the last sample, and its leadership', async () => {
+  it('exports the outbox backlog, parked rows, what the relay published, and its leadership', async () => {
     const metrics = createMetrics();
-    const relay = { stats: { published: 0, retries: 0, leader: false } };
     let backlog = 12;
     let parked = 2;
-    const watch = watchRelay({ relay, metrics, countUnpublished: async () => backlog, countParked: async () => parked, logger: silentLogger, pollMs: 0 });
+    const watch = watchRelay({ metrics, countUnpublished: async () => backlog, countParked: async () => parked, logger: silentLogger, pollMs: 0 });
 
     await watch.sample();
     let samples = await scrape(metrics.registry);
@@ -280,7 +281,10 @@ describe('watchRelay and watchSource', () => {
     expect(sampleValue(samples, 'kstream_outbox_parked')).toBe(2);
     expect(sampleValue(samples, 'kstream_outbox_relay_leader')).toBe(0);
 
-    Object.assign(relay.stats, { published: 12, retries: 1, leader: true });
+    relayDiagnostics.publish({ type: 'leadership', lockName: 'outbox-relay', leader: true });
+    relayDiagnostics.publish({ type: 'published', lockName: 'outbox-relay', rows: 8 });
+    relayDiagnostics.publish({ type: 'retry', lockName: 'outbox-relay', error: 'broker down' });
+    relayDiagnostics.publish({ type: 'published', lockName: 'outbox-relay', rows: 4 });
     backlog = 0;
     parked = 0;
     await watch.sample();
@@ -296,12 +300,11 @@ describe('watchRelay and watchSource', () => {
 
   it("exports the source's stored and published orders as counters", async () => {
     const metrics = createMetrics();
-    const counters = { stored: 5, published: 3 };
-    const watch = watchSource({ source: { counters: () => counters }, metrics, logger: silentLogger, pollMs: 0 });
-    await watch.sample();
-    counters.stored = 9;
-    counters.published = 9;
-    await watch.sample();
+    const watch = watchSource({ metrics });
+    sourceDiagnostics.publish({ type: 'stored', orders: 5 });
+    sourceDiagnostics.publish({ type: 'published', orders: 3 });
+    sourceDiagnostics.publish({ type: 'stored', orders: 4 });
+    sourceDiagnostics.publish({ type: 'published', orders: 6 });
     const samples = await scrape(metrics.registry);
     expect(sampleValue(samples, 'kstream_source_orders_stored_total')).toBe(9);
     expect(sampleValue(samples, 'kstream_source_orders_published_total')).toBe(9);

@@ -3,6 +3,7 @@ import { FencedError, ServiceUnavailableError, type StreamError } from '../../..
 import { type Logger, memoryLogger, silentLogger } from '../../../core/logger.ts';
 import type { RetryPolicy } from '../../../core/retry.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
+import { type RuntimeDiagnostic, runtimeDiagnostics } from '../../../topology/runtime/diagnostics.ts';
 import { StreamRuntime, type StreamRuntimeOptions } from '../../../topology/runtime/stream-runtime.ts';
 import type { RuntimeConfig, RuntimeEvent } from '../../../topology/runtime/types.ts';
 import {
@@ -112,6 +113,23 @@ describe('StreamRuntime', () => {
     expect(committer.committed()[0]).toMatchObject({ firstOffset: 5n, lastOffset: 6n, expectedNextOffset: 5n, epoch: 1 });
     await waitFor(() => consumer.kafkaCommits.length === 1, 'informational Kafka commit');
     expect(consumer.kafkaCommits).toEqual([{ topic: TOPIC, partition: 0, offset: 7n }]);
+  });
+
+  it('publishes its events on the diagnostics channel, tagged with its id', async () => {
+    const published: RuntimeDiagnostic[] = [];
+    const unsubscribe = runtimeDiagnostics.subscribe((event) => published.push(event));
+    try {
+      const { consumer, committer } = await startRuntime({ runtime: { id: 'runtime-under-test' } });
+      committer.autoRelease = true;
+      await consumer.assign([p0]);
+      consumer.deliver(TOPIC, 0, words(0, 0, 2)); // a full batch of two
+      await waitFor(() => published.some((event) => event.type === 'batch-committed'), 'a committed batch on the channel');
+      const mine = published.filter((event) => event.runtime === 'runtime-under-test').map((event) => event.type);
+      expect(mine).toEqual(expect.arrayContaining(['rebalance', 'partition-assigned', 'batch-committed']));
+      expect(mine.indexOf('rebalance')).toBeLessThan(mine.indexOf('batch-committed'));
+    } finally {
+      unsubscribe();
+    }
   });
 
   it('tells Kafka the offsets now and then, not per batch: one commit with the latest offset of each partition', async () => {

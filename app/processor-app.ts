@@ -9,8 +9,9 @@ import type { Logger } from '../core/logger.ts';
 import type { KafkaAdmin, KafkaClient, TopicPartition } from '../kafka/port.ts';
 import { ORDER_DECISIONS_STORE } from '../processors/inventory-processor.ts';
 import { buildReferenceTopology } from '../processors/reference-pipeline.ts';
-import { TransactionalSink } from '../sinks/transactional-sink.ts';
+import { type BatchEffects, type StatementEffects, TransactionalSink } from '../sinks/transactional-sink.ts';
 import { claimPartitions, releasePartitions } from '../state/offset-store.ts';
+import type { Topology } from '../topology/builder.ts';
 import { StreamRuntime } from '../topology/runtime/index.ts';
 import type { PartitionBounds } from '../topology/runtime/types.ts';
 import { inventoryEffects } from './inventory-effects.ts';
@@ -29,19 +30,43 @@ export function replicaName(): string {
   return process.env.REPLICA_ID ?? `${os.hostname()}-${process.pid}`;
 }
 
-export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; admin?: KafkaAdmin; logger: Logger; partitionCount: number; metrics?: KstreamMetrics }): Promise<ProcessorApp> {
-  const replicaId = replicaName();
-  const logger = deps.logger.child('processor', { replica: replicaId });
+export interface ProcessorDeps {
+  sequelize: Sequelize;
+  kafka: KafkaClient;
+  admin?: KafkaAdmin;
+  logger: Logger;
+  partitionCount: number;
+  metrics?: KstreamMetrics;
+}
+
+/** The reference pipeline on its stores in PostgreSQL, with the inventory effects. */
+export function startProcessor(config: AppConfig, deps: ProcessorDeps): Promise<ProcessorApp> {
   const topology = buildReferenceTopology({
     ordersTopic: config.ordersTopic,
     inventoryTopic: config.inventoryTopic,
     stores: postgresStores(deps.sequelize, () => deps.partitionCount),
   });
+  return startTopologyProcessor(config, deps, {
+    topology,
+    effects: inventoryEffects({ inventoryTopic: config.inventoryTopic, decisionsStore: ORDER_DECISIONS_STORE }),
+  });
+}
+
+/** What a processor runs: a topology and the domain effects its batches commit with. */
+export interface ProcessorTopology {
+  topology: Topology;
+  effects: BatchEffects | StatementEffects;
+}
+
+/** Joins the consumer group and runs the topology, each micro-batch committed through the transactional sink. */
+export async function startTopologyProcessor(config: AppConfig, deps: ProcessorDeps, { topology, effects }: ProcessorTopology): Promise<ProcessorApp> {
+  const replicaId = replicaName();
+  const logger = deps.logger.child('processor', { replica: replicaId });
   const sink = new TransactionalSink({
     sequelize: deps.sequelize,
     group: config.consumerGroup,
     dlqTopic: config.dlqTopic,
-    effects: inventoryEffects({ inventoryTopic: config.inventoryTopic, decisionsStore: ORDER_DECISIONS_STORE }),
+    effects,
     logger,
   });
   const committer = deps.metrics ? instrumentCommitter(sink, deps.metrics, topology) : sink;

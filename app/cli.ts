@@ -6,20 +6,21 @@ import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
-import { buildReferenceTopology, memoryStores } from '../processors/reference-pipeline.ts';
+import { memoryStores } from '../processors/reference-pipeline.ts';
 import { describeTopology, formatDot, formatJson, formatMermaid, formatText, renderImage } from '../topology/describe/index.ts';
 import { connectServices } from './bootstrap.ts';
 import { OUTBOX_FLAGS, OUTBOX_USAGE, outboxCommand } from './outbox-command.ts';
+import { referenceTopology } from './processor-app.ts';
 import { RESET_FLAGS, RESET_USAGE, resetCommand } from './reset-command.ts';
 import { RUN_FLAGS, RUN_USAGE, runCommand } from './run-command.ts';
-import { buildStatus, formatStatus, takeSnapshot } from './status.ts';
+import { buildStatus, formatStatus, subtopologyTopics, takeSnapshot } from './status.ts';
 
 const USAGE = `Usage: npm run topology -- <command> [options]
 
 Commands:
   run        run the pipeline: order source, inventory processor, outbox relay (see run --help)
   describe   print the topology graph (Kafka Streams text, mermaid, dot, json; svg/png with Graphviz)
-  status     per-partition owner, DB offset, high watermark, lag; per-replica rate; outbox and DLQ
+  status     per sub-topology and partition: owner, DB offset, high watermark, lag; per-replica rate; outbox and DLQ
   reset      rewrite a consumer group's stored offsets (earliest, latest, offset, datetime; see reset --help)
   outbox     list the outbox rows the relay parked (--parked) and retry them (--retry)
 
@@ -38,7 +39,8 @@ ${exitCodesHelp([[1, 'Graphviz is missing or failed to render the image']])}`;
 const STATUS_USAGE = `Usage: npm run topology -- status [--json] [--sample-ms MS]
 
 Reads the stored offsets of the consumer group from PostgreSQL and the high watermarks from
-Kafka; lag is high watermark - DB offset. Per-replica rates are measured over --sample-ms
+Kafka, for every source topic of the topology (internal topics included); lag is high
+watermark - DB offset, summed per sub-topology. Per-replica rates are measured over --sample-ms
 (default 1000; 0 skips the second sample).
 
 ${exitCodesHelp()}`;
@@ -50,8 +52,7 @@ async function describeCommand(argv: string[]): Promise<number> {
   const format = flags.format ?? 'text';
   const out = nonEmptyFlag(flags, 'out', 'a file to write to');
   if (out !== undefined) checkWritable(out, '--out');
-  const topology = buildReferenceTopology({ ordersTopic: config.ordersTopic, inventoryTopic: config.inventoryTopic, stores: memoryStores() });
-  const description = describeTopology(topology);
+  const description = describeTopology(referenceTopology(config, memoryStores()));
   const formatters: Record<string, () => string> = {
     text: () => formatText(description),
     mermaid: () => formatMermaid(description),
@@ -84,11 +85,12 @@ async function statusCommand(argv: string[]): Promise<number> {
   const logger = createLogger({ level: 'warn', format: config.logFormat });
   const services = await connectServices(config, logger, { poolMax: 2 });
   try {
-    const deps = { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, topic: config.ordersTopic, dlqTopic: config.dlqTopic };
+    const subtopologies = subtopologyTopics(referenceTopology(config, memoryStores()));
+    const deps = { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, topics: subtopologies.flatMap((subtopology) => subtopology.topics), dlqTopic: config.dlqTopic };
     const first = await takeSnapshot(deps);
     if (sampleMs > 0) await new Promise((resolve) => setTimeout(resolve, sampleMs));
     const second = sampleMs > 0 ? await takeSnapshot(deps) : first;
-    const report = buildStatus(config.consumerGroup, config.ordersTopic, first, second);
+    const report = buildStatus(config.consumerGroup, subtopologies, first, second);
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
     return 0;
   } finally {

@@ -1,18 +1,22 @@
 /**
- * The processor role: joins the consumer group, runs the reference topology on every assigned
- * partition and commits each micro-batch through the transactional sink.
+ * The processor role: joins the consumer group on every source topic of its topology (internal
+ * topics included, created first), runs a task per assigned partition and commits each
+ * micro-batch through the transactional sink.
  */
 import os from 'node:os';
 import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../core/config.ts';
+import { StreamError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { KafkaAdmin, KafkaClient, TopicPartition } from '../kafka/port.ts';
 import { ORDER_DECISIONS_STORE } from '../processors/inventory-processor.ts';
-import { buildReferenceTopology } from '../processors/reference-pipeline.ts';
-import { TransactionalSink } from '../sinks/transactional-sink.ts';
+import { buildReferenceTopology, type ReferenceStores } from '../processors/reference-pipeline.ts';
+import { type BatchEffects, type StatementEffects, TransactionalSink } from '../sinks/transactional-sink.ts';
 import { claimPartitions, releasePartitions } from '../state/offset-store.ts';
+import { sourceTopics, type Topology } from '../topology/builder.ts';
 import { StreamRuntime } from '../topology/runtime/index.ts';
 import type { PartitionBounds } from '../topology/runtime/types.ts';
+import { internalTopics } from './bootstrap.ts';
 import { inventoryEffects } from './inventory-effects.ts';
 import { instrumentCommitter, type KstreamMetrics } from './metrics.ts';
 import { postgresStores } from './postgres-stores.ts';
@@ -29,23 +33,53 @@ export function replicaName(): string {
   return process.env.REPLICA_ID ?? `${os.hostname()}-${process.pid}`;
 }
 
-export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; admin?: KafkaAdmin; logger: Logger; partitionCount: number; metrics?: KstreamMetrics }): Promise<ProcessorApp> {
+export interface ProcessorDeps {
+  sequelize: Sequelize;
+  kafka: KafkaClient;
+  admin?: KafkaAdmin;
+  logger: Logger;
+  partitionCount: number;
+  metrics?: KstreamMetrics;
+}
+
+/** The reference pipeline as this app configures it; the consumer group is its application id, as in Kafka Streams. */
+export function referenceTopology(config: Pick<AppConfig, 'consumerGroup' | 'ordersTopic' | 'inventoryTopic'>, stores: ReferenceStores): Topology {
+  return buildReferenceTopology({ applicationId: config.consumerGroup, ordersTopic: config.ordersTopic, inventoryTopic: config.inventoryTopic, stores });
+}
+
+/** The reference pipeline on its stores in PostgreSQL, with the inventory effects. */
+export function startProcessor(config: AppConfig, deps: ProcessorDeps): Promise<ProcessorApp> {
+  return startTopologyProcessor(config, deps, {
+    topology: referenceTopology(config, postgresStores(deps.sequelize, () => deps.partitionCount)),
+    effects: inventoryEffects({ inventoryTopic: config.inventoryTopic, decisionsStore: ORDER_DECISIONS_STORE }),
+  });
+}
+
+/** What a processor runs: a topology and the domain effects its batches commit with. */
+export interface ProcessorTopology {
+  topology: Topology;
+  effects: BatchEffects | StatementEffects;
+}
+
+/** Joins the consumer group and runs the topology, each micro-batch committed through the transactional sink. */
+export async function startTopologyProcessor(config: AppConfig, deps: ProcessorDeps, { topology, effects }: ProcessorTopology): Promise<ProcessorApp> {
   const replicaId = replicaName();
   const logger = deps.logger.child('processor', { replica: replicaId });
-  const topology = buildReferenceTopology({
-    ordersTopic: config.ordersTopic,
-    inventoryTopic: config.inventoryTopic,
-    stores: postgresStores(deps.sequelize, () => deps.partitionCount),
-  });
   const sink = new TransactionalSink({
     sequelize: deps.sequelize,
     group: config.consumerGroup,
     dlqTopic: config.dlqTopic,
-    effects: inventoryEffects({ inventoryTopic: config.inventoryTopic, decisionsStore: ORDER_DECISIONS_STORE }),
+    effects,
     logger,
   });
+  const internal = internalTopics(topology, { partitions: deps.partitionCount, replicationFactor: config.replicationFactor });
+  if (internal.length > 0) {
+    if (!deps.admin) throw new StreamError('CONFIG_INVALID', `the topology has internal topics (${internal.map((spec) => spec.topic).join(', ')}): creating them needs the Kafka admin client`);
+    await deps.admin.createTopics(internal);
+  }
   const committer = deps.metrics ? instrumentCommitter(sink, deps.metrics, topology) : sink;
-  const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics: [config.ordersTopic], clientId: replicaId, groupProtocol: config.kafkaGroupProtocol });
+  const topics = sourceTopics(topology);
+  const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics, clientId: replicaId, groupProtocol: config.kafkaGroupProtocol });
   const runtime = new StreamRuntime({
     topology,
     consumer,
@@ -60,7 +94,7 @@ export async function startProcessor(config: AppConfig, deps: { sequelize: Seque
     resetCommand: (tp) => resetCommandFor(config.consumerGroup, tp),
   });
   await runtime.start();
-  logger.info('processor started', { group: config.consumerGroup, topic: config.ordersTopic, client: deps.kafka.name });
+  logger.info('processor started', { group: config.consumerGroup, topics, client: deps.kafka.name });
   return {
     runtime,
     replicaId,

@@ -5,12 +5,15 @@
 import type { AppConfig } from '../core/config.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { memoryStores } from '../processors/reference-pipeline.ts';
 import type { Services } from './bootstrap.ts';
-import { buildStatus, type StatusSnapshot, takeSnapshot } from './status.ts';
+import { referenceTopology } from './processor-app.ts';
+import { buildStatus, type StatusSnapshot, subtopologyTopics, takeSnapshot } from './status.ts';
 
 export function startStatusLine(config: AppConfig, services: Services, logger: Logger, extra: () => string[] = () => []): { stop(): Promise<void> } {
   const tty = process.stderr.isTTY === true;
-  const deps = { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, topic: config.ordersTopic, dlqTopic: config.dlqTopic };
+  const subtopologies = subtopologyTopics(referenceTopology(config, memoryStores()));
+  const deps = { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, topics: subtopologies.flatMap((subtopology) => subtopology.topics), dlqTopic: config.dlqTopic };
   let previous: StatusSnapshot | undefined;
   let ticks = 0;
   let busy = false;
@@ -20,12 +23,12 @@ export function startStatusLine(config: AppConfig, services: Services, logger: L
     try {
       const current = await takeSnapshot(deps);
       if (previous) {
-        const report = buildStatus(config.consumerGroup, config.ordersTopic, previous, current);
+        const report = buildStatus(config.consumerGroup, subtopologies, previous, current);
         const rate = report.replicas.reduce((sum, replica) => sum + replica.ratePerSecond, 0);
         const line = [
           `processed ${rate}/s`,
           `lag ${report.totalLag}`,
-          `replicas ${report.replicas.length}`,
+          `replicas ${new Set(report.replicas.map((replica) => replica.replica)).size}`,
           `outbox ${report.outboxBacklog}`,
           `dlq ${report.deadLetters}`,
           ...extra(),

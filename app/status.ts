@@ -1,14 +1,26 @@
 /**
- * `topology status`: where every partition stands, computed from the DATABASE offsets (Kafka's
- * committed offsets do not see ours) against the broker's high watermarks.
+ * `topology status`: where every partition of every source topic stands, per sub-topology,
+ * computed from the DATABASE offsets (Kafka's committed offsets do not see ours) against the
+ * broker's high watermarks. A sub-topology downstream of a repartition reads an internal topic,
+ * so its lag is how far it is behind the sub-topology feeding it.
  */
 import type { Sequelize } from 'sequelize';
 import type { KafkaAdmin } from '../kafka/port.ts';
 import { readOffsets, type StoredOffset } from '../state/offset-store.ts';
 import { countParked, countUnpublished } from '../state/outbox-store.ts';
+import type { Topology } from '../topology/builder.ts';
+import { subtopologiesOf } from '../topology/subtopologies.ts';
+
+/** A sub-topology and the topics its sources read. */
+export interface SubtopologyTopics {
+  id: number;
+  topics: string[];
+}
 
 export interface PartitionStatus {
+  topic: string;
   partition: number;
+  subtopology: number;
   owner: string | null;
   dbOffset: string;
   highWatermark: string;
@@ -17,8 +29,14 @@ export interface PartitionStatus {
   epoch: string;
 }
 
+export interface SubtopologyStatus extends SubtopologyTopics {
+  totalLag: string;
+}
+
+/** What one replica owns of one source topic. */
 export interface ReplicaStatus {
   replica: string;
+  topic: string;
   partitions: number[];
   /** Records committed per second over the sampling window. */
   ratePerSecond: number;
@@ -26,7 +44,9 @@ export interface ReplicaStatus {
 
 export interface StatusReport {
   group: string;
-  topic: string;
+  /** Every source topic, in sub-topology order. */
+  topics: string[];
+  subtopologies: SubtopologyStatus[];
   partitions: PartitionStatus[];
   replicas: ReplicaStatus[];
   totalLag: string;
@@ -39,18 +59,25 @@ export interface StatusReport {
 }
 
 export interface StatusSnapshot {
+  /** The group's stored offsets, every topic. */
   offsets: StoredOffset[];
-  highWatermarks: Map<number, bigint>;
+  /** Per source topic, per partition. */
+  highWatermarks: Map<string, Map<number, bigint>>;
   dlqWatermarks: Map<number, bigint>;
   outboxBacklog: number;
   outboxParked: number;
   atMs: number;
 }
 
-export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topic: string; dlqTopic: string }): Promise<StatusSnapshot> {
+/** The sub-topologies of a topology with their source topics: what status reports on. */
+export function subtopologyTopics(topology: Topology): SubtopologyTopics[] {
+  return subtopologiesOf(topology).map(({ id, sourceTopics }) => ({ id, topics: sourceTopics }));
+}
+
+export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topics: string[]; dlqTopic: string }): Promise<StatusSnapshot> {
   const [offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked] = await Promise.all([
-    readOffsets(deps.sequelize, deps.group, deps.topic),
-    deps.admin.highWatermarks(deps.topic),
+    readOffsets(deps.sequelize, deps.group),
+    Promise.all(deps.topics.map(async (topic) => [topic, await deps.admin.highWatermarks(topic)] as const)).then((entries) => new Map(entries)),
     deps.admin.highWatermarks(deps.dlqTopic).catch(() => new Map<number, bigint>()),
     countUnpublished(deps.sequelize),
     countParked(deps.sequelize),
@@ -59,56 +86,92 @@ export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdm
 }
 
 /** Pure: builds the report from two snapshots (the rate is the committed-offset delta between them). */
-export function buildStatus(group: string, topic: string, before: StatusSnapshot, after: StatusSnapshot): StatusReport {
-  const stored = new Map(after.offsets.map((offset) => [offset.partition, offset]));
-  const earlier = new Map(before.offsets.map((offset) => [offset.partition, offset.nextOffset]));
+export function buildStatus(group: string, subtopologies: SubtopologyTopics[], before: StatusSnapshot, after: StatusSnapshot): StatusReport {
+  const key = (topic: string, partition: number) => `${topic}[${partition}]`;
+  const stored = new Map(after.offsets.map((offset) => [key(offset.topic, offset.partition), offset]));
+  const earlier = new Map(before.offsets.map((offset) => [key(offset.topic, offset.partition), offset.nextOffset]));
   const windowMs = Math.max(1, after.atMs - before.atMs);
-  const partitionIds = [...new Set([...after.highWatermarks.keys(), ...stored.keys()])].sort((a, b) => a - b);
-  let totalLag = 0n;
-  const perReplica = new Map<string, { partitions: number[]; committed: bigint }>();
-  const partitions = partitionIds.map((partition): PartitionStatus => {
-    const offset = stored.get(partition);
-    const dbOffset = offset?.nextOffset ?? 0n;
-    const highWatermark = after.highWatermarks.get(partition) ?? 0n;
-    const lag = highWatermark > dbOffset ? highWatermark - dbOffset : 0n;
-    totalLag += lag;
-    const owner = offset?.owner ?? null;
-    if (owner !== null) {
-      const replica = perReplica.get(owner) ?? { partitions: [], committed: 0n };
-      replica.partitions.push(partition);
-      replica.committed += dbOffset - (earlier.get(partition) ?? dbOffset);
-      perReplica.set(owner, replica);
+  /** Per replica, per topic (a Map keeps first-seen order). */
+  const perReplica = new Map<string, Map<string, { partitions: number[]; committed: bigint }>>();
+  const partitions: PartitionStatus[] = [];
+  const subtopologyLag = subtopologies.map((subtopology): SubtopologyStatus => {
+    let lagSum = 0n;
+    for (const topic of subtopology.topics) {
+      const highWatermarks = after.highWatermarks.get(topic) ?? new Map<number, bigint>();
+      const storedIds = after.offsets.filter((offset) => offset.topic === topic).map((offset) => offset.partition);
+      for (const partition of [...new Set([...highWatermarks.keys(), ...storedIds])].sort((a, b) => a - b)) {
+        const offset = stored.get(key(topic, partition));
+        const dbOffset = offset?.nextOffset ?? 0n;
+        const highWatermark = highWatermarks.get(partition) ?? 0n;
+        const lag = highWatermark > dbOffset ? highWatermark - dbOffset : 0n;
+        lagSum += lag;
+        const owner = offset?.owner ?? null;
+        if (owner !== null) {
+          const topics = perReplica.get(owner) ?? new Map<string, { partitions: number[]; committed: bigint }>();
+          const owned = topics.get(topic) ?? { partitions: [], committed: 0n };
+          owned.partitions.push(partition);
+          owned.committed += dbOffset - (earlier.get(key(topic, partition)) ?? dbOffset);
+          topics.set(topic, owned);
+          perReplica.set(owner, topics);
+        }
+        partitions.push({
+          topic,
+          partition,
+          subtopology: subtopology.id,
+          owner,
+          dbOffset: dbOffset.toString(),
+          highWatermark: highWatermark.toString(),
+          lag: lag.toString(),
+          lastCommitAt: offset ? offset.updatedAt.toISOString() : null,
+          epoch: (offset?.epoch ?? 0n).toString(),
+        });
+      }
     }
-    return {
-      partition,
-      owner,
-      dbOffset: dbOffset.toString(),
-      highWatermark: highWatermark.toString(),
-      lag: lag.toString(),
-      lastCommitAt: offset ? offset.updatedAt.toISOString() : null,
-      epoch: (offset?.epoch ?? 0n).toString(),
-    };
+    return { ...subtopology, totalLag: lagSum.toString() };
   });
-  const replicas = [...perReplica].map(([replica, { partitions: owned, committed }]) => ({
-    replica,
-    partitions: owned,
-    ratePerSecond: Math.round((Number(committed) * 1000) / windowMs),
-  }));
+  const replicas = [...perReplica].flatMap(([replica, topics]) =>
+    [...topics].map(([topic, { partitions: owned, committed }]) => ({
+      replica,
+      topic,
+      partitions: owned,
+      ratePerSecond: Math.round((Number(committed) * 1000) / windowMs),
+    })),
+  );
+  const totalLag = subtopologyLag.reduce((sum, subtopology) => sum + BigInt(subtopology.totalLag), 0n);
   const deadLetters = [...after.dlqWatermarks.values()].reduce((sum, value) => sum + value, 0n);
-  return { group, topic, partitions, replicas, totalLag: totalLag.toString(), outboxBacklog: after.outboxBacklog, outboxParked: after.outboxParked, deadLetters: deadLetters.toString(), sampledMs: windowMs };
+  return {
+    group,
+    topics: subtopologies.flatMap((subtopology) => subtopology.topics),
+    subtopologies: subtopologyLag,
+    partitions,
+    replicas,
+    totalLag: totalLag.toString(),
+    outboxBacklog: after.outboxBacklog,
+    outboxParked: after.outboxParked,
+    deadLetters: deadLetters.toString(),
+    sampledMs: windowMs,
+  };
 }
 
+/**
+ * One topic (the reference pipeline): its partitions by number. Several: a line per
+ * sub-topology with its lag, and the partitions with their topic.
+ */
 export function formatStatus(report: StatusReport): string {
-  const header = ['partition', 'owner', 'db offset', 'high watermark', 'lag', 'last commit'];
-  const rows = report.partitions.map((p) => [String(p.partition), p.owner ?? '-', p.dbOffset, p.highWatermark, p.lag, p.lastCommitAt ?? '-']);
-  const replicaHeader = ['replica', 'partitions', 'records/s'];
-  const replicaRows = report.replicas.map((r) => [r.replica, r.partitions.join(','), String(r.ratePerSecond)]);
+  const single = report.topics.length === 1;
+  const parked = report.outboxParked > 0 ? ` (${report.outboxParked} parked: npm run topology -- outbox --parked)` : '';
+  const headline = `group ${report.group} on ${single ? 'topic' : 'topics'} ${report.topics.join(', ')}: total lag ${report.totalLag}, outbox backlog ${report.outboxBacklog}${parked}, dead letters ${report.deadLetters}`;
+  const header = [...(single ? [] : ['sub-topology', 'topic']), 'partition', 'owner', 'db offset', 'high watermark', 'lag', 'last commit'];
+  const rows = report.partitions.map((p) => [...(single ? [] : [String(p.subtopology), p.topic]), String(p.partition), p.owner ?? '-', p.dbOffset, p.highWatermark, p.lag, p.lastCommitAt ?? '-']);
+  const subtopologyRows = report.subtopologies.map((s) => [String(s.id), s.topics.join(', '), s.totalLag]);
+  const replicaRows = report.replicas.map((r) => [r.replica, ...(single ? [] : [r.topic]), r.partitions.join(','), String(r.ratePerSecond)]);
   return [
-    `group ${report.group} on topic ${report.topic}: total lag ${report.totalLag}, outbox backlog ${report.outboxBacklog}${report.outboxParked > 0 ? ` (${report.outboxParked} parked: npm run topology -- outbox --parked)` : ''}, dead letters ${report.deadLetters}`,
+    headline,
     '',
+    ...(single ? [] : [formatTable(['sub-topology', 'topics', 'lag'], subtopologyRows), '']),
     formatTable(header, rows),
     '',
-    replicaRows.length > 0 ? formatTable(replicaHeader, replicaRows) : 'no replica has claimed a partition yet',
+    replicaRows.length > 0 ? formatTable(['replica', ...(single ? [] : ['topic']), 'partitions', 'records/s'], replicaRows) : 'no replica has claimed a partition yet',
   ].join('\n');
 }
 

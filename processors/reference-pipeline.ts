@@ -23,13 +23,15 @@ export interface ReferenceStores {
 }
 
 export interface ReferencePipelineOptions {
+  /** Names internal topics; the app passes its consumer group. The pipeline has none today (one sub-topology). */
+  applicationId?: string;
   ordersTopic: string;
   inventoryTopic: string;
   stores: ReferenceStores;
 }
 
 export function buildReferenceTopology(options: ReferencePipelineOptions): Topology {
-  return new TopologyBuilder()
+  return new TopologyBuilder(options.applicationId === undefined ? {} : { applicationId: options.applicationId })
     // Orders are keyed by product: a record keyed otherwise would land in a partition that does not own its product.
     .addSource(NODE_NAMES.source, { topics: [options.ordersTopic], codec: orderCreatedCodec, keyOf: (order: OrderCreated) => String(order.payload.productId) })
     .addStateStore({ name: INVENTORY_STORE, ...options.stores.inventory })

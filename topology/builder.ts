@@ -1,12 +1,15 @@
 /**
  * The topology model: named sources, processors and sinks wired by parent names, plus the
- * state stores processors use. Like Kafka Streams' `Topology`, a built topology is plain
- * data — it runs nothing; topology/runtime/ turns it into an RxJS pipeline per partition.
+ * state stores processors use, and repartitions: a sink to an internal topic and a source
+ * reading it, which split the graph into sub-topologies. Like Kafka Streams' `Topology`, a
+ * built topology is plain data — it runs nothing; topology/runtime/ turns it into an RxJS
+ * pipeline per source topic partition.
  */
 import type { Codec } from '../core/codec.ts';
 import { StreamError } from '../core/errors.ts';
 import type { TopicPartition } from '../kafka/port.ts';
 import type { Processor } from './processor-api.ts';
+import { subtopologyProblems } from './subtopologies.ts';
 
 /**
  * Where a store's durable contents live (PostgreSQL in production, a Map in the test driver).
@@ -63,12 +66,35 @@ export interface SinkOptions<T = unknown> {
   codec: Codec<T>;
 }
 
+/**
+ * A repartition re-keys records and moves them through an internal topic, so that records
+ * of one new key meet in one partition of the next sub-topology.
+ */
+export interface RepartitionOptions<T = unknown> {
+  /** The new key, derived from the value; the downstream source checks it too. */
+  keyOf: KeyOf<T>;
+  /** Writes and reads the internal topic. */
+  codec: Codec<T>;
+  /** Partitions of the internal topic; by default the count the app gives its own topics. */
+  partitions?: number;
+}
+
+export interface TopologyBuilderOptions {
+  /**
+   * Prefix of internal topic names (`<applicationId>-<name>-repartition`), like Kafka Streams'
+   * application.id; the app uses its consumer group. Needed only by a topology with a repartition.
+   */
+  applicationId?: string;
+}
+
 export interface SourceNode {
   readonly kind: 'source';
   readonly name: string;
   readonly topics: readonly string[];
   readonly codec: Codec<unknown>;
   readonly keyOf: KeyOf<unknown> | undefined;
+  /** The repartition whose internal topic it reads, if it is one's downstream half. */
+  readonly repartition: string | undefined;
   readonly parents: readonly string[];
   /** In the order they were added: the order `forward` visits them. */
   readonly children: readonly string[];
@@ -89,28 +115,72 @@ export interface SinkNode {
   readonly name: string;
   readonly topic: string;
   readonly codec: Codec<unknown>;
+  /** The repartition whose internal topic it writes, if it is one's upstream half: it re-keys with the repartition's keyOf. */
+  readonly repartition: string | undefined;
+  readonly keyOf: KeyOf<unknown> | undefined;
   readonly parents: readonly string[];
   readonly children: readonly string[];
 }
 
 export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
 
+/** A repartition's internal topic and the two nodes either side of it. */
+export interface RepartitionTopic {
+  readonly name: string;
+  readonly topic: string;
+  /** Undefined: the partition count the app gives its own topics. */
+  readonly partitions: number | undefined;
+  /** Writes the topic, at the end of the upstream sub-topology. */
+  readonly sink: string;
+  /** Reads it, at the start of the downstream sub-topology. */
+  readonly source: string;
+}
+
 export interface Topology {
+  readonly applicationId: string | undefined;
   /** Every node, in the order it was added. */
   readonly nodes: readonly TopologyNode[];
   readonly stores: readonly StateStoreSpec[];
-  /** Which source node reads each topic. */
+  /** Which source node reads each topic (internal topics included). */
   readonly sourceByTopic: ReadonlyMap<string, SourceNode>;
+  /** In the order they were added. */
+  readonly repartitions: readonly RepartitionTopic[];
 }
 
 type PendingNode =
-  | { kind: 'source'; name: string; options: SourceOptions }
+  | { kind: 'source'; name: string; options: SourceOptions; repartition?: string }
   | { kind: 'processor'; name: string; options: ProcessorOptions; parents: string[] }
-  | { kind: 'sink'; name: string; options: SinkOptions; parents: string[] };
+  | { kind: 'sink'; name: string; options: SinkOptions & { keyOf?: KeyOf<unknown> }; parents: string[]; repartition?: string };
+
+interface PendingRepartition {
+  name: string;
+  partitions: number | undefined;
+  /** The options had a codec and a keyOf (a missing one is reported at build). */
+  complete: boolean;
+}
+
+/** Kafka's rule for topic names: at most 249 characters of these. */
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** The name of a repartition's internal topic, as Kafka Streams forms it. */
+export function repartitionTopicName(applicationId: string, name: string): string {
+  return `${applicationId}-${name}-repartition`;
+}
+
+/** The names of a repartition's two nodes: the sink upstream, the source its children name as parent. */
+export function repartitionNodeNames(name: string): { sink: string; source: string } {
+  return { sink: `${name}-repartition-sink`, source: `${name}-repartition-source` };
+}
 
 export class TopologyBuilder {
+  readonly #applicationId: string | undefined;
   readonly #nodes: PendingNode[] = [];
   readonly #stores: StateStoreSpec[] = [];
+  readonly #repartitions: PendingRepartition[] = [];
+
+  constructor(options: TopologyBuilderOptions = {}) {
+    this.#applicationId = options.applicationId;
+  }
 
   addSource<T>(name: string, options: SourceOptions<T>): this {
     this.#nodes.push({ kind: 'source', name, options: options as unknown as SourceOptions });
@@ -132,14 +202,64 @@ export class TopologyBuilder {
     return this;
   }
 
+  /**
+   * Re-keys what the parents forward with `keyOf` and sends it through the internal topic
+   * `<applicationId>-<name>-repartition`: a sink `<name>-repartition-sink` ends the parents'
+   * sub-topology and a source `<name>-repartition-source` starts the next one (its children name
+   * it as their parent). Like any sink's output, a record sent to it is an outbox row committed
+   * with the upstream batch; the downstream sub-topology consumes the topic with offsets of its own.
+   */
+  addRepartition<T>(name: string, options: RepartitionOptions<T>, ...parentNames: string[]): this {
+    const nodes = repartitionNodeNames(name);
+    const topic = repartitionTopicName(this.#applicationId ?? '', name);
+    const codec = options.codec as Codec<unknown>;
+    const keyOf = options.keyOf as KeyOf<unknown>;
+    this.#repartitions.push({ name, partitions: options.partitions, complete: codec !== undefined && keyOf !== undefined });
+    this.#nodes.push({ kind: 'sink', name: nodes.sink, options: { topic, codec, keyOf }, parents: parentNames, repartition: name });
+    this.#nodes.push({ kind: 'source', name: nodes.source, options: { topics: [topic], codec, keyOf }, repartition: name });
+    return this;
+  }
+
   /** Validates the whole graph and reports every problem at once. */
   build(): Topology {
-    const problems = findProblems(this.#nodes, this.#stores);
-    if (problems.length > 0) {
-      throw new StreamError('TOPOLOGY_INVALID', `invalid topology: ${problems.join('; ')}`, { context: { problems } });
+    const problems = [...findProblems(this.#nodes, this.#stores), ...repartitionProblems(this.#applicationId, this.#repartitions, this.#nodes)];
+    if (problems.length === 0) {
+      const topology = freeze(this.#applicationId, this.#nodes, this.#stores, this.#repartitions);
+      problems.push(...subtopologyProblems(topology));
+      if (problems.length === 0) return topology;
     }
-    return freeze(this.#nodes, this.#stores);
+    throw new StreamError('TOPOLOGY_INVALID', `invalid topology: ${problems.join('; ')}`, { context: { problems } });
   }
+}
+
+function repartitionProblems(applicationId: string | undefined, repartitions: PendingRepartition[], nodes: PendingNode[]): string[] {
+  if (repartitions.length === 0) return [];
+  const problems: string[] = [];
+  if (applicationId === undefined || !TOPIC_NAME.test(applicationId)) {
+    problems.push(
+      applicationId === undefined
+        ? 'a repartition needs an application id to name its topic (new TopologyBuilder({ applicationId }))'
+        : `application id "${applicationId}" is not usable in a topic name (letters, digits, ".", "_", "-")`,
+    );
+  }
+  for (const name of duplicates(repartitions.map((repartition) => repartition.name))) problems.push(`duplicate repartition name "${name}"`);
+  for (const repartition of repartitions) {
+    if (!/^[a-zA-Z0-9._-]+$/.test(repartition.name)) problems.push(`repartition name "${repartition.name}" is not usable in a topic name (letters, digits, ".", "_", "-")`);
+    else if (applicationId !== undefined && !TOPIC_NAME.test(repartitionTopicName(applicationId, repartition.name))) {
+      problems.push(`repartition "${repartition.name}": topic name "${repartitionTopicName(applicationId, repartition.name)}" is longer than 249 characters`);
+    }
+    if (!repartition.complete) problems.push(`repartition "${repartition.name}" needs a codec and a keyOf`);
+    const { partitions } = repartition;
+    if (partitions !== undefined && !(Number.isInteger(partitions) && partitions > 0)) problems.push(`repartition "${repartition.name}" has ${partitions} partitions (a positive integer or none)`);
+  }
+  // A user's sink or source on an internal topic would mix its records with the repartition's.
+  const internal = new Map(nodes.flatMap((node) => (node.kind === 'sink' && node.repartition !== undefined ? [[node.options.topic, node.repartition] as const] : [])));
+  for (const node of nodes) {
+    if (node.kind === 'sink' && node.repartition === undefined && internal.has(node.options.topic)) {
+      problems.push(`sink "${node.name}" writes topic "${node.options.topic}", internal to repartition "${internal.get(node.options.topic)}"`);
+    }
+  }
+  return problems;
 }
 
 function parentsOf(node: PendingNode): string[] {
@@ -181,7 +301,11 @@ function findProblems(nodes: PendingNode[], stores: StateStoreSpec[]): string[] 
     for (const parent of duplicates(node.parents)) problems.push(`${node.kind} "${node.name}" names parent "${parent}" twice`);
     for (const parentName of node.parents) {
       const parent = byName.get(parentName);
-      if (parent === undefined) problems.push(`${node.kind} "${node.name}" has unknown parent "${parentName}"`);
+      if (parent === undefined) {
+        const isRepartition = nodes.some((candidate) => candidate.kind === 'source' && candidate.repartition === parentName);
+        const hint = isRepartition ? ` (the repartition's children name "${repartitionNodeNames(parentName).source}")` : '';
+        problems.push(`${node.kind} "${node.name}" has unknown parent "${parentName}"${hint}`);
+      }
       else if (parent.kind === 'sink') problems.push(`${node.kind} "${node.name}" has sink "${parentName}" as parent (sinks have no children)`);
     }
     if (node.kind === 'sink' && !node.options.topic) problems.push(`sink "${node.name}" has no topic`);
@@ -250,13 +374,17 @@ function childrenByName(nodes: PendingNode[], byName: Map<string, PendingNode>):
   return children;
 }
 
-function freeze(nodes: PendingNode[], stores: StateStoreSpec[]): Topology {
+function freeze(applicationId: string | undefined, nodes: PendingNode[], stores: StateStoreSpec[], pendingRepartitions: PendingRepartition[]): Topology {
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const children = childrenByName(nodes, byName);
   const built = nodes.map((node) => freezeNode(node, Object.freeze([...(children.get(node.name) ?? [])])));
   const sourceByTopic = new Map<string, SourceNode>();
   for (const node of built) if (node.kind === 'source') for (const topic of node.topics) sourceByTopic.set(topic, node);
-  return Object.freeze({ nodes: Object.freeze(built), stores: Object.freeze([...stores]), sourceByTopic });
+  const repartitions = pendingRepartitions.map(({ name, partitions }) => {
+    const { sink, source } = repartitionNodeNames(name);
+    return Object.freeze({ name, topic: repartitionTopicName(applicationId!, name), partitions, sink, source });
+  });
+  return Object.freeze({ applicationId, nodes: Object.freeze(built), stores: Object.freeze([...stores]), sourceByTopic, repartitions: Object.freeze(repartitions) });
 }
 
 function freezeNode(node: PendingNode, nodeChildren: readonly string[]): TopologyNode {
@@ -268,6 +396,7 @@ function freezeNode(node: PendingNode, nodeChildren: readonly string[]): Topolog
         topics: Object.freeze([...node.options.topics]),
         codec: node.options.codec,
         keyOf: node.options.keyOf,
+        repartition: node.repartition,
         parents: Object.freeze([]),
         children: nodeChildren,
       });
@@ -287,6 +416,8 @@ function freezeNode(node: PendingNode, nodeChildren: readonly string[]): Topolog
         name: node.name,
         topic: node.options.topic,
         codec: node.options.codec,
+        repartition: node.repartition,
+        keyOf: node.options.keyOf,
         parents: Object.freeze([...node.parents]),
         children: nodeChildren,
       });

@@ -1,9 +1,10 @@
 /**
- * A read-only view of a topology, shaped like Kafka Streams' TopologyDescription:
- * sub-topologies are the connected components of the graph, where processors sharing a
- * state store count as connected (they must run in the same task to share it).
+ * A read-only view of a topology, shaped like Kafka Streams' TopologyDescription: its
+ * sub-topologies (topology/subtopologies.ts: split at repartition topics, joined by shared
+ * stores), their nodes, the stores and the internal topics between sub-topologies.
  */
 import type { Topology, TopologyNode } from '../builder.ts';
+import { compareNames, subtopologiesOf } from '../subtopologies.ts';
 
 export interface SourceDescription {
   type: 'source';
@@ -41,9 +42,21 @@ export interface StoreDescription {
   usedBy: string[];
 }
 
+/** A repartition topic: written by a sink of one sub-topology, read by a source of a later one. */
+export interface InternalTopicDescription {
+  topic: string;
+  /** Absent: the partition count the app gives its own topics. */
+  partitions?: number;
+  sink: string;
+  source: string;
+  fromSubtopology: number;
+  toSubtopology: number;
+}
+
 export interface TopologyDescription {
   subtopologies: SubtopologyDescription[];
   stores: StoreDescription[];
+  internalTopics: InternalTopicDescription[];
 }
 
 export function describeTopology(topology: Topology): TopologyDescription {
@@ -51,20 +64,25 @@ export function describeTopology(topology: Topology): TopologyDescription {
   const sizes = downstreamSizes(topology.nodes, byName);
   const bySizeThenName = (a: string, b: string) => sizes.get(b)! - sizes.get(a)! || compareNames(a, b);
 
-  const subtopologies = connectedComponents(topology).map((names, id) => ({
+  const grouped = subtopologiesOf(topology);
+  const subtopologies = grouped.map(({ id, nodes }) => ({
     id,
-    nodes: [...names].sort(bySizeThenName).map((name) => describeNode(byName.get(name)!, bySizeThenName)),
+    nodes: [...nodes].sort(bySizeThenName).map((name) => describeNode(byName.get(name)!, bySizeThenName)),
   }));
   const stores = topology.stores.map((store) => ({
     name: store.name,
     usedBy: topology.nodes.filter((node) => node.kind === 'processor' && node.stores.includes(store.name)).map((node) => node.name),
   }));
-  return { subtopologies, stores };
-}
-
-/** Java's String.compareTo order (UTF-16 code units), which is also JavaScript's `<`. */
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const subtopologyOf = (name: string) => grouped.find((subtopology) => subtopology.nodes.includes(name))!.id;
+  const internalTopics = topology.repartitions.map(({ topic, partitions, sink, source }) => ({
+    topic,
+    ...(partitions === undefined ? {} : { partitions }),
+    sink,
+    source,
+    fromSubtopology: subtopologyOf(sink),
+    toSubtopology: subtopologyOf(source),
+  }));
+  return { subtopologies, stores, internalTopics };
 }
 
 function describeNode(node: TopologyNode, order: (a: string, b: string) => number): NodeDescription {
@@ -95,44 +113,6 @@ function downstreamSizes(nodes: readonly TopologyNode[], byName: Map<string, Top
   };
   for (const node of nodes) sizeOf(node.name);
   return sizes;
-}
-
-/**
- * Groups nodes linked by an edge or a shared store. Ids follow Kafka Streams: components
- * are numbered by their sources in name order.
- */
-function connectedComponents(topology: Topology): Array<Set<string>> {
-  const root = new Map<string, string>(topology.nodes.map((node) => [node.name, node.name]));
-  const find = (name: string): string => {
-    let current = name;
-    while (root.get(current) !== current) current = root.get(current)!;
-    root.set(name, current);
-    return current;
-  };
-  const union = (a: string, b: string) => root.set(find(a), find(b));
-
-  const storeUser = new Map<string, string>();
-  for (const node of topology.nodes) {
-    for (const parent of node.parents) union(node.name, parent);
-    if (node.kind !== 'processor') continue;
-    for (const store of node.stores) {
-      const other = storeUser.get(store);
-      if (other === undefined) storeUser.set(store, node.name);
-      else union(node.name, other);
-    }
-  }
-
-  const components = new Map<string, Set<string>>();
-  const sourcesFirst = [
-    ...topology.nodes.filter((node) => node.kind === 'source').sort((a, b) => compareNames(a.name, b.name)),
-    ...topology.nodes.filter((node) => node.kind !== 'source'),
-  ];
-  for (const node of sourcesFirst) {
-    const key = find(node.name);
-    if (!components.has(key)) components.set(key, new Set());
-    components.get(key)!.add(node.name);
-  }
-  return [...components.values()];
 }
 
 export function formatJson(description: TopologyDescription): string {

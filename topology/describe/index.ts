@@ -1,4 +1,5 @@
 export type {
+  InternalTopicDescription,
   NodeDescription,
   ProcessorDescription,
   SinkDescription,

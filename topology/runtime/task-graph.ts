@@ -1,12 +1,13 @@
 /**
  * The part of a topology one partition task runs: the processor instances reachable from
- * the source of the task's topic, their contexts, and the task's stores. It pushes one
+ * the source of the task's topic (one sub-topology, or the part of it that topic feeds: a
+ * repartition's sink ends the walk), their contexts, and the task's stores. It pushes one
  * record at a time depth-first through the graph (a forward calls the child at once, as in
  * Kafka Streams) and stages what the record writes, so a failing record leaves nothing behind.
  */
 import { KeyMismatchError, StreamError } from '../../core/errors.ts';
 import type { ConsumedRecord } from '../../kafka/port.ts';
-import type { ProcessorNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
+import type { ProcessorNode, SinkNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
 import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../processor-api.ts';
 import { TaskStore } from './task-store.ts';
 import type { SinkOutput } from './types.ts';
@@ -51,6 +52,10 @@ export class TaskGraph {
   readonly #reachable: ProcessorNode[];
   readonly #now: () => number;
   #current: RecordMetadata | undefined;
+  /** The batch's last record given to process(): what names the repartition outputs of flush(). */
+  #lastProcessed: RecordMetadata | undefined;
+  /** Repartition outputs of the current record (or flush) so far: the last part of their event id. */
+  #repartitionOutputs = 0;
   #recordOutputs: SinkOutput[] = [];
   #batchOutputs: SinkOutput[] = [];
 
@@ -122,6 +127,8 @@ export class TaskGraph {
   process(decoded: DecodedRecord): void {
     const { record } = decoded;
     this.#current = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+    this.#lastProcessed = this.#current;
+    this.#repartitionOutputs = 0;
     try {
       const key = record.key === null ? null : record.key.toString('utf8');
       for (const child of this.source.children) this.#deliver(child, { key, value: decoded.value, headers: record.headers });
@@ -138,6 +145,7 @@ export class TaskGraph {
 
   /** Calls every processor's flush, parents before children; what they emit joins the batch. */
   flush(): void {
+    this.#repartitionOutputs = 0;
     for (const { node, processor, context } of this.#processors.values()) {
       if (!processor.flush) continue;
       try {
@@ -154,10 +162,12 @@ export class TaskGraph {
   takeOutputs(): SinkOutput[] {
     const outputs = this.#batchOutputs;
     this.#batchOutputs = [];
+    this.#lastProcessed = undefined;
     return outputs;
   }
 
   discardBatch(): void {
+    this.#lastProcessed = undefined;
     this.#batchOutputs = [];
     this.#recordOutputs = [];
     for (const store of this.stores.values()) store.discardBatch();
@@ -218,7 +228,8 @@ export class TaskGraph {
     const headers = record.headers ?? {};
     if (node.kind === 'sink') {
       try {
-        this.#recordOutputs.push({ sink: node.name, topic: node.topic, key: record.key, value: node.codec.encode(record.value), headers });
+        const output = node.repartition === undefined ? { key: record.key, headers } : this.#repartitioned(node, record.value, headers);
+        this.#recordOutputs.push({ sink: node.name, topic: node.topic, ...output, value: node.codec.encode(record.value) });
       } catch (error) {
         throw new NodeFailure(node.name, error);
       }
@@ -230,6 +241,22 @@ export class TaskGraph {
     } catch (error) {
       throw error instanceof NodeFailure ? error : new NodeFailure(nodeName, error);
     }
+  }
+
+  /**
+   * A repartition's output: keyed by the repartition's keyOf, with an event id naming the
+   * record it came from and its place among that record's repartition outputs. The id is the
+   * same however often the batch runs again, and differs for every output, so the outbox keeps
+   * each output exactly once.
+   */
+  #repartitioned(node: SinkNode, value: unknown, headers: Record<string, string>): Pick<SinkOutput, 'key' | 'headers'> {
+    const origin = this.#current ?? this.#lastProcessed;
+    if (origin === undefined) {
+      throw new StreamError('ILLEGAL_STATE', `"${node.name}" got a record from a flush() of a batch none of whose records was processed: it has no origin to be named after`);
+    }
+    const place = this.#current === undefined ? `flush:${this.#repartitionOutputs++}` : String(this.#repartitionOutputs++);
+    const eventId = `${node.repartition}:${origin.topic}:${origin.partition}:${origin.offset}:${place}`;
+    return { key: node.keyOf!(value), headers: { ...headers, 'event-id': eventId } };
   }
 
   #contextFor(node: ProcessorNode): ProcessorContext<unknown> {

@@ -3,7 +3,8 @@
  * but through the real execution path: the same PartitionTask pipeline (micro-batching,
  * prefetch, dead letters, commit) with in-memory store backends, an in-memory committer and
  * virtual time. Methods that move records are async: they resolve once every closed batch
- * has committed.
+ * has committed. A repartition sink's committed outputs are appended to its internal topic,
+ * in the partition their key hashes to, and run through the next sub-topology before they resolve.
  */
 import { type Subscription, VirtualTimeScheduler } from 'rxjs';
 import { FencedError, StreamError } from '../../core/errors.ts';
@@ -11,7 +12,7 @@ import { type Logger, silentLogger } from '../../core/logger.ts';
 import { type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { SinkNode, StateStoreSpec, Topology } from '../builder.ts';
 import { PartitionTask } from '../runtime/partition-task.ts';
-import type { CommittableBatch, DeadLetter, RuntimeEvent } from '../runtime/types.ts';
+import type { CommittableBatch, DeadLetter, RuntimeEvent, SinkOutput } from '../runtime/types.ts';
 
 export interface TopologyTestDriverOptions {
   /** Default 1: every piped record is processed and committed at once. */
@@ -61,6 +62,9 @@ export class TopologyTestDriver {
   readonly #tasks = new Map<string, Promise<PartitionTask>>();
   readonly #subscriptions: Subscription[] = [];
   readonly #failures: unknown[] = [];
+  readonly #internalTopics: ReadonlySet<string>;
+  /** Committed outputs of repartition sinks, not yet appended to their internal topic. */
+  readonly #routing: SinkOutput[] = [];
 
   constructor(topology: Topology, options: TopologyTestDriverOptions = {}) {
     this.#options = {
@@ -78,6 +82,7 @@ export class TopologyTestDriver {
     }
     // Same graph, stores backed by memory instead of PostgreSQL.
     this.#topology = { ...topology, stores: topology.stores.map((store) => this.#memoryStore(store.name)) };
+    this.#internalTopics = new Set(topology.repartitions.map((repartition) => repartition.topic));
   }
 
   /** Virtual now, epoch milliseconds (starts at 0). */
@@ -89,27 +94,27 @@ export class TopologyTestDriver {
   async pipeInput(topic: string, key: string | null, value: unknown, options: PipeOptions = {}): Promise<void> {
     const source = this.#topology.sourceByTopic.get(topic);
     if (source === undefined) throw new StreamError('TOPOLOGY_INVALID', `no source reads topic "${topic}"`);
-    const partition = options.partition ?? partitionOf(key, this.#options.partitions);
-    if (!Number.isInteger(partition) || partition < 0 || partition >= this.#options.partitions) {
-      throw new RangeError(`partition ${partition} is outside 0..${this.#options.partitions - 1}`);
+    const partitions = this.#partitionsOf(topic);
+    const partition = options.partition ?? partitionOf(key, partitions);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+      throw new RangeError(`partition ${partition} is outside 0..${partitions - 1}`);
     }
-    const tp = { topic, partition };
+    const bytes = Buffer.isBuffer(value) ? value : value === null || value === undefined ? null : source.codec.encode(value);
+    await this.#append({ topic, partition }, key, bytes, options.headers ?? {}, options.timestamp ?? this.now);
+    await this.#settle();
+  }
+
+  /** Appends a record to a source topic's partition and hands it to that partition's task. */
+  async #append(tp: TopicPartition, key: string | null, value: Buffer | null, headers: Record<string, string>, timestamp: number): Promise<void> {
     const offset = this.#nextOffsets.get(tpKey(tp)) ?? 0n;
     this.#nextOffsets.set(tpKey(tp), offset + 1n);
-    const bytes = Buffer.isBuffer(value) ? value : value === null || value === undefined ? null : source.codec.encode(value);
     const task = await this.#taskFor(tp);
-    task.push([
-      {
-        topic,
-        partition,
-        offset,
-        key: key === null ? null : Buffer.from(key, 'utf8'),
-        value: bytes,
-        headers: options.headers ?? {},
-        timestamp: options.timestamp ?? this.now,
-      },
-    ]);
-    await this.#settle();
+    task.push([{ ...tp, offset, key: key === null ? null : Buffer.from(key, 'utf8'), value, headers, timestamp }]);
+  }
+
+  /** An internal topic has its repartition's partition count, or the driver's when it names none. */
+  #partitionsOf(topic: string): number {
+    return this.#topology.repartitions.find((repartition) => repartition.topic === topic)?.partitions ?? this.#options.partitions;
   }
 
   /** Moves virtual time on: batches open longer than commitIntervalMs close and commit. */
@@ -121,14 +126,16 @@ export class TopologyTestDriver {
     await this.#settle();
   }
 
-  /** Closes every open batch now and waits for the commits. */
+  /** Closes every open batch now and waits for the commits, downstream of repartitions too. */
   async flush(): Promise<void> {
-    for (const task of await Promise.all(this.#tasks.values())) task.flush();
-    await this.#settle();
+    do {
+      for (const task of await Promise.all(this.#tasks.values())) task.flush();
+    } while ((await this.#settle()) > 0);
   }
 
   /** Committed records of a sink topic not read before, decoded with their sink's codec. */
   readOutput<T = unknown>(topic: string): OutputRecord<T>[] {
+    if (this.#internalTopics.has(topic)) throw new StreamError('TOPOLOGY_INVALID', `topic "${topic}" is internal: its records go on to "${this.#topology.sourceByTopic.get(topic)!.name}"`);
     const sinks = this.#topology.nodes.filter((node): node is SinkNode => node.kind === 'sink' && node.topic === topic);
     if (sinks.length === 0) throw new StreamError('TOPOLOGY_INVALID', `no sink writes topic "${topic}"`);
     const unread = this.#unreadOutputs.get(topic) ?? [];
@@ -210,6 +217,10 @@ export class TopologyTestDriver {
       for (const [changedKey, value] of changes) data.set(changedKey, value);
     }
     for (const output of batch.outputs) {
+      if (this.#internalTopics.has(output.topic)) {
+        this.#routing.push(output);
+        continue;
+      }
       const list = this.#unreadOutputs.get(output.topic) ?? [];
       list.push({ key: output.key, value: output.value, headers: output.headers, partition: batch.partition });
       this.#unreadOutputs.set(output.topic, list);
@@ -223,11 +234,26 @@ export class TopologyTestDriver {
     if (event.type === 'partition-failed') this.#failures.push(event.error);
   }
 
-  /** Waits until every task is idle, then surfaces a task failure as the caller's error. */
-  async #settle(): Promise<void> {
-    for (const task of await Promise.all(this.#tasks.values())) await task.whenIdle();
+  /**
+   * Waits until every task is idle, routing committed repartition outputs into their internal
+   * topic's partition (by key, as a producer would) until none is left; then surfaces a task
+   * failure as the caller's error. Returns how many records it routed.
+   */
+  async #settle(): Promise<number> {
+    let routed = 0;
+    for (;;) {
+      for (const task of await Promise.all(this.#tasks.values())) await task.whenIdle();
+      const outputs = this.#routing.splice(0);
+      if (outputs.length === 0) break;
+      for (const output of outputs) {
+        const partition = partitionOf(output.key, this.#partitionsOf(output.topic));
+        await this.#append({ topic: output.topic, partition }, output.key, output.value, output.headers, this.now);
+      }
+      routed += outputs.length;
+    }
     const failure = this.#failures.shift();
     if (failure !== undefined) throw failure;
+    return routed;
   }
 
   #memoryStore(name: string): StateStoreSpec {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { StreamError } from '../../../core/errors.ts';
-import { TopologyBuilder } from '../../../topology/builder.ts';
-import { jsonCodec, memoryStoreSpec, upperCaseProcessor } from './fixtures.ts';
+import { type RepartitionOptions, repartitionNodeNames, repartitionTopicName, TopologyBuilder } from '../../../topology/builder.ts';
+import { subtopologiesOf } from '../../../topology/subtopologies.ts';
+import { jsonCodec, memoryStoreSpec, upperCaseProcessor, type Word, wordCountTopology } from './fixtures.ts';
 
 const processor = { supplier: upperCaseProcessor };
 
@@ -111,5 +112,132 @@ describe('TopologyBuilder', () => {
     expect(error.context.problems).toEqual(
       expect.arrayContaining(['source "src" has no topics', 'processor "p" has unknown parent "ghost"', 'processor "p" uses unknown store "nope"']),
     );
+  });
+
+  describe('addRepartition', () => {
+    const keyOf = (word: unknown) => (word as Word).text;
+    const repartitioned = (applicationId?: string) =>
+      new TopologyBuilder(applicationId === undefined ? {} : { applicationId })
+        .addSource('src', { topics: ['t'], codec: jsonCodec })
+        .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'src')
+        .addSink('out', { topic: 'o', codec: jsonCodec }, 'by-text-repartition-source');
+
+    it('adds a sink to the internal topic <application>-<name>-repartition and a source reading it', () => {
+      const topology = wordCountTopology({ partitions: 6 });
+      expect(repartitionTopicName('wordcount', 'by-word')).toBe('wordcount-by-word-repartition');
+      expect(repartitionNodeNames('by-word')).toEqual({ sink: 'by-word-repartition-sink', source: 'by-word-repartition-source' });
+      expect(topology.applicationId).toBe('wordcount');
+      expect(topology.repartitions).toEqual([
+        { name: 'by-word', topic: 'wordcount-by-word-repartition', partitions: 6, sink: 'by-word-repartition-sink', source: 'by-word-repartition-source' },
+      ]);
+      const sink = topology.nodes.find((node) => node.name === 'by-word-repartition-sink')!;
+      expect(sink).toMatchObject({ kind: 'sink', topic: 'wordcount-by-word-repartition', repartition: 'by-word', parents: ['split-words'], children: [] });
+      expect(sink.kind === 'sink' && sink.keyOf?.({ text: 'w' })).toBe('w');
+      const source = topology.sourceByTopic.get('wordcount-by-word-repartition')!;
+      expect(source).toMatchObject({ name: 'by-word-repartition-source', repartition: 'by-word', children: ['count-words'] });
+      expect(source.keyOf?.({ text: 'w' })).toBe('w');
+      expect(wordCountTopology().repartitions[0]!.partitions).toBeUndefined();
+    });
+
+    it('splits the graph into sub-topologies at the internal topic, upstream first', () => {
+      // By source name alone "by-word-repartition-source" would come before "lines-source".
+      expect(subtopologiesOf(wordCountTopology())).toEqual([
+        { id: 0, nodes: ['lines-source', 'split-words', 'by-word-repartition-sink'], sourceTopics: ['lines'] },
+        { id: 1, nodes: ['by-word-repartition-source', 'count-words', 'counts-sink'], sourceTopics: ['wordcount-by-word-repartition'] },
+      ]);
+    });
+
+    it.each([
+      ['a repartition without an application id', repartitioned(), 'a repartition needs an application id to name its topic'],
+      ['an application id unfit for a topic name', repartitioned('my app'), 'application id "my app" is not usable in a topic name'],
+      [
+        'a repartition name unfit for a topic name',
+        new TopologyBuilder({ applicationId: 'app' }).addSource('src', { topics: ['t'], codec: jsonCodec }).addRepartition('by text', { keyOf, codec: jsonCodec }, 'src'),
+        'repartition name "by text" is not usable in a topic name',
+      ],
+      [
+        'an internal topic name over 249 characters',
+        new TopologyBuilder({ applicationId: 'a'.repeat(240) }).addSource('src', { topics: ['t'], codec: jsonCodec }).addRepartition('by-text', { keyOf, codec: jsonCodec }, 'src'),
+        'is longer than 249 characters',
+      ],
+      [
+        'a duplicate repartition name',
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addRepartition('again', { keyOf, codec: jsonCodec }, 'src')
+          .addRepartition('again', { keyOf, codec: jsonCodec }, 'src'),
+        'duplicate repartition name "again"',
+      ],
+      [
+        'a repartition partition count that is not a positive integer',
+        new TopologyBuilder({ applicationId: 'app' }).addSource('src', { topics: ['t'], codec: jsonCodec }).addRepartition('by-text', { keyOf, codec: jsonCodec, partitions: 0 }, 'src'),
+        'repartition "by-text" has 0 partitions',
+      ],
+      [
+        'a repartition without a keyOf',
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addRepartition('by-text', { codec: jsonCodec } as unknown as RepartitionOptions, 'src'),
+        'repartition "by-text" needs a codec and a keyOf',
+      ],
+      [
+        'a repartition without a parent',
+        new TopologyBuilder({ applicationId: 'app' }).addSource('src', { topics: ['t'], codec: jsonCodec }).addRepartition('by-text', { keyOf, codec: jsonCodec }),
+        'sink "by-text-repartition-sink" has no parent',
+      ],
+      [
+        'a child naming the repartition instead of its source',
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'src')
+          .addProcessor('after', processor, 'by-text'),
+        'processor "after" has unknown parent "by-text" (the repartition\'s children name "by-text-repartition-source")',
+      ],
+      [
+        'a user sink writing an internal topic',
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'src')
+          .addSink('sneaky', { topic: 'app-by-text-repartition', codec: jsonCodec }, 'src'),
+        'sink "sneaky" writes topic "app-by-text-repartition", internal to repartition "by-text"',
+      ],
+      [
+        'a user source reading an internal topic',
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'src')
+          .addSource('reader', { topics: ['app-by-text-repartition'], codec: jsonCodec }),
+        'topic "app-by-text-repartition" is read by both "by-text-repartition-source" and "reader"',
+      ],
+      [
+        'a store shared by both sides of a repartition',
+        new TopologyBuilder({ applicationId: 'app' })
+          .addStateStore(memoryStoreSpec('counts'))
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addProcessor('before', { supplier: upperCaseProcessor, stores: ['counts'] }, 'src')
+          .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'before')
+          .addProcessor('after', { supplier: upperCaseProcessor, stores: ['counts'] }, 'by-text-repartition-source'),
+        'repartition "by-text" feeds the sub-topology that writes it (its two sides share a state store)',
+      ],
+      [
+        'a loop of sub-topologies',
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addProcessor('merge', processor, 'src', 'back-repartition-source')
+          .addRepartition('forth', { keyOf, codec: jsonCodec }, 'merge')
+          .addRepartition('back', { keyOf, codec: jsonCodec }, 'forth-repartition-source'),
+        'repartition "forth" is part of a loop of sub-topologies',
+      ],
+    ])('rejects %s', (_case, builder, problem) => {
+      const error = buildError(builder);
+      expect(error.code).toBe('TOPOLOGY_INVALID');
+      expect(error.message).toContain(problem);
+    });
+
+    it('keeps a topology without repartitions buildable without an application id', () => {
+      const topology = new TopologyBuilder().addSource('src', { topics: ['t'], codec: jsonCodec }).addSink('out', { topic: 'o', codec: jsonCodec }, 'src').build();
+      expect(topology.applicationId).toBeUndefined();
+      expect(topology.repartitions).toEqual([]);
+    });
   });
 });

@@ -13,7 +13,7 @@ import {
   GraphvizMissingError,
   renderImage,
 } from '../../../topology/describe/index.ts';
-import { jsonCodec, memoryStoreSpec, upperCaseProcessor } from './fixtures.ts';
+import { jsonCodec, memoryStoreSpec, upperCaseProcessor, wordCountTopology } from './fixtures.ts';
 
 const processor = { supplier: upperCaseProcessor };
 
@@ -173,6 +173,139 @@ describe('formatMermaid / formatDot / formatJson', () => {
       predecessors: ['orders-source'],
       successors: ['inventory-sink'],
     });
+  });
+});
+
+describe('two sub-topologies joined by a repartition topic (golden)', () => {
+  const description = describeTopology(wordCountTopology({ partitions: 4 }));
+
+  it('prints both sub-topologies in Kafka Streams text, the internal topic on the sink and the source', () => {
+    expect(formatText(description)).toBe(
+      'Topologies:\n' +
+        '   Sub-topology: 0\n' +
+        '    Source: lines-source (topics: [lines])\n' +
+        '      --> split-words\n' +
+        '    Processor: split-words (stores: [])\n' +
+        '      --> by-word-repartition-sink\n' +
+        '      <-- lines-source\n' +
+        '    Sink: by-word-repartition-sink (topic: wordcount-by-word-repartition)\n' +
+        '      <-- split-words\n' +
+        '\n' +
+        '  Sub-topology: 1\n' +
+        '    Source: by-word-repartition-source (topics: [wordcount-by-word-repartition])\n' +
+        '      --> count-words\n' +
+        '    Processor: count-words (stores: [word-counts])\n' +
+        '      --> counts-sink\n' +
+        '      <-- by-word-repartition-source\n' +
+        '    Sink: counts-sink (topic: word-counts)\n' +
+        '      <-- count-words\n' +
+        '\n',
+    );
+  });
+
+  it('draws Mermaid with one subgraph each, joined through the internal topic', () => {
+    expect(formatMermaid(description)).toBe(
+      [
+        'flowchart LR',
+        '  subgraph sub0["Sub-topology: 0"]',
+        '    node1(["Source: lines-source"])',
+        '    node3["Processor: split-words"]',
+        '    node4(["Sink: by-word-repartition-sink"])',
+        '  end',
+        '  subgraph sub6["Sub-topology: 1"]',
+        '    node7(["Source: by-word-repartition-source"])',
+        '    node8["Processor: count-words"]',
+        '    node10(["Sink: counts-sink"])',
+        '  end',
+        '  topic2>"lines"]',
+        '  topic5>"wordcount-by-word-repartition"]',
+        '  topic11>"word-counts"]',
+        '  store9[("word-counts")]',
+        '  topic2 --> node1',
+        '  node1 --> node3',
+        '  node3 --> node4',
+        '  node4 --> topic5',
+        '  topic5 --> node7',
+        '  node7 --> node8',
+        '  node8 -.- store9',
+        '  node8 --> node10',
+        '  node10 --> topic11',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes DOT with one cluster each, joined through the internal topic', () => {
+    expect(formatDot(description)).toBe(
+      [
+        'digraph topology {',
+        '  rankdir=LR;',
+        '  graph [fontname="Helvetica"];',
+        '  node [fontname="Helvetica", fontsize=11];',
+        '  subgraph cluster_0 {',
+        '    label="Sub-topology: 0";',
+        '    "node:lines-source" [label="Source: lines-source", shape=box, style=rounded];',
+        '    "node:split-words" [label="Processor: split-words", shape=box];',
+        '    "node:by-word-repartition-sink" [label="Sink: by-word-repartition-sink", shape=box, style=rounded];',
+        '  }',
+        '  subgraph cluster_1 {',
+        '    label="Sub-topology: 1";',
+        '    "node:by-word-repartition-source" [label="Source: by-word-repartition-source", shape=box, style=rounded];',
+        '    "node:count-words" [label="Processor: count-words", shape=box];',
+        '    "node:counts-sink" [label="Sink: counts-sink", shape=box, style=rounded];',
+        '  }',
+        '  "topic:lines" [label="lines", shape=cds];',
+        '  "topic:wordcount-by-word-repartition" [label="wordcount-by-word-repartition", shape=cds];',
+        '  "topic:word-counts" [label="word-counts", shape=cds];',
+        '  "store:word-counts" [label="word-counts", shape=cylinder];',
+        '  "topic:lines" -> "node:lines-source";',
+        '  "node:lines-source" -> "node:split-words";',
+        '  "node:split-words" -> "node:by-word-repartition-sink";',
+        '  "node:by-word-repartition-sink" -> "topic:wordcount-by-word-repartition";',
+        '  "topic:wordcount-by-word-repartition" -> "node:by-word-repartition-source";',
+        '  "node:by-word-repartition-source" -> "node:count-words";',
+        '  "node:count-words" -> "store:word-counts" [style=dashed, dir=none];',
+        '  "node:count-words" -> "node:counts-sink";',
+        '  "node:counts-sink" -> "topic:word-counts";',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lists the internal topic in JSON with the sub-topologies it joins', () => {
+    expect(JSON.parse(formatJson(description))).toEqual({
+      subtopologies: [
+        {
+          id: 0,
+          nodes: [
+            { type: 'source', name: 'lines-source', topics: ['lines'], successors: ['split-words'] },
+            { type: 'processor', name: 'split-words', stores: [], predecessors: ['lines-source'], successors: ['by-word-repartition-sink'] },
+            { type: 'sink', name: 'by-word-repartition-sink', topic: 'wordcount-by-word-repartition', predecessors: ['split-words'] },
+          ],
+        },
+        {
+          id: 1,
+          nodes: [
+            { type: 'source', name: 'by-word-repartition-source', topics: ['wordcount-by-word-repartition'], successors: ['count-words'] },
+            { type: 'processor', name: 'count-words', stores: ['word-counts'], predecessors: ['by-word-repartition-source'], successors: ['counts-sink'] },
+            { type: 'sink', name: 'counts-sink', topic: 'word-counts', predecessors: ['count-words'] },
+          ],
+        },
+      ],
+      stores: [{ name: 'word-counts', usedBy: ['count-words'] }],
+      internalTopics: [
+        {
+          topic: 'wordcount-by-word-repartition',
+          partitions: 4,
+          sink: 'by-word-repartition-sink',
+          source: 'by-word-repartition-source',
+          fromSubtopology: 0,
+          toSubtopology: 1,
+        },
+      ],
+    });
+    expect(JSON.parse(formatJson(describeTopology(wordCountTopology()))).internalTopics[0]).not.toHaveProperty('partitions');
   });
 });
 

@@ -14,6 +14,7 @@ import type {
   TopicPartition,
 } from '../../../kafka/port.ts';
 import { tpKey } from '../../../kafka/port.ts';
+import { TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer } from '../../../topology/runtime/types.ts';
 
@@ -59,6 +60,42 @@ export function throwOnBoomProcessor(): Processor<Word, Word> {
       context.forward({ key: record.key, value: record.value });
     },
   };
+}
+
+/** Splits a line into its words and forwards each one (several records per input). */
+export function splitWordsProcessor(): Processor<{ line: string }, Word> {
+  return {
+    process(record, context) {
+      for (const text of record.value.line.split(/\s+/).filter(Boolean)) context.forward({ key: record.key, value: { text } });
+    },
+  };
+}
+
+/** Counts records per key in store `word-counts` and forwards the running count. */
+export function wordCountProcessor(): Processor<Word, { word: string; count: number }> {
+  return {
+    process(record, context) {
+      const counts = context.getStateStore<string, number>('word-counts');
+      const count = (counts.get(record.value.text) ?? 0) + 1;
+      counts.put(record.value.text, count);
+      context.forward({ key: record.key, value: { word: record.value.text, count } });
+    },
+  };
+}
+
+/**
+ * Two sub-topologies joined by a repartition: lines are split into words, re-keyed by word
+ * through `wordcount-by-word-repartition`, and counted per word downstream.
+ */
+export function wordCountTopology(options: { partitions?: number } = {}) {
+  return new TopologyBuilder({ applicationId: 'wordcount' })
+    .addStateStore(memoryStoreSpec('word-counts'))
+    .addSource('lines-source', { topics: ['lines'], codec: jsonCodec })
+    .addProcessor('split-words', { supplier: splitWordsProcessor }, 'lines-source')
+    .addRepartition('by-word', { keyOf: (word: Word) => word.text, codec: jsonCodec as Codec<Word>, ...options }, 'split-words')
+    .addProcessor('count-words', { supplier: wordCountProcessor, stores: ['word-counts'] }, 'by-word-repartition-source')
+    .addSink('counts-sink', { topic: 'word-counts', codec: jsonCodec }, 'count-words')
+    .build();
 }
 
 export function memoryStoreSpec(name: string, data = new Map<unknown, unknown>()) {

@@ -17,6 +17,7 @@ import {
   upperCaseProcessor,
   type Word,
   waitFor,
+  wordCountTopology,
 } from './fixtures.ts';
 
 const TOPIC = 'words';
@@ -332,5 +333,35 @@ describe('StreamRuntime', () => {
     expect(Date.now() - startedAt).toBeLessThan(600);
     expect(consumer.closed).toBe(true);
     expect(committer.committed()).toEqual([]);
+  });
+
+  it('runs a task per source topic partition, each with only the nodes its source reaches: a repartition splits them', async () => {
+    const internal = 'wordcount-by-word-repartition';
+    const { consumer, committer } = await startRuntime({ topology: wordCountTopology(), config: { batchMaxRecords: 1 } });
+    committer.autoRelease = true;
+    await consumer.assign([
+      { topic: 'lines', partition: 0 },
+      { topic: internal, partition: 0 },
+      { topic: internal, partition: 1 },
+    ]);
+    consumer.deliver('lines', 0, [record('lines', 0, 0, 'line-1', { line: 'x y' })]);
+    await waitFor(() => committer.committed().length === 1, 'the upstream commit');
+    const upstream = committer.committed()[0]!;
+    expect(upstream).toMatchObject({ topic: 'lines', partition: 0, storeChanges: new Map() });
+    expect(upstream.outputs.map((output) => [output.topic, output.key])).toEqual([
+      [internal, 'x'],
+      [internal, 'y'],
+    ]);
+
+    // As the relay would publish them: to the partitions their keys hash to.
+    consumer.deliver(internal, 1, [record(internal, 1, 0, 'x', { text: 'x' })]);
+    consumer.deliver(internal, 0, [record(internal, 0, 0, 'y', { text: 'y' })]);
+    await waitFor(() => committer.committed().length === 3, 'the downstream commits');
+    const downstream = committer.committed().slice(1);
+    expect(downstream.map((batch) => `${batch.topic}[${batch.partition}]@${batch.nextOffset}`).sort()).toEqual([`${internal}[0]@1`, `${internal}[1]@1`]);
+    for (const batch of downstream) {
+      expect(batch.outputs.map((output) => output.topic)).toEqual(['word-counts']);
+      expect([...batch.storeChanges.keys()]).toEqual(['word-counts']);
+    }
   });
 });

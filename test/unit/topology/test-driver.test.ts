@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/testing/test-driver.ts';
-import { counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor, type Word } from './fixtures.ts';
+import { counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor, type Word, wordCountTopology } from './fixtures.ts';
 
 function upperTopology(): Topology {
   return new TopologyBuilder()
@@ -251,5 +251,84 @@ describe('TopologyTestDriver', () => {
     ]);
     expect(driver.deadLetters()[1]!.message).toMatch(/a record without a key disagrees with its value, which source "words-source" keys as "a"/);
     expect(driver.readOutput<Word>('upper').map((output) => output.value.text)).toEqual(['A', 'C']);
+  });
+
+  it('forwards to several named children: each gets only what is sent to it by name', async () => {
+    const router = (): Processor<Word, Word> => ({
+      process(record, context) {
+        context.forward({ key: record.key, value: { text: record.value.text.toUpperCase() } }, 'upper-sink');
+        context.forward({ key: record.key, value: { text: record.value.text.toLowerCase() } }, 'lower-sink');
+        if (record.value.text.startsWith('!')) context.forward({ key: record.key, value: record.value }, 'audit-sink');
+      },
+    });
+    const driver = driverFor(
+      new TopologyBuilder()
+        .addSource('words-source', { topics: ['words'], codec: jsonCodec })
+        .addProcessor('router', { supplier: router }, 'words-source')
+        .addSink('upper-sink', { topic: 'upper', codec: jsonCodec }, 'router')
+        .addSink('lower-sink', { topic: 'lower', codec: jsonCodec }, 'router')
+        .addSink('audit-sink', { topic: 'audit', codec: jsonCodec }, 'router')
+        .build(),
+    );
+    await driver.pipeInput('words', 'k', { text: 'Hi' });
+    await driver.pipeInput('words', 'k', { text: '!Alarm' });
+    expect(driver.readOutput<Word>('upper').map((output) => output.value.text)).toEqual(['HI', '!ALARM']);
+    expect(driver.readOutput<Word>('lower').map((output) => output.value.text)).toEqual(['hi', '!alarm']);
+    expect(driver.readOutput<Word>('audit').map((output) => output.value.text)).toEqual(['!Alarm']);
+  });
+
+  describe('through a repartition topic', () => {
+    const internal = 'wordcount-by-word-repartition';
+
+    it('re-keys records into the internal topic and runs them through the next sub-topology, one partition per key', async () => {
+      const driver = driverFor(wordCountTopology(), { partitions: 3 });
+      await driver.pipeInput('lines', 'line-1', { line: 'to be or not to be' }, { partition: 0 });
+      await driver.pipeInput('lines', 'line-2', { line: 'be quick' }, { partition: 1 });
+
+      const counts = driver.readOutput<{ word: string; count: number }>('word-counts');
+      const countsOf = (word: string) => counts.filter((output) => output.value.word === word);
+      expect(countsOf('be').map((output) => output.value.count)).toEqual([1, 2, 3]);
+      expect(countsOf('to').map((output) => output.value.count)).toEqual([1, 2]);
+      // Re-keyed: the count of a word is keyed by the word and stays in the one partition its key hashes to.
+      for (const word of ['to', 'be', 'or', 'not', 'quick']) {
+        expect(new Set(countsOf(word).map((output) => `${output.key}@${output.partition}`)).size).toBe(1);
+        expect(countsOf(word)[0]!.key).toBe(word);
+      }
+      expect(new Set(counts.map((output) => output.partition)).size).toBeGreaterThan(1);
+      expect([...driver.getStateStore<string, number>('word-counts')].sort()).toEqual([
+        ['be', 3],
+        ['not', 1],
+        ['or', 1],
+        ['quick', 1],
+        ['to', 2],
+      ]);
+
+      // The upstream commit carried the re-keyed records, each with an event id naming its origin.
+      const upstream = driver.commits().find((batch) => batch.topic === 'lines' && batch.partition === 0)!;
+      expect(upstream.outputs.map((output) => [output.topic, output.key, output.headers['event-id']])).toEqual([
+        [internal, 'to', 'by-word:lines:0:0:0'],
+        [internal, 'be', 'by-word:lines:0:0:1'],
+        [internal, 'or', 'by-word:lines:0:0:2'],
+        [internal, 'not', 'by-word:lines:0:0:3'],
+        [internal, 'to', 'by-word:lines:0:0:4'],
+        [internal, 'be', 'by-word:lines:0:0:5'],
+      ]);
+      // The downstream sub-topology committed offsets of its own, per internal-topic partition.
+      const downstreamRecords = [0, 1, 2].reduce((sum, partition) => sum + Number(driver.committedOffset(internal, partition) ?? 0n), 0);
+      expect(downstreamRecords).toBe(8);
+      expect(() => driver.readOutput(internal)).toThrow(/internal: its records go on to "by-word-repartition-source"/);
+    });
+
+    it('gives the internal topic the repartition\'s own partition count, and flush() drives batches downstream too', async () => {
+      const driver = driverFor(wordCountTopology({ partitions: 2 }), { batchMaxRecords: 100 });
+      await driver.pipeInput('lines', null, { line: 'a b c d e f a' });
+      expect(driver.readOutput('word-counts')).toEqual([]);
+      await driver.flush();
+
+      const counts = driver.readOutput<{ word: string; count: number }>('word-counts');
+      expect(counts.map((output) => `${output.value.word}=${output.value.count}`).sort()).toEqual(['a=1', 'a=2', 'b=1', 'c=1', 'd=1', 'e=1', 'f=1']);
+      expect(new Set(counts.map((output) => output.partition))).toEqual(new Set([0, 1]));
+      expect(driver.committedOffset(internal, 0)! + driver.committedOffset(internal, 1)!).toBe(7n);
+    });
   });
 });

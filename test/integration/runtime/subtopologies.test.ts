@@ -1,0 +1,194 @@
+/**
+ * Two sub-topologies joined by a repartition topic, end to end on the real broker and the real
+ * PostgreSQL: lines are split into words upstream, re-keyed by word into the internal topic
+ * (outbox rows committed with the upstream batch, published by the relay), and counted per word
+ * downstream, each internal-topic partition under its own fenced offset. Every word is counted
+ * exactly once, also across a fence of an internal-topic partition.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Sequelize, Transaction } from 'sequelize';
+import { type ProcessorApp, startTopologyProcessor } from '../../../app/processor-app.ts';
+import type { Codec } from '../../../core/codec.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import type { ConsumedRecord } from '../../../kafka/port.ts';
+import { OutboxRelay } from '../../../sinks/outbox-relay.ts';
+import { claimPartitions, readOffsets } from '../../../state/offset-store.ts';
+import { execute, selectRows } from '../../../state/sql.ts';
+import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
+import type { Processor } from '../../../topology/processor-api.ts';
+import type { RuntimeEvent } from '../../../topology/runtime/types.ts';
+import { useBroker } from '../../support/broker-fixture.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { uniqueName, waitFor } from '../../support/kafka.ts';
+import { readTopic } from '../../support/pipeline.ts';
+
+interface Line {
+  line: string;
+}
+interface Word {
+  text: string;
+}
+interface WordCount {
+  word: string;
+  count: number;
+}
+
+function json<T>(): Codec<T> {
+  return { decode: (bytes) => JSON.parse(bytes!.toString('utf8')) as T, encode: (value) => Buffer.from(JSON.stringify(value), 'utf8') };
+}
+
+const splitWords = (): Processor<Line, Word> => ({
+  process(record, context) {
+    for (const text of record.value.line.split(' ')) context.forward({ key: record.key, value: { text } });
+  },
+});
+
+const countWords = (): Processor<Word, WordCount> => ({
+  process(record, context) {
+    const counts = context.getStateStore<string, number>('word-counts');
+    const count = (counts.get(record.value.text) ?? 0) + 1;
+    counts.put(record.value.text, count);
+    context.forward({ key: record.value.text, value: { word: record.value.text, count }, headers: { 'event-id': `word-count:${record.value.text}:${count}` } });
+  },
+});
+
+function wordCountTopology(sequelize: Sequelize, options: { applicationId: string; linesTopic: string; countsTopic: string }): Topology {
+  return new TopologyBuilder({ applicationId: options.applicationId })
+    .addStateStore<string, number>({
+      name: 'word-counts',
+      load: async (words) => {
+        const rows = await selectRows<{ word: string; count: number }>(sequelize, 'SELECT word, count FROM word_counts WHERE word = ANY($words::text[])', { words });
+        return new Map(rows.map((row) => [row.word, row.count]));
+      },
+    })
+    .addSource('lines-source', { topics: [options.linesTopic], codec: json<Line>() })
+    .addProcessor('split-words', { supplier: splitWords }, 'lines-source')
+    .addRepartition('by-word', { keyOf: (word: Word) => word.text, codec: json<Word>() }, 'split-words')
+    .addProcessor('count-words', { supplier: countWords, stores: ['word-counts'], prefetch: (word: Word) => ({ 'word-counts': [word.text] }) }, 'by-word-repartition-source')
+    .addSink('counts-sink', { topic: options.countsTopic, codec: json<WordCount>() }, 'count-words')
+    .build();
+}
+
+/** The store's writes, in the sink's transaction: the table the store loads from. */
+async function writeWordCounts(transaction: Transaction, batch: { storeChanges: Map<string, Array<[unknown, unknown]>> }): Promise<void> {
+  const changes = batch.storeChanges.get('word-counts') ?? [];
+  if (changes.length === 0) return;
+  await execute(
+    transaction,
+    `INSERT INTO word_counts (word, count) SELECT * FROM unnest($words::text[], $counts::int[])
+     ON CONFLICT (word) DO UPDATE SET count = EXCLUDED.count`,
+    { words: changes.map(([word]) => word), counts: changes.map(([, count]) => count) },
+  );
+}
+
+const PARTITIONS = 3;
+const WORDS = Array.from({ length: 24 }, (_, index) => `w${index}`);
+
+/** Lines of three words each, over every line-topic partition; returns how often each word occurs. */
+async function produceLines(broker: ReturnType<typeof useBroker>, topic: string, lines: number, firstLine: number): Promise<Map<string, number>> {
+  const occurrences = new Map<string, number>();
+  const messages = Array.from({ length: lines }, (_, index) => {
+    const n = firstLine + index;
+    const words = [WORDS[n % WORDS.length]!, WORDS[(n * 7 + 3) % WORDS.length]!, WORDS[(n * 5 + 1) % WORDS.length]!];
+    for (const word of words) occurrences.set(word, (occurrences.get(word) ?? 0) + 1);
+    return { topic, partition: n % PARTITIONS, key: `line-${n}`, value: Buffer.from(JSON.stringify({ line: words.join(' ') })) };
+  });
+  await broker.producer.send(messages);
+  return occurrences;
+}
+
+describe('two sub-topologies joined by a repartition topic (real broker, real PostgreSQL)', () => {
+  const broker = useBroker('platformatic');
+  let db: TestDatabase;
+  let internalTopic: string | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('subtopologies');
+    await db.sequelize.query('CREATE TABLE word_counts (word TEXT PRIMARY KEY, count INTEGER NOT NULL)');
+  });
+  afterAll(async () => {
+    if (internalTopic) await broker.admin.deleteTopics([internalTopic]).catch(() => {});
+    await db?.drop();
+  });
+
+  it('re-keys records into the internal topic, counts them downstream under offsets fenced per internal partition, each once', async () => {
+    const linesTopic = await broker.topics.create('subtop-lines', PARTITIONS);
+    const countsTopic = await broker.topics.create('subtop-counts', PARTITIONS);
+    const dlqTopic = await broker.topics.create('subtop-dlq', 1);
+    const group = uniqueName('subtop');
+    internalTopic = `${group}-by-word-repartition`;
+    const config = loadConfig(
+      { DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: linesTopic, DLQ_TOPIC: dlqTopic, CONSUMER_GROUP: group, BATCH_MAX_RECORDS: '20' },
+      {},
+    );
+    const topology = wordCountTopology(db.sequelize, { applicationId: group, linesTopic, countsTopic });
+    const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer: broker.producer, admin: broker.admin, logger: silentLogger, lockName: `relay-${group}` });
+    let processor: ProcessorApp | undefined;
+    const events: RuntimeEvent[] = [];
+    try {
+      processor = await startTopologyProcessor(config, { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger: silentLogger, partitionCount: PARTITIONS }, { topology, effects: writeWordCounts });
+      processor.runtime.events$.subscribe((event) => events.push(event));
+      relay.start();
+      // The internal topic was created with the lines topic's partition count.
+      expect((await broker.admin.highWatermarks(internalTopic)).size).toBe(PARTITIONS);
+
+      const expected = await produceLines(broker, linesTopic, 60, 0);
+      const countsInDatabase = async () => new Map((await selectRows<{ word: string; count: number }>(db.sequelize, 'SELECT word, count FROM word_counts')).map((row) => [row.word, row.count]));
+      const sameCounts = (actual: Map<string, number>, wanted: Map<string, number>) => actual.size === wanted.size && [...wanted].every(([word, count]) => actual.get(word) === count);
+      await waitFor(async () => sameCounts(await countsInDatabase(), expected), { timeoutMs: 60_000, message: 'every word counted downstream' });
+
+      // Upstream records were re-keyed by word: each word sits in one internal partition, keyed by itself.
+      const internalRecords: ConsumedRecord[] = await readTopic({ kafka: broker.client, admin: broker.admin }, internalTopic);
+      expect(internalRecords).toHaveLength(180);
+      const partitionsOfWord = new Map<string, Set<number>>();
+      for (const record of internalRecords) {
+        const word = (JSON.parse(record.value!.toString('utf8')) as Word).text;
+        expect(record.key?.toString('utf8')).toBe(word);
+        expect(record.headers['event-id']).toMatch(new RegExp(`^by-word:${linesTopic}:\\d:\\d+:[0-2]$`));
+        partitionsOfWord.set(word, (partitionsOfWord.get(word) ?? new Set()).add(record.partition));
+      }
+      expect([...partitionsOfWord.values()].every((partitions) => partitions.size === 1)).toBe(true);
+      expect(new Set(internalRecords.map((record) => record.partition)).size).toBe(PARTITIONS);
+
+      // The downstream sub-topology keeps an offset row of its own per internal partition, at the topic's end.
+      const internalEnds = await broker.admin.highWatermarks(internalTopic);
+      await waitFor(
+        async () => {
+          const offsets = await readOffsets(db.sequelize, group, internalTopic);
+          return offsets.length === PARTITIONS && offsets.every((offset) => offset.nextOffset === internalEnds.get(offset.partition));
+        },
+        { timeoutMs: 30_000, message: 'the internal partitions\' offsets at the topic\'s end' },
+      );
+      expect((await readOffsets(db.sequelize, group, linesTopic)).map((offset) => offset.nextOffset)).toEqual([20n, 20n, 20n]);
+
+      // Another owner claims internal partition 0: the running task there is fenced, claims it back, and nothing counts twice.
+      const [intruder] = await claimPartitions(db.sequelize, group, 'intruder', [{ topic: internalTopic, partition: 0 }]);
+      const more = await produceLines(broker, linesTopic, 60, 60);
+      for (const [word, count] of more) expected.set(word, (expected.get(word) ?? 0) + count);
+      await waitFor(() => events.some((event) => event.type === 'fenced' && event.topic === internalTopic && event.partition === 0), {
+        timeoutMs: 30_000,
+        message: 'the task of internal partition 0 fenced',
+      });
+      await waitFor(async () => sameCounts(await countsInDatabase(), expected), { timeoutMs: 60_000, message: 'every word of both waves counted once' });
+      const reclaimed = (await readOffsets(db.sequelize, group, internalTopic)).find((offset) => offset.partition === 0)!;
+      expect(reclaimed.epoch).toBeGreaterThan(BigInt(intruder!.epoch));
+      expect(reclaimed.owner).toBe(processor.replicaId);
+      expect(events.some((event) => event.type === 'fenced' && event.topic === linesTopic)).toBe(false);
+
+      // The downstream output: one count per word occurrence, keyed by the word.
+      const counts = await readTopic({ kafka: broker.client, admin: broker.admin }, countsTopic);
+      expect(counts).toHaveLength(360);
+      const highest = new Map<string, number>();
+      for (const record of counts) {
+        const value = JSON.parse(record.value!.toString('utf8')) as WordCount;
+        expect(record.key?.toString('utf8')).toBe(value.word);
+        highest.set(value.word, Math.max(highest.get(value.word) ?? 0, value.count));
+      }
+      expect(sameCounts(highest, expected)).toBe(true);
+    } finally {
+      await processor?.stop();
+      await relay.stop();
+    }
+  }, 180_000);
+});

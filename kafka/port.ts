@@ -6,10 +6,9 @@
 import type { KafkaClientName, KafkaGroupProtocol } from '../core/config.ts';
 import { StreamError } from '../core/errors.ts';
 
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+import type { TopicPartition } from '../core/partitions.ts';
+
+export type { TopicPartition };
 
 /** A partition and the offset to start reading it at. */
 export interface PartitionOffset extends TopicPartition {

@@ -2,15 +2,10 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { FencedError } from '../core/errors.ts';
 import { type BindParams, type Executor, selectRows } from './sql.ts';
 
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+import type { ClaimedPartition, TopicPartition } from '../core/partitions.ts';
 
-export interface ClaimedPartition extends TopicPartition {
-  /** Where processing resumes: the database's offset, never Kafka's committed one. */
-  nextOffset: bigint;
-  /** The fencing token: commits must present it, and the next claim invalidates it. */
+/** A claim as the database stores it: the epoch is always a bigint here. */
+export interface StoredClaim extends ClaimedPartition {
   epoch: bigint;
 }
 
@@ -22,7 +17,7 @@ export interface OffsetCommit extends TopicPartition {
   nextOffset: bigint;
 }
 
-export interface StoredOffset extends ClaimedPartition {
+export interface StoredOffset extends StoredClaim {
   owner: string | null;
   updatedAt: Date;
 }
@@ -47,7 +42,7 @@ export async function claimPartitions(
   owner: string,
   partitions: TopicPartition[],
   defaultOffset = 0n,
-): Promise<ClaimedPartition[]> {
+): Promise<StoredClaim[]> {
   if (partitions.length === 0) return [];
   const sorted = [...partitions].sort(compareTopicPartition);
   const bind = { group, owner, topics: sorted.map((tp) => tp.topic), partitions: sorted.map((tp) => tp.partition), defaultOffset };
@@ -245,7 +240,7 @@ function describeFence(commit: OffsetCommit, current: OffsetRow | undefined): st
   return `expected next offset ${commit.expectedNextOffset} but the stored one is ${current.next_offset}`;
 }
 
-function toClaimed(row: OffsetRow): ClaimedPartition {
+function toClaimed(row: OffsetRow): StoredClaim {
   return { topic: row.topic, partition: row.partition, nextOffset: BigInt(row.next_offset), epoch: BigInt(row.epoch) };
 }
 

@@ -4,12 +4,15 @@
  * resumes only below half of it; the same holds for the process-wide total. Pure state, no
  * I/O: the runtime applies the answer to the consumer.
  */
+import type { PauseReason } from './types.ts';
+
 export interface BackpressureLimits {
   maxInflightPerPartition: number;
   maxInflightTotal: number;
 }
 
-export type PauseReason = 'partition' | 'total';
+/** The pause reasons a backlog gives (the runtime adds its own: stopping, halted). */
+export type BacklogPauseReason = Extract<PauseReason, 'partition' | 'total'>;
 
 export class BackpressureGate {
   readonly #limits: BackpressureLimits;
@@ -24,7 +27,7 @@ export class BackpressureGate {
    * Updates the state from the current in-flight counts (keyed by partition) and returns the
    * partitions that should be paused, with why. Partitions absent from `inflight` are forgotten.
    */
-  evaluate(inflight: ReadonlyMap<string, number>): Map<string, PauseReason> {
+  evaluate(inflight: ReadonlyMap<string, number>): Map<string, BacklogPauseReason> {
     let total = 0;
     for (const [key, count] of inflight) {
       total += count;
@@ -35,7 +38,7 @@ export class BackpressureGate {
     if (total > this.#limits.maxInflightTotal) this.#pausedTotal = true;
     else if (total < this.#limits.maxInflightTotal / 2) this.#pausedTotal = false;
 
-    const paused = new Map<string, PauseReason>();
+    const paused = new Map<string, BacklogPauseReason>();
     for (const key of inflight.keys()) {
       if (this.#pausedPartitions.has(key)) paused.set(key, 'partition');
       else if (this.#pausedTotal) paused.set(key, 'total');

@@ -21,11 +21,9 @@ export interface Committer {
   commit(batch: CommittableBatch): Promise<void>;
 }
 
-export interface ClaimedPartition extends TopicPartition {
-  /** Where to resume: the offset stored with the last committed batch. */
-  nextOffset: bigint;
-  epoch: number | bigint;
-}
+import type { ClaimedPartition } from '../../core/partitions.ts';
+
+export type { ClaimedPartition };
 
 export interface PartitionClaimer {
   /** Takes ownership of the partitions (bumping their epoch) and returns where each resumes. */

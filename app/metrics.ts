@@ -7,9 +7,11 @@
  * - lag per partition is the broker's high watermark − this replica's committed offset, polled.
  * Each process owns one registry; health.ts serves it.
  */
+
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { partitionLag } from '../core/partitions.ts';
 import { relayDiagnostics } from '../sinks/outbox-relay.ts';
 import type { Topology } from '../topology/builder.ts';
 import { runtimeDiagnostics } from '../topology/runtime/diagnostics.ts';
@@ -225,7 +227,7 @@ export function watchProcessor(options: ProcessorWatchOptions): ProcessorWatch {
       ownedKeys.add(key);
       const highWatermark = watermarks.get(stats.topic)?.get(stats.partition);
       if (highWatermark === undefined) continue;
-      const lag = highWatermark > stats.committedOffset ? highWatermark - stats.committedOffset : 0n;
+      const lag = partitionLag(highWatermark, stats.committedOffset);
       const entry = track(stats.topic, stats.partition);
       // Falling behind after being caught up starts the stuck clock now, not at the last (idle-time) commit.
       if (lag > 0n && (entry.lag === undefined || entry.lag === 0n)) entry.lastProgressAt = now();

@@ -4,7 +4,9 @@
  * broker's high watermarks. A sub-topology downstream of a repartition reads an internal topic,
  * so its lag is how far it is behind the sub-topology feeding it.
  */
+
 import type { Sequelize } from 'sequelize';
+import { partitionLag } from '../core/partitions.ts';
 import type { KafkaAdmin } from '../kafka/port.ts';
 import { readOffsets, type StoredOffset } from '../state/offset-store.ts';
 import { countParked, countUnpublished } from '../state/outbox-store.ts';
@@ -103,7 +105,7 @@ export function buildStatus(group: string, subtopologies: SubtopologyTopics[], b
         const offset = stored.get(key(topic, partition));
         const dbOffset = offset?.nextOffset ?? 0n;
         const highWatermark = highWatermarks.get(partition) ?? 0n;
-        const lag = highWatermark > dbOffset ? highWatermark - dbOffset : 0n;
+        const lag = partitionLag(highWatermark, dbOffset);
         lagSum += lag;
         const owner = offset?.owner ?? null;
         if (owner !== null) {

@@ -251,12 +251,12 @@ async function measureThroughput(config: AppConfig, replicas: number, orders: nu
     for (let index = 1; index <= replicas; index++) fleet.spawn('processor', `r${index}`);
     const firstCommitAt = await waitFor(async () => ((await committedPartitions(sequelize, config)) > 0 ? performance.now() : undefined), {
       timeoutMs: 120_000,
-      what: 'the first commit',
+      message: 'the first commit',
     });
     await waitFor(async () => ((await remainingLag(sequelize, config.consumerGroup, config.ordersTopic, highWatermarks)) === 0n ? true : undefined), {
       timeoutMs: 30 * 60_000,
       intervalMs: 100,
-      what: 'the replicas to catch up',
+      message: 'the replicas to catch up',
     });
     const finishedAt = performance.now();
     const load = cpu();
@@ -329,7 +329,7 @@ async function measureJoin(fleet: Fleet, watch: CommitWatch, incumbent: string, 
       const mine = [...owners.values()].filter((owner) => owner === newcomer).length;
       return mine >= Math.floor(partitions / 2) && watch.allCommittedSince(spawnedAt, partitions) ? true : undefined;
     },
-    { timeoutMs: FAILOVER_TIMEOUT_MS, what: `${newcomer} to take its share of the partitions` },
+    { timeoutMs: FAILOVER_TIMEOUT_MS, message: `${newcomer} to take its share of the partitions` },
   );
   const settledAt = Date.now() + 1_000;
   await sleep(1_000);
@@ -354,7 +354,7 @@ async function measureFailover(fleet: Fleet, watch: CommitWatch, victim: string,
       const firsts = owned.map((partition) => watch.firstCommitNotBy(partition, victim, signalledAt));
       return firsts.every((at) => at !== undefined) ? firsts.map((at) => (at as number) - signalledAt) : undefined;
     },
-    { timeoutMs: FAILOVER_TIMEOUT_MS, what: `the partitions of ${victim} to commit again after ${signal}` },
+    { timeoutMs: FAILOVER_TIMEOUT_MS, message: `the partitions of ${victim} to commit again after ${signal}` },
   );
   await fleet.waitExit(victim, 30_000);
   return { signal, partitionsMoved: owned.length, pauseMs: Math.max(...times), perPartitionMs: times };
@@ -395,7 +395,7 @@ export class CommitWatch {
   }
 
   async steady(partitions: number, timeoutMs: number): Promise<void> {
-    await waitFor(async () => (this.allCommittedSince(Date.now() - 1_000, partitions) ? true : undefined), { timeoutMs, what: 'every partition to commit steadily' });
+    await waitFor(async () => (this.allCommittedSince(Date.now() - 1_000, partitions) ? true : undefined), { timeoutMs, message: 'every partition to commit steadily' });
   }
 
   owners(): Map<number, string | null> {

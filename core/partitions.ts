@@ -12,3 +12,11 @@ export interface ClaimedPartition extends TopicPartition {
   /** The fencing token: commits must present it, and the next claim invalidates it. */
   epoch: bigint | number;
 }
+
+/**
+ * Records of a partition not yet committed: its high watermark minus the committed offset. An
+ * offset past the watermark (the topic was recreated, or a reset ran ahead) counts as caught up.
+ */
+export function partitionLag(highWatermark: bigint, committedOffset: bigint): bigint {
+  return highWatermark > committedOffset ? highWatermark - committedOffset : 0n;
+}

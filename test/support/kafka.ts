@@ -16,33 +16,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
 }
 
-export interface WaitForOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  /** Names what was awaited, for the timeout error. */
-  message?: string;
-}
-
-/** Polls `predicate` until it returns a truthy value (which is returned) or the timeout passes. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  const intervalMs = options.intervalMs ?? 50;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await predicate();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.message ?? 'condition'}${detail}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { type WaitForOptions, waitFor } from '../../core/wait.ts';
 
 /**
  * Resolves after `ms`: ONLY for asserting that something does NOT happen within a window.

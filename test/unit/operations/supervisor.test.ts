@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { type RoleHandle, RoleSupervisor } from '../../../app/supervisor.ts';
 import { ConfigError, ServiceUnavailableError } from '../../../core/errors.ts';
 import { memoryLogger } from '../../../core/logger.ts';
+import { waitFor } from '../../../core/wait.ts';
 
 /** A role instance the test fails or watches being stopped. */
 class FakeRole implements RoleHandle {
@@ -21,13 +22,6 @@ class FakeRole implements RoleHandle {
   }
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 const fast = { initialDelayMs: 5, maxDelayMs: 20, jitter: 0 };
 

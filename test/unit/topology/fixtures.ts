@@ -123,13 +123,7 @@ export function record(topic: string, partition: number, offset: number, key: st
   };
 }
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+export { waitFor } from '../../../core/wait.ts';
 
 interface Deferred {
   promise: Promise<void>;

@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSource } from '../../../app/source-app.ts';
 import { RoleSupervisor } from '../../../app/supervisor.ts';
 import { loadConfig } from '../../../core/config.ts';
-import { memoryLogger, silentLogger } from '../../../core/logger.ts';
+import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import { readPublishedSeq } from '../../../state/commerce/order-store.ts';
 import { seed } from '../../../state/commerce/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { brokersFromEnv, TopicPool, waitFor } from '../../support/kafka.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 import { auditTopic, readWholeTopic, storedOrders } from './topic-audit.ts';
 
 const PARTITIONS = 3;

@@ -8,7 +8,6 @@ import { describe, expect, it } from '@jest/globals';
 import { resetCommandFor, startProcessor } from '../../../app/processor-app.ts';
 import { parseResetFlags, resetOffsets } from '../../../app/reset-command.ts';
 import { loadConfig } from '../../../core/config.ts';
-import { memoryLogger } from '../../../core/logger.ts';
 import type { TopicPartition } from '../../../kafka/port.ts';
 import { claimPartitions, commitOffset, releasePartitions } from '../../../state/offset-store.ts';
 import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
@@ -16,6 +15,7 @@ import type { BatchCommittedEvent, PartitionBounds, RuntimeEvent } from '../../.
 import { useBroker } from '../../support/broker-fixture.ts';
 import { createTestDatabase } from '../../support/database.ts';
 import { uniqueName, waitFor } from '../../support/kafka.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 import { FAST_GROUP_TIMING, forwardingTopology, produceSequenced } from '../../support/runtime.ts';
 
 describe.each(['platformatic', 'kafkajs'] as const)('a database offset beyond the topic\'s end (%s)', (clientName) => {

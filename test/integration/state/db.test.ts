@@ -2,10 +2,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
 import { readSetting, SETTINGS } from '../../../core/config.ts';
 import { ServiceUnavailableError } from '../../../core/errors.ts';
-import { memoryLogger, silentLogger } from '../../../core/logger.ts';
+import { silentLogger } from '../../../core/logger.ts';
 import { withDatabase } from '../../../state/database-url.ts';
 import { connectDatabase, dropDatabase, ensureDatabase } from '../../../state/db.ts';
 import { testDatabaseName } from '../../support/database.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 
 const serverUrl = readSetting(SETTINGS.databaseUrl, process.env);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { type RoleHandle, RoleSupervisor } from '../../../app/supervisor.ts';
 import { ConfigError, ServiceUnavailableError } from '../../../core/errors.ts';
-import { memoryLogger } from '../../../core/logger.ts';
 import { waitFor } from '../../../core/wait.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 
 /** A role instance the test fails or watches being stopped. */
 class FakeRole implements RoleHandle {

@@ -6,11 +6,11 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
-import { memoryLogger } from '../../../core/logger.ts';
 import { ConsumerStoppedError, OffsetOutOfRangeError } from '../../../kafka/port.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import { StreamRuntime, type StreamRuntimeOptions } from '../../../topology/runtime/stream-runtime.ts';
 import type { PartitionBounds, RuntimeEvent } from '../../../topology/runtime/types.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 import { ControlledCommitter, FakeClaimer, FakeGroupConsumer, jsonCodec, record, upperCaseProcessor, waitFor } from './fixtures.ts';
 
 const TOPIC = 'words';

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { FencedError, ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
-import { type Logger, memoryLogger, silentLogger } from '../../../core/logger.ts';
+import { type Logger, silentLogger } from '../../../core/logger.ts';
 import type { RetryPolicy } from '../../../core/retry.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import { type RuntimeDiagnostic, runtimeDiagnostics } from '../../../topology/runtime/diagnostics.ts';
 import { StreamRuntime, type StreamRuntimeOptions } from '../../../topology/runtime/stream-runtime.ts';
 import type { RuntimeConfig, RuntimeEvent } from '../../../topology/runtime/types.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 import {
   ControlledCommitter,
   counterProcessor,

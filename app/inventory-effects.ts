@@ -4,6 +4,7 @@
  * InventoryUpdated events (the events are the inventory table's changelog: one per product per
  * batch, a summed delta and a version one above the stored one).
  */
+import type { StoreChange } from '../core/batch.ts';
 import { inventoryUpdatedCodec } from '../processors/events.ts';
 import type { OrderState } from '../processors/inventory.ts';
 import type { BatchToCommit, EffectsStatement, StatementEffects } from '../sinks/transactional-sink.ts';
@@ -20,9 +21,9 @@ export interface InventoryEffectsOptions {
 export function inventoryEffects(options: InventoryEffectsOptions): StatementEffects {
   return {
     statement(batch: BatchToCommit, guard: string): EffectsStatement {
-      const decisions = (batch.storeChanges.get(options.decisionsStore) ?? []) as Array<[string, Pick<OrderState, 'status'> & { reason?: string }]>;
-      const outcomes = decisions.flatMap(([orderId, decision]): OrderOutcome[] =>
-        decision.status === 'pending' ? [] : [decision.status === 'rejected' ? { orderId, status: 'rejected', reason: decision.reason } : { orderId, status: 'confirmed' }],
+      const decisions = (batch.storeChanges.get(options.decisionsStore) ?? []) as Array<StoreChange<string, Pick<OrderState, 'status'> & { reason?: string }>>;
+      const outcomes = decisions.flatMap(({ key: orderId, after: decision }): OrderOutcome[] =>
+        decision === undefined || decision.status === 'pending' ? [] : [decision.status === 'rejected' ? { orderId, status: 'rejected', reason: decision.reason } : { orderId, status: 'confirmed' }],
       );
       // Each change names the quantity it was computed from (after minus delta): the write is a
       // compare-and-set on it, so a hand-edited row is reported stale instead of overwritten.

@@ -207,7 +207,10 @@ export class TopologyTestDriver {
     this.#checkCommit?.(batch);
     for (const [store, changes] of batch.storeChanges) {
       const data = this.#storeData.get(store)!;
-      for (const [changedKey, value] of changes) data.set(changedKey, value);
+      for (const { key: changedKey, after } of changes) {
+        if (after === undefined) data.delete(changedKey);
+        else data.set(changedKey, after);
+      }
     }
     for (const output of batch.outputs) {
       const list = this.#unreadOutputs.get(output.topic) ?? [];

@@ -48,7 +48,7 @@ function readingsTopology(topic: string) {
 function readingsEffects(table: string): StatementEffects {
   return {
     statement(batch: BatchToCommit, guard: string) {
-      const readings = (batch.storeChanges.get('readings') ?? []) as Array<[number, number]>;
+      const readings = (batch.storeChanges.get('readings') ?? []).map(({ key, after }) => [key, after] as [number, number]);
       return {
         ctes: [
           `readings_written AS (

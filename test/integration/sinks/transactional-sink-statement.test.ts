@@ -66,7 +66,7 @@ describe('transactional sink: one commit statement', () => {
       expectedNextOffset: 0n,
       records: 1,
       outputs: [{ sink: 'inventory-updated-sink', topic: 'inventory-updated', key: String(change.productId), value: encodeEvent(event), headers: eventHeaders(event) }],
-      storeChanges: new Map([['order-decisions', [[ORDER, { status: 'confirmed' }]]]]),
+      storeChanges: new Map([['order-decisions', [{ key: ORDER, before: { productId: KEYBOARD, quantity: 1, status: 'pending' }, after: { productId: KEYBOARD, quantity: 1, status: 'confirmed' } }]]]),
       deadLetters: [],
     };
   }

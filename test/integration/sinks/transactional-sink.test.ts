@@ -67,7 +67,15 @@ describe('transactional sink', () => {
       expectedNextOffset: 0n,
       records: 2,
       outputs: [{ sink: 'inventory-updated-sink', topic: 'inventory-updated', key: String(MONITOR_STAND), value: encodeEvent(event), headers: eventHeaders(event) }],
-      storeChanges: new Map([['order-decisions', [[ORDER_A, { status: 'confirmed' }], [ORDER_B, { status: 'rejected', reason: 'out_of_stock' }]]]]),
+      storeChanges: new Map([
+        [
+          'order-decisions',
+          [
+            { key: ORDER_A, before: { productId: MONITOR_STAND, quantity: 1, status: 'pending' }, after: { productId: MONITOR_STAND, quantity: 1, status: 'confirmed' } },
+            { key: ORDER_B, before: { productId: MONITOR_STAND, quantity: 1, status: 'pending' }, after: { productId: MONITOR_STAND, quantity: 1, status: 'rejected', reason: 'out_of_stock' } },
+          ],
+        ],
+      ]),
       deadLetters: [],
     };
   }

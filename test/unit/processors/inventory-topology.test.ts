@@ -189,7 +189,7 @@ describe('reference topology through the test driver', () => {
       // Like a constraint the database checks at commit: any batch deciding that order fails.
       checkCommit: (batch) => {
         attempts.push([batch.firstOffset, batch.lastOffset]);
-        if ((batch.storeChanges.get('order-decisions') ?? []).some(([orderId]) => orderId === refused)) {
+        if ((batch.storeChanges.get('order-decisions') ?? []).some(({ key: orderId }) => orderId === refused)) {
           throw Object.assign(new Error('new row for relation "orders" violates check constraint "test_refuses"'), { code: '23514' });
         }
       },

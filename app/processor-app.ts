@@ -7,15 +7,14 @@ import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { KafkaAdmin, KafkaClient, TopicPartition } from '../kafka/port.ts';
-import { ORDER_DECISIONS_STORE } from '../processors/inventory-processor.ts';
 import { buildReferenceTopology } from '../processors/reference-pipeline.ts';
+import { INVENTORY, ORDER_DECISIONS } from '../processors/reference-stores.ts';
 import { TransactionalSink } from '../sinks/transactional-sink.ts';
 import { claimPartitions, releasePartitions } from '../state/offset-store.ts';
+import { tableStore } from '../state/table-store.ts';
 import { StreamRuntime } from '../topology/runtime/index.ts';
 import type { PartitionBounds } from '../topology/runtime/types.ts';
-import { inventoryEffects } from './inventory-effects.ts';
 import { instrumentCommitter, type KstreamMetrics } from './metrics.ts';
-import { postgresStores } from './postgres-stores.ts';
 
 export interface ProcessorApp {
   runtime: StreamRuntime;
@@ -29,21 +28,12 @@ export function replicaName(): string {
   return process.env.REPLICA_ID ?? `${os.hostname()}-${process.pid}`;
 }
 
-export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; admin?: KafkaAdmin; logger: Logger; partitionCount: number; metrics?: KstreamMetrics }): Promise<ProcessorApp> {
+export async function startProcessor(config: AppConfig, deps: { sequelize: Sequelize; kafka: KafkaClient; admin?: KafkaAdmin; logger: Logger; metrics?: KstreamMetrics }): Promise<ProcessorApp> {
   const replicaId = replicaName();
   const logger = deps.logger.child('processor', { replica: replicaId });
-  const topology = buildReferenceTopology({
-    ordersTopic: config.ordersTopic,
-    inventoryTopic: config.inventoryTopic,
-    stores: postgresStores(deps.sequelize, () => deps.partitionCount),
-  });
-  const sink = new TransactionalSink({
-    sequelize: deps.sequelize,
-    group: config.consumerGroup,
-    dlqTopic: config.dlqTopic,
-    effects: inventoryEffects({ inventoryTopic: config.inventoryTopic, decisionsStore: ORDER_DECISIONS_STORE }),
-    logger,
-  });
+  const stores = { inventory: tableStore(deps.sequelize, INVENTORY), decisions: tableStore(deps.sequelize, ORDER_DECISIONS) };
+  const topology = buildReferenceTopology({ ordersTopic: config.ordersTopic, inventoryTopic: config.inventoryTopic, stores });
+  const sink = new TransactionalSink({ sequelize: deps.sequelize, group: config.consumerGroup, dlqTopic: config.dlqTopic, stores: [stores.inventory, stores.decisions], logger });
   const committer = deps.metrics ? instrumentCommitter(sink, deps.metrics, topology) : sink;
   const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics: [config.ordersTopic], clientId: replicaId, groupProtocol: config.kafkaGroupProtocol });
   const runtime = new StreamRuntime({

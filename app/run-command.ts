@@ -200,7 +200,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
         const view = new RuntimeView();
         observability?.watchProcessor({ runtime: view, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
         const start = () =>
-          startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
+          startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, metrics: observability?.metrics });
         const processor = await supervise('processor', start, (handle) => view.follow(handle.runtime));
         running.push({ name: 'processor', stop: () => processor.stop() });
       }

@@ -32,7 +32,15 @@ export interface StoreWriteContext {
   partition: number;
 }
 
-export interface TableStore<K, V> {
+/** What the transactional sink needs of a store: its part of the commit statement. */
+export interface StoreWriter {
+  readonly name: string;
+  /** Starts every CTE and bind parameter name of its statement; unique per store. */
+  readonly prefix: string;
+  writeStatement(changes: readonly StoreChange[], context: StoreWriteContext): StoreWriteStatement;
+}
+
+export interface TableStore<K, V> extends StoreWriter {
   readonly name: string;
   readonly cacheAcrossBatches: boolean | undefined;
   readonly table: StoreTable<K, V>;
@@ -41,12 +49,11 @@ export interface TableStore<K, V> {
   /** The present keys' values; an absent key is left out. */
   load(keys: K[]): Promise<Map<K, V>>;
   /**
-   * The batch's changes as CTEs; names (CTEs and bind parameters) start with `prefix`, which
-   * is unique per store. Throws RangeError for a key given twice and CreateRefusedError for a
-   * create in an update-only store.
+   * The batch's changes as CTEs, named after the store (`prefix`: its name as an SQL word).
+   * Throws RangeError for a key given twice and CreateRefusedError for a create in an
+   * update-only store.
    */
   writeStatement(changes: readonly StoreChange<K, V>[], context: StoreWriteContext): StoreWriteStatement;
-  readonly prefix: string;
 }
 
 const SQL_TYPES: Record<ColumnType, string> = { integer: 'int', bigint: 'bigint', text: 'text', uuid: 'uuid' };

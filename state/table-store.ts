@@ -9,6 +9,13 @@
  * every value column), an insert only where the row is still absent. Anything else (an operator
  * restocked by hand, a row appeared or went) is reported as StaleStateError with the keys, and
  * the task reloads them and runs the batch again: a hand edit is seen, never overwritten.
+ *
+ * Why compare the values, not a revision column kept by a trigger: the values are what an
+ * operator edits by hand, and all the batch decided on. A batch that read the values the row
+ * still holds decided right, whatever else happened to the row (a touched timestamp); an edit
+ * that leaves them as they were changes no decision, so it need not be seen. No trigger, and
+ * nothing extra carried through the processor: the before-image is the value it read. A CHECK on
+ * the table (stock never negative) still refuses a value it does not allow, as the batch's fault.
  */
 import type { Sequelize } from 'sequelize';
 import type { StoreChange } from '../core/batch.ts';

@@ -9,17 +9,16 @@ import type { AppConfig } from '../core/config.ts';
 import { StreamError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { KafkaAdmin, KafkaClient, TopicPartition } from '../kafka/port.ts';
-import { ORDER_DECISIONS_STORE } from '../processors/inventory-processor.ts';
 import { buildReferenceTopology, type ReferenceStores } from '../processors/reference-pipeline.ts';
-import { type BatchEffects, type StatementEffects, TransactionalSink } from '../sinks/transactional-sink.ts';
+import { INVENTORY, ORDER_DECISIONS } from '../processors/reference-stores.ts';
+import { TransactionalSink } from '../sinks/transactional-sink.ts';
 import { claimPartitions, releasePartitions } from '../state/offset-store.ts';
+import { type StoreWriter, tableStore } from '../state/table-store.ts';
 import { sourceTopics, type Topology } from '../topology/builder.ts';
 import { StreamRuntime } from '../topology/runtime/index.ts';
 import type { PartitionBounds } from '../topology/runtime/types.ts';
 import { internalTopics } from './bootstrap.ts';
-import { inventoryEffects } from './inventory-effects.ts';
 import { instrumentCommitter, type KstreamMetrics } from './metrics.ts';
-import { postgresStores } from './postgres-stores.ts';
 
 export interface ProcessorApp {
   runtime: StreamRuntime;
@@ -38,7 +37,8 @@ export interface ProcessorDeps {
   kafka: KafkaClient;
   admin?: KafkaAdmin;
   logger: Logger;
-  partitionCount: number;
+  /** Partitions of the orders topic as it exists: internal topics get as many (default: the configured count). */
+  partitionCount?: number;
   metrics?: KstreamMetrics;
 }
 
@@ -47,32 +47,24 @@ export function referenceTopology(config: Pick<AppConfig, 'consumerGroup' | 'ord
   return buildReferenceTopology({ applicationId: config.consumerGroup, ordersTopic: config.ordersTopic, inventoryTopic: config.inventoryTopic, stores });
 }
 
-/** The reference pipeline on its stores in PostgreSQL, with the inventory effects. */
+/** The reference pipeline on its stores in PostgreSQL. */
 export function startProcessor(config: AppConfig, deps: ProcessorDeps): Promise<ProcessorApp> {
-  return startTopologyProcessor(config, deps, {
-    topology: referenceTopology(config, postgresStores(deps.sequelize, () => deps.partitionCount)),
-    effects: inventoryEffects({ inventoryTopic: config.inventoryTopic, decisionsStore: ORDER_DECISIONS_STORE }),
-  });
+  const stores = { inventory: tableStore(deps.sequelize, INVENTORY), decisions: tableStore(deps.sequelize, ORDER_DECISIONS) };
+  return startTopologyProcessor(config, deps, { topology: referenceTopology(config, stores), stores: [stores.inventory, stores.decisions] });
 }
 
-/** What a processor runs: a topology and the domain effects its batches commit with. */
+/** What a processor runs: a topology and the backends that write its stores' changes. */
 export interface ProcessorTopology {
   topology: Topology;
-  effects: BatchEffects | StatementEffects;
+  stores: readonly StoreWriter[];
 }
 
 /** Joins the consumer group and runs the topology, each micro-batch committed through the transactional sink. */
-export async function startTopologyProcessor(config: AppConfig, deps: ProcessorDeps, { topology, effects }: ProcessorTopology): Promise<ProcessorApp> {
+export async function startTopologyProcessor(config: AppConfig, deps: ProcessorDeps, { topology, stores }: ProcessorTopology): Promise<ProcessorApp> {
   const replicaId = replicaName();
   const logger = deps.logger.child('processor', { replica: replicaId });
-  const sink = new TransactionalSink({
-    sequelize: deps.sequelize,
-    group: config.consumerGroup,
-    dlqTopic: config.dlqTopic,
-    effects,
-    logger,
-  });
-  const internal = internalTopics(topology, { partitions: deps.partitionCount, replicationFactor: config.replicationFactor });
+  const sink = new TransactionalSink({ sequelize: deps.sequelize, group: config.consumerGroup, dlqTopic: config.dlqTopic, stores, logger });
+  const internal = internalTopics(topology, { partitions: deps.partitionCount ?? config.partitions, replicationFactor: config.replicationFactor });
   if (internal.length > 0) {
     if (!deps.admin) throw new StreamError('CONFIG_INVALID', `the topology has internal topics (${internal.map((spec) => spec.topic).join(', ')}): creating them needs the Kafka admin client`);
     await deps.admin.createTopics(internal);

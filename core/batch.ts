@@ -31,6 +31,18 @@ export interface SinkOutput {
   headers: Record<string, string>;
 }
 
+/**
+ * One key a batch changed in a store. `before` is the committed value the batch computed from
+ * (undefined: the key was absent), `after` the value the batch leaves (undefined: deleted). The
+ * committer writes `after` only where the backend still holds `before`: anything else means
+ * another writer changed the key since it was read, and the batch must run again on fresh state.
+ */
+export interface StoreChange<K = unknown, V = unknown> {
+  key: K;
+  before: V | undefined;
+  after: V | undefined;
+}
+
 /** Everything one micro-batch of one partition produced: committed all together or not at all. */
 export interface CommittableBatch {
   topic: string;
@@ -46,7 +58,7 @@ export interface CommittableBatch {
   /** Records consumed in this batch, dead letters included. */
   records: number;
   outputs: SinkOutput[];
-  /** Last value per key written during the batch, per store. */
-  storeChanges: Map<string, Array<[unknown, unknown]>>;
+  /** Per store, every key the batch changed, in the order the batch first wrote it. */
+  storeChanges: Map<string, StoreChange[]>;
   deadLetters: DeadLetter[];
 }

@@ -1,14 +1,17 @@
 /**
  * The reference pipeline as a topology: orders in, the keyed inventory processor with its two
- * stores, InventoryUpdated out. Store backends are injected, so the same topology runs on
- * PostgreSQL (topology/app) and in memory (describe, the test driver).
+ * stores, InventoryUpdated out. Store backends are injected, built from the stores' table
+ * declarations (reference-stores.ts): on PostgreSQL for the app, in memory for describe and the
+ * test driver.
  */
 
 import { type StateStoreSpec, type Topology, TopologyBuilder } from '../topology/builder.ts';
+import { MemoryStore } from '../topology/testing/memory-store.ts';
 import type { OrderCreated } from './events.ts';
 import { inventoryUpdatedCodec, orderCreatedCodec } from './events.ts';
 import type { OrderState, ProductStock } from './inventory.ts';
 import { createInventoryProcessor, INVENTORY_STORE, ORDER_DECISIONS_STORE, prefetchKeys } from './inventory-processor.ts';
+import { INVENTORY, ORDER_DECISIONS } from './reference-stores.ts';
 
 export const NODE_NAMES = {
   source: 'orders-source',
@@ -16,10 +19,11 @@ export const NODE_NAMES = {
   sink: 'inventory-updated-sink',
 } as const;
 
+/** The backends of INVENTORY and ORDER_DECISIONS. */
 export interface ReferenceStores {
-  inventory: Omit<StateStoreSpec<number, ProductStock>, 'name'>;
+  inventory: StateStoreSpec<number, ProductStock>;
   /** The stored orders (product, quantity, status), by order id: what an OrderCreated must match. */
-  decisions: Omit<StateStoreSpec<string, OrderState>, 'name'>;
+  decisions: StateStoreSpec<string, OrderState>;
 }
 
 export interface ReferencePipelineOptions {
@@ -34,9 +38,8 @@ export function buildReferenceTopology(options: ReferencePipelineOptions): Topol
   return new TopologyBuilder(options.applicationId === undefined ? {} : { applicationId: options.applicationId })
     // Orders are keyed by product: a record keyed otherwise would land in a partition that does not own its product.
     .addSource(NODE_NAMES.source, { topics: [options.ordersTopic], codec: orderCreatedCodec, keyOf: (order: OrderCreated) => String(order.payload.productId) })
-    .addStateStore({ name: INVENTORY_STORE, ...options.stores.inventory })
-    // One entry per order: cached for a batch only, so memory does not grow with the order count.
-    .addStateStore({ name: ORDER_DECISIONS_STORE, cacheAcrossBatches: false, ...options.stores.decisions })
+    .addStateStore(options.stores.inventory)
+    .addStateStore(options.stores.decisions)
     .addProcessor(
       NODE_NAMES.processor,
       { supplier: createInventoryProcessor, stores: [INVENTORY_STORE, ORDER_DECISIONS_STORE], prefetch: (order: OrderCreated) => prefetchKeys(order) },
@@ -51,13 +54,7 @@ export function pendingOrders(orders: Iterable<OrderCreated>): Array<[string, Or
   return [...orders].map((order): [string, OrderState] => [order.payload.orderId, { productId: order.payload.productId, quantity: order.payload.quantity, status: 'pending' }]);
 }
 
-/** In-memory store backends: for describing the topology and for the test driver. */
-export function memoryStores(catalogue: Iterable<[number, ProductStock]> = [], stored: Iterable<[string, OrderState]> = []): ReferenceStores {
-  const stock = new Map(catalogue);
-  const decisions = new Map(stored);
-  const pick = <K, V>(source: Map<K, V>, keys: K[]) => new Map(keys.flatMap((key) => (source.has(key) ? [[key, source.get(key)!] as [K, V]] : [])));
-  return {
-    inventory: { load: async (keys) => pick(stock, keys) },
-    decisions: { load: async (keys) => pick(decisions, keys) },
-  };
+/** The stores in memory, empty: for describing the topology (the test driver runs every store on a fresh twin of its own). */
+export function memoryStores(): ReferenceStores {
+  return { inventory: new MemoryStore(INVENTORY), decisions: new MemoryStore(ORDER_DECISIONS) };
 }

@@ -4,23 +4,26 @@
  *   1. the fenced offset write (compare-and-set on epoch and expected offset) — first, so a
  *      zombie replica fails before it writes anything else, and the row lock serialises it
  *      against the partition's new owner;
- *   2. the domain effects (for the reference pipeline: inventory rows and order statuses);
+ *   2. every store's changes, each written by its backend (state/table-store.ts) with a
+ *      compare-and-set on the values the batch read, so a change made meanwhile (an operator's
+ *      hand edit) is reported stale instead of overwritten;
  *   3. the outputs and dead letters, as outbox rows the relay publishes after COMMIT.
  * Kafka sees our offsets only through the database; nothing is published before COMMIT.
  *
  * All of it is ONE statement (data-modifying CTEs) between BEGIN and COMMIT: three round trips
  * per batch whatever it holds. Every write in the statement is guarded by the fence's result,
  * so a fenced batch writes nothing and takes no other lock; the fence runs first because the
- * statement's first output reads it.
+ * statement's first output reads it. The sink knows no table: the stores do.
  */
-import type { Sequelize, Transaction } from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import type { CommittableBatch, SinkOutput } from '../core/batch.ts';
-import { FencedError } from '../core/errors.ts';
+import { FencedError, StreamError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { fencedError, offsetFenceCte, readOffsets } from '../state/offset-store.ts';
 import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
 import { outboxAppendCtes } from '../state/outbox-store.ts';
 import { type BindParams, selectRows } from '../state/sql.ts';
+import type { StoreWriter } from '../state/table-store.ts';
 import { classifyCommitError } from './commit-errors.ts';
 import { deadLetterRow } from './dead-letter.ts';
 
@@ -28,40 +31,29 @@ import { deadLetterRow } from './dead-letter.ts';
 export type BatchToCommit = CommittableBatch;
 export type { SinkOutput };
 
-/** Writes a batch's domain effects inside the sink's transaction, with statements of its own. */
-export type BatchEffects = (transaction: Transaction, batch: BatchToCommit) => Promise<void>;
-
-/** Domain effects written by the sink's own commit statement: no round trip of their own. */
-export interface StatementEffects {
-  /**
-   * The batch's writes as CTEs. Each write must hold only where `guard` (an SQL condition: the
-   * offset fence passed) holds; bind names must not clash with the sink's (`offset*`, `outbox*`).
-   */
-  statement(batch: BatchToCommit, guard: string): EffectsStatement;
-}
-
-export interface EffectsStatement {
-  ctes: string[];
-  bind: BindParams;
-  /** An SQL expression the statement selects; its value goes to `check`. */
-  result: string;
-  /** Throws when the writes must not stand (e.g. stale state): the transaction rolls back. */
-  check(result: unknown): void;
-}
-
 export interface TransactionalSinkOptions {
   sequelize: Sequelize;
   group: string;
   dlqTopic: string;
-  effects: BatchEffects | StatementEffects;
+  /** The backends of the topology's stores (tableStore): each writes its store's changes. */
+  stores: readonly StoreWriter[];
   logger: Logger;
 }
 
 export class TransactionalSink {
   private readonly options: TransactionalSinkOptions;
 
+  private readonly stores: ReadonlyMap<string, StoreWriter>;
+
   constructor(options: TransactionalSinkOptions) {
     this.options = options;
+    this.stores = new Map(options.stores.map((store) => [store.name, store]));
+    const prefixes = new Map<string, string>();
+    for (const store of options.stores) {
+      const other = prefixes.get(store.prefix);
+      if (other !== undefined) throw new TypeError(`stores "${other}" and "${store.name}" both name their SQL "${store.prefix}": rename one`);
+      prefixes.set(store.prefix, store.name);
+    }
   }
 
   async commit(batch: BatchToCommit): Promise<void> {
@@ -87,25 +79,36 @@ export class TransactionalSink {
   }
 
   private async commitOnce(batch: BatchToCommit): Promise<void> {
-    const { sequelize, group, dlqTopic, effects } = this.options;
+    const { sequelize, group, dlqTopic } = this.options;
     const offset = { group, topic: batch.topic, partition: batch.partition, epoch: BigInt(batch.epoch), expectedNextOffset: batch.expectedNextOffset, nextOffset: batch.nextOffset };
     const outboxRows: OutboxRow[] = [...batch.outputs.map(outputRow), ...batch.deadLetters.map((letter) => deadLetterRow(letter, dlqTopic))];
     await sequelize.transaction(async (transaction) => {
       const fence = offsetFenceCte('fence', offset);
       const guard = 'EXISTS (SELECT FROM fence)';
       const outbox = outboxAppendCtes('outboxed', outboxRows, guard);
-      const domain = typeof effects === 'function' ? undefined : effects.statement(batch, guard);
+      const writes = [...batch.storeChanges]
+        .filter(([, changes]) => changes.length > 0)
+        .map(([name, changes]) => this.writerOf(name).writeStatement(changes, { guard, partition: batch.partition }));
       // Selecting `outboxed` is what runs the outbox's NOTIFY (delivered to the relay on COMMIT).
-      const [row] = await selectRows<{ passed: boolean; outboxed: string; effects?: unknown }>(
+      const [row] = await selectRows<Record<string, unknown> & { passed: boolean }>(
         transaction,
-        `WITH ${[fence.cte, ...outbox.ctes, ...(domain?.ctes ?? [])].join(',\n')}
-         SELECT ${guard} AS passed, ${outbox.added} AS outboxed${domain ? `, ${domain.result} AS effects` : ''}`,
-        mergeBinds(fence.bind, outbox.bind, domain?.bind ?? {}),
+        `WITH ${[fence.cte, ...outbox.ctes, ...writes.flatMap((write) => write.ctes)].join(',\n')}
+         SELECT ${[`${guard} AS passed`, `${outbox.added} AS outboxed`, ...writes.map((write, i) => `${write.result} AS store${i}`)].join(', ')}`,
+        mergeBinds(fence.bind, outbox.bind, ...writes.map((write) => write.bind)),
       );
       if (!row!.passed) throw await fencedError(transaction, offset);
-      domain?.check(row!.effects);
-      if (typeof effects === 'function') await effects(transaction, batch);
+      for (const [i, write] of writes.entries()) write.check(row![`store${i}`]);
     });
+  }
+
+  /**
+   * A store the sink was not given is a wiring mistake, not the batch's fault: reported
+   * retriable, so the partition waits (and says why) instead of dead-lettering every record.
+   */
+  private writerOf(name: string): StoreWriter {
+    const store = this.stores.get(name);
+    if (store === undefined) throw new StreamError('TOPOLOGY_INVALID', `the batch changes store "${name}", which the transactional sink has no backend for`, { retriable: true });
+    return store;
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { Codec } from '../core/codec.ts';
 import { StreamError } from '../core/errors.ts';
+import type { StoreTable } from '../core/store-table.ts';
 import type { TopicPartition } from '../kafka/port.ts';
 import type { Processor } from './processor-api.ts';
 import { subtopologyProblems } from './subtopologies.ts';
@@ -31,6 +32,11 @@ export interface StateStoreSpec<K = unknown, V = unknown> {
    * batch only and memory stays flat however many keys pass through.
    */
   cacheAcrossBatches?: boolean;
+  /**
+   * How the store maps onto a table, when it does (core/store-table.ts): its PostgreSQL backend
+   * is built from it, and the test driver's memory twin follows it too.
+   */
+  table?: StoreTable<K, V> | undefined;
 }
 
 /**

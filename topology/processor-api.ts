@@ -3,9 +3,19 @@
  * business logic depends on nothing in topology/; the runtime adapts its context to it.
  */
 
+/**
+ * A task's view of a state store: reads come from its cache (the keys a record needs were
+ * prefetched before its batch ran), writes are staged and committed with the batch. A processor
+ * never sees how the store is kept (a table, a Map).
+ */
 export interface KeyValueStore<K, V> {
+  /** The value, or undefined when the key is absent. */
   get(key: K): V | undefined;
+  /** The values of the keys that are present; an absent key is left out. */
+  getAll(keys: Iterable<K>): Map<K, V>;
+  /** `value` must not be undefined: use delete. */
   put(key: K, value: V): void;
+  delete(key: K): void;
 }
 
 export interface RecordMetadata {

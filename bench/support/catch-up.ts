@@ -75,7 +75,7 @@ export async function measureCatchUp(options: CatchUpOptions, logger: Logger): P
     const profiler = options.profileFile ? await startCpuProfile() : undefined;
     const cpu = measureCpu(databaseName(config.databaseUrl));
     const startedAt = performance.now();
-    const app = await startProcessor(config, { sequelize, kafka, logger, partitionCount: options.partitions });
+    const app = await startProcessor(config, { sequelize, kafka, logger });
     const caughtUp = new Promise<void>((resolve) => {
       app.runtime.events$.subscribe((event) => {
         if (event.type === 'paused') pauses++;

@@ -20,6 +20,8 @@ export interface InventoryAttributes {
   quantity: number;
   /** BIGINT arrives as a string. */
   version: string;
+  /** The partition whose task wrote the row last; null until one did. */
+  partition: number | null;
   updatedAt: Date;
 }
 
@@ -74,7 +76,7 @@ type Defaulted<T extends object, K extends keyof T> = Model<T, Optional<T, K>> &
 
 export interface Models {
   Product: ModelStatic<Defaulted<ProductAttributes, 'id' | 'createdAt' | 'updatedAt'>>;
-  Inventory: ModelStatic<Defaulted<InventoryAttributes, 'version' | 'updatedAt'>>;
+  Inventory: ModelStatic<Defaulted<InventoryAttributes, 'version' | 'partition' | 'updatedAt'>>;
   Order: ModelStatic<Defaulted<OrderAttributes, 'customerId' | 'status' | 'reason' | 'createdAt' | 'updatedAt' | 'decidedAt'>>;
   OrderSourceProgress: ModelStatic<Defaulted<OrderSourceProgressAttributes, 'publishedSeq' | 'updatedAt'>>;
   StreamOffset: ModelStatic<Defaulted<StreamOffsetAttributes, 'epoch' | 'owner' | 'updatedAt'>>;
@@ -104,6 +106,7 @@ export function defineModels(sequelize: Sequelize): Models {
       productId: { type: DataTypes.INTEGER, primaryKey: true },
       quantity: { type: DataTypes.INTEGER, allowNull: false, validate: { min: 0 } },
       version: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
+      partition: { type: DataTypes.INTEGER, allowNull: true },
       updatedAt: DataTypes.DATE,
     },
     { ...updatedOnly, tableName: 'inventory' },

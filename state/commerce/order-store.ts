@@ -1,5 +1,5 @@
-import type { Sequelize, Transaction } from 'sequelize';
-import { type BindParams, type Executor, execute, selectRows, toSafeInteger } from '../sql.ts';
+import type { Sequelize } from 'sequelize';
+import { type Executor, execute, selectRows, toSafeInteger } from '../sql.ts';
 import type { OrderStatus } from './models.ts';
 
 export interface NewOrder {
@@ -18,12 +18,6 @@ export interface StoredOrder extends NewOrder {
   status: OrderStatus;
   reason: string | null;
   createdAt: Date;
-}
-
-export interface OrderOutcome {
-  orderId: string;
-  status: 'confirmed' | 'rejected';
-  reason?: string;
 }
 
 interface OrderRow {
@@ -62,49 +56,6 @@ export async function insertOrders(executor: Executor, orders: NewOrder[]): Prom
       createdMs: orders.map((o) => o.createdAtMs ?? null),
     },
   );
-}
-
-/**
- * Records decisions in one UPDATE. Only pending orders change, so a redelivered order keeps
- * its first decision. Returns the ids that were decided by this call.
- */
-export async function decideOrders(transaction: Transaction, outcomes: OrderOutcome[]): Promise<Set<string>> {
-  if (outcomes.length === 0) return new Set();
-  const decide = decideOrdersCte('decided', outcomes);
-  const [row] = await selectRows<{ ids: string[] }>(transaction, `WITH ${decide.cte} SELECT ${decide.decidedIds} AS ids`, decide.bind);
-  return new Set(row!.ids);
-}
-
-/**
- * `decideOrders` as a CTE of a statement that does more in the same round trip; it updates
- * only where `guard` (an SQL condition) holds. The UPDATE runs whether or not the statement
- * selects `decidedIds` (a JSON array of the ids it decided).
- */
-export function decideOrdersCte(name: string, outcomes: OrderOutcome[], guard = 'true'): { cte: string; bind: BindParams; decidedIds: string } {
-  const sorted = [...outcomes].sort((a, b) => (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.orderId === sorted[i - 1]!.orderId) throw new RangeError(`order ${sorted[i]!.orderId} is decided twice in one call`);
-  }
-  return {
-    cte: `${name} AS (
-      UPDATE orders o SET status = d.status, reason = d.reason, decided_at = now(), updated_at = now()
-      FROM unnest($decisionIds::uuid[], $decisionStatuses::text[], $decisionReasons::text[]) AS d(id, status, reason)
-      WHERE o.id = d.id AND o.status = 'pending' AND ${guard}
-      RETURNING o.id)`,
-    bind: { decisionIds: sorted.map((o) => o.orderId), decisionStatuses: sorted.map((o) => o.status), decisionReasons: sorted.map((o) => o.reason ?? null) },
-    decidedIds: `(SELECT coalesce(json_agg(id), '[]'::json) FROM ${name})`,
-  };
-}
-
-/** Which of these orders already have a decision: a redelivered event must not be applied again. */
-export async function findDecided(executor: Executor, orderIds: string[]): Promise<Set<string>> {
-  if (orderIds.length === 0) return new Set();
-  const rows = await selectRows<{ id: string }>(
-    executor,
-    "SELECT id FROM orders WHERE id = ANY($ids::uuid[]) AND status <> 'pending'",
-    { ids: [...new Set(orderIds)] },
-  );
-  return new Set(rows.map((row) => row.id));
 }
 
 /** Orders of one source after `afterSeq`, in seq order: what a restarted source must (re)publish. */

@@ -1,7 +1,7 @@
 import type { Sequelize } from 'sequelize';
-import { type Executor, execute } from '../sql.ts';
+import { type Executor, execute, selectRows } from '../sql.ts';
 
-/** The original project's catalogue. Only two products have a stock row, as there. */
+/** The original project's catalogue. Only two products have stock, as there; the others hold 0 units. */
 export const DEFAULT_PRODUCTS: ReadonlyArray<{ id: number; name: string; price: string }> = [
   { id: 1, name: 'Wireless Keyboard', price: '29.99' },
   { id: 2, name: 'USB-C Hub', price: '20.00' },
@@ -24,13 +24,16 @@ export interface SeedOptions {
 
 export interface SeedResult {
   productsInserted: number;
+  /** Inventory rows the seed gave stock: those of the products it inserted that have any. */
   inventoryInserted: number;
 }
 
 /**
  * Inserts the seed rows that are missing and leaves existing rows alone (ON CONFLICT DO
  * NOTHING): re-seeding never duplicates, and never silently resets stock that a running
- * pipeline has already consumed. To start over, roll back and migrate again.
+ * pipeline has already consumed. Every product gets its inventory row from a trigger (0 units,
+ * migration 0007); the seed then gives stock to the products it inserted, and only to those.
+ * To start over, roll back and migrate again.
  */
 export async function seed(sequelize: Sequelize, options: SeedOptions = {}): Promise<SeedResult> {
   return sequelize.transaction(async (transaction) => {
@@ -44,8 +47,14 @@ export async function seed(sequelize: Sequelize, options: SeedOptions = {}): Pro
   });
 }
 
+/** Runs an INSERT ... RETURNING id and gives the ids it inserted. */
+async function insertedIds(executor: Executor, insert: string, bind: Record<string, unknown>): Promise<number[]> {
+  const [row] = await selectRows<{ ids: number[] }>(executor, `WITH inserted AS (${insert} RETURNING id) SELECT coalesce(array_agg(id), '{}') AS ids FROM inserted`, bind);
+  return row!.ids;
+}
+
 async function seedDefaultCatalogue(executor: Executor): Promise<SeedResult> {
-  const productsInserted = await execute(
+  const inserted = await insertedIds(
     executor,
     `INSERT INTO products (id, name, price)
      SELECT * FROM unnest($ids::int[], $names::text[], $prices::numeric[])
@@ -54,19 +63,19 @@ async function seedDefaultCatalogue(executor: Executor): Promise<SeedResult> {
   );
   const inventoryInserted = await execute(
     executor,
-    `INSERT INTO inventory (product_id, quantity)
-     SELECT * FROM unnest($ids::int[], $quantities::int[])
-     ON CONFLICT (product_id) DO NOTHING`,
-    { ids: DEFAULT_STOCK.map((s) => s.productId), quantities: DEFAULT_STOCK.map((s) => s.quantity) },
+    `UPDATE inventory i SET quantity = s.quantity
+     FROM unnest($ids::int[], $quantities::int[]) AS s(product_id, quantity)
+     WHERE i.product_id = s.product_id AND s.product_id = ANY($inserted::int[])`,
+    { ids: DEFAULT_STOCK.map((s) => s.productId), quantities: DEFAULT_STOCK.map((s) => s.quantity), inserted },
   );
-  return { productsInserted, inventoryInserted };
+  return { productsInserted: inserted.length, inventoryInserted };
 }
 
 /** Set-based with generate_series: 100k products take well under a second. */
 async function seedGenerated(executor: Executor, count: number, stock: number): Promise<SeedResult> {
   if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`products must be a positive integer, got ${count}`);
   if (!Number.isSafeInteger(stock) || stock < 0 || stock > 2_147_483_647) throw new RangeError(`stock must fit a non-negative INTEGER, got ${stock}`);
-  const productsInserted = await execute(
+  const inserted = await insertedIds(
     executor,
     // Prices spread deterministically over 1.00..99.99 so runs are reproducible.
     `INSERT INTO products (id, name, price)
@@ -75,12 +84,6 @@ async function seedGenerated(executor: Executor, count: number, stock: number): 
      ON CONFLICT (id) DO NOTHING`,
     { count },
   );
-  const inventoryInserted = await execute(
-    executor,
-    `INSERT INTO inventory (product_id, quantity)
-     SELECT g, $stock::int FROM generate_series(1, $count::int) AS g
-     ON CONFLICT (product_id) DO NOTHING`,
-    { count, stock },
-  );
-  return { productsInserted, inventoryInserted };
+  const inventoryInserted = await execute(executor, 'UPDATE inventory SET quantity = $stock::int WHERE product_id = ANY($inserted::int[])', { stock, inserted });
+  return { productsInserted: inserted.length, inventoryInserted };
 }

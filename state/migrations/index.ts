@@ -4,6 +4,7 @@ import * as streamOffsets from './0003-stream-offsets.ts';
 import * as outbox from './0004-outbox.ts';
 import * as hotUpdateFillfactor from './0005-hot-update-fillfactor.ts';
 import * as outboxParkingAndRelayLease from './0006-outbox-parking-and-relay-lease.ts';
+import * as inventoryStoreTable from './0007-inventory-store-table.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -18,4 +19,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0004-outbox', module: outbox },
   { name: '0005-hot-update-fillfactor', module: hotUpdateFillfactor },
   { name: '0006-outbox-parking-and-relay-lease', module: outboxParkingAndRelayLease },
+  { name: '0007-inventory-store-table', module: inventoryStoreTable },
 ];

@@ -2,23 +2,23 @@
  * One replica for the two-process rebalance tests, run as its own process
  * (`node test/support/runtime-worker.ts`) so a test can SIGTERM, SIGKILL or SIGSTOP it. It
  * runs a StreamRuntime with the REAL PostgreSQL claimer and TransactionalSink: each batch
- * inserts one `processed` row per record (no primary key, so a record processed twice shows
- * up as two rows; the table is test/integration/runtime/processed.ts's) in the same
- * transaction as the fenced offset write.
+ * inserts one `processed` row per record through a table store (each processing gets a row of
+ * its own, keyed by a fresh id, so a record processed twice shows up as two rows; the table is
+ * test/integration/runtime/processed.ts's) in the same transaction as the fenced offset write.
  *
  * Settings come from the environment (see `readSettings`). It reports on stdout, one JSON
  * object a line: `ready`, `assigned`, `revoked`, `fenced`, `commit-state`, `stopped`;
  * logs go to stderr.
  */
-import type { Transaction } from 'sequelize';
+import { randomUUID } from 'node:crypto';
 import { type Codec, DecodeError } from '../../core/codec.ts';
 import type { KafkaClientName } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
-import { type BatchToCommit, TransactionalSink } from '../../sinks/transactional-sink.ts';
+import { TransactionalSink } from '../../sinks/transactional-sink.ts';
 import { connectDatabase } from '../../state/db.ts';
 import { claimPartitions } from '../../state/offset-store.ts';
-import { execute } from '../../state/sql.ts';
+import { tableStore } from '../../state/table-store.ts';
 import { TopologyBuilder } from '../../topology/builder.ts';
 import type { Processor } from '../../topology/processor-api.ts';
 import { StreamRuntime } from '../../topology/runtime/stream-runtime.ts';
@@ -76,26 +76,23 @@ const originCodec: Codec<RecordOrigin> = {
 /** Accepts any value: the worker only cares about the record's position. */
 const anyBytesCodec: Codec<null> = { decode: () => null, encode: () => Buffer.alloc(0) };
 
-function originProcessor(): Processor<null, RecordOrigin> {
-  return {
+/** A `processed` row: which record, processed by which worker. */
+interface Processed {
+  topic: string;
+  partition: number;
+  offset: number;
+  worker: string;
+}
+
+function originProcessor(workerId: string): () => Processor<null, RecordOrigin> {
+  return () => ({
     process(record, context) {
       const { topic, partition, offset } = context.recordMetadata();
+      context.getStateStore<string, Processed>('processed').put(randomUUID(), { topic, partition, offset: Number(offset), worker: workerId });
       // A deterministic event id, as the outbox requires.
       context.forward({ key: record.key, value: { partition, offset: String(offset) }, headers: { 'event-id': `${topic}/${partition}/${offset}` } });
     },
-  };
-}
-
-function insertProcessed(workerId: string) {
-  return async (transaction: Transaction, batch: BatchToCommit): Promise<void> => {
-    const origins = batch.outputs.map((output) => originCodec.decode(output.value));
-    await execute(
-      transaction,
-      `INSERT INTO processed (topic, partition, record_offset, worker)
-       SELECT $topic, t.partition, t.record_offset, $worker FROM unnest($partitions::int[], $offsets::bigint[]) AS t(partition, record_offset)`,
-      { topic: batch.topic, worker: workerId, partitions: origins.map((origin) => origin.partition), offsets: origins.map((origin) => origin.offset) },
-    );
-  };
+  });
 }
 
 /**
@@ -130,12 +127,28 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'warn', format: 'json' }).child('worker', { worker: settings.workerId });
   const sequelize = await connectDatabase(settings.databaseUrl, logger, { poolMax: 16 });
   const kafka = createKafkaClient({ kafkaClient: settings.client, kafkaBrokers: settings.brokers }, logger);
+  const processed = tableStore<string, Processed>(sequelize, {
+    name: 'processed',
+    cacheAcrossBatches: false,
+    table: {
+      table: 'processed',
+      key: { column: 'id', type: 'uuid' },
+      value: {
+        topic: { column: 'topic', type: 'text' },
+        partition: { column: 'partition', type: 'integer' },
+        offset: { column: 'record_offset', type: 'bigint' },
+        worker: { column: 'worker', type: 'text' },
+      },
+      writes: 'upsert',
+    },
+  });
   const topology = new TopologyBuilder()
     .addSource('records', { topics: [settings.topic], codec: anyBytesCodec })
-    .addProcessor('origin', { supplier: originProcessor }, 'records')
+    .addStateStore(processed)
+    .addProcessor('origin', { supplier: originProcessor(settings.workerId), stores: ['processed'] }, 'records')
     .addSink('processed-sink', { topic: `${settings.topic}.processed`, codec: originCodec }, 'origin')
     .build();
-  const sink = new TransactionalSink({ sequelize, group: settings.group, dlqTopic: `${settings.topic}.dlq`, effects: insertProcessed(settings.workerId), logger });
+  const sink = new TransactionalSink({ sequelize, group: settings.group, dlqTopic: `${settings.topic}.dlq`, stores: [processed], logger });
   const runtime = new StreamRuntime({
     topology,
     consumer: kafka.groupConsumer({ groupId: settings.group, topics: [settings.topic], clientId: settings.workerId, ...FAST_GROUP_TIMING }),

@@ -120,9 +120,12 @@ export class BatchRunner {
    * backoff; transient commit and load errors are retried in place; anything else is thrown.
    */
   async #attempt(part: readonly PreparedRecord[], startedAt: number): Promise<BatchCommittedEvent> {
+    // Keys found stale are loaded again even when no record prefetches them (a key a processor
+    // writes without reading it first): otherwise the rerun would compute from the same stale view.
+    let reload = new Map<string, unknown[]>();
     for (let stale = 0; ; ) {
       try {
-        await this.#prefetch(part);
+        await this.#prefetch(part, reload);
         this.#throwIfStopped();
         const deadLetters = this.#processAll(part);
         this.#context.graph.flush();
@@ -135,6 +138,7 @@ export class BatchRunner {
         stale++;
         if (stale >= this.#context.retry.maxAttempts) throw error;
         await this.#reloadAfterStale(error, stale, part[0]!.record.offset);
+        reload = this.#context.graph.stores.has(error.store) ? new Map([[error.store, [...error.keys]]]) : new Map();
       }
     }
   }
@@ -185,9 +189,9 @@ export class BatchRunner {
     this.#throwIfStopped();
   }
 
-  /** One load per store for the keys the part needs and the cache lacks. */
-  async #prefetch(part: readonly PreparedRecord[]): Promise<void> {
-    const wanted = new Map<string, unknown[]>();
+  /** One load per store for the keys the part needs (and the `extra` ones) that the cache lacks. */
+  async #prefetch(part: readonly PreparedRecord[], extra: ReadonlyMap<string, unknown[]>): Promise<void> {
+    const wanted = new Map<string, unknown[]>([...extra].map(([store, keys]) => [store, [...keys]]));
     for (const { keys } of part) {
       for (const [store, storeKeys] of keys) {
         const list = wanted.get(store);
@@ -264,8 +268,8 @@ export class BatchRunner {
     return attempts;
   }
 
-  #storeChanges(): Map<string, Array<[unknown, unknown]>> {
-    const changes = new Map<string, Array<[unknown, unknown]>>();
+  #storeChanges(): CommittableBatch['storeChanges'] {
+    const changes: CommittableBatch['storeChanges'] = new Map();
     for (const store of this.#context.graph.stores.values()) {
       const storeChanges = store.batchChanges();
       if (storeChanges.length > 0) changes.set(store.name, storeChanges);

@@ -1,3 +1,4 @@
+import type { StoreChange } from '../../core/batch.ts';
 import type { KeyValueStore } from '../processor-api.ts';
 
 /**
@@ -6,7 +7,8 @@ import type { KeyValueStore } from '../processor-api.ts';
  * (values restored or loaded from the store's backend, plus committed batches).
  *
  * A record's writes join the batch only when the record succeeds, so a dead-lettered record
- * leaves no trace; the batch's writes join the cache only once the batch is committed.
+ * leaves no trace; the batch's writes join the cache only once the batch is committed. In the
+ * two write layers a deletion is the key mapped to undefined (a value can never be undefined).
  */
 export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> {
   readonly name: string;
@@ -16,8 +18,8 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
    * that needs it instead of being taken for absent forever.
    */
   readonly #committed = new Map<K, V>();
-  #batch = new Map<K, V>();
-  #record = new Map<K, V>();
+  #batch = new Map<K, V | undefined>();
+  #record = new Map<K, V | undefined>();
 
   readonly #cacheAcrossBatches: boolean;
 
@@ -32,8 +34,22 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
     return this.#committed.get(key);
   }
 
+  getAll(keys: Iterable<K>): Map<K, V> {
+    const found = new Map<K, V>();
+    for (const key of keys) {
+      const value = this.get(key);
+      if (value !== undefined) found.set(key, value);
+    }
+    return found;
+  }
+
   put(key: K, value: V): void {
+    if (value === undefined) throw new TypeError(`store "${this.name}": put of undefined for key ${String(key)}; use delete`);
     this.#record.set(key, value);
+  }
+
+  delete(key: K): void {
+    this.#record.set(key, undefined);
   }
 
   /** Keys neither cached nor written in this batch: the ones a prefetch must load. */
@@ -62,14 +78,29 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
     this.#record = new Map();
   }
 
-  batchChanges(): Array<[K, V]> {
-    return [...this.#batch];
+  /**
+   * What the batch changed, each key with the committed value it was computed from (the cache
+   * does not change while a batch runs, so that is the cached value now). A key that was absent
+   * and is deleted again changed nothing and is left out.
+   */
+  batchChanges(): StoreChange<K, V>[] {
+    const changes: StoreChange<K, V>[] = [];
+    for (const [key, after] of this.#batch) {
+      const before = this.#committed.get(key);
+      if (before === undefined && after === undefined) continue;
+      changes.push({ key, before, after });
+    }
+    return changes;
   }
 
   /** The batch is durable now: its writes become part of the committed view. */
   commitBatch(): void {
-    if (this.#cacheAcrossBatches) for (const [key, value] of this.#batch) this.#committed.set(key, value);
-    else this.#committed.clear();
+    if (this.#cacheAcrossBatches) {
+      for (const [key, value] of this.#batch) {
+        if (value === undefined) this.#committed.delete(key);
+        else this.#committed.set(key, value);
+      }
+    } else this.#committed.clear();
     this.#batch = new Map();
   }
 

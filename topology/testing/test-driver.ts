@@ -5,14 +5,20 @@
  * virtual time. Methods that move records are async: they resolve once every closed batch
  * has committed. A repartition sink's committed outputs are appended to its internal topic,
  * in the partition their key hashes to, and run through the next sub-topology before they resolve.
+ *
+ * Every store runs on a fresh MemoryStore (memory-store.ts) that follows the store's table
+ * declaration, so a commit is checked as on PostgreSQL: a change applies only where the store
+ * still holds the value the batch read, and a write made meanwhile with `writeStore` makes the
+ * task reload and run the batch again.
  */
 import { type Subscription, VirtualTimeScheduler } from 'rxjs';
 import { FencedError, StreamError } from '../../core/errors.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import { type TopicPartition, tpKey } from '../../kafka/port.ts';
-import type { SinkNode, StateStoreSpec, Topology } from '../builder.ts';
+import type { SinkNode, Topology } from '../builder.ts';
 import { PartitionTask } from '../runtime/partition-task.ts';
 import type { CommittableBatch, DeadLetter, RuntimeEvent, SinkOutput } from '../runtime/types.ts';
+import { MemoryStore } from './memory-store.ts';
 
 export interface TopologyTestDriverOptions {
   /** Default 1: every piped record is processed and committed at once. */
@@ -53,7 +59,7 @@ export class TopologyTestDriver {
   readonly #logger: Logger;
   readonly #scheduler = new VirtualTimeScheduler();
   /** The "database": committed store contents and offsets. */
-  readonly #storeData = new Map<string, Map<unknown, unknown>>();
+  readonly #stores = new Map<string, MemoryStore>();
   readonly #committedOffsets = new Map<string, bigint>();
   readonly #commits: CommittableBatch[] = [];
   readonly #unreadOutputs = new Map<string, OutputRecord<Buffer>[]>();
@@ -75,13 +81,15 @@ export class TopologyTestDriver {
     this.#logger = options.logger ?? silentLogger;
     this.#checkCommit = options.checkCommit;
     for (const store of topology.stores) {
-      this.#storeData.set(store.name, new Map(options.initialState?.[store.name] ?? []));
+      const memory = new MemoryStore({ name: store.name, cacheAcrossBatches: store.cacheAcrossBatches, table: store.table });
+      for (const [key, value] of options.initialState?.[store.name] ?? []) memory.write(key, value);
+      this.#stores.set(store.name, memory);
     }
     for (const name of Object.keys(options.initialState ?? {})) {
-      if (!this.#storeData.has(name)) throw new StreamError('TOPOLOGY_INVALID', `initialState names unknown store "${name}"`);
+      if (!this.#stores.has(name)) throw new StreamError('TOPOLOGY_INVALID', `initialState names unknown store "${name}"`);
     }
     // Same graph, stores backed by memory instead of PostgreSQL.
-    this.#topology = { ...topology, stores: topology.stores.map((store) => this.#memoryStore(store.name)) };
+    this.#topology = { ...topology, stores: [...this.#stores.values()] };
     this.#internalTopics = new Set(topology.repartitions.map((repartition) => repartition.topic));
   }
 
@@ -155,20 +163,17 @@ export class TopologyTestDriver {
 
   /** The committed contents of a store (what the database would hold). */
   getStateStore<K = unknown, V = unknown>(name: string): ReadonlyMap<K, V> {
-    const data = this.#storeData.get(name);
-    if (data === undefined) throw new StreamError('TOPOLOGY_INVALID', `no state store "${name}"`);
-    return data as Map<K, V>;
+    return this.#store(name).contents as ReadonlyMap<K, V>;
   }
 
   /**
    * Writes a store's backend directly, as another writer would (an upstream service storing
    * an entry, an operator's hand edit). A task sees it when it next loads the key: at once for a
-   * store cached for one batch only, after a reload for one cached across batches.
+   * store cached for one batch only; for one cached across batches, when its next commit that
+   * changes the key finds it stale and the batch runs again on the reloaded value.
    */
   writeStore(name: string, key: unknown, value: unknown): void {
-    const data = this.#storeData.get(name);
-    if (data === undefined) throw new StreamError('TOPOLOGY_INVALID', `no state store "${name}"`);
-    data.set(key, value);
+    this.#store(name).write(key, value);
   }
 
   /** The next offset the "database" holds for a partition (undefined before its first commit). */
@@ -194,7 +199,9 @@ export class TopologyTestDriver {
         commitIntervalMs: this.#options.commitIntervalMs,
         scheduler: this.#scheduler,
         logger: this.#logger,
-        retry: { maxAttempts: 1 },
+        // A stale commit (see writeStore) reloads and runs again, as would a retriable error of
+        // checkCommit; twice at most and without delay, so a failure reaches the test at once.
+        retry: { maxAttempts: 3, initialDelayMs: 0, maxDelayMs: 0 },
         onEvent: (event) => this.#onEvent(event),
       }).then((created) => {
         this.#subscriptions.push(created.committed$.subscribe());
@@ -212,10 +219,9 @@ export class TopologyTestDriver {
       throw new FencedError(batch.topic, batch.partition, `expected offset ${batch.expectedNextOffset}, store holds ${stored}`);
     }
     this.#checkCommit?.(batch);
-    for (const [store, changes] of batch.storeChanges) {
-      const data = this.#storeData.get(store)!;
-      for (const [changedKey, value] of changes) data.set(changedKey, value);
-    }
+    // Every store checked before any is written: the commit applies all of the batch or none of it.
+    const writes = [...batch.storeChanges].map(([store, changes]) => this.#store(store).prepare(changes, { guard: true, partition: batch.partition }));
+    for (const write of writes) write();
     for (const output of batch.outputs) {
       if (this.#internalTopics.has(output.topic)) {
         this.#routing.push(output);
@@ -256,19 +262,12 @@ export class TopologyTestDriver {
     return routed;
   }
 
-  #memoryStore(name: string): StateStoreSpec {
-    const data = () => this.#storeData.get(name)!;
-    return {
-      name,
-      // The in-memory "database" is not partitioned: every task sees all of it, as a local store would.
-      restore: async () => [...data()],
-      load: async (keys) => {
-        const found = new Map<unknown, unknown>();
-        for (const key of keys) if (data().has(key)) found.set(key, data().get(key));
-        return found;
-      },
-    };
+  #store(name: string): MemoryStore {
+    const store = this.#stores.get(name);
+    if (store === undefined) throw new StreamError('TOPOLOGY_INVALID', `no state store "${name}"`);
+    return store;
   }
+
 }
 
 /** A stable spread of keys over partitions (not Kafka's murmur2: tests pin partitions explicitly when it matters). */

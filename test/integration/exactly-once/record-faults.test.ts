@@ -181,7 +181,8 @@ describe('hand edits of the catalogue while the processor runs', () => {
         // The operator restocks one and adds the other, with plain SQL.
         await fixture.db.sequelize.query(`UPDATE inventory SET quantity = 3 WHERE product_id = ${RESTOCKED}`);
         await fixture.db.sequelize.query(`INSERT INTO products (id, name, price) VALUES (${ADDED}, 'Added by hand', 9.99)`);
-        await fixture.db.sequelize.query(`INSERT INTO inventory (product_id, quantity) VALUES (${ADDED}, 2)`);
+        // The product's inventory row came with it (0 units, migration 0007): the operator stocks it.
+        await fixture.db.sequelize.query(`UPDATE inventory SET quantity = 2 WHERE product_id = ${ADDED}`);
 
         expect(await decided(await publish(RESTOCKED, 4))).toEqual(['confirmed', 'confirmed', 'confirmed', 'rejected:out_of_stock']);
         expect(await decided(await publish(ADDED, 3))).toEqual(['confirmed', 'confirmed', 'rejected:out_of_stock']);

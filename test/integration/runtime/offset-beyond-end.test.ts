@@ -101,7 +101,7 @@ describe('the processor role checks its database offsets against the topic', () 
     await claimPartitions(db.sequelize, group, 'old-replica', [{ topic: ordersTopic, partition: 0 }], 143_645n);
     const config = loadConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: ordersTopic, CONSUMER_GROUP: group }, {});
     const logger = memoryLogger();
-    const processor = await startProcessor(config, { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger, partitionCount: 2 });
+    const processor = await startProcessor(config, { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger });
     try {
       await waitFor(() => processor.runtime.stats().waiting.length === 1 && processor.runtime.stats().partitions.length === 1, { timeoutMs: 30_000, message: 'partition 0 waiting, 1 running' });
       expect(processor.runtime.stats().partitions[0]).toMatchObject({ partition: 1 });

@@ -5,8 +5,9 @@
 import type { Sequelize } from 'sequelize';
 import { selectRows } from '../../../state/sql.ts';
 
-/** No primary key on purpose: a record processed twice must show up, not be refused. */
-export const PROCESSED_TABLE_DDL = 'CREATE TABLE processed (topic TEXT NOT NULL, partition INT NOT NULL, record_offset BIGINT NOT NULL, worker TEXT NOT NULL)';
+/** Keyed by a fresh id per processing, not by the record: a record processed twice must show up, not be refused. */
+export const PROCESSED_TABLE_DDL =
+  'CREATE TABLE processed (id UUID PRIMARY KEY, topic TEXT NOT NULL, partition INT NOT NULL, record_offset BIGINT NOT NULL, worker TEXT NOT NULL)';
 
 export async function countProcessed(sequelize: Sequelize, worker?: string): Promise<number> {
   const [row] = await selectRows<{ count: string }>(sequelize, 'SELECT count(*) AS count FROM processed WHERE $worker::text IS NULL OR worker = $worker::text', {

@@ -6,15 +6,16 @@
  * exactly once, also across a fence of an internal-topic partition.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Sequelize, Transaction } from 'sequelize';
 import { type ProcessorApp, startTopologyProcessor } from '../../../app/processor-app.ts';
 import type { Codec } from '../../../core/codec.ts';
 import { loadConfig } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
+import type { TableStoreSpec } from '../../../core/store-table.ts';
 import type { ConsumedRecord } from '../../../kafka/port.ts';
 import { OutboxRelay } from '../../../sinks/outbox-relay.ts';
 import { claimPartitions, readOffsets } from '../../../state/offset-store.ts';
-import { execute, selectRows } from '../../../state/sql.ts';
+import { selectRows } from '../../../state/sql.ts';
+import { type TableStore, tableStore } from '../../../state/table-store.ts';
 import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import type { RuntimeEvent } from '../../../topology/runtime/types.ts';
@@ -46,40 +47,34 @@ const splitWords = (): Processor<Line, Word> => ({
 
 const countWords = (): Processor<Word, WordCount> => ({
   process(record, context) {
-    const counts = context.getStateStore<string, number>('word-counts');
-    const count = (counts.get(record.value.text) ?? 0) + 1;
-    counts.put(record.value.text, count);
+    const counts = context.getStateStore<string, { count: number }>('word-counts');
+    const count = (counts.get(record.value.text)?.count ?? 0) + 1;
+    counts.put(record.value.text, { count });
     context.forward({ key: record.value.text, value: { word: record.value.text, count }, headers: { 'event-id': `word-count:${record.value.text}:${count}` } });
   },
 });
 
-function wordCountTopology(sequelize: Sequelize, options: { applicationId: string; linesTopic: string; countsTopic: string }): Topology {
+/** The word counts' store, on table word_counts (one row per word, restored by partition). */
+const WORD_COUNTS: TableStoreSpec<string, { count: number }> = {
+  name: 'word-counts',
+  table: {
+    table: 'word_counts',
+    key: { column: 'word', type: 'text' },
+    value: { count: { column: 'count', type: 'integer' } },
+    partitionColumn: 'partition',
+    writes: 'upsert',
+  },
+};
+
+function wordCountTopology(counts: TableStore<string, { count: number }>, options: { applicationId: string; linesTopic: string; countsTopic: string }): Topology {
   return new TopologyBuilder({ applicationId: options.applicationId })
-    .addStateStore<string, number>({
-      name: 'word-counts',
-      load: async (words) => {
-        const rows = await selectRows<{ word: string; count: number }>(sequelize, 'SELECT word, count FROM word_counts WHERE word = ANY($words::text[])', { words });
-        return new Map(rows.map((row) => [row.word, row.count]));
-      },
-    })
+    .addStateStore(counts)
     .addSource('lines-source', { topics: [options.linesTopic], codec: json<Line>() })
     .addProcessor('split-words', { supplier: splitWords }, 'lines-source')
     .addRepartition('by-word', { keyOf: (word: Word) => word.text, codec: json<Word>() }, 'split-words')
     .addProcessor('count-words', { supplier: countWords, stores: ['word-counts'], prefetch: (word: Word) => ({ 'word-counts': [word.text] }) }, 'by-word-repartition-source')
     .addSink('counts-sink', { topic: options.countsTopic, codec: json<WordCount>() }, 'count-words')
     .build();
-}
-
-/** The store's writes, in the sink's transaction: the table the store loads from. */
-async function writeWordCounts(transaction: Transaction, batch: { storeChanges: Map<string, Array<[unknown, unknown]>> }): Promise<void> {
-  const changes = batch.storeChanges.get('word-counts') ?? [];
-  if (changes.length === 0) return;
-  await execute(
-    transaction,
-    `INSERT INTO word_counts (word, count) SELECT * FROM unnest($words::text[], $counts::int[])
-     ON CONFLICT (word) DO UPDATE SET count = EXCLUDED.count`,
-    { words: changes.map(([word]) => word), counts: changes.map(([, count]) => count) },
-  );
 }
 
 const PARTITIONS = 3;
@@ -105,7 +100,7 @@ describe('two sub-topologies joined by a repartition topic (real broker, real Po
 
   beforeAll(async () => {
     db = await createTestDatabase('subtopologies');
-    await db.sequelize.query('CREATE TABLE word_counts (word TEXT PRIMARY KEY, count INTEGER NOT NULL)');
+    await db.sequelize.query('CREATE TABLE word_counts (word TEXT PRIMARY KEY, count INTEGER NOT NULL, partition INTEGER)');
   });
   afterAll(async () => {
     if (internalTopic) await broker.admin.deleteTopics([internalTopic]).catch(() => {});
@@ -122,12 +117,13 @@ describe('two sub-topologies joined by a repartition topic (real broker, real Po
       { DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: linesTopic, DLQ_TOPIC: dlqTopic, CONSUMER_GROUP: group, BATCH_MAX_RECORDS: '20' },
       {},
     );
-    const topology = wordCountTopology(db.sequelize, { applicationId: group, linesTopic, countsTopic });
+    const wordCounts = tableStore(db.sequelize, WORD_COUNTS);
+    const topology = wordCountTopology(wordCounts, { applicationId: group, linesTopic, countsTopic });
     const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer: broker.producer, admin: broker.admin, logger: silentLogger, lockName: `relay-${group}` });
     let processor: ProcessorApp | undefined;
     const events: RuntimeEvent[] = [];
     try {
-      processor = await startTopologyProcessor(config, { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger: silentLogger, partitionCount: PARTITIONS }, { topology, effects: writeWordCounts });
+      processor = await startTopologyProcessor(config, { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger: silentLogger, partitionCount: PARTITIONS }, { topology, stores: [wordCounts] });
       processor.runtime.events$.subscribe((event) => events.push(event));
       relay.start();
       // The internal topic was created with the lines topic's partition count.

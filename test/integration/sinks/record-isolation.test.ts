@@ -1,6 +1,6 @@
 /**
  * A database error caused by one record, on the real broker and PostgreSQL: a test-only
- * topology whose commit statement writes each record's value into a table with a CHECK. One
+ * topology whose store writes each record's value into a table with a CHECK. One
  * record's value violates it, so every batch holding that record fails as a whole. The runtime
  * splits the batch until that record stands alone, dead-letters it (its offset advancing with
  * the dead letter), and commits every other record; the partition never stops. An error the
@@ -11,10 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { silentLogger } from '../../../core/logger.ts';
 import type { KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
-import { type BatchToCommit, type StatementEffects, TransactionalSink } from '../../../sinks/transactional-sink.ts';
+import { TransactionalSink } from '../../../sinks/transactional-sink.ts';
 import { claimPartitions, readOffsets } from '../../../state/offset-store.ts';
 import { fetchUnpublished } from '../../../state/outbox-store.ts';
 import { selectRows } from '../../../state/sql.ts';
+import { type TableStore, tableStore } from '../../../state/table-store.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
@@ -32,34 +33,25 @@ interface Reading extends Sequenced {
   value: number;
 }
 
-/** Stores each record's value under its seq in store `readings`; the commit statement writes them. */
+/** Stores each record's value under its seq in store `readings`, which the sink writes to the table. */
 function readingProcessor(): Processor<Reading, never> {
-  return { process: (record, context) => context.getStateStore<number, number>('readings').put(record.value.seq, record.value.value) };
+  return { process: (record, context) => context.getStateStore<number, { value: number }>('readings').put(record.value.seq, { value: record.value.value }) };
 }
 
-function readingsTopology(topic: string) {
+function readingsStore(sequelize: TestDatabase['sequelize'], table: string): TableStore<number, { value: number }> {
+  return tableStore(sequelize, {
+    name: 'readings',
+    cacheAcrossBatches: false,
+    table: { table, key: { column: 'seq', type: 'integer' }, value: { value: { column: 'value', type: 'integer' } }, writes: 'upsert' },
+  });
+}
+
+function readingsTopology(topic: string, readings: TableStore<number, { value: number }>) {
   return new TopologyBuilder()
     .addSource('readings-source', { topics: [topic], codec: sequencedCodec })
-    .addStateStore({ name: 'readings', cacheAcrossBatches: false, load: async () => new Map() })
+    .addStateStore(readings)
     .addProcessor('reading', { supplier: readingProcessor, stores: ['readings'] }, 'readings-source')
     .build();
-}
-
-function readingsEffects(table: string): StatementEffects {
-  return {
-    statement(batch: BatchToCommit, guard: string) {
-      const readings = (batch.storeChanges.get('readings') ?? []) as Array<[number, number]>;
-      return {
-        ctes: [
-          `readings_written AS (
-            INSERT INTO ${table} (seq, value) SELECT * FROM unnest($readingSeqs::int[], $readingValues::int[]) WHERE ${guard} RETURNING 1)`,
-        ],
-        bind: { readingSeqs: readings.map(([seq]) => seq), readingValues: readings.map(([, value]) => value) },
-        result: '(SELECT count(*) FROM readings_written)',
-        check: () => {},
-      };
-    },
-  };
 }
 
 describe('a record the database refuses, on the real broker and PostgreSQL', () => {
@@ -78,11 +70,12 @@ describe('a record the database refuses, on the real broker and PostgreSQL', () 
   });
 
   async function startRuntime(options: { client: KafkaClient; topic: string; group: string; table: string }) {
-    const sink = new TransactionalSink({ sequelize: db.sequelize, group: options.group, dlqTopic: `${options.topic}.dlq`, effects: readingsEffects(options.table), logger: silentLogger });
+    const readings = readingsStore(db.sequelize, options.table);
+    const sink = new TransactionalSink({ sequelize: db.sequelize, group: options.group, dlqTopic: `${options.topic}.dlq`, stores: [readings], logger: silentLogger });
     const events: RuntimeEvent[] = [];
     const fatal: unknown[] = [];
     const runtime = new StreamRuntime({
-      topology: readingsTopology(options.topic),
+      topology: readingsTopology(options.topic, readings),
       consumer: options.client.groupConsumer({ groupId: options.group, topics: [options.topic], ...FAST_GROUP_TIMING }),
       claimer: { claim: (partitions) => claimPartitions(db.sequelize, options.group, 'replica-1', partitions) },
       committer: sink,

@@ -1,21 +1,21 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { inventoryEffects } from '../../../app/inventory-effects.ts';
-import { FencedError } from '../../../core/errors.ts';
+import { FencedError, StaleStateError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../processors/events.ts';
+import { INVENTORY, ORDER_DECISIONS } from '../../../processors/reference-stores.ts';
 import { type BatchToCommit, TransactionalSink } from '../../../sinks/transactional-sink.ts';
-import { StaleInventoryError } from '../../../state/commerce/inventory-store.ts';
 import { insertOrders } from '../../../state/commerce/order-store.ts';
 import { seed } from '../../../state/commerce/seed.ts';
 import { claimPartitions } from '../../../state/offset-store.ts';
 import { fetchUnpublished, OUTBOX_CHANNEL } from '../../../state/outbox-store.ts';
+import { tableStore } from '../../../state/table-store.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { waitFor } from '../../support/kafka.ts';
 
 const GROUP = 'g';
 const TOPIC = 'orders';
-const KEYBOARD = 1; // seeded without an inventory row
+const KEYBOARD = 1; // seeded without stock: 0 units
 const MONITOR_STAND = 3; // seeded with 1 unit
 const ORDER = '01928f4e-5b6a-7c3d-8e9f-0000000000a1';
 
@@ -31,7 +31,7 @@ describe('transactional sink: one commit statement', () => {
       sequelize: db.sequelize,
       group: GROUP,
       dlqTopic: 'orders.dlq',
-      effects: inventoryEffects({ inventoryTopic: 'inventory-updated', decisionsStore: 'order-decisions' }),
+      stores: [tableStore(db.sequelize, INVENTORY), tableStore(db.sequelize, ORDER_DECISIONS)],
       logger: silentLogger,
     });
     listener = new pg.Client({ connectionString: db.url });
@@ -50,10 +50,14 @@ describe('transactional sink: one commit statement', () => {
     notifications.length = 0;
   });
 
-  /** One order for `productId` decided `confirmed`, and its InventoryUpdated at offset 0. */
-  function batch(epoch: bigint, change: { productId: number; delta: number; version: number }): BatchToCommit {
+  /**
+   * One order decided `confirmed`, the product's stock change computed from `quantityBefore`
+   * units at the version before, and its InventoryUpdated at offset 0.
+   */
+  function batch(epoch: bigint, change: { productId: number; delta: number; version: number; quantityBefore?: number }): BatchToCommit {
+    const { productId, delta, version, quantityBefore = -delta } = change;
     const event = inventoryUpdated(
-      { ...change, quantity: 0, ordersConfirmed: 1, ordersRejected: 0, source: { topic: TOPIC, partition: 0, fromOffset: 0n, toOffset: 0n } },
+      { productId, delta, version, quantity: quantityBefore + delta, ordersConfirmed: 1, ordersRejected: 0, source: { topic: TOPIC, partition: 0, fromOffset: 0n, toOffset: 0n } },
       Date.now(),
     );
     return {
@@ -66,7 +70,10 @@ describe('transactional sink: one commit statement', () => {
       expectedNextOffset: 0n,
       records: 1,
       outputs: [{ sink: 'inventory-updated-sink', topic: 'inventory-updated', key: String(change.productId), value: encodeEvent(event), headers: eventHeaders(event) }],
-      storeChanges: new Map([['order-decisions', [[ORDER, { status: 'confirmed' }]]]]),
+      storeChanges: new Map([
+        ['inventory', [{ key: productId, before: { quantity: quantityBefore, version: version - 1 }, after: { quantity: quantityBefore + delta, version } }]],
+        ['order-decisions', [{ key: ORDER, before: { productId: KEYBOARD, quantity: 1, status: 'pending' }, after: { productId: KEYBOARD, quantity: 1, status: 'confirmed' } }]],
+      ]),
       deadLetters: [],
     };
   }
@@ -102,6 +109,8 @@ describe('transactional sink: one commit statement', () => {
     expect(sent[2]).toMatch(/COMMIT/);
     expect(await snapshot()).toEqual({
       inventory: [
+        { product_id: KEYBOARD, quantity: 0, version: '0' },
+        { product_id: 2, quantity: 0, version: '0' },
         { product_id: MONITOR_STAND, quantity: 0, version: '1' },
         { product_id: 4, quantity: 2, version: '0' },
       ],
@@ -111,7 +120,7 @@ describe('transactional sink: one commit statement', () => {
     });
   });
 
-  it('creates the inventory row of a product that has none', async () => {
+  it('writes the inventory row of a product without stock', async () => {
     const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
     await sink.commit(batch(claim!.epoch, { productId: KEYBOARD, delta: 0, version: 1 }));
     expect((await snapshot()).inventory).toContainEqual({ product_id: KEYBOARD, quantity: 0, version: '1' });
@@ -139,16 +148,16 @@ describe('transactional sink: one commit statement', () => {
   it('rolls everything back on stale inventory: offset, order status and outbox stay as they were', async () => {
     const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
     const before = await snapshot();
-    await expect(sink.commit(batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 2 }))).rejects.toThrow(StaleInventoryError);
+    await expect(sink.commit(batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 2 }))).rejects.toThrow(StaleStateError);
     expect(await snapshot()).toEqual(before);
     expect(before.orders).toEqual([{ status: 'pending' }]);
   });
 
-  it('reports stale, writing nothing, a change computed from stock that a product without an inventory row does not have', async () => {
+  it('reports stale, writing nothing, a change computed from stock that a product without stock does not have', async () => {
     const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
     const before = await snapshot();
-    // The event says 0 after -1: computed from 1 unit, but the product has no row (0 units).
-    await expect(sink.commit(batch(claim!.epoch, { productId: KEYBOARD, delta: -1, version: 1 }))).rejects.toThrow(StaleInventoryError);
+    // Computed from 1 unit, but the product has 0.
+    await expect(sink.commit(batch(claim!.epoch, { productId: KEYBOARD, delta: -1, version: 1 }))).rejects.toThrow(StaleStateError);
     expect(await snapshot()).toEqual(before);
   });
 
@@ -158,8 +167,23 @@ describe('transactional sink: one commit statement', () => {
     await db.sequelize.query(`UPDATE inventory SET quantity = 50 WHERE product_id = ${MONITOR_STAND}`);
     const before = await snapshot();
     const refused = sink.commit(batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 1 }));
-    await expect(refused).rejects.toThrow(StaleInventoryError);
+    await expect(refused).rejects.toThrow(StaleStateError);
     await expect(refused).rejects.toMatchObject({ code: 'STALE_STATE', retriable: true, store: 'inventory', keys: [MONITOR_STAND] });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('waits, rather than blaming the batch, when it changes a store the sink was not given', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    const before = await snapshot();
+    const unknown = { ...batch(claim!.epoch, { productId: MONITOR_STAND, delta: -1, version: 1 }), storeChanges: new Map([['elsewhere', [{ key: 1, before: undefined, after: 1 }]]]) };
+    await expect(sink.commit(unknown)).rejects.toMatchObject({ retriable: true, message: expect.stringMatching(/store "elsewhere", which the transactional sink has no backend for/) });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses two stores whose SQL names would clash', () => {
+    const inventory = tableStore(db.sequelize, INVENTORY);
+    expect(() => new TransactionalSink({ sequelize: db.sequelize, group: GROUP, dlqTopic: 'orders.dlq', stores: [inventory, { ...inventory, name: 'inventory!' }], logger: silentLogger })).toThrow(
+      /stores "inventory" and "inventory!" both name their SQL "inventory"/,
+    );
   });
 });

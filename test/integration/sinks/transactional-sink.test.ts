@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { inventoryEffects } from '../../../app/inventory-effects.ts';
 import { FencedError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../processors/events.ts';
+import { INVENTORY, ORDER_DECISIONS } from '../../../processors/reference-stores.ts';
 import { type DeadLetter, DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { type BatchToCommit, TransactionalSink } from '../../../sinks/transactional-sink.ts';
 import { insertOrders } from '../../../state/commerce/order-store.ts';
 import { seed } from '../../../state/commerce/seed.ts';
 import { claimPartitions } from '../../../state/offset-store.ts';
 import { fetchUnpublished } from '../../../state/outbox-store.ts';
+import { tableStore } from '../../../state/table-store.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 const GROUP = 'g';
@@ -27,7 +28,7 @@ describe('transactional sink', () => {
       sequelize: db.sequelize,
       group: GROUP,
       dlqTopic: 'orders.dlq',
-      effects: inventoryEffects({ inventoryTopic: 'inventory-updated', decisionsStore: 'order-decisions' }),
+      stores: [tableStore(db.sequelize, INVENTORY), tableStore(db.sequelize, ORDER_DECISIONS)],
       logger: silentLogger,
     });
   });
@@ -67,7 +68,16 @@ describe('transactional sink', () => {
       expectedNextOffset: 0n,
       records: 2,
       outputs: [{ sink: 'inventory-updated-sink', topic: 'inventory-updated', key: String(MONITOR_STAND), value: encodeEvent(event), headers: eventHeaders(event) }],
-      storeChanges: new Map([['order-decisions', [[ORDER_A, { status: 'confirmed' }], [ORDER_B, { status: 'rejected', reason: 'out_of_stock' }]]]]),
+      storeChanges: new Map([
+        ['inventory', [{ key: MONITOR_STAND, before: { quantity: 1, version: 0 }, after: { quantity: 0, version: 1 } }]],
+        [
+          'order-decisions',
+          [
+            { key: ORDER_A, before: { productId: MONITOR_STAND, quantity: 1, status: 'pending' }, after: { productId: MONITOR_STAND, quantity: 1, status: 'confirmed' } },
+            { key: ORDER_B, before: { productId: MONITOR_STAND, quantity: 1, status: 'pending' }, after: { productId: MONITOR_STAND, quantity: 1, status: 'rejected', reason: 'out_of_stock' } },
+          ],
+        ],
+      ]),
       deadLetters: [],
     };
   }

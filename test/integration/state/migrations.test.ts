@@ -53,6 +53,10 @@ describe('migrations', () => {
     expect(await migrate(db.sequelize, silentLogger)).toEqual([]);
 
     expect(await indexes(db.sequelize, 'outbox')).toEqual(['outbox_event_id_unique', 'outbox_parked_idx', 'outbox_pending_idx', 'outbox_pkey']);
+    expect(await indexes(db.sequelize, 'inventory')).toEqual(['inventory_partition_idx', 'inventory_pkey']);
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0007-inventory-store-table']);
+    expect(await columns(db.sequelize, 'inventory')).not.toContain('partition');
+    expect(await indexes(db.sequelize, 'inventory')).toEqual(['inventory_pkey']);
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0006-outbox-parking-and-relay-lease']);
     expect(await tables(db.sequelize)).not.toContain('outbox_relay_leases');
     expect(await columns(db.sequelize, 'outbox')).not.toContain('parked_at');
@@ -73,7 +77,13 @@ describe('migrations', () => {
   });
 
   it('roll back down to and including a named migration', async () => {
-    expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual(['0006-outbox-parking-and-relay-lease', '0005-hot-update-fillfactor', '0004-outbox', '0003-stream-offsets']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual([
+      '0007-inventory-store-table',
+      '0006-outbox-parking-and-relay-lease',
+      '0005-hot-update-fillfactor',
+      '0004-outbox',
+      '0003-stream-offsets',
+    ]);
     expect(await tables(db.sequelize)).toEqual(['inventory', 'order_source_progress', 'orders', 'products']);
     await migrate(db.sequelize, silentLogger);
   });
@@ -92,7 +102,8 @@ describe('migrations', () => {
     }
     const product = await models.Product.create({ name: 'Through the model', price: '1.50' });
     const productId = product.id;
-    await models.Inventory.create({ productId, quantity: 3 });
+    // The product's inventory row came with it (migration 0007's trigger).
+    await models.Inventory.update({ quantity: 3 }, { where: { productId } });
     const found = await models.Inventory.findByPk(productId);
     expect(found?.quantity).toBe(3);
   });
@@ -100,8 +111,26 @@ describe('migrations', () => {
   it('refuse negative stock with a CHECK', async () => {
     await db.sequelize.query("INSERT INTO products (id, name, price) VALUES (900, 'Checked', 1)");
     await expect(db.sequelize.query('INSERT INTO inventory (product_id, quantity) VALUES (900, -1)')).rejects.toThrow(/inventory_quantity_non_negative/);
-    await db.sequelize.query('INSERT INTO inventory (product_id, quantity) VALUES (900, 0)');
+    // The product's row, with 0 units, came with the product.
     await expect(db.sequelize.query('UPDATE inventory SET quantity = quantity - 1 WHERE product_id = 900')).rejects.toThrow(/inventory_quantity_non_negative/);
+  });
+
+  it('give every product its inventory row: those lacking one when 0007 runs, and every new product', async () => {
+    await rollback(db.sequelize, silentLogger, { to: '0007-inventory-store-table' });
+    await db.sequelize.query("INSERT INTO products (id, name, price) VALUES (910, 'Without stock', 1), (911, 'Stocked', 1)");
+    await db.sequelize.query('INSERT INTO inventory (product_id, quantity, version) VALUES (911, 5, 3)');
+    await migrate(db.sequelize, silentLogger);
+    await db.sequelize.query("INSERT INTO products (id, name, price) VALUES (912, 'Added later', 1), (913, 'With it', 1)");
+    const rows = await db.sequelize.query<{ product_id: number; quantity: number; version: string; partition: number | null }>(
+      'SELECT product_id, quantity, version, partition FROM inventory WHERE product_id >= 910 ORDER BY product_id',
+      { type: QueryTypes.SELECT },
+    );
+    expect(rows).toEqual([
+      { product_id: 910, quantity: 0, version: '0', partition: null },
+      { product_id: 911, quantity: 5, version: '3', partition: null },
+      { product_id: 912, quantity: 0, version: '0', partition: null },
+      { product_id: 913, quantity: 0, version: '0', partition: null },
+    ]);
   });
 
   it('store an order for an unknown product (no FK), so the processor can reject it', async () => {

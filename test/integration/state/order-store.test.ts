@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { QueryTypes } from 'sequelize';
-import {
-  advancePublished,
-  countOrdersByStatus,
-  decideOrders,
-  findDecided,
-  insertOrders,
-  type NewOrder,
-  nextSeq,
-  readPublishedSeq,
-  readUnpublished,
-} from '../../../state/commerce/order-store.ts';
+import type { StoreChange } from '../../../core/batch.ts';
+import { StaleStateError } from '../../../core/errors.ts';
+import type { OrderState } from '../../../processors/inventory.ts';
+import { ORDER_DECISIONS } from '../../../processors/reference-stores.ts';
+import { advancePublished, countOrdersByStatus, insertOrders, type NewOrder, nextSeq, readPublishedSeq, readUnpublished } from '../../../state/commerce/order-store.ts';
+import { selectRows } from '../../../state/sql.ts';
+import { tableStore } from '../../../state/table-store.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
 function newOrders(sourceId: string, fromSeq: number, count: number): NewOrder[] {
@@ -65,24 +61,39 @@ describe('order store', () => {
     expect(await nextSeq(db.sequelize, 'src-dup')).toBe(3);
   });
 
-  it('decides pending orders once: a second decision of the same order is ignored', async () => {
+  /** Decisions as the processor's `order-decisions` store commits them: each from the pending order it read. */
+  async function decide(orders: NewOrder[], decisions: Array<[string, 'confirmed' | 'rejected', string?]>) {
+    const store = tableStore(db.sequelize, ORDER_DECISIONS);
+    const byId = new Map(orders.map((order) => [order.orderId, order]));
+    const changes = decisions.map(([orderId, status, reason]): StoreChange<string, OrderState> => {
+      const { productId, quantity } = byId.get(orderId)!;
+      return { key: orderId, before: { productId, quantity, status: 'pending' }, after: { productId, quantity, status, ...(reason ? { reason } : {}) } as OrderState };
+    });
+    await db.sequelize.transaction(async (transaction) => {
+      const write = store.writeStatement(changes, { guard: 'true', partition: 0 });
+      const [row] = await selectRows<{ result: unknown }>(transaction, `WITH ${write.ctes.join(',\n')} SELECT ${write.result} AS result`, write.bind);
+      write.check(row!.result);
+    });
+  }
+  const decided = async (orderIds: string[]) =>
+    new Set([...(await tableStore(db.sequelize, ORDER_DECISIONS).load(orderIds))].filter(([, order]) => order.status !== 'pending').map(([orderId]) => orderId));
+
+  it('decides pending orders once: a second decision of the same order is refused as stale', async () => {
     const orders = newOrders('src-decide', 1, 3);
     await insertOrders(db.sequelize, orders);
     const [a, b, c] = orders.map((o) => o.orderId) as [string, string, string];
-    const first = await db.sequelize.transaction((transaction) =>
-      decideOrders(transaction, [
-        { orderId: a, status: 'confirmed' },
-        { orderId: b, status: 'rejected', reason: 'out_of_stock' },
-      ]),
-    );
-    expect(first).toEqual(new Set([a, b]));
-    const again = await db.sequelize.transaction((transaction) =>
-      decideOrders(transaction, [
-        { orderId: a, status: 'rejected', reason: 'out_of_stock' },
-        { orderId: c, status: 'rejected', reason: 'unknown_product' },
-      ]),
-    );
-    expect(again).toEqual(new Set([c]));
+    await decide(orders, [
+      [a, 'confirmed'],
+      [b, 'rejected', 'out_of_stock'],
+    ]);
+    expect(await decided([a, b, c])).toEqual(new Set([a, b]));
+    const again = decide(orders, [
+      [a, 'rejected', 'out_of_stock'],
+      [c, 'rejected', 'unknown_product'],
+    ]);
+    await expect(again).rejects.toBeInstanceOf(StaleStateError);
+    await expect(again).rejects.toMatchObject({ store: 'order-decisions', keys: [a] });
+    await decide(orders, [[c, 'rejected', 'unknown_product']]);
     const rows = await db.sequelize.query<{ id: string; status: string; reason: string | null; decided: boolean }>(
       'SELECT id, status, reason, decided_at IS NOT NULL AS decided FROM orders WHERE id = ANY($ids::uuid[])',
       { bind: { ids: [a, b, c] }, type: QueryTypes.SELECT },
@@ -91,20 +102,21 @@ describe('order store', () => {
     expect(byId.get(a)).toEqual({ id: a, status: 'confirmed', reason: null, decided: true });
     expect(byId.get(b)).toEqual({ id: b, status: 'rejected', reason: 'out_of_stock', decided: true });
     expect(byId.get(c)).toEqual({ id: c, status: 'rejected', reason: 'unknown_product', decided: true });
-    expect(await findDecided(db.sequelize, [a, b, c, randomUUID()])).toEqual(new Set([a, b, c]));
+    expect(await decided([a, b, c, randomUUID()])).toEqual(new Set([a, b, c]));
   });
 
   it('refuses to decide one order twice in one call', async () => {
     const [order] = newOrders('src-twice', 1, 1);
     await insertOrders(db.sequelize, [order!]);
-    const attempt = db.sequelize.transaction((transaction) =>
-      decideOrders(transaction, [
-        { orderId: order!.orderId, status: 'confirmed' },
-        { orderId: order!.orderId, status: 'rejected', reason: 'out_of_stock' },
-      ]),
+    const attempt = decide(
+      [order!],
+      [
+        [order!.orderId, 'confirmed'],
+        [order!.orderId, 'rejected', 'out_of_stock'],
+      ],
     );
     await expect(attempt).rejects.toThrow(RangeError);
-    expect(await findDecided(db.sequelize, [order!.orderId])).toEqual(new Set());
+    expect(await decided([order!.orderId])).toEqual(new Set());
   });
 
   it('finds what a restarted source must publish: orders past the watermark, in seq order', async () => {
@@ -134,13 +146,11 @@ describe('order store', () => {
     const orders = newOrders('src-count', 1, 5);
     await insertOrders(db.sequelize, orders);
     const [a, b, c] = orders.map((o) => o.orderId) as [string, string, string];
-    await db.sequelize.transaction((transaction) =>
-      decideOrders(transaction, [
-        { orderId: a, status: 'confirmed' },
-        { orderId: b, status: 'rejected', reason: 'out_of_stock' },
-        { orderId: c, status: 'rejected', reason: 'unknown_product' },
-      ]),
-    );
+    await decide(orders, [
+      [a, 'confirmed'],
+      [b, 'rejected', 'out_of_stock'],
+      [c, 'rejected', 'unknown_product'],
+    ]);
     expect(await countOrdersByStatus(db.sequelize)).toEqual({ pending: 2, confirmed: 1, rejected: 2 });
   });
 });

@@ -22,7 +22,7 @@ describe('seed', () => {
       type: QueryTypes.SELECT,
     });
 
-  it('inserts the reference catalogue: four products, stock for two', async () => {
+  it('inserts the reference catalogue: four products, stock for two (the others hold 0 units)', async () => {
     expect(await seed(db.sequelize)).toEqual({ productsInserted: 4, inventoryInserted: 2 });
     expect(await products()).toEqual([
       { id: 1, name: 'Wireless Keyboard', price: '29.99' },
@@ -30,7 +30,10 @@ describe('seed', () => {
       { id: 3, name: 'Monitor Stand', price: '45.50' },
       { id: 4, name: 'Bluetooth Mouse', price: '15.25' },
     ]);
+    // Every product has its inventory row (migration 0007): an absent row is an unknown product.
     expect(await stock()).toEqual([
+      { product_id: 1, quantity: 0, version: '0' },
+      { product_id: 2, quantity: 0, version: '0' },
       { product_id: 3, quantity: 1, version: '0' },
       { product_id: 4, quantity: 2, version: '0' },
     ]);

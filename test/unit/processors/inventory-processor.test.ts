@@ -17,6 +17,10 @@ class MapStore<K, V> extends Map<K, V> implements KeyValueStore<K, V> {
   put(key: K, value: V): void {
     this.set(key, value);
   }
+
+  getAll(keys: Iterable<K>): Map<K, V> {
+    return new Map([...keys].flatMap((key) => (this.has(key) ? [[key, this.get(key)!] as [K, V]] : [])));
+  }
 }
 
 /** A tiny in-memory stand-in for the runtime: Map-backed stores, a settable current record, captured forwards. */

@@ -61,6 +61,21 @@ describe('reference topology through the test driver', () => {
     expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 0, version: 2 });
   });
 
+  it('sees an operator restock of a cached product: the commit finds it stale, and the batch runs again on the new stock', async () => {
+    const test = driver();
+    await publish(test, order(MONITOR_STAND));
+    // The only unit is sold and cached as 0; then restocked by hand, the version left as it was.
+    test.writeStore('inventory', MONITOR_STAND, { quantity: 5, version: 1 });
+    const next = order(MONITOR_STAND, 2);
+    await publish(test, next);
+    expect(test.getStateStore('order-decisions').get(next.payload.orderId)).toMatchObject({ status: 'confirmed' });
+    expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 3, version: 2 });
+    expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => [record.value.payload.quantity, record.value.payload.delta])).toEqual([
+      [0, -1],
+      [3, -2],
+    ]);
+  });
+
   it('closes a micro-batch by time: one InventoryUpdated for the whole batch', async () => {
     const test = driver({ batchMaxRecords: 100, commitIntervalMs: 50 });
     await publish(test, order(BLUETOOTH_MOUSE));
@@ -189,7 +204,7 @@ describe('reference topology through the test driver', () => {
       // Like a constraint the database checks at commit: any batch deciding that order fails.
       checkCommit: (batch) => {
         attempts.push([batch.firstOffset, batch.lastOffset]);
-        if ((batch.storeChanges.get('order-decisions') ?? []).some(([orderId]) => orderId === refused)) {
+        if ((batch.storeChanges.get('order-decisions') ?? []).some(({ key: orderId }) => orderId === refused)) {
           throw Object.assign(new Error('new row for relation "orders" violates check constraint "test_refuses"'), { code: '23514' });
         }
       },

@@ -46,14 +46,15 @@ describe('PartitionTask', () => {
 
     expect(store.loads).toEqual([['a', 'b'], ['c']]);
     const [first, second] = committer.committed();
+    // Each change carries the committed value it was computed from: the backend writes it only where that still holds.
     expect(first!.storeChanges.get('counts')).toEqual([
-      ['a', 7],
-      ['b', 1],
+      { key: 'a', before: 5, after: 7 },
+      { key: 'b', before: undefined, after: 1 },
     ]);
     expect(second!.storeChanges.get('counts')).toEqual([
-      ['a', 8],
-      ['c', 1],
-      ['b', 2],
+      { key: 'a', before: 7, after: 8 },
+      { key: 'c', before: undefined, after: 1 },
+      { key: 'b', before: 1, after: 2 },
     ]);
     expect(second).toMatchObject({ epoch: 7, firstOffset: 3n, lastOffset: 5n, nextOffset: 6n, expectedNextOffset: 3n, records: 3 });
     expect((await committed).map((event) => event.nextOffset)).toEqual([3n, 6n]);
@@ -103,8 +104,8 @@ describe('PartitionTask', () => {
     await task.drain();
     expect(store.loads).toEqual([['a', 'b', 'c'], ['z']]);
     expect(committer.committed()[1]!.storeChanges.get('counts')).toEqual([
-      ['z', 41],
-      ['a', 3],
+      { key: 'z', before: 40, after: 41 },
+      { key: 'a', before: 1, after: 3 },
     ]);
   });
 
@@ -128,12 +129,39 @@ describe('PartitionTask', () => {
     const second = committer.committed()[1]!;
     expect(second).toMatchObject({ firstOffset: 3n, nextOffset: 6n, expectedNextOffset: 3n });
     expect(second.storeChanges.get('counts')).toEqual([
-      ['a', 101],
-      ['b', 2],
-      ['c', 1],
+      { key: 'a', before: 100, after: 101 },
+      { key: 'b', before: 1, after: 2 },
+      { key: 'c', before: undefined, after: 1 },
     ]);
     expect(events.filter((event) => event.type === 'retry')).toEqual([expect.objectContaining({ operation: 'reload', attempt: 1, offset: 3n })]);
     expect(events.some((event) => event.type === 'partition-failed' || event.type === 'fenced')).toBe(false);
+  });
+
+  it('on stale state, loads the stale keys again even when no record prefetches them', async () => {
+    // The counter writes keys it never prefetches: without a restore the task takes them for absent.
+    const store = memoryStoreSpec('counts', new Map([['a', 5]]));
+    const topology = new TopologyBuilder()
+      .addStateStore(store)
+      .addSource('words-source', { topics: ['words'], codec: jsonCodec })
+      .addProcessor('counter', { supplier: counterProcessor, stores: ['counts'] }, 'words-source')
+      .build();
+    const committer = new ControlledCommitter({ autoRelease: true });
+    committer.failures.push(new StaleStateError('counts', ['a'], 'counts of a is in the database'));
+    const task = await PartitionTask.create({
+      topology,
+      claim: { topic: 'words', partition: 0, nextOffset: 0n, epoch: 1 },
+      committer,
+      batchMaxRecords: 1,
+      commitIntervalMs: 1_000,
+      scheduler: new VirtualTimeScheduler(),
+      logger: silentLogger,
+      retry: { initialDelayMs: 1 },
+    });
+    task.committed$.subscribe();
+    task.push([word(0, 'a')]);
+    await task.drain();
+    expect(store.loads).toEqual([['a']]);
+    expect(committer.committed()[0]!.storeChanges.get('counts')).toEqual([{ key: 'a', before: 5, after: 6 }]);
   });
 
   it('retries a transient commit failure as is: it never splits the batch nor dead-letters a record', async () => {
@@ -163,8 +191,8 @@ describe('PartitionTask', () => {
     const batches = committer.committed();
     expect(batches.flatMap((batch) => batch.deadLetters.map((letter) => [letter.offset, letter.node]))).toEqual([[1n, 'counter']]);
     expect(batches.flatMap((batch) => batch.storeChanges.get('counts') ?? [])).toEqual([
-      ['a', 1],
-      ['c', 1],
+      { key: 'a', before: undefined, after: 1 },
+      { key: 'c', before: undefined, after: 1 },
     ]);
     expect(task.stats(false)).toMatchObject({ processed: 3, deadLetters: 1, committedOffset: 3n, inflight: 0 });
   });

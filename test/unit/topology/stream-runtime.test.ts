@@ -233,7 +233,7 @@ describe('StreamRuntime', () => {
     await consumer.assign([p0]);
     consumer.deliver(TOPIC, 0, words(0, 0, 2, 'a'));
     await waitFor(() => committer.committed().length === 2, 'commit after reassignment');
-    expect(committer.calls[1]!.batch.storeChanges.get('counts')).toEqual([['a', 2]]);
+    expect(committer.calls[1]!.batch.storeChanges.get('counts')).toEqual([{ key: 'a', before: undefined, after: 2 }]);
     expect(committer.calls[1]!.batch.epoch).toBe(2);
   });
 

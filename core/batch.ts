@@ -61,4 +61,9 @@ export interface CommittableBatch {
   /** Per store, every key the batch changed, in the order the batch first wrote it. */
   storeChanges: Map<string, StoreChange[]>;
   deadLetters: DeadLetter[];
+  /**
+   * A task reading a repartition topic: the highest position it has processed of each upstream
+   * partition after this batch, committed with its offset (see topology/runtime/repartition-origin.ts).
+   */
+  originWatermarks?: Readonly<Record<string, string>>;
 }

@@ -11,6 +11,8 @@ export interface ClaimedPartition extends TopicPartition {
   nextOffset: bigint;
   /** The fencing token: commits must present it, and the next claim invalidates it. */
   epoch: bigint | number;
+  /** A repartition topic's partition: the watermarks its last commit stored (see CommittableBatch.originWatermarks). */
+  originWatermarks?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -80,7 +80,15 @@ export class TransactionalSink {
 
   private async commitOnce(batch: BatchToCommit): Promise<void> {
     const { sequelize, group, dlqTopic } = this.options;
-    const offset = { group, topic: batch.topic, partition: batch.partition, epoch: BigInt(batch.epoch), expectedNextOffset: batch.expectedNextOffset, nextOffset: batch.nextOffset };
+    const offset = {
+      group,
+      topic: batch.topic,
+      partition: batch.partition,
+      epoch: BigInt(batch.epoch),
+      expectedNextOffset: batch.expectedNextOffset,
+      nextOffset: batch.nextOffset,
+      ...(batch.originWatermarks ? { originWatermarks: batch.originWatermarks } : {}),
+    };
     const outboxRows: OutboxRow[] = [...batch.outputs.map(outputRow), ...batch.deadLetters.map((letter) => deadLetterRow(letter, dlqTopic))];
     await sequelize.transaction(async (transaction) => {
       const fence = offsetFenceCte('fence', offset);

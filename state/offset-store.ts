@@ -1,8 +1,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { FencedError } from '../core/errors.ts';
-import { type BindParams, type Executor, selectRows } from './sql.ts';
-
 import type { ClaimedPartition, TopicPartition } from '../core/partitions.ts';
+import { type BindParams, type Executor, selectRows } from './sql.ts';
 
 /** A claim as the database stores it: the epoch is always a bigint here. */
 export interface StoredClaim extends ClaimedPartition {
@@ -15,6 +14,8 @@ export interface OffsetCommit extends TopicPartition {
   /** The offset this replica believes is stored; anything else means someone else moved it. */
   expectedNextOffset: bigint;
   nextOffset: bigint;
+  /** Stored with the offset when given (a repartition topic's task); left as it is otherwise. */
+  originWatermarks?: Readonly<Record<string, string>>;
 }
 
 export interface StoredOffset extends StoredClaim {
@@ -29,6 +30,7 @@ interface OffsetRow {
   epoch: string;
   owner: string | null;
   updated_at: Date;
+  origin_watermarks?: Record<string, string> | null;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function claimPartitions(
       `UPDATE stream_offsets s SET epoch = s.epoch + 1, owner = $owner, updated_at = now()
        FROM unnest($topics::text[], $partitions::int[]) AS t(topic, partition)
        WHERE s.group_id = $group AND s.topic = t.topic AND s.partition = t.partition
-       RETURNING s.topic, s.partition, s.next_offset, s.epoch, s.owner, s.updated_at`,
+       RETURNING s.topic, s.partition, s.next_offset, s.epoch, s.owner, s.updated_at, s.origin_watermarks`,
       bind,
     );
   });
@@ -99,7 +101,8 @@ export async function commitOffset(transaction: Transaction, commit: OffsetCommi
 export function offsetFenceCte(name: string, commit: OffsetCommit): { cte: string; bind: BindParams } {
   return {
     cte: `${name} AS (
-      UPDATE stream_offsets SET next_offset = $offsetNext::bigint, updated_at = now()
+      UPDATE stream_offsets SET next_offset = $offsetNext::bigint, updated_at = now(),
+        origin_watermarks = coalesce($offsetWatermarks::jsonb, origin_watermarks)
       WHERE group_id = $offsetGroup AND topic = $offsetTopic AND partition = $offsetPartition::int
         AND epoch = $offsetEpoch::bigint AND next_offset = $offsetExpected::bigint
       RETURNING 1)`,
@@ -110,6 +113,7 @@ export function offsetFenceCte(name: string, commit: OffsetCommit): { cte: strin
       offsetEpoch: commit.epoch,
       offsetExpected: commit.expectedNextOffset,
       offsetNext: commit.nextOffset,
+      offsetWatermarks: commit.originWatermarks === undefined ? null : JSON.stringify(commit.originWatermarks),
     },
   };
 }
@@ -241,7 +245,13 @@ function describeFence(commit: OffsetCommit, current: OffsetRow | undefined): st
 }
 
 function toClaimed(row: OffsetRow): StoredClaim {
-  return { topic: row.topic, partition: row.partition, nextOffset: BigInt(row.next_offset), epoch: BigInt(row.epoch) };
+  return {
+    topic: row.topic,
+    partition: row.partition,
+    nextOffset: BigInt(row.next_offset),
+    epoch: BigInt(row.epoch),
+    ...(row.origin_watermarks ? { originWatermarks: row.origin_watermarks } : {}),
+  };
 }
 
 function compareTopicPartition(a: TopicPartition, b: TopicPartition): number {

@@ -1,6 +1,8 @@
 import type { Sequelize } from 'sequelize';
 import { type Executor, execute, selectRows, toSafeInteger } from '../sql.ts';
-import type { OrderStatus } from './models.ts';
+
+/** Where an order stands: stored by the source (pending), then decided by the processor. */
+export type OrderStatus = 'pending' | 'confirmed' | 'rejected';
 
 export interface NewOrder {
   orderId: string;

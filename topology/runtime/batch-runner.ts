@@ -11,6 +11,7 @@ import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec } from '../builder.ts';
 import { deadLetterOf } from './dead-letters.ts';
 import { commitIsolating } from './isolate-failing-record.ts';
+import type { OriginWatermarks } from './repartition-origin.ts';
 import { type DecodedRecord, NodeFailure, type TaskGraph } from './task-graph.ts';
 import type { BatchCommittedEvent, CommittableBatch, Committer, DeadLetter, RuntimeEvent } from './types.ts';
 
@@ -32,6 +33,13 @@ export interface BatchRunnerContext extends TopicPartition {
   committed(batch: CommittableBatch): void;
   /** A record was run (counted once however often a split or reload runs it again). */
   processed(offset: bigint): void;
+  /**
+   * For a task reading a repartition topic: what it has processed of each upstream partition,
+   * so a copy the relay sent twice is skipped (repartition-origin.ts). Undefined otherwise.
+   */
+  watermarks?: OriginWatermarks;
+  /** A copy of a record already processed was skipped. */
+  skippedCopy?(offset: bigint): void;
   onEvent?: (event: RuntimeEvent) => void;
 }
 
@@ -127,6 +135,7 @@ export class BatchRunner {
       try {
         await this.#prefetch(part, reload);
         this.#throwIfStopped();
+        this.#context.watermarks?.beginAttempt();
         const deadLetters = this.#processAll(part);
         this.#context.graph.flush();
         const batch = this.#batchOf(part, this.#context.graph.takeOutputs(), this.#storeChanges(), deadLetters);
@@ -156,6 +165,9 @@ export class BatchRunner {
       error: errorMessage(failure.cause),
     });
     this.#context.processed(one.record.offset);
+    // Its position counts as processed: a copy sent again is skipped, not dead-lettered twice.
+    this.#context.watermarks?.beginAttempt();
+    this.#context.watermarks?.admit(one.record.headers);
     const batch = this.#batchOf([one], [], new Map(), [deadLetterOf(one.record, failure)]);
     const attempts = await this.#commit(batch, (commitError) => !(commitError instanceof FencedError));
     return this.#afterCommit(batch, attempts, Date.now() - startedAt);
@@ -221,6 +233,10 @@ export class BatchRunner {
     const deadLetters: DeadLetter[] = [];
     for (const { record, decoded, failure } of part) {
       this.#context.processed(record.offset);
+      if (this.#context.watermarks && !this.#context.watermarks.admit(record.headers)) {
+        this.#context.skippedCopy?.(record.offset);
+        continue;
+      }
       if (failure) {
         deadLetters.push(deadLetterOf(record, failure));
         continue;
@@ -249,6 +265,7 @@ export class BatchRunner {
       outputs,
       storeChanges,
       deadLetters,
+      ...(this.#context.watermarks ? { originWatermarks: this.#context.watermarks.attempted() } : {}),
     };
   }
 
@@ -279,6 +296,7 @@ export class BatchRunner {
 
   #afterCommit(batch: CommittableBatch, attempts: number, durationMs: number): BatchCommittedEvent {
     for (const store of this.#context.graph.stores.values()) store.commitBatch();
+    this.#context.watermarks?.committed();
     this.#context.committed(batch);
     for (const deadLetter of batch.deadLetters) {
       this.#logger.warn('record dead-lettered', { node: deadLetter.node, offset: deadLetter.offset, errorClass: deadLetter.errorClass, error: deadLetter.message });

@@ -20,6 +20,7 @@ import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec, Topology } from '../builder.ts';
 import { batchBySizeOrTime } from './batch-by-size-or-time.ts';
 import { BatchRunner, TaskStoppedError } from './batch-runner.ts';
+import { OriginWatermarks } from './repartition-origin.ts';
 import { NodeFailure, TaskGraph } from './task-graph.ts';
 import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, PartitionStats, RuntimeEvent } from './types.ts';
 
@@ -98,6 +99,15 @@ export class PartitionTask {
       committedOffset: () => this.#committedOffset,
       committed: (batch) => this.#onCommitted(batch),
       processed: (offset) => this.#countProcessed(offset),
+      // A repartition topic's task skips the copies a relay re-send puts on it (repartition-origin.ts).
+      ...(graph.source.repartition !== undefined
+        ? {
+            watermarks: new OriginWatermarks(options.claim.originWatermarks),
+            skippedCopy: () => {
+              this.#duplicatesIgnored++;
+            },
+          }
+        : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     this.#done = new Promise((resolve) => {

@@ -9,6 +9,7 @@ import { KeyMismatchError, StreamError } from '../../core/errors.ts';
 import type { ConsumedRecord } from '../../kafka/port.ts';
 import type { ProcessorNode, SinkNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
 import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../processor-api.ts';
+import { repartitionEventId } from './repartition-origin.ts';
 import { TaskStore } from './task-store.ts';
 import type { SinkOutput } from './types.ts';
 
@@ -254,8 +255,11 @@ export class TaskGraph {
     if (origin === undefined) {
       throw new StreamError('ILLEGAL_STATE', `"${node.name}" got a record from a flush() of a batch none of whose records was processed: it has no origin to be named after`);
     }
-    const place = this.#current === undefined ? `flush:${this.#repartitionOutputs++}` : String(this.#repartitionOutputs++);
-    const eventId = `${node.repartition}:${origin.topic}:${origin.partition}:${origin.offset}:${place}`;
+    const eventId = repartitionEventId(node.repartition!, {
+      topic: origin.topic,
+      partition: origin.partition,
+      position: { offset: origin.offset, phase: this.#current === undefined ? 1 : 0, index: this.#repartitionOutputs++ },
+    });
     return { key: node.keyOf!(value), headers: { ...headers, 'event-id': eventId } };
   }
 

@@ -187,4 +187,55 @@ describe('two sub-topologies joined by a repartition topic (real broker, real Po
       await relay.stop();
     }
   }, 180_000);
+
+  it('skips the copies of internal records a relay sends again, also after the downstream restarts', async () => {
+    await db.sequelize.query('TRUNCATE word_counts');
+    const linesTopic = await broker.topics.create('resend-lines', PARTITIONS);
+    const countsTopic = await broker.topics.create('resend-counts', PARTITIONS);
+    const dlqTopic = await broker.topics.create('resend-dlq', 1);
+    const group = uniqueName('resend');
+    const resendTopic = `${group}-by-word-repartition`;
+    const config = loadConfig(
+      { DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: linesTopic, DLQ_TOPIC: dlqTopic, CONSUMER_GROUP: group, BATCH_MAX_RECORDS: '20' },
+      {},
+    );
+    const wordCounts = tableStore(db.sequelize, WORD_COUNTS);
+    const topology = wordCountTopology(wordCounts, { applicationId: group, linesTopic, countsTopic });
+    const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer: broker.producer, admin: broker.admin, logger: silentLogger, lockName: `relay-${group}` });
+    const deps = { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger: silentLogger, partitionCount: PARTITIONS };
+    const countsInDatabase = async () => new Map((await selectRows<{ word: string; count: number }>(db.sequelize, 'SELECT word, count FROM word_counts')).map((row) => [row.word, row.count]));
+    const sameCounts = (actual: Map<string, number>, wanted: Map<string, number>) => actual.size === wanted.size && [...wanted].every(([word, count]) => actual.get(word) === count);
+    // What the relay does after it died between publishing and marking: the same records again, headers and all.
+    const sendAgain = async (records: ConsumedRecord[]) =>
+      broker.producer.send(records.map((record) => ({ topic: resendTopic, partition: record.partition, key: record.key, value: record.value!, headers: record.headers })));
+    let processor = await startTopologyProcessor(config, deps, { topology, stores: [wordCounts] });
+    try {
+      relay.start();
+      const expected = await produceLines(broker, linesTopic, 30, 0);
+      await waitFor(async () => sameCounts(await countsInDatabase(), expected), { timeoutMs: 60_000, message: 'the first lines counted' });
+      const published = await readTopic({ kafka: broker.client, admin: broker.admin }, resendTopic);
+      expect(published).toHaveLength(90);
+
+      // Copies, then new lines behind them: once the new ones are counted, the copies were read too.
+      await sendAgain(published);
+      for (const [word, count] of await produceLines(broker, linesTopic, 30, 30)) expected.set(word, (expected.get(word) ?? 0) + count);
+      await waitFor(async () => sameCounts(await countsInDatabase(), expected), { timeoutMs: 60_000, message: 'the second lines counted, the copies not' });
+      const skipped = () => processor.runtime.stats().partitions.reduce((sum, partition) => sum + (partition.topic === resendTopic ? partition.duplicatesIgnored : 0), 0);
+      expect(skipped()).toBe(90);
+
+      // A restarted processor reads the watermarks back from the offset rows: copies sent now are skipped as well.
+      await processor.stop();
+      processor = await startTopologyProcessor(config, deps, { topology, stores: [wordCounts] });
+      await sendAgain(published);
+      for (const [word, count] of await produceLines(broker, linesTopic, 30, 60)) expected.set(word, (expected.get(word) ?? 0) + count);
+      await waitFor(async () => sameCounts(await countsInDatabase(), expected), { timeoutMs: 60_000, message: 'the third lines counted after the restart, the copies not' });
+      expect(skipped()).toBe(90);
+      const stored = await readOffsets(db.sequelize, group, resendTopic);
+      expect(stored).toHaveLength(PARTITIONS);
+    } finally {
+      await processor.stop();
+      await relay.stop();
+      await broker.admin.deleteTopics([resendTopic]).catch(() => {});
+    }
+  }, 180_000);
 });

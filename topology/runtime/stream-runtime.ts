@@ -318,7 +318,10 @@ export class StreamRuntime {
     this.#assigned.delete(key);
     this.#claiming.delete(key);
     const waiting = this.#waiting.get(key);
-    if (waiting) clearTimeout(waiting.timer);
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      this.#events.next({ type: 'retry-cancelled', topic: waiting.tp.topic, partition: waiting.tp.partition, reason });
+    }
     this.#waiting.delete(key);
     this.#failures.delete(key);
     this.#reportedBeyondEnd.delete(key);

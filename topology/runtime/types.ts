@@ -117,6 +117,12 @@ export type RuntimeEvent =
   | ({ type: 'fenced'; offset: bigint; error: string } & TopicPartition)
   | ({ type: 'partition-failed'; node: string; offset: bigint; error: unknown } & TopicPartition)
   | ({ type: 'partition-waiting'; reason: string; retryInMs: number } & TopicPartition)
+  /**
+   * A waiting partition is no longer assigned (`reason`: revoked, absent from a new assignment,
+   * assigned again): its pending claim retry is dropped, so its wait ends without a
+   * `partition-assigned`. `partition-revoked` only tells of partitions that had a running task.
+   */
+  | ({ type: 'retry-cancelled'; reason: string } & TopicPartition)
   | ({ type: 'claim-released'; epoch: number | bigint } & TopicPartition)
   /** The consumer's assignment changed (partitions assigned or revoked). */
   | { type: 'rebalance'; assigned: number; revoked: number }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { type RoleHandle, RoleSupervisor } from '../../../app/supervisor.ts';
 import { ConfigError, ServiceUnavailableError } from '../../../core/errors.ts';
 import { waitFor } from '../../../core/wait.ts';
@@ -22,8 +22,11 @@ class FakeRole implements RoleHandle {
   }
 }
 
-
 const fast = { initialDelayMs: 5, maxDelayMs: 20, jitter: 0 };
+
+afterEach(() => {
+  jest.useRealTimers();
+});
 
 describe('RoleSupervisor', () => {
   it('restarts a role that fails, stopping the failed instance first and logging each restart with its backoff', async () => {
@@ -90,12 +93,15 @@ describe('RoleSupervisor', () => {
       }),
     ).rejects.toBeInstanceOf(ConfigError);
 
+    // Virtual time: "no restart within a second" is exact, not a race with the backoff timer.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
     const reported: ConfigError[] = [];
     let starts = 0;
     const first = new FakeRole();
+    const logger = memoryLogger();
     const supervisor = await RoleSupervisor.start({
       name: 'relay',
-      logger: memoryLogger(),
+      logger,
       policy: fast,
       start: async () => {
         starts++;
@@ -105,8 +111,9 @@ describe('RoleSupervisor', () => {
       onConfigError: (error) => reported.push(error),
     });
     first.fail(new Error('boom'));
-    await waitFor(() => reported.length === 1, 'the config error reported');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await jest.advanceTimersByTimeAsync(1_000); // fifty times the longest backoff of `fast`
+    expect(reported).toHaveLength(1);
+    expect(logger.lines.filter((line) => line.message.startsWith('relay stopped:'))).toHaveLength(1);
     expect(starts).toBe(2);
     await supervisor.stop();
   });

@@ -4,6 +4,7 @@
  * committers whose timing the test controls.
  */
 
+import { jest } from '@jest/globals';
 import type { Codec } from '../../../core/codec.ts';
 import { DecodeError } from '../../../core/codec.ts';
 import type {
@@ -124,6 +125,19 @@ export function record(topic: string, partition: number, offset: number, key: st
 }
 
 export { waitFor } from '../../../core/wait.ts';
+
+/**
+ * Switches the test to virtual time (jest fake timers; the test's afterEach switches back) for
+ * asserting that something did NOT happen: the returned `elapse(ms)` runs every timer due within
+ * `ms` and every promise callback they lead to, so "nothing happened within ms" is exact, not a
+ * race with a sleep. Call it before starting the runtime, so that every timer it sets is virtual.
+ */
+export function useVirtualTime(): (ms: number) => Promise<void> {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
+  return async (ms) => {
+    await jest.advanceTimersByTimeAsync(ms);
+  };
+}
 
 interface Deferred {
   promise: Promise<void>;

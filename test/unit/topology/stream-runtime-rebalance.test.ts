@@ -4,14 +4,14 @@
  * cannot run (claim failing, offset beyond the topic's end, out-of-range fetch) waits, listed
  * in `stats().waiting`, and is claimed again for as long as it stays assigned.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
 import { ConsumerStoppedError, OffsetOutOfRangeError } from '../../../kafka/port.ts';
 import { TopologyBuilder } from '../../../topology/builder.ts';
 import { StreamRuntime, type StreamRuntimeOptions } from '../../../topology/runtime/stream-runtime.ts';
 import type { PartitionBounds, RuntimeEvent } from '../../../topology/runtime/types.ts';
 import { memoryLogger } from '../../support/memory-logger.ts';
-import { ControlledCommitter, FakeClaimer, FakeGroupConsumer, jsonCodec, record, upperCaseProcessor, waitFor } from './fixtures.ts';
+import { ControlledCommitter, FakeClaimer, FakeGroupConsumer, jsonCodec, record, upperCaseProcessor, useVirtualTime, waitFor } from './fixtures.ts';
 
 const TOPIC = 'words';
 const p0 = { topic: TOPIC, partition: 0 };
@@ -60,6 +60,7 @@ async function startRuntime(options: Partial<StreamRuntimeOptions> = {}): Promis
 }
 
 afterEach(async () => {
+  jest.useRealTimers();
   for (const { runtime, claimer } of running.splice(0)) {
     claimer.hold = false;
     claimer.landClaims();
@@ -70,23 +71,22 @@ afterEach(async () => {
 const words = (partition: number, from: number, count: number) =>
   Array.from({ length: count }, (_, index) => record(TOPIC, partition, from + index, 'w', { text: 'w' }));
 
-/** Lets promise callbacks and short timers run: for asserting that something did NOT happen. */
-const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('StreamRuntime rebalances', () => {
   it('handles a revocation that arrives while the assignment\'s claim is in flight after that assignment: the claim is released, no task starts', async () => {
+    const elapse = useVirtualTime();
     const { consumer, claimer, runtime, events } = await startRuntime();
     claimer.hold = true;
     const assigned = consumer.assign([p0]);
-    await waitFor(() => claimer.heldClaims === 1, 'claim in flight');
+    await elapse(0);
+    expect(claimer.heldClaims).toBe(1); // the claim is in flight
     // Assigned, not running yet: listed as waiting while its claim is in flight.
     expect(runtime.stats().waiting).toEqual([expect.objectContaining({ topic: TOPIC, partition: 0, reason: 'claiming it in the offset store' })]);
     consumer.revoke([p0]);
-    await settle();
+    await elapse(0); // the revocation arrived (queued behind the assignment) before the claim lands
     claimer.landClaims();
 
     expect(await assigned).toEqual([]);
-    await settle();
+    await elapse(1_000); // far past every retry delay: nothing starts it later either
     expect(runtime.stats().partitions).toEqual([]);
     expect(runtime.stats().waiting).toEqual([]);
     expect(claimer.released).toEqual([expect.objectContaining({ topic: TOPIC, partition: 0, epoch: 1 })]);
@@ -109,17 +109,20 @@ describe('StreamRuntime rebalances', () => {
   });
 
   it('handles assignments and revocations one at a time: an assignment queued behind a slow claim waits its turn', async () => {
+    const elapse = useVirtualTime();
     const { consumer, claimer, runtime, events } = await startRuntime();
     claimer.hold = true;
     const first = consumer.assign([p0]);
-    await waitFor(() => claimer.heldClaims === 1, 'first claim in flight');
+    await elapse(0);
+    expect(claimer.heldClaims).toBe(1); // the first claim is in flight
     consumer.revoke([p0]);
     const second = consumer.assign([p0]);
-    await settle();
+    await elapse(1_000);
     expect(claimer.claims).toHaveLength(1); // the second claim waits for the first rebalance to finish
     claimer.landClaims();
     await first;
-    await waitFor(() => claimer.heldClaims === 1, 'second claim in flight');
+    await elapse(0);
+    expect(claimer.heldClaims).toBe(1); // the second claim is in flight
     claimer.landClaims();
     expect(await second).toEqual([{ topic: TOPIC, partition: 0, offset: 0n }]);
     expect(runtime.stats().partitions.map((partition) => [partition.partition, partition.epoch])).toEqual([[0, 2]]);
@@ -143,14 +146,17 @@ describe('StreamRuntime rebalances', () => {
   });
 
   it('stops retrying the claim of a partition once it is revoked', async () => {
-    const { consumer, claimer, runtime } = await startRuntime({ retry: { initialDelayMs: 20, maxDelayMs: 20 } });
+    const elapse = useVirtualTime();
+    const { consumer, claimer, runtime, events } = await startRuntime({ retry: { initialDelayMs: 20, maxDelayMs: 20 } });
     for (let attempt = 0; attempt < 1_000; attempt++) claimer.failures.push(new ServiceUnavailableError('PostgreSQL', 'down'));
     await consumer.assign([p0]);
-    await waitFor(() => claimer.claims.length >= 2, 'a retry');
+    await elapse(20);
+    expect(claimer.claims.length).toBeGreaterThanOrEqual(2); // a retry
     consumer.revoke([p0]);
-    await settle();
+    await elapse(0);
+    expect(events.filter((event) => event.type === 'retry-cancelled')).toEqual([{ type: 'retry-cancelled', topic: TOPIC, partition: 0, reason: 'revoked' }]);
     const claims = claimer.claims.length;
-    await settle(80);
+    await elapse(1_000); // fifty retry delays
     expect(claimer.claims.length).toBe(claims);
     expect(runtime.stats().waiting).toEqual([]);
   });
@@ -224,6 +230,7 @@ describe('StreamRuntime rebalances', () => {
   });
 
   it('a consumer error is reported, not fatal; only a consumer stopped for good fails the runtime (its owner replaces it)', async () => {
+    const elapse = useVirtualTime();
     const { consumer, runtime, errors } = await startRuntime();
     let failure: unknown;
     runtime.failed.catch((error: unknown) => {
@@ -231,13 +238,13 @@ describe('StreamRuntime rebalances', () => {
     });
     await consumer.assign([p0]);
     consumer.handlers!.onError(new Error('Connection to 127.0.0.1:9092 failed.'));
-    await settle();
+    await elapse(1_000);
     expect(errors).toHaveLength(1);
     expect(failure).toBeUndefined();
     expect(runtime.stats().partitions).toHaveLength(1);
 
     consumer.handlers!.onError(new ConsumerStoppedError('kafkajs does not restart it after KafkaJSNonRetriableError'));
-    await settle();
+    await elapse(0);
     expect(failure).toBeInstanceOf(ConsumerStoppedError);
     expect(runtime.stats().running).toBe(true); // still running until its owner stops it
   });

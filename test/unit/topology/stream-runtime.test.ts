@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { FencedError, ServiceUnavailableError, type StreamError } from '../../../core/errors.ts';
 import { type Logger, silentLogger } from '../../../core/logger.ts';
 import type { RetryPolicy } from '../../../core/retry.ts';
@@ -16,6 +16,7 @@ import {
   memoryStoreSpec,
   record,
   upperCaseProcessor,
+  useVirtualTime,
   type Word,
   waitFor,
   wordCountTopology,
@@ -93,15 +94,13 @@ async function startRuntime(
 }
 
 afterEach(async () => {
+  jest.useRealTimers();
   for (const { runtime, committer } of running.splice(0)) {
     committer.autoRelease = true;
     for (const call of committer.pending()) call.release();
     await runtime.stop({ timeoutMs: 1_000 });
   }
 });
-
-/** Lets promise callbacks run: for asserting that something did NOT happen. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('StreamRuntime', () => {
   it('claims partitions on assignment and resumes from the database offset', async () => {
@@ -150,17 +149,18 @@ describe('StreamRuntime', () => {
   });
 
   it('commits the batches of one partition one after another, in offset order', async () => {
+    const elapse = useVirtualTime();
     const { consumer, committer } = await startRuntime();
     await consumer.assign([p0]);
     consumer.deliver(TOPIC, 0, words(0, 0, 6));
 
     for (let batch = 0; batch < 3; batch++) {
-      await waitFor(() => committer.calls.length === batch + 1, `commit ${batch + 1} to start`);
-      await settle();
-      expect(committer.calls).toHaveLength(batch + 1); // batch n+1 waits while batch n is unresolved
+      await elapse(1_000);
+      expect(committer.calls).toHaveLength(batch + 1); // commit n started; batch n+1 waits while batch n is unresolved
       committer.calls[batch]!.release();
     }
-    await waitFor(() => committer.committed().length === 3, 'three commits');
+    await elapse(0);
+    expect(committer.committed()).toHaveLength(3);
     expect(committer.calls.map((call) => call.batch.firstOffset)).toEqual([0n, 2n, 4n]);
     for (let index = 1; index < 3; index++) {
       expect(committer.calls[index]!.startedAt).toBeGreaterThan(committer.calls[index - 1]!.settledAt!);
@@ -214,25 +214,28 @@ describe('StreamRuntime', () => {
   });
 
   it('drops in-flight records and uncommitted store writes of a revoked partition', async () => {
+    const elapse = useVirtualTime();
     const store = memoryStoreSpec('counts');
     const { consumer, committer, events, runtime } = await startRuntime({ topology: counterTopology(store) });
     await consumer.assign([p0]);
     consumer.deliver(TOPIC, 0, words(0, 0, 5, 'a'));
-    await waitFor(() => committer.pending().length === 1, 'first commit held');
+    await elapse(0);
+    expect(committer.pending()).toHaveLength(1); // the first commit is held
 
     consumer.revoke([p0]);
-    await waitFor(() => events.some((event) => event.type === 'partition-revoked'), 'revocation handled');
+    await elapse(0);
     expect(events).toContainEqual({ type: 'partition-revoked', topic: TOPIC, partition: 0, droppedRecords: 5 });
     expect(runtime.stats().partitions).toEqual([]);
     committer.pending()[0]!.release();
-    await settle();
+    await elapse(120_000); // past the commit interval (60 s), which would close the open batch
     expect(committer.calls).toHaveLength(1); // nothing after the revocation reaches the committer
 
     // Assigned again: the count restarts from the backend, not from the dropped batch.
     committer.autoRelease = true;
     await consumer.assign([p0]);
     consumer.deliver(TOPIC, 0, words(0, 0, 2, 'a'));
-    await waitFor(() => committer.committed().length === 2, 'commit after reassignment');
+    await elapse(0);
+    expect(committer.committed()).toHaveLength(2); // the commit after the reassignment
     expect(committer.calls[1]!.batch.storeChanges.get('counts')).toEqual([{ key: 'a', before: undefined, after: 2 }]);
     expect(committer.calls[1]!.batch.epoch).toBe(2);
   });

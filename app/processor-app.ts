@@ -16,9 +16,8 @@ import { claimPartitions, releasePartitions } from '../state/offset-store.ts';
 import { type StoreWriter, tableStore } from '../state/table-store.ts';
 import { sourceTopics, type Topology } from '../topology/builder.ts';
 import { StreamRuntime } from '../topology/runtime/index.ts';
-import type { PartitionBounds } from '../topology/runtime/types.ts';
+import type { Committer, PartitionBounds } from '../topology/runtime/types.ts';
 import { internalTopics } from './bootstrap.ts';
-import { instrumentCommitter, type KstreamMetrics } from './metrics.ts';
 
 export interface ProcessorApp {
   runtime: StreamRuntime;
@@ -39,7 +38,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Partitions of the orders topic as it exists: internal topics get as many (default: the configured count). */
   partitionCount?: number;
-  metrics?: KstreamMetrics;
+  /** Wraps the committer, e.g. to count what each committed batch carried (app/metrics.ts instrumentCommitter). */
+  instrument?: (committer: Committer, topology: Topology) => Committer;
 }
 
 /** The reference pipeline as this app configures it; the consumer group is its application id, as in Kafka Streams. */
@@ -69,7 +69,7 @@ export async function startTopologyProcessor(config: AppConfig, deps: ProcessorD
     if (!deps.admin) throw new StreamError('CONFIG_INVALID', `the topology has internal topics (${internal.map((spec) => spec.topic).join(', ')}): creating them needs the Kafka admin client`);
     await deps.admin.createTopics(internal);
   }
-  const committer = deps.metrics ? instrumentCommitter(sink, deps.metrics, topology) : sink;
+  const committer = deps.instrument ? deps.instrument(sink, topology) : sink;
   const topics = sourceTopics(topology);
   const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics, clientId: replicaId, groupProtocol: config.kafkaGroupProtocol });
   const runtime = new StreamRuntime({

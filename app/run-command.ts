@@ -12,8 +12,10 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
 import { backoffDelay, RETRY_POLICIES } from '../core/retry.ts';
 import { countParked, countUnpublished } from '../state/outbox-store.ts';
+import type { Topology } from '../topology/builder.ts';
+import type { Committer } from '../topology/runtime/types.ts';
 import { connectServices, type Services } from './bootstrap.ts';
-import { startObservability } from './metrics.ts';
+import { instrumentCommitter, startObservability } from './metrics.ts';
 import { parseSourceId } from './order-source/source-id.ts';
 import { startProcessor } from './processor-app.ts';
 import { startRelay } from './relay-app.ts';
@@ -196,8 +198,9 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
       } else {
         const view = new RuntimeView();
         observability?.watchProcessor({ runtime: view, highWatermarks: (topic) => services.admin.highWatermarks(topic) });
+        const metrics = observability?.metrics;
         const start = () =>
-          startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, partitionCount: services.partitionCount, metrics: observability?.metrics });
+          startProcessor(config, { sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, logger, partitionCount: services.partitionCount, ...(metrics ? { instrument: (committer: Committer, topology: Topology) => instrumentCommitter(committer, metrics, topology) } : {}) });
         const processor = await supervise('processor', start, (handle) => view.follow(handle.runtime));
         running.push({ name: 'processor', stop: () => processor.stop() });
       }

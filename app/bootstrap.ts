@@ -10,7 +10,6 @@ import { createKafkaClient } from '../kafka/index.ts';
 import { type KafkaAdmin, type KafkaClient, ReplicationFactorError, type TopicSpec } from '../kafka/port.ts';
 import { connectDatabase } from '../state/db.ts';
 import { sessionSettingsOf } from '../state/pg-session.ts';
-import type { Topology } from '../topology/builder.ts';
 
 export interface Services {
   sequelize: Sequelize;
@@ -71,17 +70,6 @@ export function appTopics(config: Pick<AppConfig, 'ordersTopic' | 'inventoryTopi
   ];
 }
 
-/**
- * The internal topics of a topology (its repartition topics), with the orders topic's partition
- * count unless a repartition names its own, and the same replication factor as the app's topics.
- */
-export function internalTopics(topology: Pick<Topology, 'repartitions'>, options: { partitions: number; replicationFactor: number }): TopicSpec[] {
-  return topology.repartitions.map((repartition) => ({
-    topic: repartition.topic,
-    partitions: repartition.partitions ?? options.partitions,
-    replicationFactor: options.replicationFactor,
-  }));
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -5,11 +5,12 @@
  * proceeds by itself, without a restart. Real broker, real PostgreSQL.
  */
 import { describe, expect, it } from '@jest/globals';
-import { resetCommandFor, startProcessor } from '../../../app/processor-app.ts';
+import { startProcessor } from '../../../app/processor-app.ts';
 import { parseResetFlags, resetOffsets } from '../../../app/reset-command.ts';
 import { loadConfig } from '../../../core/config.ts';
 import type { TopicPartition } from '../../../kafka/port.ts';
 import { claimPartitions, commitOffset, releasePartitions } from '../../../state/offset-store.ts';
+import { resetCommandFor } from '../../../streams/processor.ts';
 import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
 import type { BatchCommittedEvent, PartitionBounds, RuntimeEvent } from '../../../topology/runtime/types.ts';
 import { useBroker } from '../../support/broker-fixture.ts';

@@ -6,7 +6,6 @@
  * exactly once, also across a fence of an internal-topic partition.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ProcessorApp, startTopologyProcessor } from '../../../app/processor-app.ts';
 import type { Codec } from '../../../core/codec.ts';
 import { loadConfig } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
@@ -16,6 +15,7 @@ import { OutboxRelay } from '../../../sinks/outbox-relay.ts';
 import { claimPartitions, readOffsets } from '../../../state/offset-store.ts';
 import { selectRows } from '../../../state/sql.ts';
 import { type TableStore, tableStore } from '../../../state/table-store.ts';
+import { type ProcessorApp, startTopologyProcessor } from '../../../streams/processor.ts';
 import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import type { RuntimeEvent } from '../../../topology/runtime/types.ts';

@@ -1,4 +1,4 @@
-/** The relay role: publishes committed outbox rows (InventoryUpdated, dead letters) to Kafka. */
+/** The relay role of any topology: publishes committed outbox rows (outputs, repartitioned records, dead letters) to Kafka. */
 import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';

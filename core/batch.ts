@@ -49,6 +49,10 @@ export interface CommittableBatch {
   partition: number;
   /** The claim this task holds; a commit under an older epoch must be rejected (FencedError). */
   epoch: number | bigint;
+  /**
+   * The batch's first and last record. A batch of punctuations alone (an idle task's wall-clock
+   * punctuators) holds no record: firstOffset = nextOffset = expectedNextOffset, lastOffset one below.
+   */
   firstOffset: bigint;
   lastOffset: bigint;
   /** Where the partition resumes after this batch: lastOffset + 1. */

@@ -31,6 +31,21 @@ export interface ForwardedRecord<Out> {
   headers?: Record<string, string>;
 }
 
+/**
+ * What drives a punctuator (as Kafka Streams' PunctuationType): `stream-time`, the largest
+ * timestamp of the records the task has processed, so it advances only as records arrive;
+ * `wall-clock`, the task's clock, which advances whether records arrive or not.
+ */
+export type PunctuationType = 'stream-time' | 'wall-clock';
+
+/** Called with the stream time (`stream-time`) or the clock's time (`wall-clock`) it fires at. */
+export type Punctuator = (timestamp: number) => void;
+
+export interface Cancellable {
+  /** The punctuator fires no more (durably once the batch that cancels it commits). */
+  cancel(): void;
+}
+
 export interface ProcessorContext<Out> {
   /** To every child, or only to `childName`. */
   forward(record: ForwardedRecord<Out>, childName?: string): void;
@@ -38,6 +53,11 @@ export interface ProcessorContext<Out> {
   /** Of the record being processed. */
   recordMetadata(): RecordMetadata;
   currentTimeMs(): number;
+  /**
+   * Calls `punctuator` every `intervalMs` of `type` time; allowed in init() only. What it writes
+   * and forwards commits with the task's batch like a record's writes; it has no record metadata.
+   */
+  schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable;
 }
 
 export interface InputRecord<In> {

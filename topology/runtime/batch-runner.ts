@@ -2,6 +2,7 @@
  * Takes a partition's closed micro-batches to the database, one at a time: decodes each record
  * once, prefetches the store keys, processes, flushes and commits; reloads stale state and runs
  * the batch again; isolates a record that makes its batch fail (see isolate-failing-record.ts).
+ * A batch may hold wall-clock ticks among its records, or only ticks (see punctuation.ts).
  * The PartitionTask owns the rest: the pipeline, halting, counters and stats.
  */
 import { errorMessage, FencedError, isRetriable, StaleStateError } from '../../core/errors.ts';
@@ -11,6 +12,7 @@ import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec } from '../builder.ts';
 import { deadLetterOf } from './dead-letters.ts';
 import { commitIsolating } from './isolate-failing-record.ts';
+import { isWallClockTick, type WallClockTick } from './punctuation.ts';
 import type { OriginWatermarks } from './repartition-origin.ts';
 import { type DecodedRecord, NodeFailure, type TaskGraph } from './task-graph.ts';
 import type { BatchCommittedEvent, CommittableBatch, Committer, DeadLetter, RuntimeEvent } from './types.ts';
@@ -53,6 +55,13 @@ interface PreparedRecord {
   keys: Map<string, unknown[]>;
 }
 
+/** What a batch runs, in order: its records and the wall-clock punctuations queued among them. */
+type PreparedItem = PreparedRecord | WallClockTick;
+
+function recordsOf(part: readonly PreparedItem[]): PreparedRecord[] {
+  return part.filter((item): item is PreparedRecord => !isWallClockTick(item));
+}
+
 /** Thrown into a retry loop to end it once the task has stopped. */
 export class TaskStoppedError extends Error {
   constructor() {
@@ -87,25 +96,47 @@ export class BatchRunner {
    * isolate-failing-record.ts). Emits an event per commit made; throws what no retry or split
    * can mend (a fence, the task stopping, an error that outlived a finite retry policy).
    */
-  async run(records: readonly ConsumedRecord[], emit: (event: BatchCommittedEvent) => void): Promise<void> {
+  async run(items: readonly (ConsumedRecord | WallClockTick)[], emit: (event: BatchCommittedEvent) => void): Promise<void> {
     if (this.#context.halted()) return;
     const startedAt = Date.now();
-    const prepared = records.map((record) => this.#prepare(record));
-    await commitIsolating(prepared, {
+    const prepared = items.map((item) => (isWallClockTick(item) ? this.#take(item) : this.#prepare(item)));
+    await commitIsolating<PreparedItem>(prepared, {
       attempt: async (part) => {
-        emit(await this.#attempt(part, startedAt));
+        const event = await this.#attempt(part, startedAt);
+        if (event) emit(event);
       },
       isRecordFault: (error) => this.#isRecordFault(error),
       isolate: async (one, error) => {
-        emit(await this.#isolate(one, error, startedAt));
+        if (isWallClockTick(one)) this.#dropPunctuation(one, error);
+        else emit(await this.#isolate(one, error, startedAt));
       },
       onSplit: (part, error) =>
         this.#logger.warn('batch failed; splitting it to find the record at fault', {
           node: error instanceof NodeFailure ? error.node : 'commit',
-          firstOffset: part[0]!.record.offset,
-          lastOffset: part.at(-1)!.record.offset,
+          firstOffset: this.#firstOffset(part),
+          lastOffset: recordsOf(part).at(-1)?.record.offset,
           error: errorMessage(error),
         }),
+    });
+  }
+
+  #take(tick: WallClockTick): WallClockTick {
+    this.#context.graph.punctuations.taken(tick);
+    return tick;
+  }
+
+  /** The offset a part starts at: its first record's, or (ticks only) where the partition is. */
+  #firstOffset(part: readonly PreparedItem[]): bigint {
+    return recordsOf(part)[0]?.record.offset ?? this.#context.committedOffset();
+  }
+
+  /** A punctuation whose writes the database refuses on their own: nothing of it commits. */
+  #dropPunctuation(tick: WallClockTick, error: unknown): void {
+    this.#logger.warn('punctuation dropped: its batch fails with it and commits without it', {
+      node: error instanceof NodeFailure ? error.node : 'commit',
+      schedule: tick.schedule,
+      time: tick.time,
+      error: errorMessage(error instanceof NodeFailure ? error.cause : error),
     });
   }
 
@@ -126,8 +157,9 @@ export class BatchRunner {
    * Processes `part` from the committed state and commits it. A stale store (the database
    * changed under the cache) evicts the stale keys, reloads them and runs the part again, with
    * backoff; transient commit and load errors are retried in place; anything else is thrown.
+   * Punctuations alone that wrote nothing have nothing to commit: no transaction, no event.
    */
-  async #attempt(part: readonly PreparedRecord[], startedAt: number): Promise<BatchCommittedEvent> {
+  async #attempt(part: readonly PreparedItem[], startedAt: number): Promise<BatchCommittedEvent | undefined> {
     // Keys found stale are loaded again even when no record prefetches them (a key a processor
     // writes without reading it first): otherwise the rerun would compute from the same stale view.
     let reload = new Map<string, unknown[]>();
@@ -137,8 +169,13 @@ export class BatchRunner {
         this.#throwIfStopped();
         this.#context.watermarks?.beginAttempt();
         const deadLetters = this.#processAll(part);
-        this.#context.graph.flush();
+        // Ticks alone end no batch of records: there is nothing for flush() to close.
+        if (recordsOf(part).length > 0) this.#context.graph.flush();
         const batch = this.#batchOf(part, this.#context.graph.takeOutputs(), this.#storeChanges(), deadLetters);
+        if (batch.records === 0 && batch.outputs.length === 0 && batch.storeChanges.size === 0) {
+          this.#context.graph.commitBatch();
+          return undefined;
+        }
         const attempts = await this.#commit(batch, isRetriableAsIs);
         return this.#afterCommit(batch, attempts + stale, Date.now() - startedAt);
       } catch (error) {
@@ -146,7 +183,7 @@ export class BatchRunner {
         if (!(error instanceof StaleStateError) || this.#context.halted()) throw error;
         stale++;
         if (stale >= this.#context.retry.maxAttempts) throw error;
-        await this.#reloadAfterStale(error, stale, part[0]!.record.offset);
+        await this.#reloadAfterStale(error, stale, this.#firstOffset(part));
         reload = this.#context.graph.stores.has(error.store) ? new Map([[error.store, [...error.keys]]]) : new Map();
       }
     }
@@ -202,16 +239,16 @@ export class BatchRunner {
   }
 
   /** One load per store for the keys the part needs (and the `extra` ones) that the cache lacks. */
-  async #prefetch(part: readonly PreparedRecord[], extra: ReadonlyMap<string, unknown[]>): Promise<void> {
+  async #prefetch(part: readonly PreparedItem[], extra: ReadonlyMap<string, unknown[]>): Promise<void> {
     const wanted = new Map<string, unknown[]>([...extra].map(([store, keys]) => [store, [...keys]]));
-    for (const { keys } of part) {
+    for (const { keys } of recordsOf(part)) {
       for (const [store, storeKeys] of keys) {
         const list = wanted.get(store);
         if (list) for (const key of storeKeys) list.push(key);
         else wanted.set(store, [...storeKeys]);
       }
     }
-    const offset = part[0]!.record.offset;
+    const offset = this.#firstOffset(part);
     await Promise.all(
       [...wanted].map(async ([storeName, keys]) => {
         const store = this.#context.graph.stores.get(storeName)!;
@@ -229,9 +266,16 @@ export class BatchRunner {
     );
   }
 
-  #processAll(part: readonly PreparedRecord[]): DeadLetter[] {
+  #processAll(part: readonly PreparedItem[]): DeadLetter[] {
     const deadLetters: DeadLetter[] = [];
-    for (const { record, decoded, failure } of part) {
+    let position = this.#context.committedOffset();
+    for (const item of part) {
+      if (isWallClockTick(item)) {
+        this.#context.graph.punctuateWallClock(item, position);
+        continue;
+      }
+      const { record, decoded, failure } = item;
+      position = record.offset + 1n;
       this.#context.processed(record.offset);
       if (this.#context.watermarks && !this.#context.watermarks.admit(record.headers)) {
         this.#context.skippedCopy?.(record.offset);
@@ -250,18 +294,20 @@ export class BatchRunner {
     return deadLetters;
   }
 
-  #batchOf(part: readonly PreparedRecord[], outputs: CommittableBatch['outputs'], storeChanges: CommittableBatch['storeChanges'], deadLetters: DeadLetter[]): CommittableBatch {
-    const first = part[0]!.record;
-    const last = part.at(-1)!.record;
+  #batchOf(part: readonly PreparedItem[], outputs: CommittableBatch['outputs'], storeChanges: CommittableBatch['storeChanges'], deadLetters: DeadLetter[]): CommittableBatch {
+    const records = recordsOf(part);
+    const expectedNextOffset = this.#context.committedOffset();
+    // Ticks alone span no record: the batch starts and ends where the partition is.
+    const lastOffset = records.at(-1)?.record.offset ?? expectedNextOffset - 1n;
     return {
       topic: this.#context.topic,
       partition: this.#context.partition,
       epoch: this.#context.epoch,
-      firstOffset: first.offset,
-      lastOffset: last.offset,
-      nextOffset: last.offset + 1n,
-      expectedNextOffset: this.#context.committedOffset(),
-      records: part.length,
+      firstOffset: records[0]?.record.offset ?? expectedNextOffset,
+      lastOffset,
+      nextOffset: lastOffset + 1n,
+      expectedNextOffset,
+      records: records.length,
       outputs,
       storeChanges,
       deadLetters,
@@ -295,7 +341,7 @@ export class BatchRunner {
   }
 
   #afterCommit(batch: CommittableBatch, attempts: number, durationMs: number): BatchCommittedEvent {
-    for (const store of this.#context.graph.stores.values()) store.commitBatch();
+    this.#context.graph.commitBatch();
     this.#context.watermarks?.committed();
     this.#context.committed(batch);
     for (const deadLetter of batch.deadLetters) {

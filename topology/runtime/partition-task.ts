@@ -10,9 +10,10 @@
  * a failing flush) is found by splitting the batch and dead-lettered alone. Transient errors
  * are retried until the task stops; stale cached state is reloaded and the batch run again. A
  * fenced commit (another owner holds the partition) halts the task and drops everything it has
- * not committed.
+ * not committed. Wall-clock punctuations queue into the same pipeline, among the records
+ * (see punctuation.ts).
  */
-import { BehaviorSubject, concatMap, filter, finalize, firstValueFrom, from, mergeMap, type Observable, type SchedulerLike, Subject, share, takeUntil, tap } from 'rxjs';
+import { BehaviorSubject, concatMap, defer, filter, finalize, firstValueFrom, from, mergeMap, type Observable, type SchedulerLike, Subject, share, takeUntil, tap } from 'rxjs';
 import { errorMessage, FencedError, isRetriable, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { RETRY_POLICIES, type RetryPolicy } from '../../core/retry.ts';
@@ -20,6 +21,7 @@ import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec, Topology } from '../builder.ts';
 import { batchBySizeOrTime } from './batch-by-size-or-time.ts';
 import { BatchRunner, TaskStoppedError } from './batch-runner.ts';
+import type { WallClockTick } from './punctuation.ts';
 import { OriginWatermarks } from './repartition-origin.ts';
 import { NodeFailure, TaskGraph } from './task-graph.ts';
 import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, PartitionStats, RuntimeEvent } from './types.ts';
@@ -52,7 +54,7 @@ export class PartitionTask {
   readonly #runner: BatchRunner;
   readonly #logger: Logger;
   readonly #retry: RetryPolicy;
-  readonly #input = new Subject<ConsumedRecord>();
+  readonly #input = new Subject<ConsumedRecord | WallClockTick>();
   readonly #flush$ = new Subject<void>();
   readonly #halted$ = new Subject<void>();
   readonly #abort = new AbortController();
@@ -114,23 +116,32 @@ export class PartitionTask {
       this.#resolveDone = resolve;
     });
 
-    this.committed$ = this.#input.pipe(
-      batchBySizeOrTime<ConsumedRecord>({
+    // The wall-clock timers run while the pipeline does.
+    this.committed$ = defer(() => {
+      graph.punctuations.startTimers((tick) => {
+        if (this.#state === 'running') this.#input.next(tick);
+      });
+      return this.#input;
+    }).pipe(
+      batchBySizeOrTime<ConsumedRecord | WallClockTick>({
         maxSize: options.batchMaxRecords,
         maxTimeMs: options.commitIntervalMs,
         scheduler: options.scheduler,
         flush$: this.#flush$,
       }),
       tap(() => this.#busyBatches.next(this.#busyBatches.value + 1)),
-      concatMap((batch) => {
-        const work = this.#runBatch(batch).finally(() => this.#busyBatches.next(Math.max(0, this.#busyBatches.value - 1)));
+      concatMap((items) => {
+        const work = this.#runBatch(items).finally(() => this.#busyBatches.next(Math.max(0, this.#busyBatches.value - 1)));
         this.#inflightWork = work;
         return from(work);
       }),
       // A batch split to isolate a record commits in several parts: one event each.
       mergeMap((events) => events),
       takeUntil(this.#halted$),
-      finalize(() => this.#resolveDone()),
+      finalize(() => {
+        graph.punctuations.stopTimers();
+        this.#resolveDone();
+      }),
       // One pipeline whoever subscribes: a second subscription must not process the records again.
       share(),
     );
@@ -141,7 +152,11 @@ export class PartitionTask {
    * `committed$` to start it.
    */
   static async create(options: PartitionTaskOptions): Promise<PartitionTask> {
-    const graph = new TaskGraph(options.topology, options.claim.topic, () => options.scheduler.now());
+    const graph = new TaskGraph(options.topology, options.claim.topic, {
+      partition: options.claim.partition,
+      scheduler: options.scheduler,
+      logger: options.logger.child('task', { topic: options.claim.topic, partition: options.claim.partition }),
+    });
     const task = new PartitionTask(options, graph);
     await task.#restoreStores();
     return task;
@@ -246,10 +261,10 @@ export class PartitionTask {
   }
 
   /** Runs one closed batch (see BatchRunner); returns an event per commit it made. */
-  async #runBatch(records: ConsumedRecord[]): Promise<BatchCommittedEvent[]> {
+  async #runBatch(items: Array<ConsumedRecord | WallClockTick>): Promise<BatchCommittedEvent[]> {
     const events: BatchCommittedEvent[] = [];
     try {
-      await this.#runner.run(records, (event) => events.push(event));
+      await this.#runner.run(items, (event) => events.push(event));
     } catch (error) {
       this.#onBatchError(error, this.#committedOffset);
     }

@@ -4,11 +4,15 @@
  * repartition's sink ends the walk), their contexts, and the task's stores. It pushes one
  * record at a time depth-first through the graph (a forward calls the child at once, as in
  * Kafka Streams) and stages what the record writes, so a failing record leaves nothing behind.
+ * Punctuators (punctuation.ts) run through the same graph and stage their writes the same way.
  */
-import { KeyMismatchError, StreamError } from '../../core/errors.ts';
+import type { SchedulerLike } from 'rxjs';
+import { errorMessage, KeyMismatchError, StreamError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { ConsumedRecord } from '../../kafka/port.ts';
 import type { ProcessorNode, SinkNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
 import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../processor-api.ts';
+import { Punctuations, type Schedule, type WallClockTick } from './punctuation.ts';
 import { repartitionEventId } from './repartition-origin.ts';
 import { TaskStore } from './task-store.ts';
 import type { SinkOutput } from './types.ts';
@@ -45,14 +49,36 @@ export interface DecodedRecord {
   value: unknown;
 }
 
+export interface TaskGraphOptions {
+  partition: number;
+  /** The task's clock: currentTimeMs() and wall-clock punctuation. */
+  scheduler: SchedulerLike;
+  logger: Logger;
+}
+
+/** The punctuation running now, which names its repartition outputs. */
+interface RunningPunctuation {
+  /** Of the record that fired it (stream time), or the task's position (wall clock). */
+  offset: bigint;
+  /** `<type>:<schedule id>:<time>`. */
+  place: string;
+}
+
 export class TaskGraph {
   readonly source: SourceNode;
   readonly stores: ReadonlyMap<string, TaskStore>;
+  readonly punctuations: Punctuations;
   readonly #nodes: ReadonlyMap<string, TopologyNode>;
   readonly #processors = new Map<string, ProcessorInstance>();
   readonly #reachable: ProcessorNode[];
-  readonly #now: () => number;
+  readonly #topic: string;
+  readonly #partition: number;
+  readonly #scheduler: SchedulerLike;
+  readonly #logger: Logger;
+  /** schedule() is allowed only while init() runs. */
+  #initializing = false;
   #current: RecordMetadata | undefined;
+  #punctuation: RunningPunctuation | undefined;
   /** The batch's last record given to process(): what names the repartition outputs of flush(). */
   #lastProcessed: RecordMetadata | undefined;
   /** Repartition outputs of the current record (or flush) so far: the last part of their event id. */
@@ -60,11 +86,15 @@ export class TaskGraph {
   #recordOutputs: SinkOutput[] = [];
   #batchOutputs: SinkOutput[] = [];
 
-  constructor(topology: Topology, topic: string, now: () => number) {
+  constructor(topology: Topology, topic: string, options: TaskGraphOptions) {
     const source = topology.sourceByTopic.get(topic);
     if (source === undefined) throw new StreamError('TOPOLOGY_INVALID', `no source node reads topic "${topic}"`);
     this.source = source;
-    this.#now = now;
+    this.#topic = topic;
+    this.#partition = options.partition;
+    this.#scheduler = options.scheduler;
+    this.#logger = options.logger;
+    this.punctuations = new Punctuations(options.scheduler);
     this.#nodes = new Map(topology.nodes.map((node) => [node.name, node]));
 
     this.#reachable = this.#reachableProcessors();
@@ -133,15 +163,59 @@ export class TaskGraph {
     try {
       const key = record.key === null ? null : record.key.toString('utf8');
       for (const child of this.source.children) this.#deliver(child, { key, value: decoded.value, headers: record.headers });
-      this.#batchOutputs.push(...this.#recordOutputs);
-      for (const store of this.stores.values()) store.acceptRecord();
+      this.#acceptStaged();
     } catch (error) {
-      for (const store of this.stores.values()) store.rejectRecord();
+      this.#rejectStaged();
       throw error instanceof NodeFailure ? error : new NodeFailure(this.source.name, error);
     } finally {
       this.#recordOutputs = [];
       this.#current = undefined;
     }
+    for (const schedule of this.punctuations.recordProcessed(record.timestamp)) {
+      this.#punctuate(schedule, this.punctuations.streamTime!, record.offset);
+    }
+  }
+
+  /** Runs a wall-clock punctuation fallen due (unless cancelled); `position` is the offset the task is at. */
+  punctuateWallClock(tick: WallClockTick, position: bigint): void {
+    const schedule = this.punctuations.scheduleOf(tick);
+    if (schedule) this.#punctuate(schedule, tick.time, position);
+  }
+
+  /** A punctuator that throws is logged and what it wrote is dropped: it never fails its batch. */
+  #punctuate(schedule: Schedule, time: number, offset: bigint): void {
+    this.#punctuation = { offset, place: `${schedule.type}:${schedule.id}:${time}` };
+    this.#repartitionOutputs = 0;
+    try {
+      schedule.punctuator(time);
+      this.#acceptStaged();
+    } catch (error) {
+      this.#rejectStaged();
+      const failure = error instanceof NodeFailure ? error : new NodeFailure(schedule.node, error);
+      this.#logger.warn('punctuator failed; what it wrote is dropped', {
+        node: failure.node,
+        schedule: schedule.id,
+        type: schedule.type,
+        time,
+        offset,
+        error: errorMessage(failure.cause),
+      });
+    } finally {
+      this.#recordOutputs = [];
+      this.#punctuation = undefined;
+    }
+  }
+
+  /** What the record (or flush, or punctuation) that ran wrote joins the batch. */
+  #acceptStaged(): void {
+    this.#batchOutputs.push(...this.#recordOutputs);
+    for (const store of this.stores.values()) store.acceptRecord();
+    this.punctuations.accept();
+  }
+
+  #rejectStaged(): void {
+    for (const store of this.stores.values()) store.rejectRecord();
+    this.punctuations.reject();
   }
 
   /** Calls every processor's flush, parents before children; what they emit joins the batch. */
@@ -155,9 +229,8 @@ export class TaskGraph {
         throw error instanceof NodeFailure ? error : new NodeFailure(node.name, error);
       }
     }
-    this.#batchOutputs.push(...this.#recordOutputs);
+    this.#acceptStaged();
     this.#recordOutputs = [];
-    for (const store of this.stores.values()) store.acceptRecord();
   }
 
   takeOutputs(): SinkOutput[] {
@@ -167,11 +240,18 @@ export class TaskGraph {
     return outputs;
   }
 
+  /** The batch is durable: its store writes and punctuation state become the committed view. */
+  commitBatch(): void {
+    for (const store of this.stores.values()) store.commitBatch();
+    this.punctuations.commitBatch();
+  }
+
   discardBatch(): void {
     this.#lastProcessed = undefined;
     this.#batchOutputs = [];
     this.#recordOutputs = [];
     for (const store of this.stores.values()) store.discardBatch();
+    this.punctuations.discardBatch();
   }
 
   /**
@@ -191,12 +271,17 @@ export class TaskGraph {
       this.#processors.set(node.name, { node, processor, context: this.#contextFor(node) });
     }
     // After every instance exists, so an init() that forwards finds its children.
-    for (const { processor, context, node } of this.#processors.values()) {
-      try {
-        processor.init?.(context);
-      } catch (error) {
-        throw new NodeFailure(node.name, error);
+    this.#initializing = true;
+    try {
+      for (const { processor, context, node } of this.#processors.values()) {
+        try {
+          processor.init?.(context);
+        } catch (error) {
+          throw new NodeFailure(node.name, error);
+        }
       }
+    } finally {
+      this.#initializing = false;
     }
   }
 
@@ -251,6 +336,12 @@ export class TaskGraph {
    * each output exactly once.
    */
   #repartitioned(node: SinkNode, value: unknown, headers: Record<string, string>): Pick<SinkOutput, 'key' | 'headers'> {
+    if (this.#punctuation !== undefined) {
+      // A punctuation is named after its offset, schedule and time: unique, and the same on a rerun.
+      const { offset, place } = this.#punctuation;
+      const eventId = `${node.repartition}:${this.#topic}:${this.#partition}:${offset}:${place}:${this.#repartitionOutputs++}`;
+      return { key: node.keyOf!(value), headers: { ...headers, 'event-id': eventId } };
+    }
     const origin = this.#current ?? this.#lastProcessed;
     if (origin === undefined) {
       throw new StreamError('ILLEGAL_STATE', `"${node.name}" got a record from a flush() of a batch none of whose records was processed: it has no origin to be named after`);
@@ -265,6 +356,8 @@ export class TaskGraph {
 
   #contextFor(node: ProcessorNode): ProcessorContext<unknown> {
     const allowedStores = new Set(node.stores);
+    // Counts this instance's schedule() calls: what a schedule is known by when processors are built afresh.
+    let scheduled = 0;
     return {
       forward: (record, childName) => {
         if (childName === undefined) {
@@ -288,7 +381,15 @@ export class TaskGraph {
         }
         return this.#current;
       },
-      currentTimeMs: () => this.#now(),
+      currentTimeMs: () => this.#scheduler.now(),
+      schedule: (intervalMs, type, punctuator) => {
+        if (!this.#initializing) {
+          throw new StreamError('ILLEGAL_STATE', `processor "${node.name}" called schedule() outside init(): a batch that runs again rebuilds the processors and only init() runs again`, {
+            context: { node: node.name },
+          });
+        }
+        return this.punctuations.schedule(`${node.name}#${scheduled++}`, node.name, intervalMs, type, punctuator);
+      },
     };
   }
 }

@@ -10,6 +10,10 @@
  * declaration, so a commit is checked as on PostgreSQL: a change applies only where the store
  * still holds the value the batch read, and a write made meanwhile with `writeStore` makes the
  * task reload and run the batch again.
+ *
+ * Virtual time drives the clock: `advanceTime` fires wall-clock punctuators (a task runs for
+ * every partition of every source topic once time moves, records or not), and record
+ * timestamps (`pipeInput`'s `timestamp`, by default the virtual now) drive stream time.
  */
 import { type Subscription, VirtualTimeScheduler } from 'rxjs';
 import { FencedError, StreamError } from '../../core/errors.ts';
@@ -125,8 +129,15 @@ export class TopologyTestDriver {
     return this.#topology.repartitions.find((repartition) => repartition.topic === topic)?.partitions ?? this.#options.partitions;
   }
 
-  /** Moves virtual time on: batches open longer than commitIntervalMs close and commit. */
+  /**
+   * Moves virtual time on: batches open longer than commitIntervalMs close and commit, and
+   * wall-clock punctuators fire, on every partition of every source topic (as in Kafka Streams'
+   * driver, where every task exists from the start), whether records reached it or not.
+   */
   async advanceTime(ms: number): Promise<void> {
+    await Promise.all(
+      [...this.#topology.sourceByTopic.keys()].flatMap((topic) => Array.from({ length: this.#partitionsOf(topic) }, (_, partition) => this.#taskFor({ topic, partition }))),
+    );
     const target = this.#scheduler.now() + ms;
     this.#scheduler.maxFrames = target;
     this.#scheduler.flush();

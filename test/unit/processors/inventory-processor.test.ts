@@ -40,6 +40,9 @@ function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<st
     },
     recordMetadata: () => metadata,
     currentTimeMs: () => NOW,
+    schedule: () => {
+      throw new Error('the inventory processor schedules no punctuator');
+    },
   };
   const processor = createInventoryProcessor();
   processor.init?.(context);

@@ -70,4 +70,10 @@ export interface CommittableBatch {
    * partition after this batch, committed with its offset (see topology/runtime/repartition-origin.ts).
    */
   originWatermarks?: Readonly<Record<string, string>>;
+  /**
+   * Names this batch (the same on every retry of its commit): a committer can then tell that an
+   * earlier attempt committed although its acknowledgement was lost, even for a batch that
+   * moves no offset (a punctuation's), instead of applying it again.
+   */
+  commitId?: string;
 }

@@ -73,7 +73,13 @@ export class TransactionalSink {
    */
   private async alreadyCommitted(batch: BatchToCommit): Promise<boolean> {
     const stored = (await readOffsets(this.options.sequelize, this.options.group, batch.topic)).find((row) => row.partition === batch.partition);
-    const committed = stored !== undefined && stored.epoch === BigInt(batch.epoch) && stored.nextOffset === batch.nextOffset;
+    // A batch with an id is recognised by it: one that moves no offset (a punctuation's) could
+    // not be told from the offset alone.
+    const committed =
+      stored !== undefined &&
+      stored.epoch === BigInt(batch.epoch) &&
+      stored.nextOffset === batch.nextOffset &&
+      (batch.commitId === undefined || stored.lastCommitId === batch.commitId);
     if (committed) this.options.logger.info('batch had committed on an earlier attempt', { topic: batch.topic, partition: batch.partition, offset: batch.firstOffset });
     return committed;
   }
@@ -88,6 +94,7 @@ export class TransactionalSink {
       expectedNextOffset: batch.expectedNextOffset,
       nextOffset: batch.nextOffset,
       ...(batch.originWatermarks ? { originWatermarks: batch.originWatermarks } : {}),
+      ...(batch.commitId ? { commitId: batch.commitId } : {}),
     };
     const outboxRows: OutboxRow[] = [...batch.outputs.map(outputRow), ...batch.deadLetters.map((letter) => deadLetterRow(letter, dlqTopic))];
     await sequelize.transaction(async (transaction) => {

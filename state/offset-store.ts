@@ -16,11 +16,19 @@ export interface OffsetCommit extends TopicPartition {
   nextOffset: bigint;
   /** Stored with the offset when given (a repartition topic's task); left as it is otherwise. */
   originWatermarks?: Readonly<Record<string, string>>;
+  /**
+   * The batch's id. The compare-and-set also requires that the stored id is another one, so a
+   * retry of a batch that did commit is fenced even when it moves no offset, and the sink can
+   * recognise its own commit (StoredOffset.lastCommitId).
+   */
+  commitId?: string;
 }
 
 export interface StoredOffset extends StoredClaim {
   owner: string | null;
   updatedAt: Date;
+  /** The id of the last batch committed (OffsetCommit.commitId), if it had one. */
+  lastCommitId: string | null;
 }
 
 interface OffsetRow {
@@ -31,6 +39,7 @@ interface OffsetRow {
   owner: string | null;
   updated_at: Date;
   origin_watermarks?: Record<string, string> | null;
+  last_commit_id?: string | null;
 }
 
 /**
@@ -102,9 +111,10 @@ export function offsetFenceCte(name: string, commit: OffsetCommit): { cte: strin
   return {
     cte: `${name} AS (
       UPDATE stream_offsets SET next_offset = $offsetNext::bigint, updated_at = now(),
-        origin_watermarks = coalesce($offsetWatermarks::jsonb, origin_watermarks)
+        origin_watermarks = coalesce($offsetWatermarks::jsonb, origin_watermarks), last_commit_id = $offsetCommitId::text
       WHERE group_id = $offsetGroup AND topic = $offsetTopic AND partition = $offsetPartition::int
         AND epoch = $offsetEpoch::bigint AND next_offset = $offsetExpected::bigint
+        AND ($offsetCommitId::text IS NULL OR last_commit_id IS DISTINCT FROM $offsetCommitId::text)
       RETURNING 1)`,
     bind: {
       offsetGroup: commit.group,
@@ -114,6 +124,7 @@ export function offsetFenceCte(name: string, commit: OffsetCommit): { cte: strin
       offsetExpected: commit.expectedNextOffset,
       offsetNext: commit.nextOffset,
       offsetWatermarks: commit.originWatermarks === undefined ? null : JSON.stringify(commit.originWatermarks),
+      offsetCommitId: commit.commitId ?? null,
     },
   };
 }
@@ -228,12 +239,12 @@ export async function rewriteOffsets(sequelize: Sequelize, group: string, target
 export async function readOffsets(sequelize: Sequelize, group: string, topic?: string): Promise<StoredOffset[]> {
   const rows = await selectRows<OffsetRow>(
     sequelize,
-    `SELECT topic, partition, next_offset, epoch, owner, updated_at FROM stream_offsets
+    `SELECT topic, partition, next_offset, epoch, owner, updated_at, last_commit_id FROM stream_offsets
      WHERE group_id = $group AND ($topic::text IS NULL OR topic = $topic::text)
      ORDER BY topic, partition`,
     { group, topic: topic ?? null },
   );
-  return rows.map((row) => ({ ...toClaimed(row), owner: row.owner, updatedAt: row.updated_at }));
+  return rows.map((row) => ({ ...toClaimed(row), owner: row.owner, updatedAt: row.updated_at, lastCommitId: row.last_commit_id ?? null }));
 }
 
 function describeFence(commit: OffsetCommit, current: OffsetRow | undefined): string {

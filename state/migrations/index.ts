@@ -6,6 +6,7 @@ import * as hotUpdateFillfactor from './0005-hot-update-fillfactor.ts';
 import * as outboxParkingAndRelayLease from './0006-outbox-parking-and-relay-lease.ts';
 import * as inventoryStoreTable from './0007-inventory-store-table.ts';
 import * as originWatermarks from './0008-origin-watermarks.ts';
+import * as lastCommitId from './0009-last-commit-id.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0006-outbox-parking-and-relay-lease', module: outboxParkingAndRelayLease },
   { name: '0007-inventory-store-table', module: inventoryStoreTable },
   { name: '0008-origin-watermarks', module: originWatermarks },
+  { name: '0009-last-commit-id', module: lastCommitId },
 ];

@@ -5,6 +5,7 @@
  * A batch may hold wall-clock ticks among its records, or only ticks (see punctuation.ts).
  * The PartitionTask owns the rest: the pipeline, halting, counters and stats.
  */
+import { randomUUID } from 'node:crypto';
 import { errorMessage, FencedError, isRetriable, StaleStateError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { backoffDelay, type RetryPolicy, sleep, withRetry } from '../../core/retry.ts';
@@ -311,6 +312,7 @@ export class BatchRunner {
       outputs,
       storeChanges,
       deadLetters,
+      commitId: randomUUID(),
       ...(this.#context.watermarks ? { originWatermarks: this.#context.watermarks.attempted() } : {}),
     };
   }

@@ -121,6 +121,29 @@ describe('transactional sink', () => {
     expect(await snapshot()).toEqual(after);
   });
 
+  it('recognises its own commit of a batch that moves no offset (a punctuation), when the acknowledgement was lost, instead of applying it again', async () => {
+    const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
+    // What an idle task's punctuation commits: no record, the offset where it is, a store change.
+    const punctuation: BatchToCommit = {
+      ...monitorStandBatch(claim!.epoch),
+      firstOffset: 0n,
+      lastOffset: -1n,
+      nextOffset: 0n,
+      records: 0,
+      outputs: [],
+      storeChanges: new Map([['inventory', [{ key: MONITOR_STAND, before: { quantity: 1, version: 0 }, after: { quantity: 5, version: 1 } }]]]),
+      commitId: 'punctuation-1',
+    };
+    await sink.commit(punctuation);
+    const after = await snapshot();
+    expect(after.inventory).toEqual([{ quantity: 5, version: '1' }]);
+    // The retry after a lost acknowledgement: fenced by its own id, and taken for the success it was.
+    await sink.commit(punctuation);
+    expect(await snapshot()).toEqual(after);
+    // Another batch at the same offset is not mistaken for it.
+    await expect(sink.commit({ ...punctuation, commitId: 'punctuation-2', storeChanges: new Map() })).resolves.toBeUndefined();
+  });
+
   it('writes dead letters as outbox rows with their headers and original bytes, advancing the offset', async () => {
     const [claim] = await claimPartitions(db.sequelize, GROUP, 'r1', [{ topic: TOPIC, partition: 0 }]);
     const raw = Buffer.from([0xff, 0xfe, 0x00]);

@@ -53,6 +53,8 @@ describe('migrations', () => {
 
     expect(await indexes(db.sequelize, 'outbox')).toEqual(['outbox_event_id_unique', 'outbox_parked_idx', 'outbox_pending_idx', 'outbox_pkey']);
     expect(await indexes(db.sequelize, 'inventory')).toEqual(['inventory_partition_idx', 'inventory_pkey']);
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0009-last-commit-id']);
+    expect(await columns(db.sequelize, 'stream_offsets')).not.toContain('last_commit_id');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0008-origin-watermarks']);
     expect(await columns(db.sequelize, 'stream_offsets')).not.toContain('origin_watermarks');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0007-inventory-store-table']);
@@ -79,6 +81,7 @@ describe('migrations', () => {
 
   it('roll back down to and including a named migration', async () => {
     expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual([
+      '0009-last-commit-id',
       '0008-origin-watermarks',
       '0007-inventory-store-table',
       '0006-outbox-parking-and-relay-lease',

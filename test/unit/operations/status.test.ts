@@ -22,6 +22,7 @@ const stored = (topic: string, partition: number, nextOffset: bigint, owner: str
   epoch: 1n,
   owner,
   updatedAt: new Date('2026-11-25T10:36:38.000Z'),
+  lastCommitId: null,
 });
 
 describe('status report', () => {

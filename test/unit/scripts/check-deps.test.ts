@@ -42,6 +42,16 @@ describe('deps:check', () => {
     expect(problems).toHaveLength(2);
   });
 
+  it('keeps an example to the public API: it may not use the reference pipeline', () => {
+    tree();
+    write('examples/counts/topology.ts', "import { built } from '../../topology/builder.ts';\nimport { pipeline } from '../../processors/pipeline.ts';\nexport const example = [built, pipeline];\n");
+    // Its tests may use the test helpers.
+    write('examples/counts/tests/topology.unit.test.ts', "import { helper } from '../../../test/support/helper.ts';\nexport const test = helper;\n");
+    expect(checkDependencies(root).problems).toEqual([
+      'layering: examples/counts/topology.ts imports processors/pipeline.ts (examples may use examples, core, kafka, state, state/migrations, state/migrator.ts, topology, sinks, streams)',
+    ]);
+  });
+
   it('fails when the engine names the domain, even in a comment', () => {
     tree();
     write('topology/cache.ts', '// keeps the inventory of each partition\nexport const cache = new Map();\n');

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'ILLEGAL_STATE'
   /** A database or broker cannot be reached, or refuses whatever it is sent. */
   | 'SERVICE_UNAVAILABLE'
+  /** A database or broker refused one request as it was made (a constraint, an invalid setting): the same request fails the same way. */
+  | 'REQUEST_REFUSED'
   | 'TOPOLOGY_INVALID'
   | 'DECODE_FAILED'
   | 'SCHEMA_INVALID'
@@ -151,6 +153,17 @@ export function isRetriable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Node's own socket errors (a refused, reset or timed-out connection, a name that does not
+ * resolve), whichever client passed them through: the adapters judge them retriable.
+ */
+export function isSocketError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
+}
+
+const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

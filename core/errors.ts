@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'SERVICE_UNAVAILABLE'
   /** A database or broker refused one request as it was made (a constraint, an invalid setting): the same request fails the same way. */
   | 'REQUEST_REFUSED'
+  /** A transaction lost to a concurrent one (serialization failure, deadlock): running it again may succeed. */
+  | 'TRANSACTION_CONFLICT'
   | 'TOPOLOGY_INVALID'
   | 'DECODE_FAILED'
   | 'SCHEMA_INVALID'

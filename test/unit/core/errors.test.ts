@@ -1,5 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, FencedError, ServiceUnavailableError, StaleStateError, UsageError } from '../../../core/errors.ts';
+import { ConfigError, FencedError, isRetriable, ServiceUnavailableError, StaleStateError, StreamError, UsageError } from '../../../core/errors.ts';
+
+describe('isRetriable', () => {
+  it('goes by what a StreamError says', () => {
+    expect(isRetriable(new StreamError('TRANSACTION_CONFLICT', 'deadlock', { retriable: true }))).toBe(true);
+    expect(isRetriable(new StreamError('REQUEST_REFUSED', 'invalid config'))).toBe(false);
+  });
+
+  it('never retries a programmer error, nor a driver error nobody translated (core knows no driver)', () => {
+    expect(isRetriable(new TypeError('bug'))).toBe(false);
+    expect(isRetriable(Object.assign(new Error('Connection closed'), { canRetry: true }))).toBe(false);
+    expect(isRetriable(Object.assign(new Error('deadlock detected'), { code: '40P01' }))).toBe(false);
+    expect(isRetriable(new AggregateError([new ServiceUnavailableError('Kafka', 'down')]))).toBe(false);
+  });
+});
 
 describe('error codes mean one thing each', () => {
   it('tells a bad setting from a request that cannot be done and from a misused object', () => {

@@ -4,10 +4,11 @@
  * driver's error as `cause`. Nothing above state/ needs to know a SQLSTATE or how node-postgres
  * words a dropped connection.
  *
- * Translated at the boundary, not judged later by a rule in core: every statement goes through
- * state/sql.ts (selectRows, execute, inTransaction), which translates what the driver rejects
- * with; what escapes a transaction opened without inTransaction (the transactional sink's) is
- * translated by its caller through `fromDatabase` (sinks/commit-errors.ts).
+ * Translated at the boundary rather than judged later by rules registered in core, because the
+ * boundary is already one place: every statement goes through state/sql.ts (selectRows,
+ * execute, inTransaction), which translates what the driver rejects with; what escapes a
+ * transaction opened without inTransaction (the transactional sink's) is translated by its
+ * caller through `fromDatabase` (sinks/commit-errors.ts).
  *
  *  - connection loss (SQLSTATE class 08, node-postgres's code-less "Connection terminated",
  *    Sequelize's connection errors, socket errors), admin or crash shutdown, a server not

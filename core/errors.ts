@@ -13,6 +13,10 @@ export type ErrorCode =
   | 'ILLEGAL_STATE'
   /** A database or broker cannot be reached, or refuses whatever it is sent. */
   | 'SERVICE_UNAVAILABLE'
+  /** A database or broker refused one request as it was made (a constraint, an invalid setting): the same request fails the same way. */
+  | 'REQUEST_REFUSED'
+  /** A transaction lost to a concurrent one (serialization failure, deadlock): running it again may succeed. */
+  | 'TRANSACTION_CONFLICT'
   | 'TOPOLOGY_INVALID'
   | 'DECODE_FAILED'
   | 'SCHEMA_INVALID'
@@ -127,30 +131,27 @@ export class KeyMismatchError extends StreamError {
   }
 }
 
-const PROGRAMMER_ERRORS = [TypeError, RangeError, SyntaxError, ReferenceError];
-
-/** Whether trying the same operation again may succeed. */
+/**
+ * Whether trying the same operation again may succeed: what a StreamError says. Core knows no
+ * driver: every adapter translates its library's errors into StreamErrors at its boundary
+ * (kafka/<adapter>/errors.ts, state/pg-errors.ts), so an error that reaches a retry loop
+ * untranslated is a programmer error (a TypeError, a RangeError) or one nobody foresaw, and
+ * neither is retried.
+ */
 export function isRetriable(error: unknown): boolean {
-  if (error instanceof StreamError) return error.retriable;
-  if (PROGRAMMER_ERRORS.some((type) => error instanceof type)) return false;
-  // @platformatic/kafka gives up with MultipleErrors (an AggregateError) holding every attempt's
-  // error, and reports a response's per-partition errors the same way: trying again can help only
-  // when every nested error says so. An empty aggregate tells nothing, so it is not retriable.
-  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isRetriable);
-  const candidate = error as { retriable?: unknown; canRetry?: unknown; code?: unknown; name?: unknown; parent?: { code?: unknown } } | null;
-  if (candidate && typeof candidate === 'object') {
-    // Sequelize wraps driver errors: the PostgreSQL SQLSTATE is on `parent`/`original`.
-    if (candidate.parent && candidate.parent !== candidate && isRetriable(candidate.parent)) return true;
-    if (candidate.retriable === true || candidate.canRetry === true) return true;
-    // PostgreSQL: serialization failure, deadlock, connection exceptions, admin shutdown.
-    if (typeof candidate.code === 'string' && /^(40001|40P01|08...|57P0[1-3]|53300)$/.test(candidate.code)) return true;
-    if (typeof candidate.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/.test(candidate.code)) return true;
-    if (typeof candidate.name === 'string' && /Connection|Timeout|KafkaJSNumberOfRetriesExceeded|KafkaJSConnectionError|NetworkError/.test(candidate.name)) return true;
-    // node-postgres reports a dropped connection (server restart, idle-in-transaction timeout) without a code.
-    if (error instanceof Error && /^(Connection terminated|Client has encountered a connection error)/.test(error.message)) return true;
-  }
-  return false;
+  return error instanceof StreamError && error.retriable;
 }
+
+/**
+ * Node's own socket errors (a refused, reset or timed-out connection, a name that does not
+ * resolve), whichever client passed them through: the adapters judge them retriable.
+ */
+export function isSocketError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
+}
+
+const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -54,8 +54,9 @@ export interface RetryOptions {
 
 /**
  * Runs `operation` until it succeeds, a non-retriable error occurs, the attempts run out,
- * or `signal` aborts. Retriable errors are those `isRetriable` accepts (network, PostgreSQL
- * serialization/deadlock/connection errors, errors flagged retriable); programmer errors never are.
+ * or `signal` aborts. Retriable errors are those `isRetriable` accepts: StreamErrors flagged
+ * retriable, which is how the adapters translate network, broker and PostgreSQL
+ * serialization/deadlock/connection errors; programmer errors never are.
  */
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const policy = { ...RETRY_POLICIES.bounded, ...options.policy };

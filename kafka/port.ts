@@ -2,6 +2,11 @@
  * The Kafka client port: what the runtime needs from a Kafka client, and nothing more.
  * Two adapters implement it (`@platformatic/kafka`, `kafkajs`); one contract suite
  * (test/integration/kafka/contract.test.ts) runs against both on a real broker.
+ *
+ * Every method rejects only with a StreamError (or a subclass below, or SendRefusedError), and
+ * GroupHandlers.onError receives the adapter's own failures as StreamErrors too: each adapter
+ * translates its library's errors (kafka/<adapter>/errors.ts), deciding `retriable` from the
+ * library's own flags and keeping the library's error as `cause`.
  */
 import type { KafkaClientName, KafkaGroupProtocol } from '../core/config.ts';
 import { StreamError } from '../core/errors.ts';
@@ -131,12 +136,11 @@ export const BROKER_DEFAULT_REPLICATION_FACTOR = -1;
  * retriable: the request is wrong, not the moment; the app turns it into one line naming its
  * setting.
  */
-export class ReplicationFactorError extends Error {
+export class ReplicationFactorError extends StreamError {
   readonly topic: string;
   readonly replicationFactor: number;
-  constructor(topic: string, replicationFactor: number, detail: string) {
-    super(`cannot create topic ${topic} with replication factor ${replicationFactor}: ${detail}`);
-    this.name = 'ReplicationFactorError';
+  constructor(topic: string, replicationFactor: number, detail: string, cause?: unknown) {
+    super('REQUEST_REFUSED', `cannot create topic ${topic} with replication factor ${replicationFactor}: ${detail}`, { cause, context: { topic, replicationFactor } });
     this.topic = topic;
     this.replicationFactor = replicationFactor;
   }

@@ -8,15 +8,14 @@
  * background; should its request land after all, those records arrive twice. Callers already
  * live with that: every record carries a deterministic event id.
  */
+import { StreamError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { checkOptions } from '../core/options.ts';
 import type { KafkaProducer, OutgoingMessage } from './port.ts';
 
-export class SendTimeoutError extends Error {
-  readonly retriable = true;
+export class SendTimeoutError extends StreamError {
   constructor(ms: number) {
-    super(`a send was neither acknowledged nor refused within ${ms} ms`);
-    this.name = 'SendTimeoutError';
+    super('SERVICE_UNAVAILABLE', `a send was neither acknowledged nor refused within ${ms} ms`, { retriable: true, context: { timeoutMs: ms } });
   }
 }
 

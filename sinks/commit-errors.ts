@@ -12,27 +12,23 @@
  * log lines and metrics) until an operator fixes the database.
  */
 import { errorMessage, isRetriable, StreamError } from '../core/errors.ts';
+import { fromDatabase, sqlState, translatePgError } from '../state/pg-errors.ts';
 
 /** SQLSTATE classes of errors no record causes: syntax or access rule, catalog, schema, auth, unsupported feature, transaction state, object state, resources, system, internal. */
 const NOT_THE_BATCH = /^(42|3D|3F|28|0A|25|55|53|58|XX)/;
 
-/** The SQLSTATE of a PostgreSQL error, through Sequelize's wrapping. */
-export function sqlState(error: unknown): string | undefined {
-  const candidate = error as { code?: unknown; parent?: { code?: unknown }; original?: { code?: unknown } } | null;
-  if (candidate === null || typeof candidate !== 'object') return undefined;
-  for (const code of [candidate.parent?.code, candidate.original?.code, candidate.code]) {
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
-
+/**
+ * Its statements reach the sink translated (state/sql.ts); BEGIN and COMMIT of the sink's own
+ * transaction do not, so what the driver raised there is translated here.
+ */
 export function classifyCommitError(error: unknown): unknown {
-  if (isRetriable(error) || error instanceof StreamError) return error;
-  const state = sqlState(error);
-  if (state === undefined || !NOT_THE_BATCH.test(state)) return error;
-  return new StreamError('SERVICE_UNAVAILABLE', `PostgreSQL refuses the commit whatever it holds (SQLSTATE ${state}): ${errorMessage(error)}`, {
+  const failure = fromDatabase(error) ? translatePgError(error) : error;
+  if (isRetriable(failure)) return failure;
+  const state = sqlState(failure);
+  if (state === undefined || !NOT_THE_BATCH.test(state)) return failure;
+  return new StreamError('SERVICE_UNAVAILABLE', `PostgreSQL refuses the commit whatever it holds (SQLSTATE ${state}): ${errorMessage(failure)}`, {
     retriable: true,
-    cause: error,
+    cause: failure,
     context: { sqlState: state },
   });
 }

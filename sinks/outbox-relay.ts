@@ -36,6 +36,7 @@ import { SendRefusedError } from '../kafka/send-refused.ts';
 import { deletePublishedBefore, fetchUnpublished, markPublished, type OutboxRow, parkRows } from '../state/outbox-store.ts';
 import type { SessionSettings } from '../state/pg-session.ts';
 import { holdLease } from '../state/relay-lease-store.ts';
+import { inTransaction } from '../state/sql.ts';
 import { type Lease, RelayLeadership } from './relay-leadership.ts';
 import { recordSizeBound, splitBySize, TopicLimits } from './send-limits.ts';
 import { WakeSignal } from './wake-signal.ts';
@@ -378,7 +379,7 @@ export class OutboxRelay {
    */
   private async fenced(lease: Lease, work: (transaction: Transaction) => Promise<unknown>): Promise<void> {
     if (lease.lost.aborted) throw new LeadershipLostError('the lock session was lost');
-    await this.options.sequelize.transaction(async (transaction) => {
+    await inTransaction(this.options.sequelize, async (transaction) => {
       if (!(await holdLease(transaction, lease.name, lease.token, SEND_TRANSACTION_IDLE_TIMEOUT))) throw new LeadershipLostError('another relay took the lease');
       // Checked again after the lock: the session may have gone while waiting for it.
       if (lease.lost.aborted) throw new LeadershipLostError('the lock session was lost');

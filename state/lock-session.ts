@@ -9,6 +9,7 @@
  * it right away: `ended` aborts, and `onLost` is called once when the session ended unasked.
  */
 import type pg from 'pg';
+import { translatePgError } from './pg-errors.ts';
 import { guardedPg, pgClientConfig, type SessionSettings } from './pg-session.ts';
 
 /** The lock's key: `hashtext(name)`, or the pair (namespace, hashtext(name)). */
@@ -63,7 +64,7 @@ export async function tryLockSession(databaseUrl: string, key: AdvisoryLockKey, 
     }
   } catch (error) {
     await release();
-    throw error;
+    throw translatePgError(error, { lock: key.name });
   }
   return { client, ended: ended.signal, release };
 }

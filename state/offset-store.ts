@@ -1,7 +1,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { FencedError } from '../core/errors.ts';
 import type { ClaimedPartition, TopicPartition } from '../core/partitions.ts';
-import { type BindParams, type Executor, selectRows } from './sql.ts';
+import { type BindParams, type Executor, inTransaction, selectRows } from './sql.ts';
 
 /** A claim as the database stores it: the epoch is always a bigint here. */
 export interface StoredClaim extends ClaimedPartition {
@@ -57,7 +57,7 @@ export async function claimPartitions(
   if (partitions.length === 0) return [];
   const sorted = [...partitions].sort(compareTopicPartition);
   const bind = { group, owner, topics: sorted.map((tp) => tp.topic), partitions: sorted.map((tp) => tp.partition), defaultOffset };
-  const rows = await sequelize.transaction(async (transaction) => {
+  const rows = await inTransaction(sequelize, async (transaction) => {
     await selectRows(
       transaction,
       `INSERT INTO stream_offsets (group_id, topic, partition, next_offset)
@@ -193,7 +193,7 @@ export async function rewriteOffsets(sequelize: Sequelize, group: string, target
   const rollback = new Error('dry run');
   let result: OffsetRewrite[] = [];
   try {
-    await sequelize.transaction(async (transaction) => {
+    await inTransaction(sequelize, async (transaction) => {
       const before = await selectRows<OffsetRow>(
         transaction,
         `SELECT s.topic, s.partition, s.next_offset, s.epoch, s.owner, s.updated_at FROM stream_offsets s

@@ -9,11 +9,12 @@
  * fetched from beyond it (which would skip records) triggers a new seek instead of delivery.
  */
 import type { Batch, Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, ConsumerStartBatchProcessEvent, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
 import { groupTiming } from '../group-timing.ts';
 import { type ConsumedRecord, ConsumerStoppedError, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, OffsetOutOfRangeError, type PartitionOffset, type TopicPartition } from '../port.ts';
+import { translating } from './errors.ts';
 
 /** Bounds how long a resumed partition waits when every partition was idle or paused. */
 const MAX_WAIT_MS = 500;
@@ -42,7 +43,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   async start(handlers: GroupHandlers): Promise<void> {
-    if (this.#consumer) throw new Error('group consumer already started');
+    if (this.#consumer) throw new StreamError('ILLEGAL_STATE', 'group consumer already started', { context: { group: this.#options.groupId } });
     this.#handlers = handlers;
     const timing = groupTiming(this.#options);
     const consumer = this.#kafka.consumer({
@@ -64,12 +65,14 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       }
       handlers.onError(new ConsumerStoppedError(`kafkajs does not restart it after ${errorMessage(event.payload.error)}`, event.payload.error));
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.#options.topics, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async (payload: EachBatchPayload) => this.#onBatch(consumer, payload),
+    await translating(this.#context(), async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.#options.topics, fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async (payload: EachBatchPayload) => this.#onBatch(consumer, payload),
+      });
     });
   }
 
@@ -97,14 +100,20 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   async commitOffsets(offsets: PartitionOffset[]): Promise<void> {
-    if (!this.#consumer || offsets.length === 0) return;
-    await this.#consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset.toString() })));
+    const consumer = this.#consumer;
+    if (!consumer || offsets.length === 0) return;
+    await translating(this.#context(), () => consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset.toString() }))));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#consumer?.disconnect();
+    const consumer = this.#consumer;
+    if (consumer) await translating(this.#context(), () => consumer.disconnect());
+  }
+
+  #context(): { group: string; topics: string[] } {
+    return { group: this.#options.groupId, topics: this.#options.topics };
   }
 
   #onJoin(consumer: Consumer, memberAssignment: Record<string, number[]>, memberId: string): void {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PartitionOffset, PartitionReader, PartitionReaderOptions, RecordBatch } from '../port.ts';
 import { tpKey } from '../port.ts';
@@ -24,7 +25,7 @@ export class KafkajsPartitionReader implements PartitionReader {
   }
 
   async start(starts: PartitionOffset[], onBatch: (batch: RecordBatch) => void): Promise<void> {
-    if (this.#consumer) throw new Error('partition reader already started');
+    if (this.#consumer) throw new StreamError('ILLEGAL_STATE', 'partition reader already started');
     const wanted = new Map(starts.map((start) => [tpKey(start), start]));
     const groupId = `${this.#options.clientId ?? 'partition-reader'}.${randomUUID()}`;
     this.#consumer = new KafkajsGroupConsumer(

@@ -3,6 +3,7 @@ import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import { partitionForKey, toPositive } from '../murmur2.ts';
 import type { KafkaProducer, OutgoingMessage } from '../port.ts';
 import { refusalIn } from '../send-refused.ts';
+import { translateKafkajsError, translating } from './errors.ts';
 
 /**
  * kafkajs 2.x's DefaultPartitioner is Java-compatible too (see the unit test); using the
@@ -39,7 +40,7 @@ export class KafkajsProducer implements KafkaProducer {
 
   async connect(): Promise<void> {
     this.#connected ??= this.#producer.connect();
-    await this.#connected;
+    await translating({}, () => this.#connected!);
   }
 
   async send(messages: OutgoingMessage[]): Promise<void> {
@@ -59,11 +60,11 @@ export class KafkajsProducer implements KafkaProducer {
     try {
       await this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
     } catch (error) {
-      throw refusalIn(error, protocolType) ?? error;
+      throw refusalIn(error, protocolType) ?? translateKafkajsError(error, byTopic.size === 1 ? { topic: [...byTopic.keys()][0]! } : { topics: [...byTopic.keys()] });
     }
   }
 
   async close(): Promise<void> {
-    await this.#producer.disconnect();
+    await translating({}, () => this.#producer.disconnect());
   }
 }

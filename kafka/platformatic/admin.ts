@@ -1,6 +1,8 @@
 /** Topic administration on @platformatic/kafka. */
 import { Admin, ConfigResourceTypes, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
+import { StreamError } from '../../core/errors.ts';
 import { BROKER_DEFAULT_REPLICATION_FACTOR, type GroupMemberInfo, type KafkaAdmin, type OffsetSpec, ReplicationFactorError, type TopicSpec } from '../port.ts';
+import { translatePlatformaticError, translating } from './errors.ts';
 
 export class PlatformaticAdmin implements KafkaAdmin {
   readonly #admin: Admin;
@@ -25,8 +27,8 @@ export class PlatformaticAdmin implements KafkaAdmin {
         // Someone else created it between our listing and our request: that is the wanted state.
         if (error instanceof Error && findErrorBy(error, 'apiId', 'TOPIC_ALREADY_EXISTS')) continue;
         const refused = error instanceof Error ? findErrorBy(error, 'apiId', 'INVALID_REPLICATION_FACTOR') : null;
-        if (refused) throw new ReplicationFactorError(spec.topic, replicas, refused.message);
-        throw error;
+        if (refused) throw new ReplicationFactorError(spec.topic, replicas, refused.message, error);
+        throw translatePlatformaticError(error, { topic: spec.topic });
       }
     }
     await this.#waitUntilVisible(topics.map((topic) => topic.topic));
@@ -41,10 +43,12 @@ export class PlatformaticAdmin implements KafkaAdmin {
     for (;;) {
       const listed = new Set(await this.listTopics());
       if (topics.every((topic) => listed.has(topic))) {
-        const metadata = await this.#admin.metadata({ topics, forceUpdate: true });
+        const metadata = await translating({ topics }, () => this.#admin.metadata({ topics, forceUpdate: true }));
         if (topics.every((topic) => metadata.topics.get(topic)?.partitions.every((partition) => partition.leader >= 0))) return;
       }
-      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} not visible ${timeoutMs} ms after creation`);
+      if (Date.now() > deadline) {
+        throw new StreamError('SERVICE_UNAVAILABLE', `topics ${topics.join(', ')} not visible ${timeoutMs} ms after creation`, { retriable: true, context: { topics } });
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -52,16 +56,16 @@ export class PlatformaticAdmin implements KafkaAdmin {
   async deleteTopics(topics: string[]): Promise<void> {
     const existing = new Set(await this.listTopics());
     const present = topics.filter((topic) => existing.has(topic));
-    if (present.length > 0) await this.#admin.deleteTopics({ topics: present });
+    if (present.length > 0) await translating({ topics: present }, () => this.#admin.deleteTopics({ topics: present }));
   }
 
   async listTopics(): Promise<string[]> {
-    return (await this.#admin.listTopics()).sort();
+    return (await translating({}, () => this.#admin.listTopics())).sort();
   }
 
   async partitionCount(topic: string): Promise<number | undefined> {
     if (!(await this.listTopics()).includes(topic)) return undefined;
-    const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true });
+    const metadata = await translating({ topic }, () => this.#admin.metadata({ topics: [topic], forceUpdate: true }));
     return metadata.topics.get(topic)?.partitionsCount;
   }
 
@@ -71,7 +75,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async listOffsets(topic: string, at: OffsetSpec): Promise<Map<number, bigint>> {
     const count = await this.partitionCount(topic);
-    if (count === undefined) throw new Error(`topic ${topic} does not exist`);
+    if (count === undefined) throw new StreamError('REQUEST_REFUSED', `topic ${topic} does not exist`, { context: { topic } });
     const timestamp = at === 'latest' ? ListOffsetTimestamps.LATEST : at === 'earliest' ? ListOffsetTimestamps.EARLIEST : BigInt(at.timestamp);
     const listed = await this.#list(topic, count, timestamp);
     if (typeof at === 'object' && [...listed.values()].some((offset) => offset < 0n)) {
@@ -84,19 +88,19 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async #list(topic: string, count: number, timestamp: bigint): Promise<Map<number, bigint>> {
     const partitions = Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp }));
-    const listed = await this.#admin.listOffsets({ topics: [{ name: topic, partitions }] });
+    const listed = await translating({ topic }, () => this.#admin.listOffsets({ topics: [{ name: topic, partitions }] }));
     const result = new Map<number, bigint>();
     for (const entry of listed.find((t) => t.name === topic)?.partitions ?? []) result.set(entry.partitionIndex, entry.offset);
     return result;
   }
 
   async groupMembers(groupId: string): Promise<GroupMemberInfo[]> {
-    const groups = await this.#admin.describeGroups({ groups: [groupId] });
+    const groups = await translating({ group: groupId }, () => this.#admin.describeGroups({ groups: [groupId] }));
     const members = [...(groups.get(groupId)?.members.values() ?? [])];
     if (members.length > 0) return members.map((member) => ({ memberId: member.id, clientId: member.clientId, host: member.clientHost }));
     // DescribeGroups answers a KIP-848 (`consumer` protocol) group as dead and memberless; its
     // listing still tells whether anyone is in it, though not who.
-    const listed = (await this.#admin.listGroups({ types: ['consumer'] })).get(groupId);
+    const listed = (await translating({ group: groupId }, () => this.#admin.listGroups({ types: ['consumer'] }))).get(groupId);
     if (listed === undefined || /^(empty|dead)$/i.test(String(listed.state))) return [];
     return [{ memberId: 'unknown', clientId: `members of a consumer-protocol group in state ${listed.state} (not listed by DescribeGroups)`, host: 'unknown' }];
   }
@@ -105,21 +109,21 @@ export class PlatformaticAdmin implements KafkaAdmin {
     try {
       return await this.#config(ConfigResourceTypes.TOPIC, topic, 'max.message.bytes');
     } catch {
-      const { brokers } = await this.#admin.metadata({ topics: [] });
+      const { brokers } = await translating({ topic }, () => this.#admin.metadata({ topics: [] }));
       const [brokerId] = brokers.keys();
-      if (brokerId === undefined) throw new Error('the cluster metadata lists no broker');
+      if (brokerId === undefined) throw new StreamError('SERVICE_UNAVAILABLE', 'the cluster metadata lists no broker', { retriable: true, context: { topic } });
       return this.#config(ConfigResourceTypes.BROKER, String(brokerId), 'message.max.bytes');
     }
   }
 
   async #config(resourceType: (typeof ConfigResourceTypes)['TOPIC' | 'BROKER'], resourceName: string, name: string): Promise<number> {
-    const [described] = await this.#admin.describeConfigs({ resources: [{ resourceType, resourceName, configurationKeys: [name] }] });
+    const [described] = await translating({ resourceName }, () => this.#admin.describeConfigs({ resources: [{ resourceType, resourceName, configurationKeys: [name] }] }));
     const value = Number(described?.configs.find((config) => config.name === name)?.value);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} of ${resourceName} is not readable`);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new StreamError('REQUEST_REFUSED', `${name} of ${resourceName} is not readable`, { context: { resourceName } });
     return value;
   }
 
   async close(): Promise<void> {
-    await this.#admin.close();
+    await translating({}, () => this.#admin.close());
   }
 }

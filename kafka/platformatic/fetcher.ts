@@ -8,7 +8,9 @@
  * fetch waiting on the broker never delays a heartbeat (the library's streams do the same).
  */
 import { Consumer, FetchIsolationLevels, type fetchV17, findErrorBy } from '@platformatic/kafka';
+import { StreamError } from '../../core/errors.ts';
 import type { PartitionOffset } from '../port.ts';
+import { translatePlatformaticError, translating } from './errors.ts';
 import { type PartitionRecords, toPartitionRecords } from './records.ts';
 
 type FetchRequestTopic = fetchV17.FetchRequestTopic;
@@ -71,7 +73,7 @@ export class PartitionFetcher {
     this.#track(topics);
     // After a failed round the cached leaders may be the broker that just died: ask again, or
     // the next rounds keep knocking on it until the 5 s metadata cache expires.
-    const metadata = await this.#client.metadata({ topics, ...(this.#leadersSuspect ? { forceUpdate: true } : {}) });
+    const metadata = await translating({ topics }, () => this.#client.metadata({ topics, ...(this.#leadersSuspect ? { forceUpdate: true } : {}) }));
     this.#leadersSuspect = false;
     const requests = new Map<number, Map<string, FetchRequestTopic>>();
     const topicNames = new Map<string, string>();
@@ -79,7 +81,9 @@ export class PartitionFetcher {
     for (const { topic, partition, offset } of positions) {
       const topicMetadata = metadata.topics.get(topic);
       const leader = topicMetadata?.partitions[partition]?.leader;
-      if (topicMetadata === undefined || leader === undefined) throw new Error(`no leader known for ${topic}[${partition}]`);
+      if (topicMetadata === undefined || leader === undefined) {
+        throw new StreamError('SERVICE_UNAVAILABLE', `no leader known for ${topic}[${partition}]`, { retriable: true, context: { topic, partition } });
+      }
       topicNames.set(topicMetadata.id, topic);
       requested.set(`${topic}:${partition}`, offset);
       const byTopic = getOrCreate(requests, leader, () => new Map<string, FetchRequestTopic>());
@@ -103,7 +107,7 @@ export class PartitionFetcher {
   }
 
   async close(): Promise<void> {
-    await this.#client.close();
+    await translating({}, () => this.#client.close());
   }
 
   async #fetchFromNode(
@@ -123,7 +127,7 @@ export class PartitionFetcher {
       });
     } catch (error) {
       const outOfRange = outOfRangePartitions(error, topicNames, requested);
-      if (outOfRange.length === 0) throw error;
+      if (outOfRange.length === 0) throw translatePlatformaticError(error, { broker: node, topics: topics.map((topic) => topicNames.get(topic.topicId)) });
       return { fetched: [], outOfRange };
     }
     const fetched: FetchedPartition[] = [];

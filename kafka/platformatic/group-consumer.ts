@@ -13,13 +13,14 @@
  */
 import { Consumer, type ConsumerGroupJoinPayload, type GroupAssignment } from '@platformatic/kafka';
 import type { KafkaGroupProtocol } from '../../core/config.ts';
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type AssignmentChange, AssignmentTracker } from '../assignment.ts';
 import { DEFAULT_GROUP_PROTOCOL, flattenAssignments, heartbeatErrorCode, KIP848_MEMBERSHIP_ERRORS, lostMembership } from '../group-protocol.ts';
 import { groupTiming } from '../group-timing.ts';
 import { ConsumerStoppedError, type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, type PartitionOffset, type TopicPartition } from '../port.ts';
 import { deliverRound, resolveOutOfRange } from './delivery.ts';
+import { translating } from './errors.ts';
 import { FetchLoop } from './fetch-loop.ts';
 import { PartitionFetcher } from './fetcher.ts';
 
@@ -47,7 +48,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   }
 
   async start(handlers: GroupHandlers): Promise<void> {
-    if (this.#member) throw new Error('group consumer already started');
+    if (this.#member) throw new StreamError('ILLEGAL_STATE', 'group consumer already started', { context: { group: this.#options.groupId } });
     this.#handlers = handlers;
     const clientId = this.#options.clientId ?? `${this.#options.groupId}-member`;
     const { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = groupTiming(this.#options);
@@ -84,12 +85,14 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       handlers.onError(new ConsumerStoppedError(`group membership failed: ${errorMessage(error)}`, error));
     });
     member.topics.trackAll(...this.#options.topics);
-    if (protocol === 'consumer') await this.#joinWithConsumerProtocol(member);
-    else {
-      // 'consumer:group:join' is emitted synchronously once SyncGroup returned this member's share.
-      member.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onClassicJoin(payload));
-      await member.joinGroup(timing);
-    }
+    await translating(this.#context(), async () => {
+      if (protocol === 'consumer') await this.#joinWithConsumerProtocol(member);
+      else {
+        // 'consumer:group:join' is emitted synchronously once SyncGroup returned this member's share.
+        member.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onClassicJoin(payload));
+        await member.joinGroup(timing);
+      }
+    });
     this.#loop.start();
   }
 
@@ -111,9 +114,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
 
   async commitOffsets(offsets: PartitionOffset[]): Promise<void> {
     if (!this.#member || offsets.length === 0) return;
-    await this.#member.commit({
-      offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 })),
-    });
+    const member = this.#member;
+    await translating(this.#context(), () =>
+      member.commit({ offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 })) }),
+    );
   }
 
   async close(): Promise<void> {
@@ -122,7 +126,12 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.#loop?.stop();
     await this.#fetcher?.close();
     await this.#loop?.finished();
-    await this.#member?.close();
+    const member = this.#member;
+    if (member) await translating(this.#context(), () => member.close());
+  }
+
+  #context(): { group: string; topics: string[] } {
+    return { group: this.#options.groupId, topics: this.#options.topics };
   }
 
   /**
@@ -166,7 +175,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       this.#expired = true;
       const revoked = this.#tracker.assign([]).revoked;
       if (revoked.length > 0) this.#handlers.onRevoked(revoked);
-      this.#handlers.onError(new ConsumerStoppedError('consumer group session expired (UNKNOWN_MEMBER_ID) and the client does not rejoin'));
+      this.#handlers.onError(new ConsumerStoppedError('consumer group session expired (UNKNOWN_MEMBER_ID) and the client does not rejoin', error));
     }
   }
 

@@ -1,4 +1,5 @@
 /** Reads given partitions from given offsets with @platformatic/kafka, outside any group. */
+import { StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AssignmentTracker } from '../assignment.ts';
 import type { PartitionOffset, PartitionReader, PartitionReaderOptions, RecordBatch } from '../port.ts';
@@ -23,7 +24,7 @@ export class PlatformaticPartitionReader implements PartitionReader {
   }
 
   async start(starts: PartitionOffset[], onBatch: (batch: RecordBatch) => void): Promise<void> {
-    if (this.#loop) throw new Error('partition reader already started');
+    if (this.#loop) throw new StreamError('ILLEGAL_STATE', 'partition reader already started');
     const tracker = new AssignmentTracker();
     tracker.start(tracker.assign(starts).round, starts);
     const clientId = this.#options.clientId ?? `partition-reader-${process.pid}-${++readers}`;

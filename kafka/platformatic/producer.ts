@@ -3,6 +3,7 @@ import { type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafk
 import { murmur2, toPositive } from '../murmur2.ts';
 import type { KafkaProducer, OutgoingMessage } from '../port.ts';
 import { refusalIn } from '../send-refused.ts';
+import { translatePlatformaticError, translating } from './errors.ts';
 
 /**
  * The library's default partitioner is not Java-compatible (it skips the sign-bit mask).
@@ -33,12 +34,12 @@ export class PlatformaticProducer implements KafkaProducer {
     try {
       await this.#producer.send({ messages: messages.map(toMessage) });
     } catch (error) {
-      throw refusalIn(error, protocolCode) ?? error;
+      throw refusalIn(error, protocolCode) ?? translatePlatformaticError(error, topicsOf(messages));
     }
   }
 
   async close(): Promise<void> {
-    await this.#producer.close();
+    await translating({}, () => this.#producer.close());
   }
 }
 
@@ -46,6 +47,12 @@ export class PlatformaticProducer implements KafkaProducer {
 function protocolCode(error: object): string | undefined {
   const candidate = error as { apiId?: unknown; canRetry?: unknown };
   return typeof candidate.apiId === 'string' && candidate.canRetry === false ? candidate.apiId : undefined;
+}
+
+/** The topic a send was for, or all of them when it was for several. */
+function topicsOf(messages: OutgoingMessage[]): { topic: string } | { topics: string[] } {
+  const topics = [...new Set(messages.map((message) => message.topic))];
+  return topics.length === 1 ? { topic: topics[0]! } : { topics };
 }
 
 function toMessage(message: OutgoingMessage): MessageToProduce {

@@ -5,12 +5,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.ts';
+import { StreamError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
 import { SendRefusedError } from '../../../kafka/send-refused.ts';
 import { javaPartition } from '../../support/java-partitions.ts';
 import { BatchCollector, brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
+import { freePorts } from '../operations/ports.ts';
 
 const CLIENTS: KafkaClientName[] = ['platformatic', 'kafkajs'];
 const GROUP_TIMING = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 };
@@ -252,6 +254,38 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       const refusal = await producer.send([{ topic, key: null, value: 'no key' }]).then(() => undefined, (error: unknown) => error);
       expect(refusal).toBeInstanceOf(SendRefusedError);
       expect(refusal).toMatchObject({ reason: 'INVALID_RECORD', tooLarge: false });
+    });
+  });
+
+  describeProtocolIndependent('errors', () => {
+    it('rejects with a retriable StreamError when the broker cannot be reached', async () => {
+      const unreachable = createKafkaClient({ kafkaClient: clientName, kafkaBrokers: [`127.0.0.1:${await freePorts()}`] }, silentLogger);
+      let opened: KafkaAdmin | undefined;
+      // kafkajs connects in admin(), @platformatic/kafka on the first request: either may reject.
+      const failure = await unreachable
+        .admin()
+        .then((unreachableAdmin) => {
+          opened = unreachableAdmin;
+          return unreachableAdmin.listTopics();
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      await opened?.close();
+      expect(failure).toBeInstanceOf(StreamError);
+      expect(failure).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true, cause: expect.anything() });
+    });
+
+    it('rejects a refused request (a topic config the broker does not accept) with a StreamError that is not retriable', async () => {
+      const topic = uniqueName(`${clientName}-bad-config`);
+      const failure = await admin.createTopics([{ topic, partitions: 1, config: { 'cleanup.policy': 'nonsense' } }]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StreamError);
+      expect(failure).toMatchObject({ code: 'REQUEST_REFUSED', retriable: false, context: { topic }, cause: expect.anything() });
+      expect(await admin.listTopics()).not.toContain(topic);
     });
   });
 

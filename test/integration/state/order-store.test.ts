@@ -55,8 +55,10 @@ describe('order store', () => {
   it('fails the whole insert on a duplicate (source, seq) and stores none of it', async () => {
     await insertOrders(db.sequelize, newOrders('src-dup', 1, 2));
     await expect(insertOrders(db.sequelize, newOrders('src-dup', 2, 3))).rejects.toMatchObject({
-      name: 'SequelizeUniqueConstraintError',
-      parent: { constraint: 'orders_source_seq_unique' },
+      code: 'REQUEST_REFUSED',
+      retriable: false,
+      context: { sqlState: '23505', constraint: 'orders_source_seq_unique' },
+      cause: { name: 'SequelizeUniqueConstraintError', parent: { constraint: 'orders_source_seq_unique' } },
     });
     expect(await nextSeq(db.sequelize, 'src-dup')).toBe(3);
   });

@@ -1,54 +1,17 @@
-/**
- * isRetriable on the errors @platformatic/kafka really throws: after its own retries it gives up
- * with MultipleErrors (an AggregateError) holding every attempt's error, and it reports a
- * response's per-partition errors as a ResponseError (a MultipleErrors) of ProtocolErrors.
- */
 import { describe, expect, it } from '@jest/globals';
-import { MultipleErrors, NetworkError, ProtocolError, ResponseError, TimeoutError, UserError } from '@platformatic/kafka';
-import { ConfigError, FencedError, isRetriable, ServiceUnavailableError, StaleStateError, UsageError } from '../../../core/errors.ts';
+import { ConfigError, FencedError, isRetriable, ServiceUnavailableError, StaleStateError, StreamError, UsageError } from '../../../core/errors.ts';
 
-const PRODUCE_API = 0;
-
-const gaveUp = (...errors: Error[]) => new MultipleErrors(`produce failed ${errors.length} times.`, errors);
-const response = (...codes: number[]) =>
-  new ResponseError(PRODUCE_API, 11, Object.fromEntries(codes.map((code, index) => [`/responses/0/partition_responses/${index}`, [code, null]])), undefined);
-
-const NOT_LEADER_OR_FOLLOWER = 6;
-const MESSAGE_TOO_LARGE = 10;
-const INVALID_RECORD = 87;
-
-describe('isRetriable on @platformatic/kafka aggregate errors', () => {
-  it('the library marks its nested errors as this test assumes', () => {
-    expect(new NetworkError('Connection closed').canRetry).toBe(true);
-    expect(new ProtocolError(NOT_LEADER_OR_FOLLOWER).canRetry).toBe(true);
-    expect(new ProtocolError(MESSAGE_TOO_LARGE).canRetry).toBe(false);
-    expect(gaveUp(new NetworkError('x'))).toBeInstanceOf(AggregateError);
+describe('isRetriable', () => {
+  it('goes by what a StreamError says', () => {
+    expect(isRetriable(new StreamError('TRANSACTION_CONFLICT', 'deadlock', { retriable: true }))).toBe(true);
+    expect(isRetriable(new StreamError('REQUEST_REFUSED', 'invalid config'))).toBe(false);
   });
 
-  it('is retriable when every nested error is: network errors after the library gave up', () => {
-    expect(isRetriable(gaveUp(new NetworkError('Connection closed'), new NetworkError('Connection refused')))).toBe(true);
-    expect(isRetriable(gaveUp(new TimeoutError('Request timed out', { canRetry: true })))).toBe(true);
-  });
-
-  it('looks into nested aggregates: a response whose partitions all lost their leader', () => {
-    expect(isRetriable(response(NOT_LEADER_OR_FOLLOWER, NOT_LEADER_OR_FOLLOWER))).toBe(true);
-    expect(isRetriable(gaveUp(new NetworkError('Connection closed'), response(NOT_LEADER_OR_FOLLOWER)))).toBe(true);
-  });
-
-  it('is not retriable when any nested error is not, however deep', () => {
-    expect(isRetriable(response(MESSAGE_TOO_LARGE))).toBe(false);
-    expect(isRetriable(gaveUp(response(NOT_LEADER_OR_FOLLOWER, INVALID_RECORD)))).toBe(false);
-    expect(isRetriable(gaveUp(new NetworkError('Connection closed'), new UserError('Client closed while retrying produce.')))).toBe(false);
-  });
-
-  it('is not retriable when the aggregate holds nothing to judge by', () => {
-    expect(isRetriable(gaveUp())).toBe(false);
-    expect(isRetriable(new AggregateError([], 'empty'))).toBe(false);
-  });
-
-  it('judges a plain AggregateError by its errors too', () => {
-    expect(isRetriable(new AggregateError([Object.assign(new Error('reset'), { code: 'ECONNRESET' })]))).toBe(true);
-    expect(isRetriable(new AggregateError([Object.assign(new Error('reset'), { code: 'ECONNRESET' }), new TypeError('bug')]))).toBe(false);
+  it('never retries a programmer error, nor a driver error nobody translated (core knows no driver)', () => {
+    expect(isRetriable(new TypeError('bug'))).toBe(false);
+    expect(isRetriable(Object.assign(new Error('Connection closed'), { canRetry: true }))).toBe(false);
+    expect(isRetriable(Object.assign(new Error('deadlock detected'), { code: '40P01' }))).toBe(false);
+    expect(isRetriable(new AggregateError([new ServiceUnavailableError('Kafka', 'down')]))).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isRetriable } from '../../../core/errors.ts';
+import { ServiceUnavailableError, StreamError } from '../../../core/errors.ts';
 import { backoffDelay, withRetry } from '../../../core/retry.ts';
 
 const fast = { initialDelayMs: 1, maxDelayMs: 2, jitter: 0 };
@@ -10,7 +10,7 @@ describe('withRetry', () => {
     const result = await withRetry(
       async () => {
         calls++;
-        if (calls < 3) throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+        if (calls < 3) throw new ServiceUnavailableError('PostgreSQL', 'connection reset');
         return 'ok';
       },
       { policy: fast },
@@ -39,7 +39,7 @@ describe('withRetry', () => {
       withRetry(
         async () => {
           calls++;
-          throw Object.assign(new Error('deadlock'), { code: '40P01' });
+          throw new StreamError('TRANSACTION_CONFLICT', 'deadlock', { retriable: true });
         },
         { policy: { ...fast, maxAttempts: 4 } },
       ),
@@ -53,18 +53,5 @@ describe('backoffDelay', () => {
     const policy = { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.5 };
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(policy, n, () => 1))).toEqual([100, 200, 400, 800, 1000]);
     expect(backoffDelay(policy, 3, () => 0)).toBe(200);
-  });
-});
-
-describe('isRetriable', () => {
-  it('sees PostgreSQL codes on errors wrapped by Sequelize', () => {
-    expect(isRetriable({ name: 'SequelizeDatabaseError', parent: { code: '40001' } })).toBe(true);
-    expect(isRetriable({ name: 'SequelizeDatabaseError', parent: { code: '23505' } })).toBe(false);
-  });
-
-  it('retries a connection node-postgres dropped without an error code', () => {
-    expect(isRetriable(new Error('Connection terminated unexpectedly'))).toBe(true);
-    expect(isRetriable(new Error('Client has encountered a connection error and is not queryable'))).toBe(true);
-    expect(isRetriable(new Error('relation "orders" does not exist'))).toBe(false);
   });
 });

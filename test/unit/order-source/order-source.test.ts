@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { OrderSource, SourceSequenceConflictError } from '../../../app/order-source/order-source.ts';
 import type { OrderLedger, OrderPublisher, SourceOrder } from '../../../app/order-source/ports.ts';
+import { StreamError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createOrderGenerator } from '../../../processors/order-generator.ts';
 
-const transient = (what: string) => Object.assign(new Error(`${what}: connection reset`), { code: 'ECONNRESET' });
+/** A connection reset as the adapters report it (translated into a retriable StreamError). */
+const transient = (what: string) => new StreamError('SERVICE_UNAVAILABLE', `${what}: connection reset`, { retriable: true });
 
 /**
  * An in-memory ledger that enforces what PostgreSQL would (unique seqs, all-or-nothing

@@ -1,28 +1,29 @@
 import { describe, expect, it } from '@jest/globals';
+import { DatabaseError } from 'sequelize';
 import { isRetriable, ServiceUnavailableError } from '../../../core/errors.ts';
-import { classifyCommitError, sqlState } from '../../../sinks/commit-errors.ts';
+import { classifyCommitError } from '../../../sinks/commit-errors.ts';
 import { deadLetterRow } from '../../../sinks/dead-letter.ts';
+import { StatementRefusedError, translatePgError } from '../../../state/pg-errors.ts';
 
-/** The shape Sequelize gives a PostgreSQL error: the driver error with its SQLSTATE on `parent`. */
-function sequelizeError(code: string, message: string): Error {
-  const driver = Object.assign(new Error(message), { code });
-  return Object.assign(new Error(message), { name: 'SequelizeDatabaseError', parent: driver, original: driver });
+/** A node-postgres error with its SQLSTATE, wrapped by Sequelize (as BEGIN or COMMIT rejects). */
+function sequelizeError(code: string, message: string): DatabaseError {
+  return new DatabaseError(Object.assign(new Error(message), { code, sql: 'COMMIT' }));
 }
 
 describe('classifyCommitError', () => {
-  it('reads the SQLSTATE through Sequelize', () => {
-    expect(sqlState(sequelizeError('23514', 'violates check constraint'))).toBe('23514');
-    expect(sqlState(new Error('no code'))).toBeUndefined();
-  });
-
   it.each([
     ['23514', 'new row violates check constraint "x"'],
     ['22003', 'value out of range for type integer'],
     ['22P02', 'invalid input syntax for type uuid'],
   ])('leaves %s (caused by what the batch holds) non-retriable, so the batch is split', (code, message) => {
     const error = sequelizeError(code, message);
-    expect(classifyCommitError(error)).toBe(error);
-    expect(isRetriable(classifyCommitError(error))).toBe(false);
+    const classified = classifyCommitError(error);
+    expect(classified).toBeInstanceOf(StatementRefusedError);
+    expect(classified).toMatchObject({ sqlState: code, message, cause: error });
+    expect(isRetriable(classified)).toBe(false);
+    // A statement of the sink's, translated already, is left as it is.
+    const translated = translatePgError(error);
+    expect(classifyCommitError(translated)).toBe(translated);
   });
 
   it.each([
@@ -31,13 +32,21 @@ describe('classifyCommitError', () => {
     ['25006', 'cannot execute UPDATE in a read-only transaction'],
     ['53100', 'could not extend file: No space left on device'],
   ])('reports %s (raised whatever the batch holds) retriable, so it is waited out', (code, message) => {
-    const classified = classifyCommitError(sequelizeError(code, message));
-    expect(isRetriable(classified)).toBe(true);
-    expect((classified as Error).message).toContain(`SQLSTATE ${code}`);
+    for (const failure of [sequelizeError(code, message), translatePgError(sequelizeError(code, message))]) {
+      const classified = classifyCommitError(failure);
+      expect(isRetriable(classified)).toBe(true);
+      expect((classified as Error).message).toContain(`SQLSTATE ${code}`);
+    }
   });
 
-  it('passes retriable errors through unchanged', () => {
+  it('passes retriable errors through unchanged, and translates those of BEGIN and COMMIT', () => {
     const error = new ServiceUnavailableError('PostgreSQL', 'connection reset');
+    expect(classifyCommitError(error)).toBe(error);
+    expect(classifyCommitError(sequelizeError('40001', 'could not serialize access'))).toMatchObject({ code: 'TRANSACTION_CONFLICT', retriable: true });
+  });
+
+  it('leaves what the batch threw itself as it is', () => {
+    const error = new TypeError('effects failed');
     expect(classifyCommitError(error)).toBe(error);
   });
 });

@@ -178,13 +178,3 @@ export function loadConfig(env: Source = process.env, flags: Source = {}): AppCo
   }
   return result;
 }
-
-/** Rows for the README's configuration table and `--help`. */
-export function describeSettings(): Array<{ env: string; flag?: string; default: string | undefined; expected: string }> {
-  return Object.values(SETTINGS).map((setting: Setting<unknown>) => ({
-    env: setting.env,
-    ...(setting.flag ? { flag: `--${setting.flag}` } : {}),
-    default: setting.default,
-    expected: setting.expected,
-  }));
-}

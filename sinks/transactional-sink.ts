@@ -19,6 +19,7 @@ import type { Sequelize } from 'sequelize';
 import type { CommittableBatch, SinkOutput } from '../core/batch.ts';
 import { FencedError, StreamError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { checkOptions } from '../core/options.ts';
 import { fencedError, offsetFenceCte, readOffsets } from '../state/offset-store.ts';
 import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
 import { outboxAppendCtes } from '../state/outbox-store.ts';
@@ -46,6 +47,13 @@ export class TransactionalSink {
   private readonly stores: ReadonlyMap<string, StoreWriter>;
 
   constructor(options: TransactionalSinkOptions) {
+    checkOptions('TransactionalSink', options, { sequelize: 'object', group: 'non-empty-string', dlqTopic: 'non-empty-string', stores: 'object', logger: 'object' }, [
+      'sequelize',
+      'group',
+      'dlqTopic',
+      'stores',
+      'logger',
+    ]);
     this.options = options;
     this.stores = new Map(options.stores.map((store) => [store.name, store]));
     const prefixes = new Map<string, string>();

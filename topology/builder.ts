@@ -430,13 +430,6 @@ function freezeNode(node: PendingNode, nodeChildren: readonly string[]): Topolog
   }
 }
 
-/** Looks a node up by name; throws when the topology has no such node (a programmer error). */
-export function nodeByName(topology: Topology, name: string): TopologyNode {
-  const node = topology.nodes.find((candidate) => candidate.name === name);
-  if (node === undefined) throw new StreamError('TOPOLOGY_INVALID', `topology has no node "${name}"`);
-  return node;
-}
-
 /** Every topic a topology reads: what the consumer group subscribes to. */
 export function sourceTopics(topology: Topology): string[] {
   return [...topology.sourceByTopic.keys()];

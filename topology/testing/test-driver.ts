@@ -18,6 +18,7 @@
 import { type Subscription, VirtualTimeScheduler } from 'rxjs';
 import { FencedError, StreamError } from '../../core/errors.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
+import { checkOptions } from '../../core/options.ts';
 import { type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { SinkNode, Topology } from '../builder.ts';
 import { PartitionTask } from '../runtime/partition-task.ts';
@@ -77,6 +78,7 @@ export class TopologyTestDriver {
   readonly #routing: SinkOutput[] = [];
 
   constructor(topology: Topology, options: TopologyTestDriverOptions = {}) {
+    checkOptions('TopologyTestDriver', options, { batchMaxRecords: 'positive-integer', commitIntervalMs: 'positive-integer', partitions: 'positive-integer', checkCommit: 'function', logger: 'object' });
     this.#options = {
       batchMaxRecords: options.batchMaxRecords ?? 1,
       commitIntervalMs: options.commitIntervalMs ?? 30_000,

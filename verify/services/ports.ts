@@ -16,16 +16,3 @@ export async function freePort(avoid: ReadonlySet<number> = new Set()): Promise<
   }
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}

@@ -4,6 +4,8 @@ import { ConfigError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { checkOptions } from '../../../core/options.ts';
 import { DeadlineProducer } from '../../../kafka/send-deadline.ts';
+import { TopologyBuilder } from '../../../topology/builder.ts';
+import { TopologyTestDriver } from '../../../topology/testing/test-driver.ts';
 
 describe('constructor options', () => {
   it('are checked against their rules, absent ones left to their defaults', () => {
@@ -17,6 +19,9 @@ describe('constructor options', () => {
   it('fail when the object is built, naming the option', async () => {
     await expect(DeadlineProducer.create({ create: async () => ({ send: async () => {}, close: async () => {} }), timeoutMs: 0, logger: silentLogger })).rejects.toThrow(
       'invalid setting DeadlineProducer option timeoutMs: expected a positive integer, got "0"',
+    );
+    expect(() => new TopologyTestDriver(new TopologyBuilder().addSource('in', { topics: ['in'], codec: { decode: () => 1, encode: () => Buffer.alloc(0) } }).build(), { partitions: 0 })).toThrow(
+      'invalid setting TopologyTestDriver option partitions: expected a positive integer, got "0"',
     );
     await expect(RoleSupervisor.start({ name: '', start: async () => ({ stop: async () => {}, failed: new Promise<never>(() => {}) }), logger: silentLogger })).rejects.toThrow(
       'RoleSupervisor option name',

@@ -15,6 +15,11 @@ export class EventChannel<T> {
     this.#channel = diagnosticsChannel.channel(name);
   }
 
+  /** Whether anyone listens: a publisher that must build its event first can skip that. */
+  get hasSubscribers(): boolean {
+    return this.#channel.hasSubscribers;
+  }
+
   publish(event: T): void {
     if (this.#channel.hasSubscribers) this.#channel.publish(event);
   }

@@ -156,7 +156,9 @@ export class StreamRuntime {
     this.#retryPolicy = { ...RETRY_POLICIES.partition, ...options.retry };
     this.#gate = new BackpressureGate(options.config);
     this.id = options.id ?? `runtime-${++runtimeCount}`;
-    this.#events.subscribe((event) => runtimeDiagnostics.publish({ ...event, runtime: this.id }));
+    this.#events.subscribe((event) => {
+      if (runtimeDiagnostics.hasSubscribers) runtimeDiagnostics.publish({ ...event, runtime: this.id });
+    });
     this.events$ = this.#events.asObservable();
     this.errors$ = this.#errors.asObservable();
     this.failed = new Promise<never>((_, reject) => {

@@ -99,7 +99,6 @@ export interface InventoryUpdatedPayload {
 
 export type OrderCreated = EventEnvelope<'OrderCreated', OrderCreatedPayload, typeof ORDER_CREATED_SCHEMA_VERSION>;
 export type InventoryUpdated = EventEnvelope<'InventoryUpdated', InventoryUpdatedPayload, typeof INVENTORY_UPDATED_SCHEMA_VERSION>;
-export type PipelineEvent = OrderCreated | InventoryUpdated;
 
 // ---------------------------------------------------------------------------------------
 // Ids, constructors, headers, encoding.

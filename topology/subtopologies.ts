@@ -12,7 +12,8 @@
 /** What grouping needs of a topology (the builder's Topology has it). */
 export interface SubtopologyGraph {
   readonly nodes: ReadonlyArray<{ readonly kind: string; readonly name: string; readonly parents: readonly string[]; readonly stores?: readonly string[]; readonly topics?: readonly string[] }>;
-  readonly repartitions: ReadonlyArray<{ readonly name: string; readonly sink: string; readonly source: string }>;
+  /** `writers`: every sink writing the repartition's topic; each feeds the source's sub-topology from its own. */
+  readonly repartitions: ReadonlyArray<{ readonly name: string; readonly writers: readonly string[]; readonly source: string }>;
 }
 
 export interface Subtopology {
@@ -35,13 +36,14 @@ export function subtopologiesOf(topology: SubtopologyGraph): Subtopology[] {
 /** Repartitions whose records would come back to the sub-topology that wrote them. */
 export function subtopologyProblems(topology: SubtopologyGraph): string[] {
   const { componentOf, looping } = orderComponents(topology);
-  return topology.repartitions
-    .filter((repartition) => looping.has(componentOf(repartition.sink)) && looping.has(componentOf(repartition.source)))
-    .map((repartition) =>
-      componentOf(repartition.sink) === componentOf(repartition.source)
-        ? `repartition "${repartition.name}" feeds the sub-topology that writes it (its two sides share a state store)`
-        : `repartition "${repartition.name}" is part of a loop of sub-topologies`,
-    );
+  return topology.repartitions.flatMap((repartition) => {
+    const to = componentOf(repartition.source);
+    const looped = repartition.writers.filter((writer) => looping.has(componentOf(writer)) && looping.has(to));
+    if (looped.length === 0) return [];
+    return looped.some((writer) => componentOf(writer) === to)
+      ? [`repartition "${repartition.name}" feeds the sub-topology that writes it`]
+      : [`repartition "${repartition.name}" is part of a loop of sub-topologies`];
+  });
 }
 
 /** Java's String.compareTo order (UTF-16 code units), which is also JavaScript's `<`. */
@@ -76,11 +78,13 @@ function orderComponents(topology: SubtopologyGraph): Ordering {
   const feeds = new Map<string, Set<string>>([...members.keys()].map((root) => [root, new Set<string>()]));
   const inbound = new Map<string, number>([...members.keys()].map((root) => [root, 0]));
   for (const repartition of topology.repartitions) {
-    const from = componentOf(repartition.sink);
     const to = componentOf(repartition.source);
-    if (feeds.get(from)!.has(to)) continue;
-    feeds.get(from)!.add(to);
-    inbound.set(to, inbound.get(to)! + 1);
+    for (const writer of repartition.writers) {
+      const from = componentOf(writer);
+      if (feeds.get(from)!.has(to)) continue;
+      feeds.get(from)!.add(to);
+      inbound.set(to, inbound.get(to)! + 1);
+    }
   }
   const ordered: string[] = [];
   const ready = [...members.keys()].filter((root) => inbound.get(root) === 0);

@@ -128,7 +128,14 @@ describe('TopologyBuilder', () => {
       expect(repartitionNodeNames('by-word')).toEqual({ sink: 'by-word-repartition-sink', source: 'by-word-repartition-source' });
       expect(topology.applicationId).toBe('wordcount');
       expect(topology.repartitions).toEqual([
-        { name: 'by-word', topic: 'wordcount-by-word-repartition', partitions: 6, sink: 'by-word-repartition-sink', source: 'by-word-repartition-source' },
+        {
+          name: 'by-word',
+          topic: 'wordcount-by-word-repartition',
+          partitions: 6,
+          sink: 'by-word-repartition-sink',
+          writers: ['by-word-repartition-sink'],
+          source: 'by-word-repartition-source',
+        },
       ]);
       const sink = topology.nodes.find((node) => node.name === 'by-word-repartition-sink')!;
       expect(sink).toMatchObject({ kind: 'sink', topic: 'wordcount-by-word-repartition', repartition: 'by-word', parents: ['split-words'], children: [] });
@@ -199,7 +206,7 @@ describe('TopologyBuilder', () => {
           .addSource('src', { topics: ['t'], codec: jsonCodec })
           .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'src')
           .addSink('sneaky', { topic: 'app-by-text-repartition', codec: jsonCodec }, 'src'),
-        'sink "sneaky" writes topic "app-by-text-repartition", internal to repartition "by-text"',
+        'sink "sneaky" writes topic "app-by-text-repartition", internal to repartition "by-text" (write it with { repartition: "by-text" })',
       ],
       [
         'a user source reading an internal topic',
@@ -217,7 +224,7 @@ describe('TopologyBuilder', () => {
           .addProcessor('before', { supplier: upperCaseProcessor, stores: ['counts'] }, 'src')
           .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'before')
           .addProcessor('after', { supplier: upperCaseProcessor, stores: ['counts'] }, 'by-text-repartition-source'),
-        'repartition "by-text" feeds the sub-topology that writes it (its two sides share a state store)',
+        'repartition "by-text" feeds the sub-topology that writes it',
       ],
       [
         'a loop of sub-topologies',
@@ -232,6 +239,63 @@ describe('TopologyBuilder', () => {
       const error = buildError(builder);
       expect(error.code).toBe('TOPOLOGY_INVALID');
       expect(error.message).toContain(problem);
+    });
+
+    describe('a sink into a repartition (one more writer)', () => {
+      /** Two inputs into one repartition: alpha through its own sink, beta through a writer sink added before the repartition. */
+      const twoWriters = () =>
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('beta-source', { topics: ['beta'], codec: jsonCodec })
+          .addProcessor('tag-beta', processor, 'beta-source')
+          .addSink('beta-into-merged', { repartition: 'merged' }, 'tag-beta')
+          .addSource('alpha-source', { topics: ['alpha'], codec: jsonCodec })
+          .addRepartition('merged', { keyOf, codec: jsonCodec }, 'alpha-source')
+          .addSink('out', { topic: 'o', codec: jsonCodec }, 'merged-repartition-source');
+
+      it("writes the repartition's internal topic with its keyOf and codec, listed among its writers", () => {
+        const topology = twoWriters().build();
+        const own = topology.nodes.find((node) => node.name === 'merged-repartition-sink')!;
+        const writer = topology.nodes.find((node) => node.name === 'beta-into-merged')!;
+        expect(writer).toMatchObject({ kind: 'sink', topic: 'app-merged-repartition', repartition: 'merged', parents: ['tag-beta'] });
+        expect(writer.kind === 'sink' && own.kind === 'sink' && writer.codec === own.codec && writer.keyOf === own.keyOf).toBe(true);
+        expect(writer.kind === 'sink' && writer.keyOf?.({ text: 'w' })).toBe('w');
+        expect(topology.repartitions).toEqual([
+          {
+            name: 'merged',
+            topic: 'app-merged-repartition',
+            partitions: undefined,
+            sink: 'merged-repartition-sink',
+            writers: ['merged-repartition-sink', 'beta-into-merged'],
+            source: 'merged-repartition-source',
+          },
+        ]);
+      });
+
+      it("stays in its parents' sub-topology: the writers' sub-topologies are not merged", () => {
+        expect(subtopologiesOf(twoWriters().build())).toEqual([
+          { id: 0, nodes: ['alpha-source', 'merged-repartition-sink'], sourceTopics: ['alpha'] },
+          { id: 1, nodes: ['beta-source', 'tag-beta', 'beta-into-merged'], sourceTopics: ['beta'] },
+          { id: 2, nodes: ['merged-repartition-source', 'out'], sourceTopics: ['app-merged-repartition'] },
+        ]);
+      });
+
+      it.each([
+        ['an unknown repartition', twoWriters().addSink('lost', { repartition: 'nowhere' }, 'tag-beta'), 'sink "lost" writes unknown repartition "nowhere"'],
+        [
+          'a repartition and a topic',
+          twoWriters().addSink('both', { repartition: 'merged', topic: 'o' } as never, 'tag-beta'),
+          'sink "both" names repartition "merged" and a topic: it writes the repartition\'s topic with its codec, give only { repartition }',
+        ],
+        [
+          'a repartition and a codec',
+          twoWriters().addSink('both', { repartition: 'merged', codec: jsonCodec } as never, 'tag-beta'),
+          'sink "both" names repartition "merged" and a codec',
+        ],
+      ])('rejects a sink naming %s', (_case, builder, problem) => {
+        const error = buildError(builder);
+        expect(error.code).toBe('TOPOLOGY_INVALID');
+        expect(error.message).toContain(problem);
+      });
     });
 
     it('keeps a topology without repartitions buildable without an application id', () => {

@@ -309,6 +309,58 @@ describe('two sub-topologies joined by a repartition topic (golden)', () => {
   });
 });
 
+describe('a repartition with two writers', () => {
+  const topology = new TopologyBuilder({ applicationId: 'app' })
+    .addSource('alpha-source', { topics: ['alpha'], codec: jsonCodec })
+    .addRepartition('merged', { keyOf: (value) => String(value), codec: jsonCodec }, 'alpha-source')
+    .addSource('beta-source', { topics: ['beta'], codec: jsonCodec })
+    .addSink('beta-into-merged', { repartition: 'merged' }, 'beta-source')
+    .addSink('out', { topic: 'o', codec: jsonCodec }, 'merged-repartition-source')
+    .build();
+  const description = describeTopology(topology);
+
+  it('prints the second writer as a sink of the internal topic in its own sub-topology', () => {
+    expect(formatText(description)).toBe(
+      'Topologies:\n' +
+        '   Sub-topology: 0\n' +
+        '    Source: alpha-source (topics: [alpha])\n' +
+        '      --> merged-repartition-sink\n' +
+        '    Sink: merged-repartition-sink (topic: app-merged-repartition)\n' +
+        '      <-- alpha-source\n' +
+        '\n' +
+        '  Sub-topology: 1\n' +
+        '    Source: beta-source (topics: [beta])\n' +
+        '      --> beta-into-merged\n' +
+        '    Sink: beta-into-merged (topic: app-merged-repartition)\n' +
+        '      <-- beta-source\n' +
+        '\n' +
+        '  Sub-topology: 2\n' +
+        '    Source: merged-repartition-source (topics: [app-merged-repartition])\n' +
+        '      --> out\n' +
+        '    Sink: out (topic: o)\n' +
+        '      <-- merged-repartition-source\n' +
+        '\n',
+    );
+  });
+
+  it('lists the internal topic once per writer in JSON, its own sink first', () => {
+    expect(description.internalTopics).toEqual([
+      { topic: 'app-merged-repartition', sink: 'merged-repartition-sink', source: 'merged-repartition-source', fromSubtopology: 0, toSubtopology: 2 },
+      { topic: 'app-merged-repartition', sink: 'beta-into-merged', source: 'merged-repartition-source', fromSubtopology: 1, toSubtopology: 2 },
+    ]);
+  });
+
+  it('draws both writers into the one internal topic node (Mermaid, DOT)', () => {
+    const mermaid = formatMermaid(description);
+    const topicId = /(topic\d+)>"app-merged-repartition"\]/.exec(mermaid)![1]!;
+    expect(mermaid.split('\n').filter((line) => line.endsWith(` --> ${topicId}`))).toHaveLength(2);
+    const dot = formatDot(description);
+    expect(dot).toContain('"node:merged-repartition-sink" -> "topic:app-merged-repartition";');
+    expect(dot).toContain('"node:beta-into-merged" -> "topic:app-merged-repartition";');
+    expect(dot.match(/"topic:app-merged-repartition" \[label/g)).toHaveLength(1);
+  });
+});
+
 describe('renderImage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'topology-render-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

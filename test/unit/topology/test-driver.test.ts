@@ -2,7 +2,18 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/testing/test-driver.ts';
-import { counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor, type Word, wordCountTopology } from './fixtures.ts';
+import type { Codec } from '../../../core/codec.ts';
+import {
+  counterProcessor,
+  jsonCodec,
+  memoryStoreSpec,
+  splitWordsProcessor,
+  throwOnBoomProcessor,
+  upperCaseProcessor,
+  type Word,
+  wordCountProcessor,
+  wordCountTopology,
+} from './fixtures.ts';
 
 function upperTopology(): Topology {
   return new TopologyBuilder()
@@ -317,6 +328,37 @@ describe('TopologyTestDriver', () => {
       const downstreamRecords = [0, 1, 2].reduce((sum, partition) => sum + Number(driver.committedOffset(internal, partition) ?? 0n), 0);
       expect(downstreamRecords).toBe(8);
       expect(() => driver.readOutput(internal)).toThrow(/internal: its records go on to "by-word-repartition-source"/);
+    });
+
+    it('takes records from a second writer keyed and named like the first, and skips copies per upstream partition', async () => {
+      const topology = new TopologyBuilder({ applicationId: 'wordcount' })
+        .addStateStore(memoryStoreSpec('word-counts'))
+        .addSource('lines-source', { topics: ['lines'], codec: jsonCodec })
+        .addProcessor('split-words', { supplier: splitWordsProcessor }, 'lines-source')
+        .addRepartition('by-word', { keyOf: (word: Word) => word.text, codec: jsonCodec as Codec<Word> }, 'split-words')
+        .addSource('titles-source', { topics: ['titles'], codec: jsonCodec })
+        .addProcessor('split-titles', { supplier: splitWordsProcessor }, 'titles-source')
+        .addSink('titles-into-by-word', { repartition: 'by-word' }, 'split-titles')
+        .addProcessor('count-words', { supplier: wordCountProcessor, stores: ['word-counts'] }, 'by-word-repartition-source')
+        .addSink('counts-sink', { topic: 'word-counts', codec: jsonCodec }, 'count-words')
+        .build();
+      const driver = driverFor(topology);
+      const countsOf = () => driver.readOutput<{ word: string; count: number }>('word-counts').map((output) => `${output.key}=${output.value.count}`);
+      for (const line of ['a b', 'c', 'd']) await driver.pipeInput('lines', `line-${line}`, { line });
+      expect(countsOf()).toEqual(['a=1', 'b=1', 'c=1', 'd=1']);
+
+      // The second writer's record comes after the first's from offset 2: each upstream partition has its own watermark.
+      await driver.pipeInput('titles', 'title-1', { line: 'a' });
+      expect(countsOf()).toEqual(['a=2']);
+      const titles = driver.commits().find((batch) => batch.topic === 'titles')!;
+      expect(titles.outputs.map((output) => [output.sink, output.topic, output.key, output.headers['event-id']])).toEqual([['titles-into-by-word', internal, 'a', 'by-word:titles:0:0:0']]);
+      expect(driver.commits().at(-1)!.originWatermarks).toEqual({ 'lines:0': '2:0:0', 'titles:0': '0:0:0' });
+
+      // A copy of it (a relay's re-send) is skipped; the next position of that partition is not.
+      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:0:0' } });
+      expect(countsOf()).toEqual([]);
+      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:1:0' } });
+      expect(countsOf()).toEqual(['a=3']);
     });
 
     it('gives the internal topic the repartition\'s own partition count, and flush() drives batches downstream too', async () => {

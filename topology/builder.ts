@@ -11,13 +11,18 @@
  * as the repartition's own sink does, so one internal topic may have several writers (other
  * sub-topologies, or the one it feeds: a loop). Such a sink belongs to its parents'
  * sub-topology; it joins none of the other writers' to it.
+ *
+ * Loops through repartitions are allowed, as loops through topics are in Kafka Streams: a
+ * repartition may feed the sub-topology that writes it (its two sides sharing a store, or a
+ * writer downstream of its source), and sub-topologies may feed each other. Records then come
+ * round again; it is the processors' job to stop forwarding them (topology/subtopologies.ts says
+ * how such sub-topologies are numbered).
  */
 import type { Codec } from '../core/codec.ts';
 import { StreamError } from '../core/errors.ts';
 import type { StoreTable } from '../core/store-table.ts';
 import type { TopicPartition } from '../kafka/port.ts';
 import type { Processor } from './processor-api.ts';
-import { subtopologyProblems } from './subtopologies.ts';
 
 /**
  * Where a store's durable contents live (PostgreSQL in production, a Map in the test driver).
@@ -259,11 +264,7 @@ export class TopologyBuilder {
       ...repartitionProblems(this.#applicationId, this.#repartitions, this.#nodes),
       ...repartitionSinkProblems(this.#nodes, this.#repartitions),
     ];
-    if (problems.length === 0) {
-      const topology = freeze(this.#applicationId, this.#nodes, this.#stores, this.#repartitions);
-      problems.push(...subtopologyProblems(topology));
-      if (problems.length === 0) return topology;
-    }
+    if (problems.length === 0) return freeze(this.#applicationId, this.#nodes, this.#stores, this.#repartitions);
     throw new StreamError('TOPOLOGY_INVALID', `invalid topology: ${problems.join('; ')}`, { context: { problems } });
   }
 }

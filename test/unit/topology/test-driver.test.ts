@@ -373,4 +373,79 @@ describe('TopologyTestDriver', () => {
       expect(driver.committedOffset(internal, 0)! + driver.committedOffset(internal, 1)!).toBe(7n);
     });
   });
+  describe('round a loop of repartitions', () => {
+    interface Step {
+      chain: string;
+      n: number;
+    }
+    const countdownTopic = 'app-countdown-repartition';
+    /** Counts `n` down to 0 through its own repartition, one step per record, each step visited once (store "visits"). */
+    const countDown = ({ endless = false } = {}) => (): Processor<Step, Step> => ({
+      process(record, context) {
+        const visits = context.getStateStore<string, number>('visits');
+        const { chain, n } = record.value;
+        visits.put(`${chain}:${n}`, (visits.get(`${chain}:${n}`) ?? 0) + 1);
+        context.forward({ key: chain, value: { chain, n }, headers: { 'event-id': `step:${chain}:${n}` } }, 'steps-sink');
+        if (n > 0 || endless) context.forward({ key: chain, value: { chain, n: endless ? n : n - 1 } }, 'count-down-again');
+      },
+    });
+    const countdownTopology = (options: { endless?: boolean } = {}) =>
+      new TopologyBuilder({ applicationId: 'app' })
+        .addStateStore(memoryStoreSpec('visits'))
+        .addSource('starts-source', { topics: ['starts'], codec: jsonCodec })
+        .addRepartition('countdown', { keyOf: (step: Step) => step.chain, codec: jsonCodec as Codec<Step> }, 'starts-source')
+        .addProcessor('count-down', { supplier: countDown(options), stores: ['visits'] }, 'countdown-repartition-source')
+        .addSink('count-down-again', { repartition: 'countdown' }, 'count-down')
+        .addSink('steps-sink', { topic: 'steps', codec: jsonCodec }, 'count-down')
+        .build();
+    const stepsOf = (driver: TopologyTestDriver, chain: string) =>
+      driver
+        .readOutput<Step>('steps')
+        .filter((output) => output.value.chain === chain)
+        .map((output) => output.value.n);
+
+    it('routes a sub-topology\'s output back into it until nothing is left, before pipeInput resolves', async () => {
+      const driver = driverFor(countdownTopology(), { partitions: 2 });
+      await driver.pipeInput('starts', 'a', { chain: 'a', n: 30 });
+      expect(stepsOf(driver, 'a')).toEqual(Array.from({ length: 31 }, (_, i) => 30 - i));
+      await driver.pipeInput('starts', 'b', { chain: 'b', n: 3 });
+      expect(stepsOf(driver, 'b')).toEqual([3, 2, 1, 0]);
+      const visits = driver.getStateStore<string, number>('visits');
+      expect(visits.size).toBe(35);
+      expect([...visits.values()].every((count) => count === 1)).toBe(true);
+      // The task reading the internal topic is its own upstream: its watermark names its own topic-partition.
+      const last = driver.commits().at(-1)!;
+      expect(last.topic).toBe(countdownTopic);
+      expect(Object.keys(last.originWatermarks ?? {})).toContain(`${countdownTopic}:${last.partition}`);
+    });
+
+    it('flush() goes round the loop too when batches close only on flush', async () => {
+      const driver = driverFor(countdownTopology(), { batchMaxRecords: 100, commitIntervalMs: 60_000 });
+      await driver.pipeInput('starts', 'a', { chain: 'a', n: 12 });
+      expect(stepsOf(driver, 'a')).toEqual([]);
+      await driver.flush();
+      expect(stepsOf(driver, 'a')).toEqual(Array.from({ length: 13 }, (_, i) => 12 - i));
+      expect(driver.committedOffset(countdownTopic)).toBe(13n);
+    });
+
+    it('fails the call with a clear error, instead of hanging, when the loop never ends', async () => {
+      const driver = driverFor(countdownTopology({ endless: true }), { maxRoutingRounds: 50 });
+      const piped = driver.pipeInput('starts', 'a', { chain: 'a', n: 1 });
+      await expect(piped).rejects.toMatchObject({ code: 'TOPOLOGY_INVALID', context: { rounds: 50, topics: [countdownTopic] } });
+      await expect(piped).rejects.toThrow(`repartition outputs still coming after 50 rounds of routing (to ${countdownTopic}): a loop of repartitions that never ends?`);
+      expect(driver.getStateStore('visits').get('a:1')).toBe(50);
+    });
+
+    it('counts the rounds of one flush() together, however many times it closes batches', async () => {
+      const driver = driverFor(countdownTopology({ endless: true }), { batchMaxRecords: 100, commitIntervalMs: 60_000, maxRoutingRounds: 20 });
+      await driver.pipeInput('starts', 'a', { chain: 'a', n: 1 });
+      await expect(driver.flush()).rejects.toThrow(/after 20 rounds of routing/);
+    });
+
+    it('gives up after 10,000 rounds by default', async () => {
+      const driver = driverFor(countdownTopology({ endless: true }));
+      await expect(driver.pipeInput('starts', 'a', { chain: 'a', n: 1 })).rejects.toThrow(/after 10000 rounds of routing/);
+      expect(driver.getStateStore('visits').get('a:1')).toBe(10_000);
+    }, 60_000);
+  });
 });

@@ -17,6 +17,10 @@ interface Item {
   amount: number;
   version: number;
   label?: string;
+  /** jsonb: an object with nested values. */
+  details?: { colour: string; size: { width: number; height: number }; note?: string | null };
+  /** jsonb: an array. */
+  tags?: string[];
 }
 
 const ITEMS_DDL = `CREATE TABLE items (
@@ -24,11 +28,19 @@ const ITEMS_DDL = `CREATE TABLE items (
   amount     INTEGER NOT NULL CONSTRAINT items_amount_non_negative CHECK (amount >= 0),
   version    BIGINT NOT NULL,
   label      TEXT,
+  details    JSONB,
+  tags       JSONB,
   partition  INTEGER,
   touched_at TIMESTAMPTZ
 )`;
 
-const COLUMNS = { amount: { column: 'amount', type: 'integer' }, version: { column: 'version', type: 'bigint' }, label: { column: 'label', type: 'text' } } as const;
+const COLUMNS = {
+  amount: { column: 'amount', type: 'integer' },
+  version: { column: 'version', type: 'bigint' },
+  label: { column: 'label', type: 'text' },
+  details: { column: 'details', type: 'jsonb' },
+  tags: { column: 'tags', type: 'jsonb' },
+} as const;
 
 const UPSERT: TableStoreSpec<string, Item> = {
   name: 'items',
@@ -85,14 +97,37 @@ function postgresHarness(): Harness & { db(): TestDatabase } {
         },
         async writeByHand(key, value) {
           await db.sequelize.query(
-            `INSERT INTO items (id, amount, version, label) VALUES ($key, $amount, $version, $label)
-             ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, version = EXCLUDED.version, label = EXCLUDED.label`,
-            { bind: { key, amount: value.amount, version: value.version, label: value.label ?? null } },
+            `INSERT INTO items (id, amount, version, label, details, tags) VALUES ($key, $amount, $version, $label, $details::jsonb, $tags::jsonb)
+             ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, version = EXCLUDED.version, label = EXCLUDED.label, details = EXCLUDED.details, tags = EXCLUDED.tags`,
+            {
+              bind: {
+                key,
+                amount: value.amount,
+                version: value.version,
+                label: value.label ?? null,
+                details: value.details === undefined ? null : JSON.stringify(value.details),
+                tags: value.tags === undefined ? null : JSON.stringify(value.tags),
+              },
+            },
           );
         },
         async contents() {
-          const rows = await selectRows<{ id: string; amount: number; version: string; label: string | null }>(db.sequelize, 'SELECT id, amount, version, label FROM items ORDER BY id');
-          return new Map(rows.map((row) => [row.id, { amount: row.amount, version: Number(row.version), ...(row.label === null ? {} : { label: row.label }) }]));
+          const rows = await selectRows<{ id: string; amount: number; version: string; label: string | null; details: Item['details'] | null; tags: string[] | null }>(
+            db.sequelize,
+            'SELECT id, amount, version, label, details, tags FROM items ORDER BY id',
+          );
+          return new Map(
+            rows.map((row) => [
+              row.id,
+              {
+                amount: row.amount,
+                version: Number(row.version),
+                ...(row.label === null ? {} : { label: row.label }),
+                ...(row.details === null ? {} : { details: row.details }),
+                ...(row.tags === null ? {} : { tags: row.tags }),
+              },
+            ]),
+          );
         },
       };
     },
@@ -179,6 +214,68 @@ describe.each([postgres, memoryHarness()])('state store conformance: $name', (ha
     // A before-image with the field undefined matches the NULL column.
     await store.commit([{ key: 'a', before: { amount: 1, version: 1, label: undefined }, after: { amount: 2, version: 2 } }]);
     expect((await store.contents()).get('a')).toEqual({ amount: 2, version: 2 });
+  });
+
+  describe('jsonb fields (an object, an array)', () => {
+    const details = { colour: 'red', size: { width: 2, height: 3 } };
+
+    it('inserts and loads them as JSON values, an array kept as one value, undefined as NULL', async () => {
+      await store.commit([
+        { key: 'a', before: undefined, after: { amount: 1, version: 1, details, tags: ['x', 'y "quoted"', '{braced}'] } },
+        { key: 'b', before: undefined, after: { amount: 1, version: 1, details: undefined, tags: [] } },
+      ]);
+      expect(await store.load(['a', 'b'])).toEqual(
+        new Map([
+          ['a', { amount: 1, version: 1, details, tags: ['x', 'y "quoted"', '{braced}'] }],
+          ['b', { amount: 1, version: 1, tags: [] }],
+        ]),
+      );
+      expect(await store.contents()).toEqual(await store.load(['a', 'b']));
+    });
+
+    it('updates where the JSON is as the batch read it, whatever its key order: a value left as it was, and a nested value changed', async () => {
+      await store.writeByHand('kept', { amount: 5, version: 0, details, tags: ['x'] });
+      await store.writeByHand('changed', { amount: 5, version: 0, details, tags: ['x'] });
+      const sameDetailsOtherOrder = { size: { height: 3, width: 2 }, colour: 'red' };
+      const wider = { ...details, size: { width: 9, height: 3 } };
+      await store.commit([
+        { key: 'kept', before: { amount: 5, version: 0, details: sameDetailsOtherOrder, tags: ['x'] }, after: { amount: 4, version: 1, details: sameDetailsOtherOrder, tags: ['x'] } },
+        { key: 'changed', before: { amount: 5, version: 0, details, tags: ['x'] }, after: { amount: 5, version: 1, details: wider, tags: ['x', 'y'] } },
+      ]);
+      expect(await store.contents()).toEqual(
+        new Map([
+          ['changed', { amount: 5, version: 1, details: wider, tags: ['x', 'y'] }],
+          ['kept', { amount: 4, version: 1, details, tags: ['x'] }],
+        ]),
+      );
+      // A nested field left undefined is no field at all in JSON: the same value.
+      await store.commit([{ key: 'kept', before: { amount: 4, version: 1, details: { ...details, note: undefined }, tags: ['x'] }, after: { amount: 3, version: 2, details, tags: ['x'] } }]);
+      expect((await store.contents()).get('kept')).toEqual({ amount: 3, version: 2, details, tags: ['x'] });
+    });
+
+    it('reports a stale before-image when a nested value changed since the batch read it, and writes nothing of the batch', async () => {
+      await store.writeByHand('fresh', { amount: 1, version: 0, details });
+      await store.writeByHand('edited', { amount: 1, version: 0, details, tags: ['x', 'y'] });
+      // An operator changes a nested value, then the order of an array: neither is what the batch read.
+      await store.writeByHand('edited', { amount: 1, version: 0, details: { ...details, size: { width: 2, height: 4 } }, tags: ['x', 'y'] });
+      await store.writeByHand('reordered', { amount: 1, version: 0, details, tags: ['y', 'x'] });
+      const before = await store.contents();
+      const commit = store.commit([
+        { key: 'fresh', before: { amount: 1, version: 0, details }, after: { amount: 0, version: 1, details } },
+        { key: 'edited', before: { amount: 1, version: 0, details, tags: ['x', 'y'] }, after: { amount: 0, version: 1, details, tags: ['x', 'y'] } },
+        { key: 'reordered', before: { amount: 1, version: 0, details, tags: ['x', 'y'] }, after: { amount: 0, version: 1, details, tags: ['x', 'y'] } },
+      ]);
+      await expect(commit).rejects.toBeInstanceOf(StaleStateError);
+      await expect(commit).rejects.toMatchObject({ store: 'items', keys: ['edited', 'reordered'] });
+      expect(await store.contents()).toEqual(before);
+    });
+
+    it('reports a before-image with a JSON value where the row holds NULL as stale, and one that left it out as current', async () => {
+      await store.writeByHand('plain', { amount: 1, version: 0 });
+      await expect(store.commit([{ key: 'plain', before: { amount: 1, version: 0, details }, after: { amount: 0, version: 1 } }])).rejects.toMatchObject({ keys: ['plain'] });
+      await store.commit([{ key: 'plain', before: { amount: 1, version: 0 }, after: { amount: 0, version: 1, details } }]);
+      expect((await store.contents()).get('plain')).toEqual({ amount: 0, version: 1, details });
+    });
   });
 
   it('deletes a row that still holds what the batch read, and refuses one that changed', async () => {

@@ -49,8 +49,12 @@ export interface StoreTable<K, V> {
    * needed. Without it there is no restore: every key is loaded when first needed.
    */
   partitionColumn?: string;
-  /** `upsert`: the store creates rows; `update`: rows are created by someone else, the store only changes or deletes them. */
-  writes: 'upsert' | 'update';
+  /**
+   * `upsert`: the store creates rows; `update`: rows are created by someone else, the store only
+   * changes or deletes them; `none`: the store is only read (its table may be a view, e.g. an
+   * aggregate over a join), and a batch that changes it is a programmer error (see planWrites).
+   */
+  writes: 'upsert' | 'update' | 'none';
   /** Extra columns every write sets, to SQL expressions (e.g. `{ updated_at: 'now()' }`). */
   touch?: Readonly<Record<string, string>>;
 }
@@ -81,8 +85,15 @@ export class CreateRefusedError extends StreamError {
   }
 }
 
-/** Splits changes for the write; throws on a key given twice (RangeError) and on a create an update-only store cannot make. */
+/**
+ * Splits changes for the write; throws on a key given twice (RangeError), on a create an
+ * update-only store cannot make (CreateRefusedError), and on any change of a read-only store
+ * (TypeError: the processor that put or deleted is wrong, whatever the record held).
+ */
 export function planWrites<K, V>(store: string, writes: StoreTable<K, V>['writes'], changes: readonly StoreChange<K, V>[]): PlannedWrites<K, V> {
+  if (writes === 'none' && changes.length > 0) {
+    throw new TypeError(`store "${store}" is read-only (writes: 'none'), but the batch changes ${shownKeys(changes.map((change) => change.key))}: its processors may only read it`);
+  }
   const seen = new Set<K>();
   const planned: PlannedWrites<K, V> = { updates: [], deletes: [], inserts: [] };
   for (const change of changes) {

@@ -58,8 +58,9 @@ export interface TableStore<K, V> extends StoreWriter {
   load(keys: K[]): Promise<Map<K, V>>;
   /**
    * The batch's changes as CTEs, named after the store (`prefix`: its name as an SQL word).
-   * Throws RangeError for a key given twice and CreateRefusedError for a create in an
-   * update-only store.
+   * Throws RangeError for a key given twice, CreateRefusedError for a create in an update-only
+   * store and TypeError for any change of a read-only one (`writes: 'none'`), whose statement
+   * has no CTE at all.
    */
   writeStatement(changes: readonly StoreChange<K, V>[], context: StoreWriteContext): StoreWriteStatement;
 }
@@ -132,6 +133,8 @@ function writeStatement<K, V>(
 ): StoreWriteStatement {
   const { table } = spec;
   const { updates, deletes, inserts } = planWrites(spec.name, table.writes, changes);
+  // A read-only store (its table may be a view) is never part of the commit statement.
+  if (table.writes === 'none') return { ctes: [], bind: {}, result: "'[]'::json", check: () => {} };
   const all = [...updates, ...deletes, ...inserts];
   const bind: BindParams = {};
   const array = (name: string, type: ColumnType, values: unknown[]): string => {

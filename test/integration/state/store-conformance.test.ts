@@ -2,7 +2,8 @@
  * One suite, two backends: the PostgreSQL table store (state/table-store.ts, on a real
  * database) and its in-memory twin (topology/testing/memory-store.ts) must behave the same for
  * every case: load, restore only the partition's rows, upsert, update-only refusing to create,
- * delete, a stale before-image reported with its keys, and a failed fence writing nothing.
+ * delete, a stale before-image reported with its keys, a failed fence writing nothing, jsonb
+ * fields, and a read-only store (on PostgreSQL a real VIEW) refusing every change.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { StoreChange } from '../../../core/batch.ts';
@@ -62,12 +63,41 @@ interface Backend {
   contents(): Promise<Map<string, Item>>;
 }
 
+/** What the read-only store reads: an item's parts, summed and counted (on PostgreSQL a view over a join). */
+interface Total {
+  amount: number;
+  parts: number;
+}
+
+const TOTALS: TableStoreSpec<string, Total> = {
+  name: 'item-totals',
+  table: { table: 'item_totals', key: { column: 'id', type: 'text' }, value: { amount: { column: 'amount', type: 'integer' }, parts: { column: 'parts', type: 'bigint' } }, writes: 'none' },
+};
+
+/** A read-only backend under test, over no parts yet. */
+interface ReadOnlyBackend {
+  load(keys: string[]): Promise<Map<string, Total>>;
+  commit(changes: StoreChange<string, Total>[]): Promise<void>;
+  /** Someone else adds a part to an item (what the view aggregates). */
+  addPart(item: string, amount: number): Promise<void>;
+}
+
 interface Harness {
   name: string;
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
   open(spec: TableStoreSpec<string, Item>): Promise<Backend>;
+  openReadOnly(): Promise<ReadOnlyBackend>;
 }
+
+/** On PostgreSQL an aggregate over a join: not a table a store could write, had it tried. */
+const TOTALS_DDL = [
+  'DROP VIEW IF EXISTS item_totals',
+  'DROP TABLE IF EXISTS parts',
+  'CREATE TABLE parts (id SERIAL PRIMARY KEY, item TEXT NOT NULL, amount INTEGER NOT NULL)',
+  `CREATE VIEW item_totals AS
+     SELECT i.id, sum(p.amount)::int AS amount, count(*) AS parts FROM items i JOIN parts p ON p.item = i.id GROUP BY i.id`,
+];
 
 function postgresHarness(): Harness & { db(): TestDatabase } {
   let db: TestDatabase;
@@ -81,6 +111,7 @@ function postgresHarness(): Harness & { db(): TestDatabase } {
       await db?.drop();
     },
     async open(spec) {
+      await db.sequelize.query('DROP VIEW IF EXISTS item_totals');
       await db.sequelize.query('DROP TABLE IF EXISTS items');
       await db.sequelize.query(ITEMS_DDL);
       const store = tableStore(db.sequelize, spec);
@@ -131,6 +162,25 @@ function postgresHarness(): Harness & { db(): TestDatabase } {
         },
       };
     },
+    async openReadOnly() {
+      await this.open(UPSERT);
+      for (const statement of TOTALS_DDL) await db.sequelize.query(statement);
+      const store = tableStore(db.sequelize, TOTALS);
+      return {
+        load: (keys) => store.load(keys),
+        async commit(changes) {
+          await db.sequelize.transaction(async (transaction) => {
+            const write = store.writeStatement(changes, { guard: 'true', partition: 0 });
+            const [row] = await selectRows<{ result: unknown }>(transaction, `${write.ctes.length > 0 ? `WITH ${write.ctes.join(',\n')} ` : ''}SELECT ${write.result} AS result`, write.bind);
+            write.check(row!.result);
+          });
+        },
+        async addPart(item, amount) {
+          await db.sequelize.query("INSERT INTO items (id, amount, version) VALUES ($item, 0, 0) ON CONFLICT (id) DO NOTHING", { bind: { item } });
+          await db.sequelize.query('INSERT INTO parts (item, amount) VALUES ($item, $amount)', { bind: { item, amount } });
+        },
+      };
+    },
   };
 }
 
@@ -151,6 +201,19 @@ function memoryHarness(): Harness {
           store.write(key, value);
         },
         contents: async () => new Map([...store.contents].sort(([a], [b]) => (a < b ? -1 : 1))),
+      };
+    },
+    async openReadOnly() {
+      const store = new MemoryStore(TOTALS);
+      return {
+        load: (keys) => store.load(keys),
+        async commit(changes) {
+          store.prepare(changes, { guard: true, partition: 0 })();
+        },
+        async addPart(item, amount) {
+          const total = store.contents.get(item) ?? { amount: 0, parts: 0 };
+          store.write(item, { amount: total.amount + amount, parts: total.parts + 1 });
+        },
       };
     },
   };
@@ -334,6 +397,40 @@ describe.each([postgres, memoryHarness()])('state store conformance: $name', (ha
     expect(await store.contents()).toEqual(new Map());
   });
 
+  describe('read-only (writes: none)', () => {
+    let totals: ReadOnlyBackend;
+    beforeEach(async () => {
+      totals = await harness.openReadOnly();
+    });
+
+    it('loads what its table shows, an aggregate kept by someone else', async () => {
+      await totals.addPart('a', 2);
+      await totals.addPart('a', 3);
+      await totals.addPart('b', 1);
+      expect(await totals.load(['a', 'b', 'missing'])).toEqual(
+        new Map([
+          ['a', { amount: 5, parts: 2 }],
+          ['b', { amount: 1, parts: 1 }],
+        ]),
+      );
+      await totals.addPart('b', 4);
+      expect(await totals.load(['b'])).toEqual(new Map([['b', { amount: 5, parts: 2 }]]));
+    });
+
+    it('commits a batch that leaves it alone, and refuses one that changes it with a TypeError naming the store and the keys', async () => {
+      await totals.addPart('a', 2);
+      await totals.commit([]);
+      const commit = totals.commit([
+        { key: 'a', before: { amount: 2, parts: 1 }, after: { amount: 0, parts: 1 } },
+        { key: 'new', before: undefined, after: { amount: 1, parts: 1 } },
+        { key: 'gone', before: { amount: 1, parts: 1 }, after: undefined },
+      ]);
+      await expect(commit).rejects.toBeInstanceOf(TypeError);
+      await expect(commit).rejects.toThrow(`store "item-totals" is read-only (writes: 'none'), but the batch changes 3 keys a, new, gone: its processors may only read it`);
+      expect(await totals.load(['a', 'new'])).toEqual(new Map([['a', { amount: 2, parts: 1 }]]));
+    });
+  });
+
   describe('update-only', () => {
     beforeEach(async () => {
       store = await harness.open(UPDATE_ONLY);
@@ -422,6 +519,12 @@ describe('PostgreSQL table store: what only the database shows', () => {
     expect(Object.keys(updates.bind).every((name) => name.startsWith('item_updates_'))).toBe(true);
     expect(items.ctes.every((cte) => cte.startsWith('items_'))).toBe(true);
     expect(updates.ctes.every((cte) => cte.startsWith('item_updates_'))).toBe(true);
+  });
+
+  it('leaves a read-only store out of the commit statement: no CTE, no bind parameter', async () => {
+    await postgres.open(UPSERT);
+    const write = tableStore(postgres.db().sequelize, TOTALS).writeStatement([], { guard: 'true', partition: 0 });
+    expect(write).toMatchObject({ ctes: [], bind: {} });
   });
 
   it('refuses a declaration that maps one column twice', () => {

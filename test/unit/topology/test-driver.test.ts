@@ -3,6 +3,8 @@ import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/testing/test-driver.ts';
 import type { Codec } from '../../../core/codec.ts';
+import type { TableStoreSpec } from '../../../core/store-table.ts';
+import { MemoryStore } from '../../../topology/testing/memory-store.ts';
 import {
   counterProcessor,
   jsonCodec,
@@ -286,6 +288,41 @@ describe('TopologyTestDriver', () => {
     expect(driver.readOutput<Word>('upper').map((output) => output.value.text)).toEqual(['HI', '!ALARM']);
     expect(driver.readOutput<Word>('lower').map((output) => output.value.text)).toEqual(['hi', '!alarm']);
     expect(driver.readOutput<Word>('audit').map((output) => output.value.text)).toEqual(['!Alarm']);
+  });
+
+  it('lets processors read a read-only store, and dead-letters a record whose processor changes it, with the TypeError', async () => {
+    const rates: TableStoreSpec<string, { rate: number }> = {
+      name: 'rates',
+      table: { table: 'rates_view', key: { column: 'code', type: 'text' }, value: { rate: { column: 'rate', type: 'integer' } }, writes: 'none' },
+    };
+    interface Price {
+      code: string;
+      amount: number;
+      overwrite?: boolean;
+    }
+    const pricing = (): Processor<Price, { total: number }> => ({
+      process(record, context) {
+        const store = context.getStateStore<string, { rate: number }>('rates');
+        const rate = store.get(record.value.code)?.rate ?? 0;
+        if (record.value.overwrite) store.put(record.value.code, { rate: 0 });
+        context.forward({ key: record.key, value: { total: rate * record.value.amount } });
+      },
+    });
+    const topology = new TopologyBuilder()
+      .addStateStore(new MemoryStore(rates))
+      .addSource('prices-source', { topics: ['prices'], codec: jsonCodec })
+      .addProcessor('pricing', { supplier: pricing, stores: ['rates'], prefetch: (price: Price) => ({ rates: [price.code] }) }, 'prices-source')
+      .addSink('totals-sink', { topic: 'totals', codec: jsonCodec }, 'pricing')
+      .build();
+    const driver = driverFor(topology, { initialState: { rates: [['eur', { rate: 3 }]] } });
+    await driver.pipeInput('prices', 'p1', { code: 'eur', amount: 2 });
+    await driver.pipeInput('prices', 'p2', { code: 'eur', amount: 5, overwrite: true });
+    await driver.pipeInput('prices', 'p3', { code: 'eur', amount: 1 });
+    expect(driver.readOutput<{ total: number }>('totals').map((output) => output.value.total)).toEqual([6, 3]);
+    expect(driver.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.message])).toEqual([
+      [1n, 'TypeError', `store "rates" is read-only (writes: 'none'), but the batch changes key eur: its processors may only read it`],
+    ]);
+    expect(driver.getStateStore('rates').get('eur')).toEqual({ rate: 3 });
   });
 
   describe('through a repartition topic', () => {

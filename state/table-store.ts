@@ -6,10 +6,10 @@
  *
  * The optimistic check is a compare-and-set on the before-image: an update or a delete applies
  * only where the row still holds exactly the values the batch read (IS NOT DISTINCT FROM over
- * every value column; on a jsonb column that compares JSON values, not their text), an insert only
- * where the row is still absent. Anything else (an operator
- * restocked by hand, a row appeared or went) is reported as StaleStateError with the keys, and
- * the task reloads them and runs the batch again: a hand edit is seen, never overwritten.
+ * every value column; on a jsonb column that compares JSON values, not their text), an insert
+ * only where the row is still absent. Anything else (an operator restocked by hand, a row
+ * appeared or went) is reported as StaleStateError with the keys, and the task reloads them and
+ * runs the batch again: a hand edit is seen, never overwritten.
  *
  * Why compare the values, not a revision column kept by a trigger: the values are what an
  * operator edits by hand, and all the batch decided on. A batch that read the values the row

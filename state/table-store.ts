@@ -6,9 +6,10 @@
  *
  * The optimistic check is a compare-and-set on the before-image: an update or a delete applies
  * only where the row still holds exactly the values the batch read (IS NOT DISTINCT FROM over
- * every value column), an insert only where the row is still absent. Anything else (an operator
- * restocked by hand, a row appeared or went) is reported as StaleStateError with the keys, and
- * the task reloads them and runs the batch again: a hand edit is seen, never overwritten.
+ * every value column; on a jsonb column that compares JSON values, not their text), an insert
+ * only where the row is still absent. Anything else (an operator restocked by hand, a row
+ * appeared or went) is reported as StaleStateError with the keys, and the task reloads them and
+ * runs the batch again: a hand edit is seen, never overwritten.
  *
  * Why compare the values, not a revision column kept by a trigger: the values are what an
  * operator edits by hand, and all the batch decided on. A batch that read the values the row
@@ -57,21 +58,31 @@ export interface TableStore<K, V> extends StoreWriter {
   load(keys: K[]): Promise<Map<K, V>>;
   /**
    * The batch's changes as CTEs, named after the store (`prefix`: its name as an SQL word).
-   * Throws RangeError for a key given twice and CreateRefusedError for a create in an
-   * update-only store.
+   * Throws RangeError for a key given twice, CreateRefusedError for a create in an update-only
+   * store and TypeError for any change of a read-only one (`writes: 'none'`), whose statement
+   * has no CTE at all.
    */
   writeStatement(changes: readonly StoreChange<K, V>[], context: StoreWriteContext): StoreWriteStatement;
 }
 
-const SQL_TYPES: Record<ColumnType, string> = { integer: 'int', bigint: 'bigint', text: 'text', uuid: 'uuid' };
+const SQL_TYPES: Record<ColumnType, string> = { integer: 'int', bigint: 'bigint', text: 'text', uuid: 'uuid', jsonb: 'jsonb' };
 
 /** A quoted identifier: a column named like a keyword (`partition`) needs it. */
 function quoted(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-function readColumn(column: Column, value: unknown): unknown {
+function readColumn(column: { column: string; type: ColumnType }, value: unknown): unknown {
   return column.type === 'bigint' ? toSafeInteger(value as string, column.column) : value;
+}
+
+/**
+ * A value as its array bind parameter takes it. A jsonb value goes as its JSON text: given as it
+ * is, the driver would read an array value as a nested SQL array. Undefined and null are NULL.
+ */
+function bindValue(type: ColumnType, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return type === 'jsonb' ? JSON.stringify(value) : value;
 }
 
 export function tableStore<K, V>(sequelize: Sequelize, spec: TableStoreSpec<K, V>): TableStore<K, V> {
@@ -122,10 +133,12 @@ function writeStatement<K, V>(
 ): StoreWriteStatement {
   const { table } = spec;
   const { updates, deletes, inserts } = planWrites(spec.name, table.writes, changes);
+  // A read-only store (its table may be a view) is never part of the commit statement.
+  if (table.writes === 'none') return { ctes: [], bind: {}, result: "'[]'::json", check: () => {} };
   const all = [...updates, ...deletes, ...inserts];
   const bind: BindParams = {};
   const array = (name: string, type: ColumnType, values: unknown[]): string => {
-    bind[`${prefix}_${name}`] = values;
+    bind[`${prefix}_${name}`] = values.map((value) => bindValue(type, value));
     return `$${prefix}_${name}::${SQL_TYPES[type]}[]`;
   };
   const fieldOf = (value: V, field: string): unknown => (value as Record<string, unknown>)[field] ?? null;

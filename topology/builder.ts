@@ -4,13 +4,25 @@
  * reading it, which split the graph into sub-topologies. Like Kafka Streams' `Topology`, a
  * built topology is plain data — it runs nothing; topology/runtime/ turns it into an RxJS
  * pipeline per source topic partition.
+ *
+ * A sink writes either a topic of the user's, `addSink(name, { topic, codec }, ...parents)`, or
+ * a repartition's internal topic, `addSink(name, { repartition: '<name>' }, ...parents)`: then it
+ * re-keys with the repartition's keyOf, encodes with its codec and names its records' origin
+ * as the repartition's own sink does, so one internal topic may have several writers (other
+ * sub-topologies, or the one it feeds: a loop). Such a sink belongs to its parents'
+ * sub-topology; it joins none of the other writers' to it.
+ *
+ * Loops through repartitions are allowed, as loops through topics are in Kafka Streams: a
+ * repartition may feed the sub-topology that writes it (its two sides sharing a store, or a
+ * writer downstream of its source), and sub-topologies may feed each other. Records then come
+ * round again; it is the processors' job to stop forwarding them (topology/subtopologies.ts says
+ * how such sub-topologies are numbered).
  */
 import type { Codec } from '../core/codec.ts';
 import { StreamError } from '../core/errors.ts';
 import type { StoreTable } from '../core/store-table.ts';
 import type { TopicPartition } from '../kafka/port.ts';
 import type { Processor } from './processor-api.ts';
-import { subtopologyProblems } from './subtopologies.ts';
 
 /**
  * Where a store's durable contents live (PostgreSQL in production, a Map in the test driver).
@@ -67,10 +79,25 @@ export interface ProcessorOptions<In = unknown, Out = unknown> {
   prefetch?: PrefetchKeys<In>;
 }
 
-export interface SinkOptions<T = unknown> {
+/** A sink to a topic of the user's (never an internal one). */
+export interface TopicSinkOptions<T = unknown> {
   topic: string;
   codec: Codec<T>;
+  repartition?: never;
 }
+
+/**
+ * A sink into a repartition's internal topic, as one more writer beside the repartition's own
+ * sink: topic, key and codec are the repartition's (given once, to addRepartition).
+ */
+export interface RepartitionSinkOptions {
+  /** The name given to addRepartition (before or after this sink is added). */
+  repartition: string;
+  topic?: never;
+  codec?: never;
+}
+
+export type SinkOptions<T = unknown> = TopicSinkOptions<T> | RepartitionSinkOptions;
 
 /**
  * A repartition re-keys records and moves them through an internal topic, so that records
@@ -121,7 +148,7 @@ export interface SinkNode {
   readonly name: string;
   readonly topic: string;
   readonly codec: Codec<unknown>;
-  /** The repartition whose internal topic it writes, if it is one's upstream half: it re-keys with the repartition's keyOf. */
+  /** The repartition whose internal topic it writes (as its own sink or one more writer): it re-keys with the repartition's keyOf. */
   readonly repartition: string | undefined;
   readonly keyOf: KeyOf<unknown> | undefined;
   readonly parents: readonly string[];
@@ -136,8 +163,10 @@ export interface RepartitionTopic {
   readonly topic: string;
   /** Undefined: the partition count the app gives its own topics. */
   readonly partitions: number | undefined;
-  /** Writes the topic, at the end of the upstream sub-topology. */
+  /** Its own sink (`<name>-repartition-sink`), at the end of the sub-topology that feeds it. */
   readonly sink: string;
+  /** Every sink writing the topic: its own sink first, then the others in the order they were added. */
+  readonly writers: readonly string[];
   /** Reads it, at the start of the downstream sub-topology. */
   readonly source: string;
 }
@@ -156,13 +185,13 @@ export interface Topology {
 type PendingNode =
   | { kind: 'source'; name: string; options: SourceOptions; repartition?: string }
   | { kind: 'processor'; name: string; options: ProcessorOptions; parents: string[] }
-  | { kind: 'sink'; name: string; options: SinkOptions & { keyOf?: KeyOf<unknown> }; parents: string[]; repartition?: string };
+  | { kind: 'sink'; name: string; options: SinkOptions; parents: string[] };
 
 interface PendingRepartition {
   name: string;
   partitions: number | undefined;
-  /** The options had a codec and a keyOf (a missing one is reported at build). */
-  complete: boolean;
+  codec: Codec<unknown>;
+  keyOf: KeyOf<unknown>;
 }
 
 /** Kafka's rule for topic names: at most 249 characters of these. */
@@ -203,6 +232,7 @@ export class TopologyBuilder {
     return this;
   }
 
+  /** A sink to a topic (`{ topic, codec }`) or into a repartition's internal topic (`{ repartition }`): see the module comment. */
   addSink<T>(name: string, options: SinkOptions<T>, ...parentNames: string[]): this {
     this.#nodes.push({ kind: 'sink', name, options: options as SinkOptions, parents: parentNames });
     return this;
@@ -214,26 +244,27 @@ export class TopologyBuilder {
    * sub-topology and a source `<name>-repartition-source` starts the next one (its children name
    * it as their parent). Like any sink's output, a record sent to it is an outbox row committed
    * with the upstream batch; the downstream sub-topology consumes the topic with offsets of its own.
+   * More writers join with `addSink(name, { repartition: name }, ...parents)`.
    */
   addRepartition<T>(name: string, options: RepartitionOptions<T>, ...parentNames: string[]): this {
     const nodes = repartitionNodeNames(name);
     const topic = repartitionTopicName(this.#applicationId ?? '', name);
     const codec = options.codec as Codec<unknown>;
     const keyOf = options.keyOf as KeyOf<unknown>;
-    this.#repartitions.push({ name, partitions: options.partitions, complete: codec !== undefined && keyOf !== undefined });
-    this.#nodes.push({ kind: 'sink', name: nodes.sink, options: { topic, codec, keyOf }, parents: parentNames, repartition: name });
+    this.#repartitions.push({ name, partitions: options.partitions, codec, keyOf });
+    this.#nodes.push({ kind: 'sink', name: nodes.sink, options: { repartition: name }, parents: parentNames });
     this.#nodes.push({ kind: 'source', name: nodes.source, options: { topics: [topic], codec, keyOf }, repartition: name });
     return this;
   }
 
   /** Validates the whole graph and reports every problem at once. */
   build(): Topology {
-    const problems = [...findProblems(this.#nodes, this.#stores), ...repartitionProblems(this.#applicationId, this.#repartitions, this.#nodes)];
-    if (problems.length === 0) {
-      const topology = freeze(this.#applicationId, this.#nodes, this.#stores, this.#repartitions);
-      problems.push(...subtopologyProblems(topology));
-      if (problems.length === 0) return topology;
-    }
+    const problems = [
+      ...findProblems(this.#nodes, this.#stores),
+      ...repartitionProblems(this.#applicationId, this.#repartitions, this.#nodes),
+      ...repartitionSinkProblems(this.#nodes, this.#repartitions),
+    ];
+    if (problems.length === 0) return freeze(this.#applicationId, this.#nodes, this.#stores, this.#repartitions);
     throw new StreamError('TOPOLOGY_INVALID', `invalid topology: ${problems.join('; ')}`, { context: { problems } });
   }
 }
@@ -254,15 +285,30 @@ function repartitionProblems(applicationId: string | undefined, repartitions: Pe
     else if (applicationId !== undefined && !TOPIC_NAME.test(repartitionTopicName(applicationId, repartition.name))) {
       problems.push(`repartition "${repartition.name}": topic name "${repartitionTopicName(applicationId, repartition.name)}" is longer than 249 characters`);
     }
-    if (!repartition.complete) problems.push(`repartition "${repartition.name}" needs a codec and a keyOf`);
+    if (repartition.codec === undefined || repartition.keyOf === undefined) problems.push(`repartition "${repartition.name}" needs a codec and a keyOf`);
     const { partitions } = repartition;
     if (partitions !== undefined && !(Number.isInteger(partitions) && partitions > 0)) problems.push(`repartition "${repartition.name}" has ${partitions} partitions (a positive integer or none)`);
   }
-  // A user's sink or source on an internal topic would mix its records with the repartition's.
-  const internal = new Map(nodes.flatMap((node) => (node.kind === 'sink' && node.repartition !== undefined ? [[node.options.topic, node.repartition] as const] : [])));
+  // A plain sink on an internal topic would write records neither keyed nor named as the repartition's.
+  const internal = new Map(repartitions.map((repartition) => [repartitionTopicName(applicationId ?? '', repartition.name), repartition.name]));
   for (const node of nodes) {
-    if (node.kind === 'sink' && node.repartition === undefined && internal.has(node.options.topic)) {
-      problems.push(`sink "${node.name}" writes topic "${node.options.topic}", internal to repartition "${internal.get(node.options.topic)}"`);
+    if (node.kind === 'sink' && node.options.repartition === undefined && internal.has(node.options.topic)) {
+      problems.push(`sink "${node.name}" writes topic "${node.options.topic}", internal to repartition "${internal.get(node.options.topic)}" (write it with { repartition: "${internal.get(node.options.topic)}" })`);
+    }
+  }
+  return problems;
+}
+
+/** A sink into a repartition names one that exists, and nothing of its own to write with. */
+function repartitionSinkProblems(nodes: PendingNode[], repartitions: PendingRepartition[]): string[] {
+  const names = new Set(repartitions.map((repartition) => repartition.name));
+  const problems: string[] = [];
+  for (const node of nodes) {
+    if (node.kind !== 'sink' || node.options.repartition === undefined) continue;
+    const { repartition, topic, codec } = node.options as { repartition: string; topic?: unknown; codec?: unknown };
+    if (!names.has(repartition)) problems.push(`sink "${node.name}" writes unknown repartition "${repartition}"`);
+    if (topic !== undefined || codec !== undefined) {
+      problems.push(`sink "${node.name}" names repartition "${repartition}" and a ${topic !== undefined ? 'topic' : 'codec'}: it writes the repartition's topic with its codec, give only { repartition }`);
     }
   }
   return problems;
@@ -314,7 +360,7 @@ function findProblems(nodes: PendingNode[], stores: StateStoreSpec[]): string[] 
       }
       else if (parent.kind === 'sink') problems.push(`${node.kind} "${node.name}" has sink "${parentName}" as parent (sinks have no children)`);
     }
-    if (node.kind === 'sink' && !node.options.topic) problems.push(`sink "${node.name}" has no topic`);
+    if (node.kind === 'sink' && node.options.repartition === undefined && !node.options.topic) problems.push(`sink "${node.name}" has no topic`);
     if (node.kind === 'processor') {
       for (const store of node.options.stores ?? []) {
         if (!storeNames.has(store)) problems.push(`processor "${node.name}" uses unknown store "${store}"`);
@@ -383,17 +429,19 @@ function childrenByName(nodes: PendingNode[], byName: Map<string, PendingNode>):
 function freeze(applicationId: string | undefined, nodes: PendingNode[], stores: StateStoreSpec[], pendingRepartitions: PendingRepartition[]): Topology {
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const children = childrenByName(nodes, byName);
-  const built = nodes.map((node) => freezeNode(node, Object.freeze([...(children.get(node.name) ?? [])])));
+  const repartitionByName = new Map(pendingRepartitions.map((repartition) => [repartition.name, repartition]));
+  const built = nodes.map((node) => freezeNode(node, Object.freeze([...(children.get(node.name) ?? [])]), applicationId!, repartitionByName));
   const sourceByTopic = new Map<string, SourceNode>();
   for (const node of built) if (node.kind === 'source') for (const topic of node.topics) sourceByTopic.set(topic, node);
   const repartitions = pendingRepartitions.map(({ name, partitions }) => {
     const { sink, source } = repartitionNodeNames(name);
-    return Object.freeze({ name, topic: repartitionTopicName(applicationId!, name), partitions, sink, source });
+    const others = built.filter((node) => node.kind === 'sink' && node.repartition === name && node.name !== sink).map((node) => node.name);
+    return Object.freeze({ name, topic: repartitionTopicName(applicationId!, name), partitions, sink, writers: Object.freeze([sink, ...others]), source });
   });
   return Object.freeze({ applicationId, nodes: Object.freeze(built), stores: Object.freeze([...stores]), sourceByTopic, repartitions: Object.freeze(repartitions) });
 }
 
-function freezeNode(node: PendingNode, nodeChildren: readonly string[]): TopologyNode {
+function freezeNode(node: PendingNode, nodeChildren: readonly string[], applicationId: string, repartitions: ReadonlyMap<string, PendingRepartition>): TopologyNode {
   switch (node.kind) {
     case 'source':
       return Object.freeze({
@@ -416,17 +464,20 @@ function freezeNode(node: PendingNode, nodeChildren: readonly string[]): Topolog
         parents: Object.freeze([...node.parents]),
         children: nodeChildren,
       });
-    case 'sink':
+    case 'sink': {
+      const { options } = node;
+      const repartition = options.repartition === undefined ? undefined : repartitions.get(options.repartition)!;
       return Object.freeze({
         kind: 'sink',
         name: node.name,
-        topic: node.options.topic,
-        codec: node.options.codec,
-        repartition: node.repartition,
-        keyOf: node.options.keyOf,
+        topic: repartition === undefined ? options.topic! : repartitionTopicName(applicationId, repartition.name),
+        codec: repartition === undefined ? options.codec! : repartition.codec,
+        repartition: repartition?.name,
+        keyOf: repartition?.keyOf,
         parents: Object.freeze([...node.parents]),
         children: nodeChildren,
       });
+    }
   }
 }
 

@@ -42,11 +42,16 @@ export interface StoreDescription {
   usedBy: string[];
 }
 
-/** A repartition topic: written by a sink of one sub-topology, read by a source of a later one. */
+/**
+ * A repartition topic as one sink writes it: read by its source in a later sub-topology (or in
+ * the writer's own, or an earlier one, on a loop). A topic with several writers is listed once
+ * per writer, its own sink first.
+ */
 export interface InternalTopicDescription {
   topic: string;
   /** Absent: the partition count the app gives its own topics. */
   partitions?: number;
+  /** The sink writing it: the repartition's own, or one more writer. */
   sink: string;
   source: string;
   fromSubtopology: number;
@@ -74,14 +79,16 @@ export function describeTopology(topology: Topology): TopologyDescription {
     usedBy: topology.nodes.filter((node) => node.kind === 'processor' && node.stores.includes(store.name)).map((node) => node.name),
   }));
   const subtopologyOf = (name: string) => grouped.find((subtopology) => subtopology.nodes.includes(name))!.id;
-  const internalTopics = topology.repartitions.map(({ topic, partitions, sink, source }) => ({
-    topic,
-    ...(partitions === undefined ? {} : { partitions }),
-    sink,
-    source,
-    fromSubtopology: subtopologyOf(sink),
-    toSubtopology: subtopologyOf(source),
-  }));
+  const internalTopics = topology.repartitions.flatMap(({ topic, partitions, writers, source }) =>
+    writers.map((sink) => ({
+      topic,
+      ...(partitions === undefined ? {} : { partitions }),
+      sink,
+      source,
+      fromSubtopology: subtopologyOf(sink),
+      toSubtopology: subtopologyOf(source),
+    })),
+  );
   return { subtopologies, stores, internalTopics };
 }
 

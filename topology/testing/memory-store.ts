@@ -3,8 +3,9 @@
  * for describing a topology without a database. Same semantics: `load` gives the present keys,
  * `restore` only the rows the partition wrote (with a partition column; none without one), a
  * commit applies a change only where the row still holds its before-image (an insert only
- * where it is absent) and reports the rest as StaleStateError, an update-only store refuses to
- * create, and the writes remember their partition. test/integration/state/store-conformance.test.ts
+ * where it is absent; a jsonb field compared as JSON, deep and regardless of key order) and
+ * reports the rest as StaleStateError, an update-only store refuses to create, a read-only one
+ * any change, and the writes remember their partition. test/integration/state/store-conformance.test.ts
  * runs the same cases against both.
  *
  * A store declared without a table keeps any value, creates rows, and restores everything it

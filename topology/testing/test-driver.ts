@@ -4,7 +4,9 @@
  * prefetch, dead letters, commit) with in-memory store backends, an in-memory committer and
  * virtual time. Methods that move records are async: they resolve once every closed batch
  * has committed. A repartition sink's committed outputs are appended to its internal topic,
- * in the partition their key hashes to, and run through the next sub-topology before they resolve.
+ * in the partition their key hashes to, and run through the next sub-topology before they resolve;
+ * through a loop of repartitions too, round after round until none is left, up to
+ * `maxRoutingRounds` (a loop that never ends fails the call instead of hanging it).
  *
  * Every store runs on a fresh MemoryStore (memory-store.ts) that follows the store's table
  * declaration, so a commit is checked as on PostgreSQL: a change applies only where the store
@@ -39,7 +41,18 @@ export interface TopologyTestDriverOptions {
    * would (a constraint a value violates), so a test can see the failing record isolated.
    */
   checkCommit?: (batch: CommittableBatch) => void;
+  /**
+   * Default 10 000: how many rounds of routing repartition outputs one call may take (a round
+   * routes what the commits since the last one wrote) before it fails, taking the topology for a
+   * loop that never ends.
+   */
+  maxRoutingRounds?: number;
   logger?: Logger;
+}
+
+/** Rounds of routing one driver call has taken so far (see maxRoutingRounds). */
+interface RoutingBudget {
+  rounds: number;
 }
 
 export interface PipeOptions {
@@ -78,11 +91,19 @@ export class TopologyTestDriver {
   readonly #routing: SinkOutput[] = [];
 
   constructor(topology: Topology, options: TopologyTestDriverOptions = {}) {
-    checkOptions('TopologyTestDriver', options, { batchMaxRecords: 'positive-integer', commitIntervalMs: 'positive-integer', partitions: 'positive-integer', checkCommit: 'function', logger: 'object' });
+    checkOptions('TopologyTestDriver', options, {
+      batchMaxRecords: 'positive-integer',
+      commitIntervalMs: 'positive-integer',
+      partitions: 'positive-integer',
+      maxRoutingRounds: 'positive-integer',
+      checkCommit: 'function',
+      logger: 'object',
+    });
     this.#options = {
       batchMaxRecords: options.batchMaxRecords ?? 1,
       commitIntervalMs: options.commitIntervalMs ?? 30_000,
       partitions: options.partitions ?? 1,
+      maxRoutingRounds: options.maxRoutingRounds ?? 10_000,
     };
     this.#logger = options.logger ?? silentLogger;
     this.#checkCommit = options.checkCommit;
@@ -147,11 +168,12 @@ export class TopologyTestDriver {
     await this.#settle();
   }
 
-  /** Closes every open batch now and waits for the commits, downstream of repartitions too. */
+  /** Closes every open batch now and waits for the commits, downstream of repartitions too (and round their loops). */
   async flush(): Promise<void> {
+    const budget: RoutingBudget = { rounds: 0 };
     do {
       for (const task of await Promise.all(this.#tasks.values())) task.flush();
-    } while ((await this.#settle()) > 0);
+    } while ((await this.#settle(budget)) > 0);
   }
 
   /** Committed records of a sink topic not read before, decoded with their sink's codec. */
@@ -256,14 +278,24 @@ export class TopologyTestDriver {
   /**
    * Waits until every task is idle, routing committed repartition outputs into their internal
    * topic's partition (by key, as a producer would) until none is left; then surfaces a task
-   * failure as the caller's error. Returns how many records it routed.
+   * failure as the caller's error. Returns how many records it routed. Throws once the call's
+   * rounds of routing pass maxRoutingRounds.
    */
-  async #settle(): Promise<number> {
+  async #settle(budget: RoutingBudget = { rounds: 0 }): Promise<number> {
     let routed = 0;
     for (;;) {
       for (const task of await Promise.all(this.#tasks.values())) await task.whenIdle();
       const outputs = this.#routing.splice(0);
       if (outputs.length === 0) break;
+      if (++budget.rounds > this.#options.maxRoutingRounds) {
+        const topics = [...new Set(outputs.map((output) => output.topic))];
+        throw new StreamError(
+          'TOPOLOGY_INVALID',
+          `repartition outputs still coming after ${this.#options.maxRoutingRounds} rounds of routing (to ${topics.join(', ')}): a loop of repartitions that never ends? ` +
+            'Its processors must stop forwarding at some point (or raise maxRoutingRounds)',
+          { context: { rounds: this.#options.maxRoutingRounds, topics } },
+        );
+      }
       for (const output of outputs) {
         const partition = partitionOf(output.key, this.#partitionsOf(output.topic));
         await this.#append({ topic: output.topic, partition }, output.key, output.value, output.headers, this.now);

@@ -3,7 +3,9 @@
  * PostgreSQL: lines are split into words upstream, re-keyed by word into the internal topic
  * (outbox rows committed with the upstream batch, published by the relay), and counted per word
  * downstream, each internal-topic partition under its own fenced offset. Every word is counted
- * exactly once, also across a fence of an internal-topic partition.
+ * exactly once, also across a fence of an internal-topic partition. And a sub-topology that
+ * feeds itself through its own repartition (a countdown) takes every step exactly once, the
+ * copies a relay sends again skipped by the watermark its task keeps of its own partition.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Codec } from '../../../core/codec.ts';
@@ -74,6 +76,47 @@ function wordCountTopology(counts: TableStore<string, { count: number }>, option
     .addRepartition('by-word', { keyOf: (word: Word) => word.text, codec: json<Word>() }, 'split-words')
     .addProcessor('count-words', { supplier: countWords, stores: ['word-counts'], prefetch: (word: Word) => ({ 'word-counts': [word.text] }) }, 'by-word-repartition-source')
     .addSink('counts-sink', { topic: options.countsTopic, codec: json<WordCount>() }, 'count-words')
+    .build();
+}
+
+interface Step {
+  chain: string;
+  n: number;
+}
+
+/** A step of a countdown: marks `<chain>:<n>` visited, and sends n - 1 round its own repartition until 0. */
+const countDown = (): Processor<Step, Step> => ({
+  process(record, context) {
+    const visits = context.getStateStore<string, { visits: number }>('countdown-visits');
+    const { chain, n } = record.value;
+    visits.put(`${chain}:${n}`, { visits: (visits.get(`${chain}:${n}`)?.visits ?? 0) + 1 });
+    if (n > 0) context.forward({ key: chain, value: { chain, n: n - 1 } });
+  },
+});
+
+const COUNTDOWN_VISITS: TableStoreSpec<string, { visits: number }> = {
+  name: 'countdown-visits',
+  table: {
+    table: 'countdown_visits',
+    key: { column: 'step', type: 'text' },
+    value: { visits: { column: 'visits', type: 'integer' } },
+    partitionColumn: 'partition',
+    writes: 'upsert',
+  },
+};
+
+/** starts -> [countdown] -> count-down -> [countdown] -> count-down ... : the second sub-topology is its own upstream. */
+function countdownTopology(visits: TableStore<string, { visits: number }>, options: { applicationId: string; startsTopic: string }): Topology {
+  return new TopologyBuilder({ applicationId: options.applicationId })
+    .addStateStore(visits)
+    .addSource('starts-source', { topics: [options.startsTopic], codec: json<Step>() })
+    .addRepartition('countdown', { keyOf: (step: Step) => step.chain, codec: json<Step>() }, 'starts-source')
+    .addProcessor(
+      'count-down',
+      { supplier: countDown, stores: ['countdown-visits'], prefetch: (step: Step) => ({ 'countdown-visits': [`${step.chain}:${step.n}`] }) },
+      'countdown-repartition-source',
+    )
+    .addSink('count-down-again', { repartition: 'countdown' }, 'count-down')
     .build();
 }
 
@@ -238,4 +281,75 @@ describe('two sub-topologies joined by a repartition topic (real broker, real Po
       await broker.admin.deleteTopics([resendTopic]).catch(() => {});
     }
   }, 180_000);
+  it('counts down through its own repartition, each step exactly once, skipping re-sent copies by its own partition\'s watermark, also after a restart', async () => {
+    await db.sequelize.query('CREATE TABLE countdown_visits (step TEXT PRIMARY KEY, visits INTEGER NOT NULL, partition INTEGER)');
+    const startsTopic = await broker.topics.create('countdown-starts', PARTITIONS);
+    const dlqTopic = await broker.topics.create('countdown-dlq', 1);
+    const group = uniqueName('countdown');
+    const loopTopic = `${group}-countdown-repartition`;
+    const config = loadConfig(
+      { DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: startsTopic, DLQ_TOPIC: dlqTopic, CONSUMER_GROUP: group, BATCH_MAX_RECORDS: '20' },
+      {},
+    );
+    const visits = tableStore(db.sequelize, COUNTDOWN_VISITS);
+    const topology = countdownTopology(visits, { applicationId: group, startsTopic });
+    const relay = new OutboxRelay({ sequelize: db.sequelize, databaseUrl: db.url, producer: broker.producer, admin: broker.admin, logger: silentLogger, lockName: `relay-${group}` });
+    const deps = { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger: silentLogger, partitionCount: PARTITIONS };
+    const start = (chains: string[], n: number) =>
+      broker.producer.send(chains.map((chain) => ({ topic: startsTopic, key: Buffer.from(chain), value: Buffer.from(JSON.stringify({ chain, n })) })));
+    const visited = async () => selectRows<{ step: string; visits: number }>(db.sequelize, 'SELECT step, visits FROM countdown_visits ORDER BY step');
+    /** Every step of every chain, visited once. */
+    const expectedSteps = (chains: string[], n: number) => chains.flatMap((chain) => Array.from({ length: n + 1 }, (_, i) => `${chain}:${i}`));
+    const allVisitedOnce = async (steps: string[]) => {
+      const rows = await visited();
+      return rows.length === steps.length && rows.every((row) => row.visits === 1) && steps.every((step) => rows.some((row) => row.step === step));
+    };
+    const sendAgain = async (records: ConsumedRecord[]) =>
+      broker.producer.send(records.map((record) => ({ topic: loopTopic, partition: record.partition, key: record.key, value: record.value!, headers: record.headers })));
+    const skipped = (app: ProcessorApp) => app.runtime.stats().partitions.reduce((sum, partition) => sum + (partition.topic === loopTopic ? partition.duplicatesIgnored : 0), 0);
+
+    let processor = await startTopologyProcessor(config, deps, { topology, stores: [visits] });
+    try {
+      relay.start();
+      const first = ['a', 'b', 'c', 'd', 'e', 'f'];
+      await start(first, 15);
+      const steps = expectedSteps(first, 15);
+      await waitFor(() => allVisitedOnce(steps), { timeoutMs: 90_000, message: 'every step of the first chains taken once' });
+
+      // Each step came back to the partition its chain hashes to, named after the step before it on that same partition.
+      const published = await readTopic({ kafka: broker.client, admin: broker.admin }, loopTopic);
+      expect(published).toHaveLength(steps.length);
+      const fromItself = published.filter((record) => record.headers['event-id']!.startsWith(`countdown:${loopTopic}:${record.partition}:`));
+      expect(fromItself).toHaveLength(steps.length - first.length);
+      const watermarks = await selectRows<{ partition: number; origin_watermarks: Record<string, string> | null }>(
+        db.sequelize,
+        'SELECT partition, origin_watermarks FROM stream_offsets WHERE group_id = $group AND topic = $topic',
+        { group, topic: loopTopic },
+      );
+      const looping = new Set(fromItself.map((record) => record.partition));
+      for (const partition of looping) expect(Object.keys(watermarks.find((row) => row.partition === partition)!.origin_watermarks ?? {})).toContain(`${loopTopic}:${partition}`);
+
+      // Copies of every step (a relay that died before marking), then new chains: the copies are skipped, every step still taken once.
+      await sendAgain(published);
+      const second = ['g', 'h', 'i'];
+      await start(second, 10);
+      steps.push(...expectedSteps(second, 10));
+      await waitFor(() => skipped(processor) === published.length, { timeoutMs: 60_000, message: 'every copy skipped' });
+      await waitFor(() => allVisitedOnce(steps), { timeoutMs: 90_000, message: 'every step of the second chains taken once, none of the first again' });
+
+      // Restarted, the task reads its own partition's watermark back: copies sent now are skipped too.
+      await processor.stop();
+      processor = await startTopologyProcessor(config, deps, { topology, stores: [visits] });
+      await sendAgain(published);
+      await waitFor(() => skipped(processor) === published.length, { timeoutMs: 60_000, message: 'every copy skipped after the restart' });
+      const third = ['j', 'k'];
+      await start(third, 5);
+      steps.push(...expectedSteps(third, 5));
+      await waitFor(() => allVisitedOnce(steps), { timeoutMs: 90_000, message: 'every step taken once after the restart' });
+    } finally {
+      await processor.stop();
+      await relay.stop();
+      await broker.admin.deleteTopics([loopTopic]).catch(() => {});
+    }
+  }, 240_000);
 });

@@ -2,7 +2,8 @@
  * One suite, two backends: the PostgreSQL table store (state/table-store.ts, on a real
  * database) and its in-memory twin (topology/testing/memory-store.ts) must behave the same for
  * every case: load, restore only the partition's rows, upsert, update-only refusing to create,
- * delete, a stale before-image reported with its keys, and a failed fence writing nothing.
+ * delete, a stale before-image reported with its keys, a failed fence writing nothing, jsonb
+ * fields, and a read-only store (on PostgreSQL a real VIEW) refusing every change.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { StoreChange } from '../../../core/batch.ts';
@@ -17,6 +18,10 @@ interface Item {
   amount: number;
   version: number;
   label?: string;
+  /** jsonb: an object with nested values. */
+  details?: { colour: string; size: { width: number; height: number }; note?: string | null };
+  /** jsonb: an array. */
+  tags?: string[];
 }
 
 const ITEMS_DDL = `CREATE TABLE items (
@@ -24,11 +29,19 @@ const ITEMS_DDL = `CREATE TABLE items (
   amount     INTEGER NOT NULL CONSTRAINT items_amount_non_negative CHECK (amount >= 0),
   version    BIGINT NOT NULL,
   label      TEXT,
+  details    JSONB,
+  tags       JSONB,
   partition  INTEGER,
   touched_at TIMESTAMPTZ
 )`;
 
-const COLUMNS = { amount: { column: 'amount', type: 'integer' }, version: { column: 'version', type: 'bigint' }, label: { column: 'label', type: 'text' } } as const;
+const COLUMNS = {
+  amount: { column: 'amount', type: 'integer' },
+  version: { column: 'version', type: 'bigint' },
+  label: { column: 'label', type: 'text' },
+  details: { column: 'details', type: 'jsonb' },
+  tags: { column: 'tags', type: 'jsonb' },
+} as const;
 
 const UPSERT: TableStoreSpec<string, Item> = {
   name: 'items',
@@ -50,12 +63,41 @@ interface Backend {
   contents(): Promise<Map<string, Item>>;
 }
 
+/** What the read-only store reads: an item's parts, summed and counted (on PostgreSQL a view over a join). */
+interface Total {
+  amount: number;
+  parts: number;
+}
+
+const TOTALS: TableStoreSpec<string, Total> = {
+  name: 'item-totals',
+  table: { table: 'item_totals', key: { column: 'id', type: 'text' }, value: { amount: { column: 'amount', type: 'integer' }, parts: { column: 'parts', type: 'bigint' } }, writes: 'none' },
+};
+
+/** A read-only backend under test, over no parts yet. */
+interface ReadOnlyBackend {
+  load(keys: string[]): Promise<Map<string, Total>>;
+  commit(changes: StoreChange<string, Total>[]): Promise<void>;
+  /** Someone else adds a part to an item (what the view aggregates). */
+  addPart(item: string, amount: number): Promise<void>;
+}
+
 interface Harness {
   name: string;
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
   open(spec: TableStoreSpec<string, Item>): Promise<Backend>;
+  openReadOnly(): Promise<ReadOnlyBackend>;
 }
+
+/** On PostgreSQL an aggregate over a join: not a table a store could write, had it tried. */
+const TOTALS_DDL = [
+  'DROP VIEW IF EXISTS item_totals',
+  'DROP TABLE IF EXISTS parts',
+  'CREATE TABLE parts (id SERIAL PRIMARY KEY, item TEXT NOT NULL, amount INTEGER NOT NULL)',
+  `CREATE VIEW item_totals AS
+     SELECT i.id, sum(p.amount)::int AS amount, count(*) AS parts FROM items i JOIN parts p ON p.item = i.id GROUP BY i.id`,
+];
 
 function postgresHarness(): Harness & { db(): TestDatabase } {
   let db: TestDatabase;
@@ -69,6 +111,7 @@ function postgresHarness(): Harness & { db(): TestDatabase } {
       await db?.drop();
     },
     async open(spec) {
+      await db.sequelize.query('DROP VIEW IF EXISTS item_totals');
       await db.sequelize.query('DROP TABLE IF EXISTS items');
       await db.sequelize.query(ITEMS_DDL);
       const store = tableStore(db.sequelize, spec);
@@ -85,14 +128,56 @@ function postgresHarness(): Harness & { db(): TestDatabase } {
         },
         async writeByHand(key, value) {
           await db.sequelize.query(
-            `INSERT INTO items (id, amount, version, label) VALUES ($key, $amount, $version, $label)
-             ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, version = EXCLUDED.version, label = EXCLUDED.label`,
-            { bind: { key, amount: value.amount, version: value.version, label: value.label ?? null } },
+            `INSERT INTO items (id, amount, version, label, details, tags) VALUES ($key, $amount, $version, $label, $details::jsonb, $tags::jsonb)
+             ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, version = EXCLUDED.version, label = EXCLUDED.label, details = EXCLUDED.details, tags = EXCLUDED.tags`,
+            {
+              bind: {
+                key,
+                amount: value.amount,
+                version: value.version,
+                label: value.label ?? null,
+                details: value.details === undefined ? null : JSON.stringify(value.details),
+                tags: value.tags === undefined ? null : JSON.stringify(value.tags),
+              },
+            },
           );
         },
         async contents() {
-          const rows = await selectRows<{ id: string; amount: number; version: string; label: string | null }>(db.sequelize, 'SELECT id, amount, version, label FROM items ORDER BY id');
-          return new Map(rows.map((row) => [row.id, { amount: row.amount, version: Number(row.version), ...(row.label === null ? {} : { label: row.label }) }]));
+          const rows = await selectRows<{ id: string; amount: number; version: string; label: string | null; details: Item['details'] | null; tags: string[] | null }>(
+            db.sequelize,
+            'SELECT id, amount, version, label, details, tags FROM items ORDER BY id',
+          );
+          return new Map(
+            rows.map((row) => [
+              row.id,
+              {
+                amount: row.amount,
+                version: Number(row.version),
+                ...(row.label === null ? {} : { label: row.label }),
+                ...(row.details === null ? {} : { details: row.details }),
+                ...(row.tags === null ? {} : { tags: row.tags }),
+              },
+            ]),
+          );
+        },
+      };
+    },
+    async openReadOnly() {
+      await this.open(UPSERT);
+      for (const statement of TOTALS_DDL) await db.sequelize.query(statement);
+      const store = tableStore(db.sequelize, TOTALS);
+      return {
+        load: (keys) => store.load(keys),
+        async commit(changes) {
+          await db.sequelize.transaction(async (transaction) => {
+            const write = store.writeStatement(changes, { guard: 'true', partition: 0 });
+            const [row] = await selectRows<{ result: unknown }>(transaction, `${write.ctes.length > 0 ? `WITH ${write.ctes.join(',\n')} ` : ''}SELECT ${write.result} AS result`, write.bind);
+            write.check(row!.result);
+          });
+        },
+        async addPart(item, amount) {
+          await db.sequelize.query("INSERT INTO items (id, amount, version) VALUES ($item, 0, 0) ON CONFLICT (id) DO NOTHING", { bind: { item } });
+          await db.sequelize.query('INSERT INTO parts (item, amount) VALUES ($item, $amount)', { bind: { item, amount } });
         },
       };
     },
@@ -116,6 +201,19 @@ function memoryHarness(): Harness {
           store.write(key, value);
         },
         contents: async () => new Map([...store.contents].sort(([a], [b]) => (a < b ? -1 : 1))),
+      };
+    },
+    async openReadOnly() {
+      const store = new MemoryStore(TOTALS);
+      return {
+        load: (keys) => store.load(keys),
+        async commit(changes) {
+          store.prepare(changes, { guard: true, partition: 0 })();
+        },
+        async addPart(item, amount) {
+          const total = store.contents.get(item) ?? { amount: 0, parts: 0 };
+          store.write(item, { amount: total.amount + amount, parts: total.parts + 1 });
+        },
       };
     },
   };
@@ -181,6 +279,68 @@ describe.each([postgres, memoryHarness()])('state store conformance: $name', (ha
     expect((await store.contents()).get('a')).toEqual({ amount: 2, version: 2 });
   });
 
+  describe('jsonb fields (an object, an array)', () => {
+    const details = { colour: 'red', size: { width: 2, height: 3 } };
+
+    it('inserts and loads them as JSON values, an array kept as one value, undefined as NULL', async () => {
+      await store.commit([
+        { key: 'a', before: undefined, after: { amount: 1, version: 1, details, tags: ['x', 'y "quoted"', '{braced}'] } },
+        { key: 'b', before: undefined, after: { amount: 1, version: 1, details: undefined, tags: [] } },
+      ]);
+      expect(await store.load(['a', 'b'])).toEqual(
+        new Map([
+          ['a', { amount: 1, version: 1, details, tags: ['x', 'y "quoted"', '{braced}'] }],
+          ['b', { amount: 1, version: 1, tags: [] }],
+        ]),
+      );
+      expect(await store.contents()).toEqual(await store.load(['a', 'b']));
+    });
+
+    it('updates where the JSON is as the batch read it, whatever its key order: a value left as it was, and a nested value changed', async () => {
+      await store.writeByHand('kept', { amount: 5, version: 0, details, tags: ['x'] });
+      await store.writeByHand('changed', { amount: 5, version: 0, details, tags: ['x'] });
+      const sameDetailsOtherOrder = { size: { height: 3, width: 2 }, colour: 'red' };
+      const wider = { ...details, size: { width: 9, height: 3 } };
+      await store.commit([
+        { key: 'kept', before: { amount: 5, version: 0, details: sameDetailsOtherOrder, tags: ['x'] }, after: { amount: 4, version: 1, details: sameDetailsOtherOrder, tags: ['x'] } },
+        { key: 'changed', before: { amount: 5, version: 0, details, tags: ['x'] }, after: { amount: 5, version: 1, details: wider, tags: ['x', 'y'] } },
+      ]);
+      expect(await store.contents()).toEqual(
+        new Map([
+          ['changed', { amount: 5, version: 1, details: wider, tags: ['x', 'y'] }],
+          ['kept', { amount: 4, version: 1, details, tags: ['x'] }],
+        ]),
+      );
+      // A nested field left undefined is no field at all in JSON: the same value.
+      await store.commit([{ key: 'kept', before: { amount: 4, version: 1, details: { ...details, note: undefined }, tags: ['x'] }, after: { amount: 3, version: 2, details, tags: ['x'] } }]);
+      expect((await store.contents()).get('kept')).toEqual({ amount: 3, version: 2, details, tags: ['x'] });
+    });
+
+    it('reports a stale before-image when a nested value changed since the batch read it, and writes nothing of the batch', async () => {
+      await store.writeByHand('fresh', { amount: 1, version: 0, details });
+      await store.writeByHand('edited', { amount: 1, version: 0, details, tags: ['x', 'y'] });
+      // An operator changes a nested value, then the order of an array: neither is what the batch read.
+      await store.writeByHand('edited', { amount: 1, version: 0, details: { ...details, size: { width: 2, height: 4 } }, tags: ['x', 'y'] });
+      await store.writeByHand('reordered', { amount: 1, version: 0, details, tags: ['y', 'x'] });
+      const before = await store.contents();
+      const commit = store.commit([
+        { key: 'fresh', before: { amount: 1, version: 0, details }, after: { amount: 0, version: 1, details } },
+        { key: 'edited', before: { amount: 1, version: 0, details, tags: ['x', 'y'] }, after: { amount: 0, version: 1, details, tags: ['x', 'y'] } },
+        { key: 'reordered', before: { amount: 1, version: 0, details, tags: ['x', 'y'] }, after: { amount: 0, version: 1, details, tags: ['x', 'y'] } },
+      ]);
+      await expect(commit).rejects.toBeInstanceOf(StaleStateError);
+      await expect(commit).rejects.toMatchObject({ store: 'items', keys: ['edited', 'reordered'] });
+      expect(await store.contents()).toEqual(before);
+    });
+
+    it('reports a before-image with a JSON value where the row holds NULL as stale, and one that left it out as current', async () => {
+      await store.writeByHand('plain', { amount: 1, version: 0 });
+      await expect(store.commit([{ key: 'plain', before: { amount: 1, version: 0, details }, after: { amount: 0, version: 1 } }])).rejects.toMatchObject({ keys: ['plain'] });
+      await store.commit([{ key: 'plain', before: { amount: 1, version: 0 }, after: { amount: 0, version: 1, details } }]);
+      expect((await store.contents()).get('plain')).toEqual({ amount: 0, version: 1, details });
+    });
+  });
+
   it('deletes a row that still holds what the batch read, and refuses one that changed', async () => {
     await store.writeByHand('a', { amount: 1, version: 1 });
     await store.writeByHand('b', { amount: 2, version: 1 });
@@ -235,6 +395,40 @@ describe.each([postgres, memoryHarness()])('state store conformance: $name', (ha
     await expect(twice).rejects.toThrow(RangeError);
     await store.commit([]);
     expect(await store.contents()).toEqual(new Map());
+  });
+
+  describe('read-only (writes: none)', () => {
+    let totals: ReadOnlyBackend;
+    beforeEach(async () => {
+      totals = await harness.openReadOnly();
+    });
+
+    it('loads what its table shows, an aggregate kept by someone else', async () => {
+      await totals.addPart('a', 2);
+      await totals.addPart('a', 3);
+      await totals.addPart('b', 1);
+      expect(await totals.load(['a', 'b', 'missing'])).toEqual(
+        new Map([
+          ['a', { amount: 5, parts: 2 }],
+          ['b', { amount: 1, parts: 1 }],
+        ]),
+      );
+      await totals.addPart('b', 4);
+      expect(await totals.load(['b'])).toEqual(new Map([['b', { amount: 5, parts: 2 }]]));
+    });
+
+    it('commits a batch that leaves it alone, and refuses one that changes it with a TypeError naming the store and the keys', async () => {
+      await totals.addPart('a', 2);
+      await totals.commit([]);
+      const commit = totals.commit([
+        { key: 'a', before: { amount: 2, parts: 1 }, after: { amount: 0, parts: 1 } },
+        { key: 'new', before: undefined, after: { amount: 1, parts: 1 } },
+        { key: 'gone', before: { amount: 1, parts: 1 }, after: undefined },
+      ]);
+      await expect(commit).rejects.toBeInstanceOf(TypeError);
+      await expect(commit).rejects.toThrow(`store "item-totals" is read-only (writes: 'none'), but the batch changes 3 keys a, new, gone: its processors may only read it`);
+      expect(await totals.load(['a', 'new'])).toEqual(new Map([['a', { amount: 2, parts: 1 }]]));
+    });
   });
 
   describe('update-only', () => {
@@ -325,6 +519,12 @@ describe('PostgreSQL table store: what only the database shows', () => {
     expect(Object.keys(updates.bind).every((name) => name.startsWith('item_updates_'))).toBe(true);
     expect(items.ctes.every((cte) => cte.startsWith('items_'))).toBe(true);
     expect(updates.ctes.every((cte) => cte.startsWith('item_updates_'))).toBe(true);
+  });
+
+  it('leaves a read-only store out of the commit statement: no CTE, no bind parameter', async () => {
+    await postgres.open(UPSERT);
+    const write = tableStore(postgres.db().sequelize, TOTALS).writeStatement([], { guard: 'true', partition: 0 });
+    expect(write).toMatchObject({ ctes: [], bind: {} });
   });
 
   it('refuses a declaration that maps one column twice', () => {

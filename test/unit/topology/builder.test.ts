@@ -128,7 +128,14 @@ describe('TopologyBuilder', () => {
       expect(repartitionNodeNames('by-word')).toEqual({ sink: 'by-word-repartition-sink', source: 'by-word-repartition-source' });
       expect(topology.applicationId).toBe('wordcount');
       expect(topology.repartitions).toEqual([
-        { name: 'by-word', topic: 'wordcount-by-word-repartition', partitions: 6, sink: 'by-word-repartition-sink', source: 'by-word-repartition-source' },
+        {
+          name: 'by-word',
+          topic: 'wordcount-by-word-repartition',
+          partitions: 6,
+          sink: 'by-word-repartition-sink',
+          writers: ['by-word-repartition-sink'],
+          source: 'by-word-repartition-source',
+        },
       ]);
       const sink = topology.nodes.find((node) => node.name === 'by-word-repartition-sink')!;
       expect(sink).toMatchObject({ kind: 'sink', topic: 'wordcount-by-word-repartition', repartition: 'by-word', parents: ['split-words'], children: [] });
@@ -199,7 +206,7 @@ describe('TopologyBuilder', () => {
           .addSource('src', { topics: ['t'], codec: jsonCodec })
           .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'src')
           .addSink('sneaky', { topic: 'app-by-text-repartition', codec: jsonCodec }, 'src'),
-        'sink "sneaky" writes topic "app-by-text-repartition", internal to repartition "by-text"',
+        'sink "sneaky" writes topic "app-by-text-repartition", internal to repartition "by-text" (write it with { repartition: "by-text" })',
       ],
       [
         'a user source reading an internal topic',
@@ -209,29 +216,122 @@ describe('TopologyBuilder', () => {
           .addSource('reader', { topics: ['app-by-text-repartition'], codec: jsonCodec }),
         'topic "app-by-text-repartition" is read by both "by-text-repartition-source" and "reader"',
       ],
-      [
-        'a store shared by both sides of a repartition',
-        new TopologyBuilder({ applicationId: 'app' })
-          .addStateStore(memoryStoreSpec('counts'))
-          .addSource('src', { topics: ['t'], codec: jsonCodec })
-          .addProcessor('before', { supplier: upperCaseProcessor, stores: ['counts'] }, 'src')
-          .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'before')
-          .addProcessor('after', { supplier: upperCaseProcessor, stores: ['counts'] }, 'by-text-repartition-source'),
-        'repartition "by-text" feeds the sub-topology that writes it (its two sides share a state store)',
-      ],
-      [
-        'a loop of sub-topologies',
-        new TopologyBuilder({ applicationId: 'app' })
-          .addSource('src', { topics: ['t'], codec: jsonCodec })
-          .addProcessor('merge', processor, 'src', 'back-repartition-source')
-          .addRepartition('forth', { keyOf, codec: jsonCodec }, 'merge')
-          .addRepartition('back', { keyOf, codec: jsonCodec }, 'forth-repartition-source'),
-        'repartition "forth" is part of a loop of sub-topologies',
-      ],
     ])('rejects %s', (_case, builder, problem) => {
       const error = buildError(builder);
       expect(error.code).toBe('TOPOLOGY_INVALID');
       expect(error.message).toContain(problem);
+    });
+
+    describe('a sink into a repartition (one more writer)', () => {
+      /** Two inputs into one repartition: alpha through its own sink, beta through a writer sink added before the repartition. */
+      const twoWriters = () =>
+        new TopologyBuilder({ applicationId: 'app' })
+          .addSource('beta-source', { topics: ['beta'], codec: jsonCodec })
+          .addProcessor('tag-beta', processor, 'beta-source')
+          .addSink('beta-into-merged', { repartition: 'merged' }, 'tag-beta')
+          .addSource('alpha-source', { topics: ['alpha'], codec: jsonCodec })
+          .addRepartition('merged', { keyOf, codec: jsonCodec }, 'alpha-source')
+          .addSink('out', { topic: 'o', codec: jsonCodec }, 'merged-repartition-source');
+
+      it("writes the repartition's internal topic with its keyOf and codec, listed among its writers", () => {
+        const topology = twoWriters().build();
+        const own = topology.nodes.find((node) => node.name === 'merged-repartition-sink')!;
+        const writer = topology.nodes.find((node) => node.name === 'beta-into-merged')!;
+        expect(writer).toMatchObject({ kind: 'sink', topic: 'app-merged-repartition', repartition: 'merged', parents: ['tag-beta'] });
+        expect(writer.kind === 'sink' && own.kind === 'sink' && writer.codec === own.codec && writer.keyOf === own.keyOf).toBe(true);
+        expect(writer.kind === 'sink' && writer.keyOf?.({ text: 'w' })).toBe('w');
+        expect(topology.repartitions).toEqual([
+          {
+            name: 'merged',
+            topic: 'app-merged-repartition',
+            partitions: undefined,
+            sink: 'merged-repartition-sink',
+            writers: ['merged-repartition-sink', 'beta-into-merged'],
+            source: 'merged-repartition-source',
+          },
+        ]);
+      });
+
+      it("stays in its parents' sub-topology: the writers' sub-topologies are not merged", () => {
+        expect(subtopologiesOf(twoWriters().build())).toEqual([
+          { id: 0, nodes: ['alpha-source', 'merged-repartition-sink'], sourceTopics: ['alpha'] },
+          { id: 1, nodes: ['beta-source', 'tag-beta', 'beta-into-merged'], sourceTopics: ['beta'] },
+          { id: 2, nodes: ['merged-repartition-source', 'out'], sourceTopics: ['app-merged-repartition'] },
+        ]);
+      });
+
+      it.each([
+        ['an unknown repartition', twoWriters().addSink('lost', { repartition: 'nowhere' }, 'tag-beta'), 'sink "lost" writes unknown repartition "nowhere"'],
+        [
+          'a repartition and a topic',
+          twoWriters().addSink('both', { repartition: 'merged', topic: 'o' } as never, 'tag-beta'),
+          'sink "both" names repartition "merged" and a topic: it writes the repartition\'s topic with its codec, give only { repartition }',
+        ],
+        [
+          'a repartition and a codec',
+          twoWriters().addSink('both', { repartition: 'merged', codec: jsonCodec } as never, 'tag-beta'),
+          'sink "both" names repartition "merged" and a codec',
+        ],
+      ])('rejects a sink naming %s', (_case, builder, problem) => {
+        const error = buildError(builder);
+        expect(error.code).toBe('TOPOLOGY_INVALID');
+        expect(error.message).toContain(problem);
+      });
+    });
+
+    describe('loops (allowed, as topics may loop in Kafka Streams)', () => {
+      it('lets a repartition feed the sub-topology that writes it: both sides sharing a store are one sub-topology', () => {
+        const topology = new TopologyBuilder({ applicationId: 'app' })
+          .addStateStore(memoryStoreSpec('counts'))
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addProcessor('before', { supplier: upperCaseProcessor, stores: ['counts'] }, 'src')
+          .addRepartition('by-text', { keyOf, codec: jsonCodec }, 'before')
+          .addProcessor('after', { supplier: upperCaseProcessor, stores: ['counts'] }, 'by-text-repartition-source')
+          .build();
+        expect(subtopologiesOf(topology)).toEqual([
+          { id: 0, nodes: ['src', 'before', 'by-text-repartition-sink', 'by-text-repartition-source', 'after'], sourceTopics: ['t', 'app-by-text-repartition'] },
+        ]);
+      });
+
+      it('lets a sub-topology write the repartition it reads', () => {
+        const topology = new TopologyBuilder({ applicationId: 'app' })
+          .addSource('src', { topics: ['t'], codec: jsonCodec })
+          .addRepartition('again', { keyOf, codec: jsonCodec }, 'src')
+          .addProcessor('step', processor, 'again-repartition-source')
+          .addSink('step-again', { repartition: 'again' }, 'step')
+          .build();
+        expect(subtopologiesOf(topology).map((subtopology) => subtopology.nodes)).toEqual([
+          ['src', 'again-repartition-sink'],
+          ['again-repartition-source', 'step', 'step-again'],
+        ]);
+      });
+
+      it('puts a loop after what feeds it and before what it feeds, the member whose first source sorts first leading', () => {
+        // z-feeder -> [ m <-> to-b ] -> a-tail; by first source name alone: a-tail, m, to-b, z-feeder.
+        const topology = new TopologyBuilder({ applicationId: 'app' })
+          .addSource('m-source', { topics: ['m'], codec: jsonCodec })
+          .addProcessor('m-step', processor, 'm-source', 'to-m-repartition-source')
+          .addRepartition('to-b', { keyOf, codec: jsonCodec }, 'm-step')
+          .addProcessor('b-step', processor, 'to-b-repartition-source')
+          .addRepartition('to-m', { keyOf, codec: jsonCodec }, 'b-step')
+          .addSource('z-feeder-source', { topics: ['f'], codec: jsonCodec })
+          .addSink('feeder-into-b', { repartition: 'to-b' }, 'z-feeder-source')
+          .addRepartition('a-tail', { keyOf, codec: jsonCodec }, 'm-step')
+          .addSink('tail-sink', { topic: 'out', codec: jsonCodec }, 'a-tail-repartition-source')
+          .build();
+        expect(subtopologiesOf(topology).map((subtopology) => subtopology.nodes[0])).toEqual(['z-feeder-source', 'm-source', 'to-b-repartition-source', 'a-tail-repartition-source']);
+      });
+
+      it('goes on round a loop from its first member, each next one fed by those placed already', () => {
+        // t2 -> t1 -> t3 -> t2, first sources sorting t1 < t2 < t3: t1 leads, then t3 (fed by t1), then t2.
+        const step = (source: string, back: string, forth: string) => (builder: TopologyBuilder) =>
+          builder
+            .addSource(source, { topics: [source], codec: jsonCodec })
+            .addProcessor(`${source}-step`, processor, source, `to-${back}-repartition-source`)
+            .addRepartition(`to-${forth}`, { keyOf, codec: jsonCodec }, `${source}-step`);
+        const topology = [step('t2', 't2', 't1'), step('t1', 't1', 't3'), step('t3', 't3', 't2')].reduce((builder, add) => add(builder), new TopologyBuilder({ applicationId: 'app' })).build();
+        expect(subtopologiesOf(topology).map((subtopology) => subtopology.sourceTopics.find((topic) => !topic.startsWith('app-')))).toEqual(['t1', 't3', 't2']);
+      });
     });
 
     it('keeps a topology without repartitions buildable without an application id', () => {

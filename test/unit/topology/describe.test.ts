@@ -309,6 +309,199 @@ describe('two sub-topologies joined by a repartition topic (golden)', () => {
   });
 });
 
+describe('a repartition with two writers', () => {
+  const topology = new TopologyBuilder({ applicationId: 'app' })
+    .addSource('alpha-source', { topics: ['alpha'], codec: jsonCodec })
+    .addRepartition('merged', { keyOf: (value) => String(value), codec: jsonCodec }, 'alpha-source')
+    .addSource('beta-source', { topics: ['beta'], codec: jsonCodec })
+    .addSink('beta-into-merged', { repartition: 'merged' }, 'beta-source')
+    .addSink('out', { topic: 'o', codec: jsonCodec }, 'merged-repartition-source')
+    .build();
+  const description = describeTopology(topology);
+
+  it('prints the second writer as a sink of the internal topic in its own sub-topology', () => {
+    expect(formatText(description)).toBe(
+      'Topologies:\n' +
+        '   Sub-topology: 0\n' +
+        '    Source: alpha-source (topics: [alpha])\n' +
+        '      --> merged-repartition-sink\n' +
+        '    Sink: merged-repartition-sink (topic: app-merged-repartition)\n' +
+        '      <-- alpha-source\n' +
+        '\n' +
+        '  Sub-topology: 1\n' +
+        '    Source: beta-source (topics: [beta])\n' +
+        '      --> beta-into-merged\n' +
+        '    Sink: beta-into-merged (topic: app-merged-repartition)\n' +
+        '      <-- beta-source\n' +
+        '\n' +
+        '  Sub-topology: 2\n' +
+        '    Source: merged-repartition-source (topics: [app-merged-repartition])\n' +
+        '      --> out\n' +
+        '    Sink: out (topic: o)\n' +
+        '      <-- merged-repartition-source\n' +
+        '\n',
+    );
+  });
+
+  it('lists the internal topic once per writer in JSON, its own sink first', () => {
+    expect(description.internalTopics).toEqual([
+      { topic: 'app-merged-repartition', sink: 'merged-repartition-sink', source: 'merged-repartition-source', fromSubtopology: 0, toSubtopology: 2 },
+      { topic: 'app-merged-repartition', sink: 'beta-into-merged', source: 'merged-repartition-source', fromSubtopology: 1, toSubtopology: 2 },
+    ]);
+  });
+
+  it('draws both writers into the one internal topic node (Mermaid, DOT)', () => {
+    const mermaid = formatMermaid(description);
+    const topicId = /(topic\d+)>"app-merged-repartition"\]/.exec(mermaid)![1]!;
+    expect(mermaid.split('\n').filter((line) => line.endsWith(` --> ${topicId}`))).toHaveLength(2);
+    const dot = formatDot(description);
+    expect(dot).toContain('"node:merged-repartition-sink" -> "topic:app-merged-repartition";');
+    expect(dot).toContain('"node:beta-into-merged" -> "topic:app-merged-repartition";');
+    expect(dot.match(/"topic:app-merged-repartition" \[label/g)).toHaveLength(1);
+  });
+});
+
+describe('sub-topologies in a loop, one internal topic with three writers (golden)', () => {
+  // Shaped like a saga: requests are taken in by "intake", which shares its "balances" store with
+  // "apply-commands" (one sub-topology feeding itself through "commands"); "apply-commands" sends
+  // its results through "line-results" to "collect", which sends releases back into "commands";
+  // refills come in through a sub-topology of their own, writing "commands" too.
+  const keyOf = (value: unknown) => String(value);
+  const topology = new TopologyBuilder({ applicationId: 'app' })
+    .addStateStore(memoryStoreSpec('balances'))
+    .addStateStore(memoryStoreSpec('request-status'))
+    .addStateStore(memoryStoreSpec('sagas'))
+    .addSource('requests-source', { topics: ['requests'], codec: jsonCodec })
+    .addProcessor('intake', { supplier: upperCaseProcessor, stores: ['balances', 'request-status'] }, 'requests-source')
+    .addSink('outcomes-sink', { topic: 'outcomes', codec: jsonCodec }, 'intake')
+    .addRepartition('commands', { keyOf, codec: jsonCodec }, 'intake')
+    .addProcessor('apply-commands', { supplier: upperCaseProcessor, stores: ['balances'] }, 'commands-repartition-source')
+    .addRepartition('line-results', { keyOf, codec: jsonCodec }, 'apply-commands')
+    .addSource('refills-source', { topics: ['refills'], codec: jsonCodec })
+    .addSink('refills-into-commands', { repartition: 'commands' }, 'refills-source')
+    .addSource('cancellations-source', { topics: ['cancellations'], codec: jsonCodec })
+    .addProcessor('collect', { supplier: upperCaseProcessor, stores: ['sagas'] }, 'line-results-repartition-source', 'cancellations-source')
+    .addSink('collected-outcomes-sink', { topic: 'outcomes', codec: jsonCodec }, 'collect')
+    .addSink('releases-into-commands', { repartition: 'commands' }, 'collect')
+    .build();
+  const description = describeTopology(topology);
+
+  it('numbers what feeds the loop first, then the loop from the member whose first source sorts first, and prints every writer', () => {
+    expect(formatText(description)).toBe(
+      'Topologies:\n' +
+        '   Sub-topology: 0\n' +
+        '    Source: refills-source (topics: [refills])\n' +
+        '      --> refills-into-commands\n' +
+        '    Sink: refills-into-commands (topic: app-commands-repartition)\n' +
+        '      <-- refills-source\n' +
+        '\n' +
+        '  Sub-topology: 1\n' +
+        '    Source: cancellations-source (topics: [cancellations])\n' +
+        '      --> collect\n' +
+        '    Source: line-results-repartition-source (topics: [app-line-results-repartition])\n' +
+        '      --> collect\n' +
+        '    Processor: collect (stores: [sagas])\n' +
+        '      --> collected-outcomes-sink, releases-into-commands\n' +
+        '      <-- cancellations-source, line-results-repartition-source\n' +
+        '    Sink: collected-outcomes-sink (topic: outcomes)\n' +
+        '      <-- collect\n' +
+        '    Sink: releases-into-commands (topic: app-commands-repartition)\n' +
+        '      <-- collect\n' +
+        '\n' +
+        '  Sub-topology: 2\n' +
+        '    Source: requests-source (topics: [requests])\n' +
+        '      --> intake\n' +
+        '    Source: commands-repartition-source (topics: [app-commands-repartition])\n' +
+        '      --> apply-commands\n' +
+        '    Processor: intake (stores: [balances, request-status])\n' +
+        '      --> commands-repartition-sink, outcomes-sink\n' +
+        '      <-- requests-source\n' +
+        '    Processor: apply-commands (stores: [balances])\n' +
+        '      --> line-results-repartition-sink\n' +
+        '      <-- commands-repartition-source\n' +
+        '    Sink: commands-repartition-sink (topic: app-commands-repartition)\n' +
+        '      <-- intake\n' +
+        '    Sink: line-results-repartition-sink (topic: app-line-results-repartition)\n' +
+        '      <-- apply-commands\n' +
+        '    Sink: outcomes-sink (topic: outcomes)\n' +
+        '      <-- intake\n' +
+        '\n',
+    );
+  });
+
+  it('lists every writer of an internal topic in JSON, loop edges back into the same or an earlier sub-topology included', () => {
+    expect(JSON.parse(formatJson(description)).internalTopics).toEqual([
+      { topic: 'app-commands-repartition', sink: 'commands-repartition-sink', source: 'commands-repartition-source', fromSubtopology: 2, toSubtopology: 2 },
+      { topic: 'app-commands-repartition', sink: 'refills-into-commands', source: 'commands-repartition-source', fromSubtopology: 0, toSubtopology: 2 },
+      { topic: 'app-commands-repartition', sink: 'releases-into-commands', source: 'commands-repartition-source', fromSubtopology: 1, toSubtopology: 2 },
+      { topic: 'app-line-results-repartition', sink: 'line-results-repartition-sink', source: 'line-results-repartition-source', fromSubtopology: 2, toSubtopology: 1 },
+    ]);
+  });
+
+  /** The internal topics' edges, and which sub-topology each node sits in, read back from a drawing. */
+  const loopEdges = [
+    'commands-repartition-sink -> app-commands-repartition',
+    'refills-into-commands -> app-commands-repartition',
+    'releases-into-commands -> app-commands-repartition',
+    'app-commands-repartition -> commands-repartition-source',
+    'line-results-repartition-sink -> app-line-results-repartition',
+    'app-line-results-repartition -> line-results-repartition-source',
+  ];
+  const members = {
+    'Sub-topology: 0': ['refills-into-commands', 'refills-source'],
+    'Sub-topology: 1': ['cancellations-source', 'collect', 'collected-outcomes-sink', 'line-results-repartition-source', 'releases-into-commands'],
+    'Sub-topology: 2': ['apply-commands', 'commands-repartition-sink', 'commands-repartition-source', 'intake', 'line-results-repartition-sink', 'outcomes-sink', 'requests-source'],
+  };
+
+  it('draws Mermaid with each writer in its own subgraph, edges into the one internal topic node and from it back round the loop', () => {
+    const mermaid = formatMermaid(description);
+    const labels = new Map<string, string>();
+    const inSubgraph = new Map<string, string[]>();
+    let subgraph: string | undefined;
+    for (const line of mermaid.split('\n')) {
+      const opened = /^ {2}subgraph \w+\["(.+)"\]$/.exec(line);
+      if (opened) {
+        subgraph = opened[1]!;
+        inSubgraph.set(subgraph, []);
+        continue;
+      }
+      if (line === '  end') subgraph = undefined;
+      const node = /^ +(\w+)\(?\[?"?(?:\(\[)?"?(?:Source|Processor|Sink): ([^"]+)"/.exec(line);
+      if (node) {
+        labels.set(node[1]!, node[2]!);
+        if (subgraph) inSubgraph.get(subgraph)!.push(node[2]!);
+      }
+      const topic = /^ {2}(topic\d+)>"(.+)"\]$/.exec(line);
+      if (topic) labels.set(topic[1]!, topic[2]!);
+    }
+    const edges = mermaid
+      .split('\n')
+      .map((line) => / {2}(\w+) --> (\w+)$/.exec(line))
+      .filter((match) => match !== null)
+      .map((match) => `${labels.get(match[1]!)} -> ${labels.get(match[2]!)}`);
+    expect(edges).toEqual(expect.arrayContaining(loopEdges));
+    expect(Object.fromEntries([...inSubgraph].map(([name, nodes]) => [name, nodes.sort()]))).toEqual(members);
+    expect(mermaid.match(/>"app-commands-repartition"\]/g)).toHaveLength(1);
+  });
+
+  it('draws DOT with each writer in its own cluster, edges into the one internal topic node and from it back round the loop', () => {
+    const dot = formatDot(description);
+    for (const edge of loopEdges) {
+      const [from, to] = edge.split(' -> ') as [string, string];
+      const id = (name: string) => (name.startsWith('app-') ? `topic:${name}` : `node:${name}`);
+      expect(dot).toContain(`  "${id(from)}" -> "${id(to)}";`);
+    }
+    const clusters = Object.fromEntries(
+      [...dot.matchAll(/subgraph cluster_\d+ \{\n {4}label="(.+)";\n((?: {4}.+\n)*?) {2}\}/g)].map(([, label, body]) => [
+        label,
+        [...body!.matchAll(/"node:([^"]+)"/g)].map((match) => match[1]!).sort(),
+      ]),
+    );
+    expect(clusters).toEqual(members);
+    expect(dot.match(/"topic:app-commands-repartition" \[label/g)).toHaveLength(1);
+  });
+});
+
 describe('renderImage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'topology-render-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,20 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { type Topology, TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../../topology/testing/test-driver.ts';
-import { counterProcessor, jsonCodec, memoryStoreSpec, throwOnBoomProcessor, upperCaseProcessor, type Word, wordCountTopology } from './fixtures.ts';
+import type { Codec } from '../../../core/codec.ts';
+import type { TableStoreSpec } from '../../../core/store-table.ts';
+import { MemoryStore } from '../../../topology/testing/memory-store.ts';
+import {
+  counterProcessor,
+  jsonCodec,
+  memoryStoreSpec,
+  splitWordsProcessor,
+  throwOnBoomProcessor,
+  upperCaseProcessor,
+  type Word,
+  wordCountProcessor,
+  wordCountTopology,
+} from './fixtures.ts';
 
 function upperTopology(): Topology {
   return new TopologyBuilder()
@@ -277,6 +290,41 @@ describe('TopologyTestDriver', () => {
     expect(driver.readOutput<Word>('audit').map((output) => output.value.text)).toEqual(['!Alarm']);
   });
 
+  it('lets processors read a read-only store, and dead-letters a record whose processor changes it, with the TypeError', async () => {
+    const rates: TableStoreSpec<string, { rate: number }> = {
+      name: 'rates',
+      table: { table: 'rates_view', key: { column: 'code', type: 'text' }, value: { rate: { column: 'rate', type: 'integer' } }, writes: 'none' },
+    };
+    interface Price {
+      code: string;
+      amount: number;
+      overwrite?: boolean;
+    }
+    const pricing = (): Processor<Price, { total: number }> => ({
+      process(record, context) {
+        const store = context.getStateStore<string, { rate: number }>('rates');
+        const rate = store.get(record.value.code)?.rate ?? 0;
+        if (record.value.overwrite) store.put(record.value.code, { rate: 0 });
+        context.forward({ key: record.key, value: { total: rate * record.value.amount } });
+      },
+    });
+    const topology = new TopologyBuilder()
+      .addStateStore(new MemoryStore(rates))
+      .addSource('prices-source', { topics: ['prices'], codec: jsonCodec })
+      .addProcessor('pricing', { supplier: pricing, stores: ['rates'], prefetch: (price: Price) => ({ rates: [price.code] }) }, 'prices-source')
+      .addSink('totals-sink', { topic: 'totals', codec: jsonCodec }, 'pricing')
+      .build();
+    const driver = driverFor(topology, { initialState: { rates: [['eur', { rate: 3 }]] } });
+    await driver.pipeInput('prices', 'p1', { code: 'eur', amount: 2 });
+    await driver.pipeInput('prices', 'p2', { code: 'eur', amount: 5, overwrite: true });
+    await driver.pipeInput('prices', 'p3', { code: 'eur', amount: 1 });
+    expect(driver.readOutput<{ total: number }>('totals').map((output) => output.value.total)).toEqual([6, 3]);
+    expect(driver.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.message])).toEqual([
+      [1n, 'TypeError', `store "rates" is read-only (writes: 'none'), but the batch changes key eur: its processors may only read it`],
+    ]);
+    expect(driver.getStateStore('rates').get('eur')).toEqual({ rate: 3 });
+  });
+
   describe('through a repartition topic', () => {
     const internal = 'wordcount-by-word-repartition';
 
@@ -319,6 +367,37 @@ describe('TopologyTestDriver', () => {
       expect(() => driver.readOutput(internal)).toThrow(/internal: its records go on to "by-word-repartition-source"/);
     });
 
+    it('takes records from a second writer keyed and named like the first, and skips copies per upstream partition', async () => {
+      const topology = new TopologyBuilder({ applicationId: 'wordcount' })
+        .addStateStore(memoryStoreSpec('word-counts'))
+        .addSource('lines-source', { topics: ['lines'], codec: jsonCodec })
+        .addProcessor('split-words', { supplier: splitWordsProcessor }, 'lines-source')
+        .addRepartition('by-word', { keyOf: (word: Word) => word.text, codec: jsonCodec as Codec<Word> }, 'split-words')
+        .addSource('titles-source', { topics: ['titles'], codec: jsonCodec })
+        .addProcessor('split-titles', { supplier: splitWordsProcessor }, 'titles-source')
+        .addSink('titles-into-by-word', { repartition: 'by-word' }, 'split-titles')
+        .addProcessor('count-words', { supplier: wordCountProcessor, stores: ['word-counts'] }, 'by-word-repartition-source')
+        .addSink('counts-sink', { topic: 'word-counts', codec: jsonCodec }, 'count-words')
+        .build();
+      const driver = driverFor(topology);
+      const countsOf = () => driver.readOutput<{ word: string; count: number }>('word-counts').map((output) => `${output.key}=${output.value.count}`);
+      for (const line of ['a b', 'c', 'd']) await driver.pipeInput('lines', `line-${line}`, { line });
+      expect(countsOf()).toEqual(['a=1', 'b=1', 'c=1', 'd=1']);
+
+      // The second writer's record comes after the first's from offset 2: each upstream partition has its own watermark.
+      await driver.pipeInput('titles', 'title-1', { line: 'a' });
+      expect(countsOf()).toEqual(['a=2']);
+      const titles = driver.commits().find((batch) => batch.topic === 'titles')!;
+      expect(titles.outputs.map((output) => [output.sink, output.topic, output.key, output.headers['event-id']])).toEqual([['titles-into-by-word', internal, 'a', 'by-word:titles:0:0:0']]);
+      expect(driver.commits().at(-1)!.originWatermarks).toEqual({ 'lines:0': '2:0:0', 'titles:0': '0:0:0' });
+
+      // A copy of it (a relay's re-send) is skipped; the next position of that partition is not.
+      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:0:0' } });
+      expect(countsOf()).toEqual([]);
+      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:1:0' } });
+      expect(countsOf()).toEqual(['a=3']);
+    });
+
     it('gives the internal topic the repartition\'s own partition count, and flush() drives batches downstream too', async () => {
       const driver = driverFor(wordCountTopology({ partitions: 2 }), { batchMaxRecords: 100 });
       await driver.pipeInput('lines', null, { line: 'a b c d e f a' });
@@ -330,5 +409,80 @@ describe('TopologyTestDriver', () => {
       expect(new Set(counts.map((output) => output.partition))).toEqual(new Set([0, 1]));
       expect(driver.committedOffset(internal, 0)! + driver.committedOffset(internal, 1)!).toBe(7n);
     });
+  });
+  describe('round a loop of repartitions', () => {
+    interface Step {
+      chain: string;
+      n: number;
+    }
+    const countdownTopic = 'app-countdown-repartition';
+    /** Counts `n` down to 0 through its own repartition, one step per record, each step visited once (store "visits"). */
+    const countDown = ({ endless = false } = {}) => (): Processor<Step, Step> => ({
+      process(record, context) {
+        const visits = context.getStateStore<string, number>('visits');
+        const { chain, n } = record.value;
+        visits.put(`${chain}:${n}`, (visits.get(`${chain}:${n}`) ?? 0) + 1);
+        context.forward({ key: chain, value: { chain, n }, headers: { 'event-id': `step:${chain}:${n}` } }, 'steps-sink');
+        if (n > 0 || endless) context.forward({ key: chain, value: { chain, n: endless ? n : n - 1 } }, 'count-down-again');
+      },
+    });
+    const countdownTopology = (options: { endless?: boolean } = {}) =>
+      new TopologyBuilder({ applicationId: 'app' })
+        .addStateStore(memoryStoreSpec('visits'))
+        .addSource('starts-source', { topics: ['starts'], codec: jsonCodec })
+        .addRepartition('countdown', { keyOf: (step: Step) => step.chain, codec: jsonCodec as Codec<Step> }, 'starts-source')
+        .addProcessor('count-down', { supplier: countDown(options), stores: ['visits'] }, 'countdown-repartition-source')
+        .addSink('count-down-again', { repartition: 'countdown' }, 'count-down')
+        .addSink('steps-sink', { topic: 'steps', codec: jsonCodec }, 'count-down')
+        .build();
+    const stepsOf = (driver: TopologyTestDriver, chain: string) =>
+      driver
+        .readOutput<Step>('steps')
+        .filter((output) => output.value.chain === chain)
+        .map((output) => output.value.n);
+
+    it('routes a sub-topology\'s output back into it until nothing is left, before pipeInput resolves', async () => {
+      const driver = driverFor(countdownTopology(), { partitions: 2 });
+      await driver.pipeInput('starts', 'a', { chain: 'a', n: 30 });
+      expect(stepsOf(driver, 'a')).toEqual(Array.from({ length: 31 }, (_, i) => 30 - i));
+      await driver.pipeInput('starts', 'b', { chain: 'b', n: 3 });
+      expect(stepsOf(driver, 'b')).toEqual([3, 2, 1, 0]);
+      const visits = driver.getStateStore<string, number>('visits');
+      expect(visits.size).toBe(35);
+      expect([...visits.values()].every((count) => count === 1)).toBe(true);
+      // The task reading the internal topic is its own upstream: its watermark names its own topic-partition.
+      const last = driver.commits().at(-1)!;
+      expect(last.topic).toBe(countdownTopic);
+      expect(Object.keys(last.originWatermarks ?? {})).toContain(`${countdownTopic}:${last.partition}`);
+    });
+
+    it('flush() goes round the loop too when batches close only on flush', async () => {
+      const driver = driverFor(countdownTopology(), { batchMaxRecords: 100, commitIntervalMs: 60_000 });
+      await driver.pipeInput('starts', 'a', { chain: 'a', n: 12 });
+      expect(stepsOf(driver, 'a')).toEqual([]);
+      await driver.flush();
+      expect(stepsOf(driver, 'a')).toEqual(Array.from({ length: 13 }, (_, i) => 12 - i));
+      expect(driver.committedOffset(countdownTopic)).toBe(13n);
+    });
+
+    it('fails the call with a clear error, instead of hanging, when the loop never ends', async () => {
+      const driver = driverFor(countdownTopology({ endless: true }), { maxRoutingRounds: 50 });
+      const piped = driver.pipeInput('starts', 'a', { chain: 'a', n: 1 });
+      await expect(piped).rejects.toMatchObject({ code: 'TOPOLOGY_INVALID', context: { rounds: 50, topics: [countdownTopic] } });
+      await expect(piped).rejects.toThrow(`repartition outputs still coming after 50 rounds of routing (to ${countdownTopic}): a loop of repartitions that never ends?`);
+      expect(driver.getStateStore('visits').get('a:1')).toBe(50);
+    });
+
+    it('counts the rounds of one flush() together, however many times it closes batches', async () => {
+      const driver = driverFor(countdownTopology({ endless: true }), { batchMaxRecords: 100, commitIntervalMs: 60_000, maxRoutingRounds: 20 });
+      await driver.pipeInput('starts', 'a', { chain: 'a', n: 1 });
+      await expect(driver.flush()).rejects.toThrow(/after 20 rounds of routing/);
+    });
+
+    it('gives up after 10,000 rounds by default', async () => {
+      const driver = driverFor(countdownTopology({ endless: true }));
+      await expect(driver.pipeInput('starts', 'a', { chain: 'a', n: 1 })).rejects.toThrow(/after 10000 rounds of routing/);
+      expect(driver.getStateStore('visits').get('a:1')).toBe(10_000);
+    }, 60_000);
   });
 });

@@ -22,16 +22,27 @@ export interface MemoryStoreSpec<K, V> {
   table?: StoreTable<K, V> | undefined;
 }
 
+/** The rows of one table: stores over the same table share them, as they share the table in the database. */
+export interface MemoryRows<K, V> {
+  readonly values: Map<K, V>;
+  /** Which partition last wrote each row (the partition column); rows written by hand have none. */
+  readonly partitions: Map<K, number>;
+}
+
 export class MemoryStore<K = unknown, V = unknown> {
   readonly name: string;
   readonly cacheAcrossBatches: boolean | undefined;
   readonly table: StoreTable<K, V> | undefined;
   readonly restore: ((partition: TopicPartition) => Promise<Array<[K, V]>>) | undefined;
-  readonly #values = new Map<K, V>();
-  /** Which partition last wrote each row (the partition column); rows written by hand have none. */
-  readonly #partitions = new Map<K, number>();
+  readonly rows: MemoryRows<K, V>;
+  readonly #values: Map<K, V>;
+  readonly #partitions: Map<K, number>;
 
-  constructor(spec: MemoryStoreSpec<K, V>) {
+  /** `rows`: those of another store over the same table (by default rows of its own). */
+  constructor(spec: MemoryStoreSpec<K, V>, rows: MemoryRows<K, V> = { values: new Map(), partitions: new Map() }) {
+    this.rows = rows;
+    this.#values = rows.values;
+    this.#partitions = rows.partitions;
     this.name = spec.name;
     this.cacheAcrossBatches = spec.cacheAcrossBatches;
     this.table = spec.table;

@@ -9,7 +9,8 @@
  * `maxRoutingRounds` (a loop that never ends fails the call instead of hanging it).
  *
  * Every store runs on a fresh MemoryStore (memory-store.ts) that follows the store's table
- * declaration, so a commit is checked as on PostgreSQL: a change applies only where the store
+ * declaration (stores declared over one table share its rows, as they share the table on
+ * PostgreSQL), so a commit is checked as on PostgreSQL: a change applies only where the store
  * still holds the value the batch read, and a write made meanwhile with `writeStore` makes the
  * task reload and run the batch again.
  *
@@ -17,6 +18,7 @@
  * every partition of every source topic once time moves, records or not), and record
  * timestamps (`pipeInput`'s `timestamp`, by default the virtual now) drive stream time.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { type Subscription, VirtualTimeScheduler } from 'rxjs';
 import { FencedError, StreamError } from '../../core/errors.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
@@ -107,8 +109,15 @@ export class TopologyTestDriver {
     };
     this.#logger = options.logger ?? silentLogger;
     this.#checkCommit = options.checkCommit;
+    const tables = new Map<string, MemoryStore>();
     for (const store of topology.stores) {
-      const memory = new MemoryStore({ name: store.name, cacheAcrossBatches: store.cacheAcrossBatches, table: store.table });
+      const sharing = store.table === undefined ? undefined : tables.get(store.table.table);
+      if (sharing !== undefined && !isDeepStrictEqual(sharing.table, store.table)) {
+        throw new StreamError('TOPOLOGY_INVALID', `stores "${sharing.name}" and "${store.name}" map table "${store.table!.table}" differently; the test driver shares a table only between stores that map it alike`);
+      }
+      // Stores over one table share its rows, as on PostgreSQL: what one writes, the other reads.
+      const memory = new MemoryStore({ name: store.name, cacheAcrossBatches: store.cacheAcrossBatches, table: store.table }, sharing?.rows);
+      if (store.table !== undefined && sharing === undefined) tables.set(store.table.table, memory);
       for (const [key, value] of options.initialState?.[store.name] ?? []) memory.write(key, value);
       this.#stores.set(store.name, memory);
     }

@@ -325,6 +325,45 @@ describe('TopologyTestDriver', () => {
     expect(driver.getStateStore('rates').get('eur')).toEqual({ rate: 3 });
   });
 
+  it('shares the rows of one table between the stores declared over it, as PostgreSQL would', async () => {
+    const table = { table: 'balances', key: { column: 'id', type: 'text' }, value: { amount: { column: 'amount', type: 'integer' } }, writes: 'upsert' } as const;
+    const writer: TableStoreSpec<string, { amount: number }> = { name: 'balances-written', table };
+    const reader: TableStoreSpec<string, { amount: number }> = { name: 'balances-read', table: { ...table } };
+    const deposit = (): Processor<{ amount: number }, never> => ({
+      process(record, context) {
+        const store = context.getStateStore<string, { amount: number }>('balances-written');
+        store.put(record.key!, { amount: (store.get(record.key!)?.amount ?? 0) + record.value.amount });
+      },
+    });
+    const report = (): Processor<{ id: string }, { amount: number | null }> => ({
+      process(record, context) {
+        context.forward({ key: record.value.id, value: { amount: context.getStateStore<string, { amount: number }>('balances-read').get(record.value.id)?.amount ?? null } });
+      },
+    });
+    const topology = new TopologyBuilder()
+      .addStateStore(new MemoryStore(writer))
+      .addStateStore(new MemoryStore(reader))
+      .addSource('deposits-source', { topics: ['deposits'], codec: jsonCodec })
+      .addProcessor('deposit', { supplier: deposit, stores: ['balances-written'], prefetch: () => ({ 'balances-written': ['a'] }) }, 'deposits-source')
+      .addSource('queries-source', { topics: ['queries'], codec: jsonCodec })
+      .addProcessor('report', { supplier: report, stores: ['balances-read'], prefetch: (query: { id: string }) => ({ 'balances-read': [query.id] }) }, 'queries-source')
+      .addSink('reports-sink', { topic: 'reports', codec: jsonCodec }, 'report')
+      .build();
+    const driver = driverFor(topology);
+    await driver.pipeInput('deposits', 'a', { amount: 5 });
+    await driver.pipeInput('queries', 'a', { id: 'a' });
+    expect(driver.readOutput<{ amount: number | null }>('reports').map((output) => output.value.amount)).toEqual([5]);
+    expect(driver.getStateStore('balances-read').get('a')).toEqual({ amount: 5 });
+
+    const otherwise = new TopologyBuilder()
+      .addStateStore(new MemoryStore(writer))
+      .addStateStore(new MemoryStore<string, { amount: number }>({ name: 'balances-read', table: { ...table, value: { amount: { column: 'total', type: 'integer' } } } }))
+      .addSource('deposits-source', { topics: ['deposits'], codec: jsonCodec })
+      .addProcessor('deposit', { supplier: deposit, stores: ['balances-written', 'balances-read'] }, 'deposits-source')
+      .build();
+    expect(() => new TopologyTestDriver(otherwise)).toThrow('stores "balances-written" and "balances-read" map table "balances" differently');
+  });
+
   describe('through a repartition topic', () => {
     const internal = 'wordcount-by-word-repartition';
 

@@ -31,7 +31,7 @@ describe('order store', () => {
   });
   // Each test stores the orders it reads: none counts on what an earlier one left.
   beforeEach(async () => {
-    await db.sequelize.query('TRUNCATE orders');
+    await db.sequelize.query('TRUNCATE orders CASCADE');
   });
 
   it('inserts many orders in one call and reads them back in seq order', async () => {

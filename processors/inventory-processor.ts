@@ -39,7 +39,7 @@ export interface InventoryPrefetchKeys {
 
 /** The store keys one order needs loaded before its batch runs. */
 export function prefetchKeys(order: OrderCreated): InventoryPrefetchKeys {
-  return { [INVENTORY_STORE]: [order.payload.productId], [ORDER_DECISIONS_STORE]: [order.payload.orderId] };
+  return { [INVENTORY_STORE]: [order.payload.lines[0]!.productId], [ORDER_DECISIONS_STORE]: [order.payload.orderId] };
 }
 
 interface PendingProductChange {
@@ -67,7 +67,8 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
     },
 
     process(record: InputRecord<OrderCreated>, context) {
-      const { orderId, productId, quantity } = record.value.payload;
+      const { orderId, lines } = record.value.payload;
+      const { productId, quantity } = lines[0]!;
       const { inventory, decisions } = stores(context);
       const stored = decisions.get(orderId);
       checkAgainstStored({ orderId, productId, quantity }, stored);

@@ -14,7 +14,8 @@ export interface TopicRecord {
   key: string | null;
   eventId: string | undefined;
   orderId: string;
-  productId: number;
+  /** The product of its lead line: what the record must be keyed and partitioned by. */
+  leadProductId: number;
 }
 
 /** Every record on the topic up to its current end, read from offset 0 of each partition. */
@@ -39,13 +40,13 @@ export async function readWholeTopic(kafka: KafkaClient, topic: string): Promise
     await reader.close();
   }
   return records.map((record) => {
-    const event = JSON.parse(record.value!.toString('utf8')) as { payload: { orderId: string; productId: number } };
+    const event = JSON.parse(record.value!.toString('utf8')) as { payload: { orderId: string; lines: Array<{ productId: number }> } };
     return {
       partition: record.partition,
       key: record.key?.toString('utf8') ?? null,
       eventId: record.headers['event-id'],
       orderId: event.payload.orderId,
-      productId: event.payload.productId,
+      leadProductId: event.payload.lines[0]!.productId,
     };
   });
 }
@@ -56,7 +57,7 @@ export async function storedOrders(sequelize: Sequelize): Promise<Array<{ id: st
 
 /**
  * Stored == published as sets of orders, each record under its deterministic event id,
- * keyed by productId, on the partition Java's producer picks for that key (the generated vectors). Returns the duplicates.
+ * keyed by its lead product id, on the partition Java's producer picks for that key (the generated vectors). Returns the duplicates.
  */
 export function auditTopic(stored: Array<{ id: string; product_id: number }>, records: TopicRecord[], partitions: number): { duplicates: number } {
   const problems: string[] = [];
@@ -66,9 +67,9 @@ export function auditTopic(stored: Array<{ id: string; product_id: number }>, re
   for (const record of records) {
     if (!storedIds.has(record.orderId)) problems.push(`on the topic but not stored: ${record.orderId}`);
     if (record.eventId !== orderCreatedEventId(record.orderId)) problems.push(`event id ${record.eventId} for order ${record.orderId}`);
-    if (record.key !== String(record.productId)) problems.push(`key ${record.key} for product ${record.productId}`);
-    const partition = javaPartition(String(record.productId), partitions);
-    if (record.partition !== partition) problems.push(`product ${record.productId} on partition ${record.partition}, expected ${partition}`);
+    if (record.key !== String(record.leadProductId)) problems.push(`key ${record.key} for lead product ${record.leadProductId}`);
+    const partition = javaPartition(String(record.leadProductId), partitions);
+    if (record.partition !== partition) problems.push(`lead product ${record.leadProductId} on partition ${record.partition}, expected ${partition}`);
     if (seen.has(record.orderId)) duplicates++;
     seen.add(record.orderId);
   }

@@ -11,6 +11,9 @@
  *   nor counted); an order already decided is skipped, so a duplicate OrderCreated on the topic
  *   never applies twice. The sink writes the batch's new decisions to the orders table.
  *
+ * It decides one-line orders only: an order of several lines is refused before any store is read
+ * (MultiLineOrderError, a dead letter), since its lead line alone is not the order.
+ *
  * Output: InventoryUpdated events (key productId), one per changed product per batch,
  * forwarded from flush() with the product's new version, how many of its orders were
  * confirmed and rejected, and the offset range of its orders in the batch: counts, never ids,
@@ -25,7 +28,7 @@ import type { InputRecord, Processor, ProcessorContext } from '../topology/proce
 import type { InventoryUpdated, OrderCreated } from './events.ts';
 import { eventHeaders, inventoryUpdated } from './events.ts';
 import type { OrderState, ProductStock } from './inventory.ts';
-import { applyDecision, checkAgainstStored, decideOrder } from './inventory.ts';
+import { applyDecision, checkAgainstStored, decideOrder, oneLineOrder } from './inventory.ts';
 
 export const INVENTORY_STORE = 'inventory';
 export const ORDER_DECISIONS_STORE = 'order-decisions';
@@ -67,8 +70,7 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
     },
 
     process(record: InputRecord<OrderCreated>, context) {
-      const { orderId, lines } = record.value.payload;
-      const { productId, quantity } = lines[0]!;
+      const { orderId, productId, quantity } = oneLineOrder(record.value.payload);
       const { inventory, decisions } = stores(context);
       const stored = decisions.get(orderId);
       checkAgainstStored({ orderId, productId, quantity }, stored);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { OrderCreated } from '../../../processors/events.ts';
 import { decodeInventoryUpdated, encodeEvent, orderCreated, orderKey } from '../../../processors/events.ts';
 import type { ProductStock } from '../../../processors/inventory.ts';
-import { OrderMismatchError, OrderNotStoredError, type OrderState } from '../../../processors/inventory.ts';
+import { MultiLineOrderError, OrderMismatchError, OrderNotStoredError, type OrderState } from '../../../processors/inventory.ts';
 import type { InventoryProcessorOutput } from '../../../processors/inventory-processor.ts';
 import { createInventoryProcessor, INVENTORY_STORE, ORDER_DECISIONS_STORE, prefetchKeys } from '../../../processors/inventory-processor.ts';
 import type { ForwardedRecord, KeyValueStore, ProcessorContext, RecordMetadata } from '../../../topology/processor-api.ts';
@@ -142,6 +142,33 @@ describe('inventory processor', () => {
     expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 3, version: 1 });
     const [update] = runtime.updates();
     expect(update!.value.payload).toMatchObject({ ordersConfirmed: 1, ordersRejected: 0, delta: -2 });
+  });
+
+  it('refuses an order of more than one line as RECORD_INVALID, before reading any store, and decides the next one-line order', () => {
+    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 }, [MONITOR_STAND]: { quantity: 5, version: 0 } });
+    const threeLines = order(KEYBOARD, 1);
+    threeLines.payload.lines.push({ productId: MONITOR_STAND, quantity: 1 }, { productId: 9, quantity: 2 });
+    const error = (() => {
+      try {
+        runtime.send(threeLines);
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toBeInstanceOf(MultiLineOrderError);
+    expect(error).toMatchObject({
+      code: 'RECORD_INVALID',
+      errorClass: 'MultiLineOrderError',
+      message: `order ${threeLines.payload.orderId} has 3 lines; this processor decides one-line orders only`,
+      context: { orderId: threeLines.payload.orderId, lines: 3 },
+    });
+    const next = order(KEYBOARD, 2);
+    runtime.send(next);
+    runtime.flush();
+    expect(runtime.decisions().map((d) => d.orderId)).toEqual([next.payload.orderId]);
+    // Stored (by the fake source) but never decided: it stays pending.
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(threeLines.payload.orderId)).toMatchObject({ status: 'pending' });
+    expect(runtime.updates().map((u) => [u.value.payload.productId, u.value.payload.delta])).toEqual([[KEYBOARD, -2]]);
   });
 
   it('refuses an order that is not stored, and one stored with another product or quantity, before touching any store', () => {

@@ -173,6 +173,20 @@ describe('reference topology through the test driver', () => {
     expect(test.getStateStore('order-decisions').has(unstored.payload.orderId)).toBe(false);
   });
 
+  it('dead-letters an order of more than one line (this processor decides one-line orders only), and processes the next one', async () => {
+    const test = driver();
+    const twoLines = orderCreated({ ...order(BLUETOOTH_MOUSE).payload, lines: [{ productId: BLUETOOTH_MOUSE, quantity: 1 }, { productId: MONITOR_STAND, quantity: 1 }] }, 0);
+    await publish(test, twoLines);
+    await publish(test, order(BLUETOOTH_MOUSE));
+    expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node, letter.message])).toEqual([
+      [0n, 'MultiLineOrderError', 'inventory-processor', `order ${twoLines.payload.orderId} has 2 lines; this processor decides one-line orders only`],
+    ]);
+    expect(test.getStateStore('order-decisions').get(twoLines.payload.orderId)).toMatchObject({ status: 'pending' });
+    expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 1, version: 1 });
+    expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 1, version: 0 });
+    expect(test.committedOffset('orders', 0)).toBe(2n);
+  });
+
   it('dead-letters an OrderCreated that contradicts its stored order (other product or quantity)', async () => {
     const test = driver();
     const stored = order(BLUETOOTH_MOUSE, 1);

@@ -8,6 +8,6 @@ import type { SourceOrder } from './ports.ts';
  * the same event.
  */
 export function orderMessage(topic: string, order: SourceOrder): OutgoingMessage {
-  const event = orderCreated({ orderId: order.orderId, customerId: order.customerId, lines: [{ productId: order.productId, quantity: order.quantity }] }, order.createdAtMs);
+  const event = orderCreated({ orderId: order.orderId, customerId: order.customerId, lines: order.lines }, order.createdAtMs);
   return { topic, key: orderKey(event.payload), value: encodeEvent(event), headers: eventHeaders(event) };
 }

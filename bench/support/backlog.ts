@@ -76,9 +76,8 @@ export function generateOrders(
   for (let i = 0; i < count; i++) {
     orders[i] = {
       orderId: nextOrderId(now),
-      productId: 1 + nextInt(products),
+      lines: [{ productId: 1 + nextInt(products), quantity: 1 + nextInt(3) }],
       customerId: `customer-${(from + i) % 10_000}`,
-      quantity: 1 + nextInt(3),
       sourceId: 'bench',
       sourceSeq: from + i + 1,
     };
@@ -88,7 +87,7 @@ export function generateOrders(
 
 export function orderMessage(order: NewOrder, topic: string, occurredAt: Date): OutgoingMessage {
   const event = orderCreated(
-    { orderId: order.orderId, customerId: order.customerId ?? 'anonymous', lines: [{ productId: order.productId, quantity: order.quantity }] },
+    { orderId: order.orderId, customerId: order.customerId ?? 'anonymous', lines: [...order.lines] },
     occurredAt,
   );
   return { topic, key: orderKey(event.payload), value: encodeEvent(event), headers: eventHeaders(event) };

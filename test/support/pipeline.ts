@@ -190,7 +190,7 @@ export async function storeOrders(fixture: PipelineFixture, orders: Array<{ line
   const stored = orders.map((order) => ({ orderId: randomUUID(), lines: order.lines }));
   await insertOrders(
     fixture.db.sequelize,
-    stored.map((order, index) => ({ orderId: order.orderId, ...order.lines[0]!, customerId: 'customer-test', sourceId: 'test', sourceSeq: firstSeq + index })),
+    stored.map((order, index) => ({ ...order, customerId: 'customer-test', sourceId: 'test', sourceSeq: firstSeq + index })),
   );
   return stored;
 }

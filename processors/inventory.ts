@@ -5,7 +5,7 @@
  * processor (one InventoryUpdated per product per batch).
  */
 import { StreamError } from '../core/errors.ts';
-import type { RejectionReason } from './events.ts';
+import type { OrderCreatedPayload, RejectionReason } from './events.ts';
 
 export type { RejectionReason } from './events.ts';
 
@@ -48,6 +48,25 @@ export class OrderMismatchError extends StreamError {
       { context: { ...order, storedProductId: stored.productId, storedQuantity: stored.quantity } },
     );
   }
+}
+
+/**
+ * An order of more than one line reached this processor, which decides one line against one
+ * product's stock: deciding the lead line alone would confirm part of an order. A dead letter
+ * until the multi-line processor replaces this rule.
+ */
+export class MultiLineOrderError extends StreamError {
+  readonly errorClass = 'MultiLineOrderError';
+  constructor(orderId: string, lines: number) {
+    super('RECORD_INVALID', `order ${orderId} has ${lines} lines; this processor decides one-line orders only`, { context: { orderId, lines } });
+  }
+}
+
+/** The facts of a one-line order (its lead line, the one the orders row holds); throws MultiLineOrderError for more lines. */
+export function oneLineOrder(order: OrderCreatedPayload): OrderFacts {
+  if (order.lines.length !== 1) throw new MultiLineOrderError(order.orderId, order.lines.length);
+  const { productId, quantity } = order.lines[0]!;
+  return { orderId: order.orderId, productId, quantity };
 }
 
 /** Throws unless `order` describes `stored` exactly (decided or not). */

@@ -10,6 +10,7 @@
 import { createRandom, createUuidV7Source, deriveRandom } from '../core/random.ts';
 import type { IndexSampler } from './distributions.ts';
 import { createCdfSampler, geometricWeights, zipfWeights } from './distributions.ts';
+import type { OrderLine } from './events.ts';
 
 export type Popularity = { kind: 'uniform' } | { kind: 'zipf'; skew: number };
 
@@ -31,9 +32,8 @@ export interface OrderGeneratorOptions {
 
 export interface GeneratedOrder {
   orderId: string;
-  productId: number;
-  quantity: number;
   customerId: string;
+  lines: OrderLine[];
 }
 
 export interface OrderGenerator {
@@ -93,7 +93,7 @@ export function createOrderGenerator(options: OrderGeneratorOptions): OrderGener
       const productId = productIds[drawProduct(random)]!;
       const quantity = drawQuantityIndex(random) + 1;
       const customerId = `customer-${random.nextInt(customers) + 1}`;
-      return { orderId: nextOrderId(nowMs), productId, quantity, customerId };
+      return { orderId: nextOrderId(nowMs), customerId, lines: [{ productId, quantity }] };
     },
   };
 }

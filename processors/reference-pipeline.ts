@@ -8,7 +8,7 @@
 import { type StateStoreSpec, type Topology, TopologyBuilder } from '../topology/builder.ts';
 import { MemoryStore } from '../topology/testing/memory-store.ts';
 import type { OrderCreated } from './events.ts';
-import { inventoryUpdatedCodec, orderCreatedCodec } from './events.ts';
+import { inventoryUpdatedCodec, orderCreatedCodec, orderKey } from './events.ts';
 import type { OrderState, ProductStock } from './inventory.ts';
 import { createInventoryProcessor, INVENTORY_STORE, ORDER_DECISIONS_STORE, prefetchKeys } from './inventory-processor.ts';
 import { INVENTORY, ORDER_DECISIONS } from './reference-stores.ts';
@@ -36,8 +36,8 @@ export interface ReferencePipelineOptions {
 
 export function buildReferenceTopology(options: ReferencePipelineOptions): Topology {
   return new TopologyBuilder(options.applicationId === undefined ? {} : { applicationId: options.applicationId })
-    // Orders are keyed by product: a record keyed otherwise would land in a partition that does not own its product.
-    .addSource(NODE_NAMES.source, { topics: [options.ordersTopic], codec: orderCreatedCodec, keyOf: (order: OrderCreated) => String(order.payload.productId) })
+    // Orders are keyed by their lead product: a record keyed otherwise would land in a partition that does not own it.
+    .addSource(NODE_NAMES.source, { topics: [options.ordersTopic], codec: orderCreatedCodec, keyOf: (order: OrderCreated) => orderKey(order.payload) })
     .addStateStore(options.stores.inventory)
     .addStateStore(options.stores.decisions)
     .addProcessor(
@@ -49,9 +49,15 @@ export function buildReferenceTopology(options: ReferencePipelineOptions): Topol
     .build();
 }
 
-/** The `order-decisions` entries of orders stored and not decided yet: what the order source writes before it publishes. */
+/**
+ * The `order-decisions` entries of orders stored and not decided yet: what the order source writes
+ * before it publishes (the orders row holds the lead line).
+ */
 export function pendingOrders(orders: Iterable<OrderCreated>): Array<[string, OrderState]> {
-  return [...orders].map((order): [string, OrderState] => [order.payload.orderId, { productId: order.payload.productId, quantity: order.payload.quantity, status: 'pending' }]);
+  return [...orders].map((order): [string, OrderState] => {
+    const { productId, quantity } = order.payload.lines[0]!;
+    return [order.payload.orderId, { productId, quantity, status: 'pending' }];
+  });
 }
 
 /** The stores in memory, empty: for describing the topology (the test driver runs every store on a fresh twin of its own). */

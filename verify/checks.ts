@@ -3,7 +3,7 @@
  * the processes' fates). `findInvariantViolations` owns the inventory invariants; these add the
  * order, dead-letter, outbox and process checks around it.
  */
-import { decodeOrderCreated } from '../processors/events.ts';
+import { decodeOrderCreated, orderKey } from '../processors/events.ts';
 import { DLQ_HEADERS } from '../sinks/dead-letter.ts';
 import { findInvariantViolations, type PipelineSnapshot } from './invariants.ts';
 import { POISON_HEADER, type PoisonRecord } from './poison.ts';
@@ -116,16 +116,18 @@ function checkPublishedOnce(snapshot: VerifySnapshot): CheckResult {
       violations.push(`${snapshot.ordersTopic}[${record.partition}]@${record.offset} is not an OrderCreated: ${(error as Error).message}`);
       continue;
     }
-    const { orderId, productId, quantity } = event.payload;
+    const { orderId, lines } = event.payload;
     const order = stored.get(orderId);
     if (!order) {
       violations.push(`OrderCreated ${event.eventId} at [${record.partition}]@${record.offset} names an order that is not stored`);
       continue;
     }
+    // The orders row holds the lead line (order_lines the rest).
+    const { productId, quantity } = lines[0]!;
     if (order.product_id !== productId || order.quantity !== quantity) {
-      violations.push(`OrderCreated for ${orderId} says product ${productId} x${quantity}, stored product ${order.product_id} x${order.quantity}`);
+      violations.push(`OrderCreated for ${orderId} says product ${productId} x${quantity} (its lead line), stored product ${order.product_id} x${order.quantity}`);
     }
-    if (record.key !== String(productId)) violations.push(`OrderCreated for ${orderId} has key ${record.key}, not its product id ${productId}`);
+    if (record.key !== orderKey(event.payload)) violations.push(`OrderCreated for ${orderId} has key ${record.key}, not its lead product id ${productId}`);
     const ids = eventIds.get(orderId) ?? new Set<string>();
     if (ids.size > 0) copies++;
     ids.add(event.eventId);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { OutgoingMessage } from '../kafka/port.ts';
-import { encodeEvent, eventHeaders, orderCreated } from '../processors/events.ts';
+import { encodeEvent, eventHeaders, orderCreated, orderKey } from '../processors/events.ts';
 
 export const POISON_HEADER = 'verify-poison-id';
 
@@ -33,7 +33,7 @@ export function buildPoisonRecords(topic: string, productIds: readonly number[],
   const last = productIds[productIds.length - 1] ?? 1;
   const other = productIds.find((id) => id !== first) ?? first + 1;
   const unstored = randomUUID();
-  const event = (orderId: string, productId: number) => orderCreated({ orderId, productId, quantity: 1, customerId: 'verify-poison' }, nowMs);
+  const event = (orderId: string, productId: number) => orderCreated({ orderId, customerId: 'verify-poison', lines: [{ productId, quantity: 1 }] }, nowMs);
   const records: Array<{ kind: PoisonKind; orderId?: string; key: string; value: Buffer; headers?: Record<string, string> }> = [
     // Not UTF-8 at all.
     { kind: 'undecodable', key: String(first), value: Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0x00, 0x7b]) },
@@ -41,13 +41,13 @@ export function buildPoisonRecords(topic: string, productIds: readonly number[],
     {
       kind: 'schema-invalid',
       key: String(first),
-      value: Buffer.from(JSON.stringify({ ...event(randomUUID(), first), payload: { orderId: randomUUID(), productId: first, quantity: -3, customerId: 'verify-poison' } })),
+      value: Buffer.from(JSON.stringify({ ...event(randomUUID(), first), payload: { orderId: randomUUID(), customerId: 'verify-poison', lines: [{ productId: first, quantity: -3 }] } })),
     },
     // Valid by the schema (a safe integer), out of range for the database.
     (() => {
       const orderId = randomUUID();
       const overflow = event(orderId, MAX_INT4 + 1);
-      return { kind: 'product-id-overflow' as const, orderId, key: String(MAX_INT4 + 1), value: encodeEvent(overflow), headers: eventHeaders(overflow) };
+      return { kind: 'product-id-overflow' as const, orderId, key: orderKey(overflow.payload), value: encodeEvent(overflow), headers: eventHeaders(overflow) };
     })(),
     // Keyed (and so partitioned) as another product than the one it names.
     (() => {
@@ -58,7 +58,7 @@ export function buildPoisonRecords(topic: string, productIds: readonly number[],
     // A well-formed OrderCreated whose order was never stored, and a second copy of it.
     ...(['unstored-order', 'unstored-order-copy'] as const).map((kind) => {
       const ghost = event(unstored, last);
-      return { kind, orderId: unstored, key: String(last), value: encodeEvent(ghost), headers: eventHeaders(ghost) };
+      return { kind, orderId: unstored, key: orderKey(ghost.payload), value: encodeEvent(ghost), headers: eventHeaders(ghost) };
     }),
   ];
   return records.map((record, index) => {

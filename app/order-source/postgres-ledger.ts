@@ -13,9 +13,8 @@ export function createPostgresLedger(sequelize: Sequelize, sourceId: string): Or
         sequelize,
         orders.map((order) => ({
           orderId: order.orderId,
-          productId: order.productId,
           customerId: order.customerId,
-          quantity: order.quantity,
+          lines: order.lines,
           sourceId,
           sourceSeq: order.seq,
           createdAtMs: order.createdAtMs,
@@ -25,12 +24,12 @@ export function createPostgresLedger(sequelize: Sequelize, sourceId: string): Or
     async readUnpublished(afterSeq, limit) {
       const rows = await readUnpublished(sequelize, sourceId, afterSeq, limit);
       return rows.map(
+        // Lines in line_no order, the order they were stored in: a re-published OrderCreated is byte-identical.
         (row): SourceOrder => ({
           seq: row.sourceSeq,
           orderId: row.orderId,
-          productId: row.productId,
-          quantity: row.quantity,
           customerId: row.customerId ?? 'unknown',
+          lines: row.lines.map(({ productId, quantity }) => ({ productId, quantity })),
           createdAtMs: row.createdAt.getTime(),
         }),
       );

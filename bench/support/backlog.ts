@@ -1,13 +1,14 @@
 /**
- * Builds the catch-up backlog: a database holding N pending orders over a seeded catalogue,
- * and a fresh topic holding their N OrderCreated events keyed by productId. Rows and events
- * are made chunk by chunk (insert and produce in parallel), so memory stays flat at 1M orders.
+ * Builds the catch-up backlog: a database holding N pending one-line orders over a seeded
+ * catalogue, and a fresh topic holding their N OrderCreated events keyed by product (orderKey).
+ * Rows and events are made chunk by chunk (insert and produce in parallel), so memory stays flat
+ * at 1M orders.
  */
 import type { Sequelize } from 'sequelize';
 import type { Logger } from '../../core/logger.ts';
 import { createRandom, createUuidV7Source } from '../../core/random.ts';
 import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaClient, type OutgoingMessage } from '../../kafka/port.ts';
-import { encodeEvent, eventHeaders, orderCreated } from '../../processors/events.ts';
+import { encodeEvent, eventHeaders, orderCreated, orderKey } from '../../processors/events.ts';
 import { insertOrders, type NewOrder } from '../../state/commerce/order-store.ts';
 import { seed } from '../../state/commerce/seed.ts';
 
@@ -75,9 +76,8 @@ export function generateOrders(
   for (let i = 0; i < count; i++) {
     orders[i] = {
       orderId: nextOrderId(now),
-      productId: 1 + nextInt(products),
+      lines: [{ productId: 1 + nextInt(products), quantity: 1 + nextInt(3) }],
       customerId: `customer-${(from + i) % 10_000}`,
-      quantity: 1 + nextInt(3),
       sourceId: 'bench',
       sourceSeq: from + i + 1,
     };
@@ -87,8 +87,8 @@ export function generateOrders(
 
 export function orderMessage(order: NewOrder, topic: string, occurredAt: Date): OutgoingMessage {
   const event = orderCreated(
-    { orderId: order.orderId, productId: order.productId, quantity: order.quantity, customerId: order.customerId ?? 'anonymous' },
+    { orderId: order.orderId, customerId: order.customerId ?? 'anonymous', lines: [...order.lines] },
     occurredAt,
   );
-  return { topic, key: String(order.productId), value: encodeEvent(event), headers: eventHeaders(event) };
+  return { topic, key: orderKey(event.payload), value: encodeEvent(event), headers: eventHeaders(event) };
 }

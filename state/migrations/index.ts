@@ -7,6 +7,7 @@ import * as outboxParkingAndRelayLease from './0006-outbox-parking-and-relay-lea
 import * as inventoryStoreTable from './0007-inventory-store-table.ts';
 import * as originWatermarks from './0008-origin-watermarks.ts';
 import * as lastCommitId from './0009-last-commit-id.ts';
+import * as orderLines from './0010-order-lines.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -24,4 +25,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0007-inventory-store-table', module: inventoryStoreTable },
   { name: '0008-origin-watermarks', module: originWatermarks },
   { name: '0009-last-commit-id', module: lastCommitId },
+  { name: '0010-order-lines', module: orderLines },
 ];

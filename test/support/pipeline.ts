@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient, KafkaProducer } from '../../kafka/port.ts';
-import { decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated } from '../../processors/events.ts';
+import { decodeInventoryUpdated, encodeEvent, eventHeaders, type OrderLine, orderCreated, orderKey } from '../../processors/events.ts';
 import { insertOrders } from '../../state/commerce/order-store.ts';
 import { readOffsets } from '../../state/offset-store.ts';
 import { countUnpublished } from '../../state/outbox-store.ts';
@@ -182,13 +182,12 @@ export async function readTopic(fixture: Pick<PipelineFixture, 'kafka' | 'admin'
 
 export interface TestOrder {
   orderId: string;
-  productId: number;
-  quantity: number;
+  lines: OrderLine[];
 }
 
-/** Stores the orders (as the source would) and returns their OrderCreated records, key productId. */
-export async function storeOrders(fixture: PipelineFixture, orders: Array<{ productId: number; quantity: number }>, firstSeq: number): Promise<TestOrder[]> {
-  const stored = orders.map((order) => ({ orderId: randomUUID(), ...order }));
+/** Stores the orders (as the source would) and returns them with their new ids. */
+export async function storeOrders(fixture: PipelineFixture, orders: Array<{ lines: OrderLine[] }>, firstSeq: number): Promise<TestOrder[]> {
+  const stored = orders.map((order) => ({ orderId: randomUUID(), lines: order.lines }));
   await insertOrders(
     fixture.db.sequelize,
     stored.map((order, index) => ({ ...order, customerId: 'customer-test', sourceId: 'test', sourceSeq: firstSeq + index })),
@@ -196,9 +195,10 @@ export async function storeOrders(fixture: PipelineFixture, orders: Array<{ prod
   return stored;
 }
 
+/** The order's OrderCreated record, keyed as the source keys it (orderKey). */
 export function orderRecord(topic: string, order: TestOrder): { topic: string; key: string; value: Buffer; headers: Record<string, string> } {
   const event = orderCreated({ ...order, customerId: 'customer-test' }, Date.now());
-  return { topic, key: String(order.productId), value: encodeEvent(event), headers: eventHeaders(event) };
+  return { topic, key: orderKey(order), value: encodeEvent(event), headers: eventHeaders(event) };
 }
 
 export async function publishOrders(producer: KafkaProducer, topic: string, orders: TestOrder[]): Promise<void> {

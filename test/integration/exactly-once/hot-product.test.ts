@@ -49,7 +49,7 @@ describe('a hot product with far more orders than stock', () => {
         for (let send = 0; send < SENDS; send++) {
           const orders = await storeOrders(
             fixture,
-            Array.from({ length: perSend }, () => ({ productId: HOT_PRODUCT, quantity: 1 })),
+            Array.from({ length: perSend }, () => ({ lines: [{ productId: HOT_PRODUCT, quantity: 1 }] })),
             send * perSend + 1,
           );
           await publishOrders(producer, fixture.names.ordersTopic, orders);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
 import type { KafkaProducer, OutgoingMessage } from '../../../kafka/port.ts';
-import { encodeEvent, orderCreated } from '../../../processors/events.ts';
+import { encodeEvent, orderCreated, orderKey } from '../../../processors/events.ts';
 import { NODE_NAMES } from '../../../processors/reference-pipeline.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { seed } from '../../../state/commerce/seed.ts';
@@ -36,12 +36,14 @@ interface Poison {
   message: RegExp;
 }
 
-function validOrderJson(overrides: { schemaVersion?: number; quantity?: number; productId?: number; orderId?: string }): Buffer {
-  const event = orderCreated({ orderId: '0190f5b2-7c1e-7a00-8000-000000000001', productId: 1, quantity: 1, customerId: 'c-1' }, Date.now());
-  const json = JSON.parse(encodeEvent(event).toString('utf8')) as Record<string, unknown> & { payload: Record<string, unknown> };
+/** An OrderCreated of one line as JSON, its envelope or payload changed as given (`line`: the line's fields). */
+function validOrderJson(overrides: { schemaVersion?: number; orderId?: string; line?: Record<string, unknown>; lines?: unknown[] }): Buffer {
+  const event = orderCreated({ orderId: '0190f5b2-7c1e-7a00-8000-000000000001', customerId: 'c-1', lines: [{ productId: 1, quantity: 1 }] }, Date.now());
+  const json = JSON.parse(encodeEvent(event).toString('utf8')) as Record<string, unknown> & { payload: Record<string, unknown> & { lines: unknown[] } };
   if (overrides.schemaVersion !== undefined) json.schemaVersion = overrides.schemaVersion;
-  const { schemaVersion: _, ...payload } = overrides;
-  Object.assign(json.payload, payload);
+  if (overrides.orderId !== undefined) json.payload.orderId = overrides.orderId;
+  if (overrides.line !== undefined) json.payload.lines = [{ ...(json.payload.lines[0] as object), ...overrides.line }];
+  if (overrides.lines !== undefined) json.payload.lines = overrides.lines;
   return Buffer.from(JSON.stringify(json), 'utf8');
 }
 
@@ -50,17 +52,24 @@ const POISONS: Poison[] = [
   { name: 'not UTF-8', value: Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0xc3]), errorClass: 'DecodeError', message: /not valid UTF-8/ },
   { name: 'JSON of another shape', value: Buffer.from('{"hello":"world"}', 'utf8'), errorClass: 'SchemaError', message: /schemaVersion/ },
   { name: 'schemaVersion 99', value: validOrderJson({ schemaVersion: 99 }), errorClass: 'UnsupportedVersionError', message: /schemaVersion 99/ },
-  { name: 'quantity 0', value: validOrderJson({ quantity: 0 }), errorClass: 'SchemaError', message: /payload\.quantity/ },
-  { name: 'quantity -3', value: validOrderJson({ quantity: -3 }), errorClass: 'SchemaError', message: /payload\.quantity/ },
+  { name: 'quantity 0', value: validOrderJson({ line: { quantity: 0 } }), errorClass: 'SchemaError', message: /payload\.lines\[0\]\.quantity/ },
+  { name: 'quantity -3', value: validOrderJson({ line: { quantity: -3 } }), errorClass: 'SchemaError', message: /payload\.lines\[0\]\.quantity/ },
+  { name: 'no lines', value: validOrderJson({ lines: [] }), errorClass: 'SchemaError', message: /payload\.lines must have 1 to 100 lines, got 0/ },
+  {
+    name: 'a product twice',
+    value: validOrderJson({ lines: [{ productId: 1, quantity: 1 }, { productId: 1, quantity: 2 }] }),
+    errorClass: 'SchemaError',
+    message: /payload\.lines must not repeat product 1 \(lines 0 and 1\)/,
+  },
   // Well-formed, but beyond what the orders and products columns hold: the batch's SQL cast would fail.
   {
     name: 'productId 2^31 (int4)',
-    value: validOrderJson({ productId: 2 ** 31 }),
+    value: validOrderJson({ line: { productId: 2 ** 31 } }),
     key: String(2 ** 31),
     errorClass: 'SchemaError',
-    message: /payload\.productId must be at most 2147483647/,
+    message: /payload\.lines\[0\]\.productId must be at most 2147483647/,
   },
-  { name: 'quantity 2^31 (int4)', value: validOrderJson({ quantity: 2 ** 31 }), errorClass: 'SchemaError', message: /payload\.quantity must be at most 2147483647/ },
+  { name: 'quantity 2^31 (int4)', value: validOrderJson({ line: { quantity: 2 ** 31 } }), errorClass: 'SchemaError', message: /payload\.lines\[0\]\.quantity must be at most 2147483647/ },
   { name: 'orderId not a UUID', value: validOrderJson({ orderId: 'order-42' }), errorClass: 'SchemaError', message: /payload\.orderId must be a UUID/ },
 ];
 
@@ -91,12 +100,12 @@ describe('poison records on the orders topic', () => {
         const productsHere = Array.from({ length: PRODUCTS }, (_, index) => index + 1).filter((id) => partitionForKey(String(id), PARTITIONS) === poisoned);
         const good = await storeOrders(
           fixture,
-          Array.from({ length: POISONS.length + 1 }, (_, index) => ({ productId: productsHere[index % productsHere.length]!, quantity: 1 + (index % 3) })),
+          Array.from({ length: POISONS.length + 1 }, (_, index) => ({ lines: [{ productId: productsHere[index % productsHere.length]!, quantity: 1 + (index % 3) }] })),
           1,
         );
         const elsewhere = await storeOrders(
           fixture,
-          Array.from({ length: PRODUCTS }, (_, index) => ({ productId: index + 1, quantity: 2 })).filter((order) => partitionForKey(String(order.productId), PARTITIONS) !== poisoned),
+          Array.from({ length: PRODUCTS }, (_, index) => ({ lines: [{ productId: index + 1, quantity: 2 }] })).filter((order) => partitionForKey(orderKey(order), PARTITIONS) !== poisoned),
           good.length + 1,
         );
         const poisonKey = String(productsHere[0]);

@@ -1,7 +1,7 @@
 /**
  * Well-formed records that must not move stock, and hand edits that must be seen, on the real
  * broker and PostgreSQL with the processor and relay as separate processes:
- * - a record whose key disagrees with its productId, an OrderCreated for an order that is not
+ * - a record whose key disagrees with its lead product, an OrderCreated for an order that is not
  *   stored (twice), one that contradicts its stored order, and a poison record whose key holds
  *   a NUL byte each become a dead letter; the partitions keep flowing and stock is unchanged
  *   by them;
@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { partitionForKey } from '../../../kafka/murmur2.ts';
 import type { KafkaProducer, OutgoingMessage } from '../../../kafka/port.ts';
-import { decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated } from '../../../processors/events.ts';
+import { decodeInventoryUpdated, encodeEvent, eventHeaders, orderCreated, orderKey } from '../../../processors/events.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { seed } from '../../../state/commerce/seed.ts';
 import { selectRows } from '../../../state/sql.ts';
@@ -37,8 +37,8 @@ const STOCK = 1000;
 
 const partitionOf = (productId: number) => partitionForKey(String(productId), PARTITIONS);
 
-/** An OrderCreated for `order` as given, keyed `key` (by default its own product). */
-function rawOrder(topic: string, order: TestOrder, key = String(order.productId)): OutgoingMessage {
+/** An OrderCreated for `order` as given, keyed `key` (by default its own lead product). */
+function rawOrder(topic: string, order: TestOrder, key = orderKey(order)): OutgoingMessage {
   const event = orderCreated({ ...order, customerId: 'customer-test' }, Date.now());
   return { topic, key, value: encodeEvent(event), headers: eventHeaders(event) };
 }
@@ -80,10 +80,10 @@ describe('records that must not move stock', () => {
         const productB = ids.find((id) => partitionOf(id) !== partitionOf(productA))!;
         const productC = ids.find((id) => id !== productB && partitionOf(id) === partitionOf(productB))!;
         let seq = 1;
-        const [misKeyed] = await storeOrders(fixture, [{ productId: productA, quantity: 1 }], seq++);
-        const unstored: TestOrder = { orderId: randomUUID(), productId: productC, quantity: 3 };
-        const [contradicted] = await storeOrders(fixture, [{ productId: productC, quantity: 2 }], seq++);
-        const after = await storeOrders(fixture, [{ productId: productB, quantity: 1 }, { productId: productC, quantity: 1 }], seq);
+        const [misKeyed] = await storeOrders(fixture, [{ lines: [{ productId: productA, quantity: 1 }] }], seq++);
+        const unstored: TestOrder = { orderId: randomUUID(), lines: [{ productId: productC, quantity: 3 }] };
+        const [contradicted] = await storeOrders(fixture, [{ lines: [{ productId: productC, quantity: 2 }] }], seq++);
+        const after = await storeOrders(fixture, [{ lines: [{ productId: productB, quantity: 1 }] }, { lines: [{ productId: productC, quantity: 1 }] }], seq);
         const nulKey = `${productB}\u0000tail`;
 
         await producer.send([
@@ -91,7 +91,7 @@ describe('records that must not move stock', () => {
           rawOrder(ordersTopic, misKeyed!, String(productB)),
           rawOrder(ordersTopic, unstored),
           rawOrder(ordersTopic, unstored),
-          rawOrder(ordersTopic, { ...contradicted!, quantity: 5 }),
+          rawOrder(ordersTopic, { ...contradicted!, lines: [{ productId: productC, quantity: 5 }] }),
           { topic: ordersTopic, partition: partitionOf(productB), key: nulKey, value: Buffer.from('not json', 'utf8'), headers: { 'test-poison': 'nul-key' } },
           ...after.map((order) => orderRecord(ordersTopic, order)),
           // The true copies: applied now, exactly once.
@@ -159,7 +159,7 @@ describe('hand edits of the catalogue while the processor runs', () => {
         const relay = fixture.spawnRole('relay');
         let seq = 1;
         const publish = async (productId: number, count: number) => {
-          const orders = await storeOrders(fixture, Array.from({ length: count }, () => ({ productId, quantity: 1 })), seq);
+          const orders = await storeOrders(fixture, Array.from({ length: count }, () => ({ lines: [{ productId, quantity: 1 }] })), seq);
           seq += count;
           await producer.send(orders.map((order) => orderRecord(ordersTopic, order)));
           return orders;

@@ -14,7 +14,16 @@ export interface TopicRecord {
   key: string | null;
   eventId: string | undefined;
   orderId: string;
-  productId: number;
+  lines: Array<{ productId: number; quantity: number }>;
+  /** The record's value as it is on the topic: a re-publish must repeat it byte for byte. */
+  value: Buffer;
+}
+
+export interface StoredOrderLines {
+  id: string;
+  source_seq: string;
+  /** `productId x quantity` of each line, in line_no order. */
+  lines: string[];
 }
 
 /** Every record on the topic up to its current end, read from offset 0 of each partition. */
@@ -39,38 +48,52 @@ export async function readWholeTopic(kafka: KafkaClient, topic: string): Promise
     await reader.close();
   }
   return records.map((record) => {
-    const event = JSON.parse(record.value!.toString('utf8')) as { payload: { orderId: string; productId: number } };
+    const event = JSON.parse(record.value!.toString('utf8')) as { payload: { orderId: string; lines: Array<{ productId: number; quantity: number }> } };
     return {
       partition: record.partition,
       key: record.key?.toString('utf8') ?? null,
       eventId: record.headers['event-id'],
       orderId: event.payload.orderId,
-      productId: event.payload.productId,
+      lines: event.payload.lines,
+      value: record.value!,
     };
   });
 }
 
-export async function storedOrders(sequelize: Sequelize): Promise<Array<{ id: string; product_id: number; source_seq: string }>> {
-  return selectRows(sequelize, 'SELECT id, product_id, source_seq FROM orders ORDER BY source_seq');
+export async function storedOrders(sequelize: Sequelize): Promise<StoredOrderLines[]> {
+  return selectRows(
+    sequelize,
+    `SELECT o.id, o.source_seq, array_agg(l.product_id || ' x ' || l.quantity ORDER BY l.line_no) AS lines
+     FROM orders o JOIN order_lines l ON l.order_id = o.id GROUP BY o.id ORDER BY o.source_seq`,
+  );
 }
 
 /**
- * Stored == published as sets of orders, each record under its deterministic event id,
- * keyed by productId, on the partition Java's producer picks for that key (the generated vectors). Returns the duplicates.
+ * Stored == published as sets of orders, each record under its deterministic event id, with the
+ * stored lines in line order, keyed by its lead product id, on the partition Java's producer
+ * picks for that key (the generated vectors); a record published twice is the same bytes twice.
+ * Returns the duplicates.
  */
-export function auditTopic(stored: Array<{ id: string; product_id: number }>, records: TopicRecord[], partitions: number): { duplicates: number } {
+export function auditTopic(stored: StoredOrderLines[], records: TopicRecord[], partitions: number): { duplicates: number } {
   const problems: string[] = [];
-  const storedIds = new Set(stored.map((order) => order.id));
-  const seen = new Set<string>();
+  const storedLines = new Map(stored.map((order) => [order.id, order.lines.join(', ')]));
+  const seen = new Map<string, Buffer>();
   let duplicates = 0;
   for (const record of records) {
-    if (!storedIds.has(record.orderId)) problems.push(`on the topic but not stored: ${record.orderId}`);
+    const lines = record.lines.map((line) => `${line.productId} x ${line.quantity}`).join(', ');
+    if (!storedLines.has(record.orderId)) problems.push(`on the topic but not stored: ${record.orderId}`);
+    else if (storedLines.get(record.orderId) !== lines) problems.push(`order ${record.orderId} published with lines ${lines}, stored with ${storedLines.get(record.orderId)}`);
     if (record.eventId !== orderCreatedEventId(record.orderId)) problems.push(`event id ${record.eventId} for order ${record.orderId}`);
-    if (record.key !== String(record.productId)) problems.push(`key ${record.key} for product ${record.productId}`);
-    const partition = javaPartition(String(record.productId), partitions);
-    if (record.partition !== partition) problems.push(`product ${record.productId} on partition ${record.partition}, expected ${partition}`);
-    if (seen.has(record.orderId)) duplicates++;
-    seen.add(record.orderId);
+    const leadProductId = record.lines[0]!.productId;
+    if (record.key !== String(leadProductId)) problems.push(`key ${record.key} for lead product ${leadProductId}`);
+    const partition = javaPartition(String(leadProductId), partitions);
+    if (record.partition !== partition) problems.push(`lead product ${leadProductId} on partition ${record.partition}, expected ${partition}`);
+    const first = seen.get(record.orderId);
+    if (first !== undefined) {
+      duplicates++;
+      if (!first.equals(record.value)) problems.push(`order ${record.orderId} published twice with different bytes`);
+    }
+    seen.set(record.orderId, record.value);
   }
   for (const order of stored) if (!seen.has(order.id)) problems.push(`stored but not on the topic: ${order.id}`);
   if (problems.length > 0) throw new Error(`${problems.length} problem(s), first: ${problems.slice(0, 5).join('; ')}`);

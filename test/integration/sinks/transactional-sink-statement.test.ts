@@ -46,7 +46,7 @@ describe('transactional sink: one commit statement', () => {
   beforeEach(async () => {
     await db.sequelize.query('TRUNCATE outbox, stream_offsets, orders, inventory, products RESTART IDENTITY CASCADE');
     await seed(db.sequelize);
-    await insertOrders(db.sequelize, [{ orderId: ORDER, productId: KEYBOARD, customerId: 'c1', quantity: 1, sourceId: 's', sourceSeq: 1 }]);
+    await insertOrders(db.sequelize, [{ orderId: ORDER, customerId: 'c1', lines: [{ productId: KEYBOARD, quantity: 1 }], sourceId: 's', sourceSeq: 1 }]);
     notifications.length = 0;
   });
 

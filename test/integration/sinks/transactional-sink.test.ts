@@ -39,8 +39,8 @@ describe('transactional sink', () => {
     await db.sequelize.query('TRUNCATE outbox, stream_offsets, orders, inventory, products RESTART IDENTITY CASCADE');
     await seed(db.sequelize);
     await insertOrders(db.sequelize, [
-      { orderId: ORDER_A, productId: MONITOR_STAND, customerId: 'c1', quantity: 1, sourceId: 's', sourceSeq: 1 },
-      { orderId: ORDER_B, productId: MONITOR_STAND, customerId: 'c2', quantity: 1, sourceId: 's', sourceSeq: 2 },
+      { orderId: ORDER_A, customerId: 'c1', lines: [{ productId: MONITOR_STAND, quantity: 1 }], sourceId: 's', sourceSeq: 1 },
+      { orderId: ORDER_B, customerId: 'c2', lines: [{ productId: MONITOR_STAND, quantity: 1 }], sourceId: 's', sourceSeq: 2 },
     ]);
   });
 

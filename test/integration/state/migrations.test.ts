@@ -5,7 +5,7 @@ import { MIGRATIONS } from '../../../state/migrations/index.ts';
 import { migrate, migrationStatus, rollback } from '../../../state/migrator.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
-const TABLES = ['inventory', 'order_source_progress', 'orders', 'outbox', 'outbox_relay_leases', 'products', 'stream_offsets'];
+const TABLES = ['inventory', 'order_lines', 'order_source_progress', 'orders', 'outbox', 'outbox_relay_leases', 'products', 'stream_offsets'];
 
 async function tables(sequelize: Sequelize): Promise<string[]> {
   // pg_tables rather than information_schema.tables, whose results Sequelize reshapes.
@@ -53,6 +53,9 @@ describe('migrations', () => {
 
     expect(await indexes(db.sequelize, 'outbox')).toEqual(['outbox_event_id_unique', 'outbox_parked_idx', 'outbox_pending_idx', 'outbox_pkey']);
     expect(await indexes(db.sequelize, 'inventory')).toEqual(['inventory_partition_idx', 'inventory_pkey']);
+    expect(await indexes(db.sequelize, 'order_lines')).toEqual(['order_lines_pkey', 'order_lines_product_idx', 'order_lines_product_once']);
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0010-order-lines']);
+    expect(await tables(db.sequelize)).not.toContain('order_lines');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0009-last-commit-id']);
     expect(await columns(db.sequelize, 'stream_offsets')).not.toContain('last_commit_id');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0008-origin-watermarks']);
@@ -81,6 +84,7 @@ describe('migrations', () => {
 
   it('roll back down to and including a named migration', async () => {
     expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual([
+      '0010-order-lines',
       '0009-last-commit-id',
       '0008-origin-watermarks',
       '0007-inventory-store-table',
@@ -122,6 +126,42 @@ describe('migrations', () => {
       { product_id: 912, quantity: 0, version: '0', partition: null },
       { product_id: 913, quantity: 0, version: '0', partition: null },
     ]);
+  });
+
+  it('give every order stored before 0010 one line (line 0, its product and quantity), and drop only the lines on the way down', async () => {
+    const [early, late] = ['00000000-0000-4000-8000-000000000a01', '00000000-0000-4000-8000-000000000a02'];
+    await rollback(db.sequelize, silentLogger, { to: '0010-order-lines' });
+    await db.sequelize.query(`INSERT INTO orders (id, product_id, quantity, source_id, source_seq) VALUES ('${early}', 7, 3, 'lines', 1), ('${late}', 8, 1, 'lines', 2)`);
+    await migrate(db.sequelize, silentLogger);
+    const lines = () =>
+      db.sequelize.query<{ order_id: string; line_no: number; product_id: number; quantity: number }>(
+        "SELECT order_id, line_no, product_id, quantity FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE source_id = 'lines') ORDER BY order_id, line_no",
+        { type: QueryTypes.SELECT },
+      );
+    expect(await lines()).toEqual([
+      { order_id: early, line_no: 0, product_id: 7, quantity: 3 },
+      { order_id: late, line_no: 0, product_id: 8, quantity: 1 },
+    ]);
+
+    await db.sequelize.query(`INSERT INTO order_lines (order_id, line_no, product_id, quantity) VALUES ('${early}', 1, 9, 2)`);
+    await expect(db.sequelize.query(`INSERT INTO order_lines (order_id, line_no, product_id, quantity) VALUES ('${early}', 2, 10, 0)`)).rejects.toThrow(/order_lines_quantity_positive/);
+    await expect(db.sequelize.query(`INSERT INTO order_lines (order_id, line_no, product_id, quantity) VALUES ('${early}', 2, 7, 1)`)).rejects.toMatchObject({ parent: { constraint: 'order_lines_product_once' } });
+    await expect(db.sequelize.query(`INSERT INTO order_lines (order_id, line_no, product_id, quantity) VALUES ('${late}', 0, 11, 1)`)).rejects.toMatchObject({ parent: { constraint: 'order_lines_pkey' } });
+    await expect(
+      db.sequelize.query("INSERT INTO order_lines (order_id, line_no, product_id, quantity) VALUES ('00000000-0000-4000-8000-000000000aff', 0, 7, 1)"),
+    ).rejects.toMatchObject({ parent: { constraint: 'order_lines_order_id_fkey' } });
+    await db.sequelize.query(`DELETE FROM orders WHERE id = '${late}'`);
+    expect(await lines()).toEqual([
+      { order_id: early, line_no: 0, product_id: 7, quantity: 3 },
+      { order_id: early, line_no: 1, product_id: 9, quantity: 2 },
+    ]);
+
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0010-order-lines']);
+    expect(await tables(db.sequelize)).not.toContain('order_lines');
+    const kept = await db.sequelize.query("SELECT id, product_id, quantity FROM orders WHERE source_id = 'lines'", { type: QueryTypes.SELECT });
+    expect(kept).toEqual([{ id: early, product_id: 7, quantity: 3 }]);
+    await migrate(db.sequelize, silentLogger);
+    expect(await lines()).toEqual([{ order_id: early, line_no: 0, product_id: 7, quantity: 3 }]);
   });
 
   it('store an order for an unknown product (no FK), so the processor can reject it', async () => {

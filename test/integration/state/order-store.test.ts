@@ -10,16 +10,17 @@ import { selectRows } from '../../../state/sql.ts';
 import { tableStore } from '../../../state/table-store.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
+/** Orders of 1, 2 and 3 lines in turn, each line of another product. */
 function newOrders(sourceId: string, fromSeq: number, count: number): NewOrder[] {
   return Array.from({ length: count }, (_, i) => ({
     orderId: randomUUID(),
-    productId: (i % 4) + 1,
     customerId: i % 2 === 0 ? `customer-${i}` : null,
-    quantity: 1 + (i % 3),
+    lines: Array.from({ length: 1 + (i % 3) }, (_, line) => ({ productId: ((i + 3 * line) % 10) + 1, quantity: 1 + ((i + line) % 3) })),
     sourceId,
     sourceSeq: fromSeq + i,
   }));
 }
+
 
 describe('order store', () => {
   let db: TestDatabase;
@@ -29,20 +30,70 @@ describe('order store', () => {
   afterAll(async () => {
     await db?.drop();
   });
+  const linesOf = (orderIds: string[]) =>
+    selectRows<{ order_id: string; line_no: number; product_id: number; quantity: number }>(
+      db.sequelize,
+      'SELECT order_id, line_no, product_id, quantity FROM order_lines WHERE order_id = ANY($ids::uuid[]) ORDER BY order_id, line_no',
+      { ids: orderIds },
+    );
   // Each test stores the orders it reads: none counts on what an earlier one left.
   beforeEach(async () => {
-    await db.sequelize.query('TRUNCATE orders');
+    await db.sequelize.query('TRUNCATE orders CASCADE');
   });
 
-  it('inserts many orders in one call and reads them back in seq order', async () => {
+  it('inserts many orders in one call and reads them back in seq order, with their lines', async () => {
     const orders = newOrders('src-bulk', 1, 20_000);
     const started = performance.now();
     expect(await insertOrders(db.sequelize, orders)).toBe(20_000);
-    process.stderr.write(`insertOrders of 20000 rows took ${(performance.now() - started).toFixed(0)} ms\n`);
+    process.stderr.write(`insertOrders of 20000 orders (40000 lines) took ${(performance.now() - started).toFixed(0)} ms\n`);
     const firstPage = await readUnpublished(db.sequelize, 'src-bulk', 0, 3);
-    expect(firstPage.map(({ orderId, productId, customerId, quantity, sourceId, sourceSeq, status, reason }) => ({
-      orderId, productId, customerId, quantity, sourceId, sourceSeq, status, reason,
+    expect(firstPage.map(({ orderId, customerId, lines, sourceId, sourceSeq, status, reason }) => ({
+      orderId, customerId, lines, sourceId, sourceSeq, status, reason,
     }))).toEqual(orders.slice(0, 3).map((o) => ({ ...o, status: 'pending', reason: null })));
+    expect(firstPage.map((order) => order.lines.length)).toEqual([1, 2, 3]);
+  });
+
+  it('stores each line as order_lines (line_no in line order) and the lead line in the orders row', async () => {
+    const [one, two, three] = newOrders('src-lines', 1, 3) as [NewOrder, NewOrder, NewOrder];
+    // Out of product order: line order is the order of the array, not of the product ids.
+    three.lines = [{ productId: 9, quantity: 4 }, { productId: 2, quantity: 1 }, { productId: 5, quantity: 7 }];
+    await insertOrders(db.sequelize, [one, two, three]);
+    expect((await linesOf([three.orderId])).map(({ line_no, product_id, quantity }) => [line_no, product_id, quantity])).toEqual([
+      [0, 9, 4],
+      [1, 2, 1],
+      [2, 5, 7],
+    ]);
+    expect(await linesOf([one.orderId, two.orderId, three.orderId])).toHaveLength(6);
+    const rows = await selectRows<{ id: string; product_id: number; quantity: number }>(db.sequelize, 'SELECT id, product_id, quantity FROM orders WHERE id = ANY($ids::uuid[])', {
+      ids: [one.orderId, three.orderId],
+    });
+    expect(new Map(rows.map((row) => [row.id, [row.product_id, row.quantity]]))).toEqual(
+      new Map([
+        [one.orderId, [one.lines[0]!.productId, one.lines[0]!.quantity]],
+        [three.orderId, [9, 4]],
+      ]),
+    );
+    const [, , stored] = await readUnpublished(db.sequelize, 'src-lines', 0, 10);
+    expect(stored!.lines).toEqual(three.lines);
+  });
+
+  it('fails the whole insert when an order repeats a product, and stores none of it, neither orders nor lines', async () => {
+    const orders = newOrders('src-repeat', 1, 3);
+    orders[2]!.lines = [{ productId: 4, quantity: 1 }, { productId: 4, quantity: 2 }];
+    await expect(insertOrders(db.sequelize, orders)).rejects.toMatchObject({
+      code: 'REQUEST_REFUSED',
+      context: { sqlState: '23505', constraint: 'order_lines_product_once' },
+    });
+    expect(await nextSeq(db.sequelize, 'src-repeat')).toBe(1);
+    expect(await linesOf(orders.map((order) => order.orderId))).toEqual([]);
+    await expect(insertOrders(db.sequelize, [{ ...orders[0]!, lines: [] }])).rejects.toThrow(`order ${orders[0]!.orderId} has no lines`);
+  });
+
+  it('reads an order row written without lines (by hand) as the one line its row holds', async () => {
+    const orderId = randomUUID();
+    await db.sequelize.query(`INSERT INTO orders (id, product_id, quantity, source_id, source_seq) VALUES ('${orderId}', 8, 3, 'src-by-hand', 1)`);
+    const [stored] = await readUnpublished(db.sequelize, 'src-by-hand', 0, 10);
+    expect(stored).toMatchObject({ orderId, lines: [{ productId: 8, quantity: 3 }] });
   });
 
   it('keeps the creation time to the millisecond when given, so a re-published event is identical', async () => {
@@ -68,7 +119,7 @@ describe('order store', () => {
     const store = tableStore(db.sequelize, ORDER_DECISIONS);
     const byId = new Map(orders.map((order) => [order.orderId, order]));
     const changes = decisions.map(([orderId, status, reason]): StoreChange<string, OrderState> => {
-      const { productId, quantity } = byId.get(orderId)!;
+      const { productId, quantity } = byId.get(orderId)!.lines[0]!;
       return { key: orderId, before: { productId, quantity, status: 'pending' }, after: { productId, quantity, status, ...(reason ? { reason } : {}) } as OrderState };
     });
     await db.sequelize.transaction(async (transaction) => {

@@ -205,7 +205,7 @@ describe('OrderSource', () => {
     const s = source(100);
     await s.recover();
     ledger.failBeforeCommit = 1;
-    const intruder = { seq: 1, orderId: '00000000-0000-7000-8000-000000000000', productId: 1, quantity: 1, customerId: 'x', createdAtMs: 0 };
+    const intruder = { seq: 1, orderId: '00000000-0000-7000-8000-000000000000', customerId: 'x', lines: [{ productId: 1, quantity: 1 }], createdAtMs: 0 };
     const originalInsert = ledger.insert.bind(ledger);
     ledger.insert = async (orders) => {
       if (!ledger.rows.has(1)) ledger.rows.set(1, intruder);

@@ -10,15 +10,25 @@ import {
   eventHeaders,
   inventoryUpdated,
   inventoryUpdatedCodec,
+  ORDER_MAX_LINES,
   orderCreated,
   orderCreatedCodec,
+  orderKey,
   PG_INTEGER_MAX,
 } from '../../../processors/events.ts';
 
 const ORDER_ID = '01928f4e-5b6a-7c3d-8e9f-0a1b2c3d4e5f';
 const AT = '2026-11-03T10:15:30.000Z';
 
-const order: OrderCreatedPayload = { orderId: ORDER_ID, productId: 7, quantity: 2, customerId: 'customer-42' };
+const order: OrderCreatedPayload = {
+  orderId: ORDER_ID,
+  customerId: 'customer-42',
+  lines: [
+    { productId: 7, quantity: 2 },
+    { productId: 3, quantity: 1 },
+    { productId: 11, quantity: 5 },
+  ],
+};
 
 function jsonBytes(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
@@ -28,6 +38,22 @@ function jsonBytes(value: unknown): Buffer {
 function orderJson(patch: { envelope?: Record<string, unknown>; payload?: Record<string, unknown> } = {}): Record<string, unknown> {
   const event = JSON.parse(JSON.stringify(orderCreated(order, AT))) as Record<string, unknown>;
   return { ...event, ...patch.envelope, payload: { ...(event.payload as object), ...patch.payload } };
+}
+
+/** The JSON of `order` with line `index` patched. */
+function lineJson(index: number, patch: Record<string, unknown>): Record<string, unknown> {
+  return orderJson({ payload: { lines: order.lines.map((line, i) => (i === index ? { ...line, ...patch } : line)) } });
+}
+
+/** An OrderCreated as version 1 wrote it: one product and quantity in the payload, no lines. */
+function v1Json(payload: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    eventId: `order-created:${ORDER_ID}`,
+    type: 'OrderCreated',
+    schemaVersion: 1,
+    occurredAt: AT,
+    payload: { orderId: ORDER_ID, productId: 7, quantity: 2, customerId: 'customer-42', ...payload },
+  };
 }
 
 function withoutKey(object: Record<string, unknown>, key: string): Record<string, unknown> {
@@ -48,9 +74,22 @@ function errorOf(run: () => unknown): unknown {
 describe('OrderCreated', () => {
   it('has an envelope with a deterministic event id derived from the order id', () => {
     const event = orderCreated(order, new Date(AT));
-    expect(event).toEqual({ eventId: `order-created:${ORDER_ID}`, type: 'OrderCreated', schemaVersion: 1, occurredAt: AT, payload: order });
-    expect(orderCreated({ ...order, quantity: 9 }, '2027-01-01T00:00:00Z').eventId).toBe(event.eventId);
+    expect(event).toEqual({ eventId: `order-created:${ORDER_ID}`, type: 'OrderCreated', schemaVersion: 2, occurredAt: AT, payload: order });
+    expect(orderCreated({ ...order, lines: [{ productId: 7, quantity: 9 }] }, '2027-01-01T00:00:00Z').eventId).toBe(event.eventId);
     expect(orderCreated({ ...order, orderId: '01928f4e-5b6a-7c3d-8e9f-0a1b2c3d4e60' }, AT).eventId).not.toBe(event.eventId);
+  });
+
+  it('is schema version 2: order id, customer id and the lines in their order', () => {
+    expect(encodeEvent(orderCreated(order, AT)).toString('utf8')).toBe(
+      `{"eventId":"order-created:${ORDER_ID}","type":"OrderCreated","schemaVersion":2,"occurredAt":"${AT}",` +
+        `"payload":{"orderId":"${ORDER_ID}","customerId":"customer-42","lines":[{"productId":7,"quantity":2},{"productId":3,"quantity":1},{"productId":11,"quantity":5}]}}`,
+    );
+  });
+
+  it('is keyed by its lead product: the first line', () => {
+    expect(orderKey(order)).toBe('7');
+    expect(orderKey(orderCreated({ ...order, lines: [...order.lines].reverse() }, AT).payload)).toBe('11');
+    expect(orderKey(decodeOrderCreated(jsonBytes(v1Json({ productId: 42 }))).payload)).toBe('42');
   });
 
   it('round-trips through encode and decode', () => {
@@ -60,11 +99,11 @@ describe('OrderCreated', () => {
   });
 
   it('round-trips any valid order', () => {
+    const line = fc.record({ productId: fc.integer({ min: 1, max: PG_INTEGER_MAX }), quantity: fc.integer({ min: 1, max: PG_INTEGER_MAX }) });
     const payloads = fc.record({
       orderId: fc.uuid(),
-      productId: fc.integer({ min: 1, max: PG_INTEGER_MAX }),
-      quantity: fc.integer({ min: 1, max: PG_INTEGER_MAX }),
       customerId: fc.string({ minLength: 1 }),
+      lines: fc.uniqueArray(line, { minLength: 1, maxLength: ORDER_MAX_LINES, selector: (drawn) => drawn.productId }),
     });
     fc.assert(
       fc.property(payloads, fc.date({ min: new Date(0), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }), (payload, at) => {
@@ -75,21 +114,54 @@ describe('OrderCreated', () => {
   });
 
   it('ignores unknown extra fields, and lower-cases the order id', () => {
-    const json = orderJson({ envelope: { traceId: 'abc' }, payload: { orderId: ORDER_ID.toUpperCase(), note: 'gift' } });
+    const json = orderJson({ envelope: { traceId: 'abc' }, payload: { orderId: ORDER_ID.toUpperCase(), note: 'gift', lines: [{ ...order.lines[0], note: 'wrapped' }] } });
     const decoded = decodeOrderCreated(jsonBytes(json));
-    expect(decoded.payload).toEqual(order);
+    expect(decoded.payload).toEqual({ ...order, lines: [order.lines[0]] });
     expect(decoded).not.toHaveProperty('traceId');
   });
 
-  it('is one event per order, its size set by that order alone', () => {
+  it('is one event per order, its size set by that order alone: under 16 KB with every field at its largest', () => {
     // The order source publishes one OrderCreated per stored order, so no batch size enters it;
-    // the only unbounded field is the customer id, which the source takes from the orders row.
-    const largest = orderCreated({ orderId: ORDER_ID, productId: PG_INTEGER_MAX, quantity: PG_INTEGER_MAX, customerId: `customer-${Number.MAX_SAFE_INTEGER}` }, '9999-12-31T23:59:59.999Z');
-    expect(encodeEvent(largest).length).toBeLessThan(512);
+    // its lines are bounded by ORDER_MAX_LINES, and the customer id comes from the orders row.
+    const lines = Array.from({ length: ORDER_MAX_LINES }, (_, i) => ({ productId: PG_INTEGER_MAX - i, quantity: PG_INTEGER_MAX }));
+    const largest = orderCreated({ orderId: ORDER_ID, customerId: `customer-${Number.MAX_SAFE_INTEGER}`, lines }, '9999-12-31T23:59:59.999Z');
+    expect(encodeEvent(largest).length).toBeLessThan(5 * 1024);
+    expect(decodeOrderCreated(encodeEvent(largest))).toEqual(largest);
   });
 
   it('refuses an invalid occurredAt when building', () => {
     expect(() => orderCreated(order, 'yesterday')).toThrow(RangeError);
+  });
+
+  describe('version 1 (one product per order), still readable', () => {
+    it('decodes to the version 2 shape, its product and quantity the one line, the event id unchanged', () => {
+      expect(decodeOrderCreated(jsonBytes(v1Json()))).toEqual({
+        eventId: `order-created:${ORDER_ID}`,
+        type: 'OrderCreated',
+        schemaVersion: 2,
+        occurredAt: AT,
+        payload: { orderId: ORDER_ID, customerId: 'customer-42', lines: [{ productId: 7, quantity: 2 }] },
+      });
+    });
+
+    it.each([
+      ['a string product id', { productId: '7' }, 'payload.productId', 'payload.productId must be a positive integer, got "7"'],
+      ['a zero product id', { productId: 0 }, 'payload.productId', 'payload.productId must be a positive integer, got 0'],
+      ['a product id above int4', { productId: 2 ** 31 }, 'payload.productId', 'payload.productId must be at most 2147483647 (a PostgreSQL integer), got 2147483648'],
+      ['a missing quantity', { quantity: undefined }, 'payload.quantity', 'payload.quantity is missing'],
+      ['a quantity above int4', { quantity: 2 ** 31 }, 'payload.quantity', 'payload.quantity must be at most 2147483647'],
+      ['a missing customer id', { customerId: undefined }, 'payload.customerId', 'payload.customerId is missing'],
+    ])('still validates its fields: %s', (_name, payloadPatch, path, message) => {
+      const error = errorOf(() => decodeOrderCreated(jsonBytes(v1Json(payloadPatch))));
+      expect(error).toBeInstanceOf(SchemaError);
+      expect(error).toMatchObject({ path });
+      expect((error as Error).message).toContain(message);
+    });
+
+    it('is not read as version 2, nor version 2 as version 1', () => {
+      expect(errorOf(() => decodeOrderCreated(jsonBytes({ ...v1Json(), schemaVersion: 2 })))).toMatchObject({ path: 'payload.lines', message: 'payload.lines is missing' });
+      expect(errorOf(() => decodeOrderCreated(jsonBytes(orderJson({ envelope: { schemaVersion: 1 } }))))).toMatchObject({ path: 'payload.productId', message: 'payload.productId is missing' });
+    });
   });
 });
 
@@ -114,16 +186,43 @@ describe('decodeOrderCreated failures', () => {
     ['another event type', orderJson({ envelope: { type: 'InventoryUpdated' } }), 'type', 'type must be "OrderCreated", got "InventoryUpdated"'],
     ['a bad occurredAt', orderJson({ envelope: { occurredAt: 'last tuesday' } }), 'occurredAt', 'occurredAt must be an ISO-8601 timestamp'],
     ['a non-UUID order id', orderJson({ payload: { orderId: 'order-1' } }), 'payload.orderId', 'payload.orderId must be a UUID, got "order-1"'],
-    ['a string product id', orderJson({ payload: { productId: '7' } }), 'payload.productId', 'payload.productId must be a positive integer, got "7"'],
-    ['a zero product id', orderJson({ payload: { productId: 0 } }), 'payload.productId', 'payload.productId must be a positive integer, got 0'],
     ['a missing customer id', orderJson({ payload: { customerId: undefined } }), 'payload.customerId', 'payload.customerId is missing'],
     ['an empty customer id', orderJson({ payload: { customerId: '' } }), 'payload.customerId', 'payload.customerId must be a non-empty string'],
     ['a missing schemaVersion', withoutKey(orderJson(), 'schemaVersion'), 'schemaVersion', 'schemaVersion is missing'],
-    ['a string schemaVersion', orderJson({ envelope: { schemaVersion: '1' } }), 'schemaVersion', 'schemaVersion must be an integer'],
-    // Valid-looking values that the orders and products tables cannot hold: the batch's SQL would fail.
-    ['a product id above int4 (products.id)', orderJson({ payload: { productId: 2 ** 31 } }), 'payload.productId', 'payload.productId must be at most 2147483647 (a PostgreSQL integer), got 2147483648'],
-    ['a product id of 2^53', orderJson({ payload: { productId: 2 ** 53 } }), 'payload.productId', 'payload.productId must be a positive integer'],
-    ['a quantity above int4 (orders.quantity)', orderJson({ payload: { quantity: 2 ** 31 } }), 'payload.quantity', 'payload.quantity must be at most 2147483647 (a PostgreSQL integer), got 2147483648'],
+    ['a string schemaVersion', orderJson({ envelope: { schemaVersion: '2' } }), 'schemaVersion', 'schemaVersion must be an integer'],
+    ['missing lines', orderJson({ payload: { lines: undefined } }), 'payload.lines', 'payload.lines is missing'],
+    ['lines that are not an array', orderJson({ payload: { lines: { productId: 7, quantity: 2 } } }), 'payload.lines', 'payload.lines must be an array, got an object'],
+    ['no lines', orderJson({ payload: { lines: [] } }), 'payload.lines', 'payload.lines must have 1 to 100 lines, got 0'],
+    [
+      'more than ORDER_MAX_LINES lines',
+      orderJson({ payload: { lines: Array.from({ length: 101 }, (_, i) => ({ productId: i + 1, quantity: 1 })) } }),
+      'payload.lines',
+      'payload.lines must have 1 to 100 lines, got 101',
+    ],
+    ['a line that is not an object', orderJson({ payload: { lines: [order.lines[0], 7] } }), 'payload.lines[1]', 'payload.lines[1] must be an object, got 7'],
+    ['a string product id', lineJson(2, { productId: '7' }), 'payload.lines[2].productId', 'payload.lines[2].productId must be a positive integer, got "7"'],
+    ['a zero product id', lineJson(0, { productId: 0 }), 'payload.lines[0].productId', 'payload.lines[0].productId must be a positive integer, got 0'],
+    ['a missing quantity', lineJson(1, { quantity: undefined }), 'payload.lines[1].quantity', 'payload.lines[1].quantity is missing'],
+    [
+      'a product twice',
+      orderJson({ payload: { lines: [...order.lines, { productId: 7, quantity: 1 }] } }),
+      'payload.lines',
+      'payload.lines must not repeat product 7 (lines 0 and 3)',
+    ],
+    // Valid-looking values that the orders and order_lines tables cannot hold: the batch's SQL would fail.
+    [
+      'a product id above int4 (order_lines.product_id)',
+      lineJson(2, { productId: 2 ** 31 }),
+      'payload.lines[2].productId',
+      'payload.lines[2].productId must be at most 2147483647 (a PostgreSQL integer), got 2147483648',
+    ],
+    ['a product id of 2^53', lineJson(0, { productId: 2 ** 53 }), 'payload.lines[0].productId', 'payload.lines[0].productId must be a positive integer'],
+    [
+      'a quantity above int4 (order_lines.quantity)',
+      lineJson(1, { quantity: 2 ** 31 }),
+      'payload.lines[1].quantity',
+      'payload.lines[1].quantity must be at most 2147483647 (a PostgreSQL integer), got 2147483648',
+    ],
     ['a UUID with a stray character (orders.id)', orderJson({ payload: { orderId: `${ORDER_ID}0` } }), 'payload.orderId', 'payload.orderId must be a UUID'],
     ['a UUID without dashes', orderJson({ payload: { orderId: ORDER_ID.replaceAll('-', '') } }), 'payload.orderId', 'payload.orderId must be a UUID'],
     ['a numeric order id', orderJson({ payload: { orderId: 42 } }), 'payload.orderId', 'payload.orderId must be a non-empty string, got 42'],
@@ -136,17 +235,17 @@ describe('decodeOrderCreated failures', () => {
   });
 
   it.each([0, -3, 1.5, '2', null])('rejects quantity %p: "quantity must be a positive integer"', (quantity) => {
-    const error = errorOf(() => decodeOrderCreated(jsonBytes(orderJson({ payload: { quantity } }))));
+    const error = errorOf(() => decodeOrderCreated(jsonBytes(lineJson(1, { quantity }))));
     expect(error).toBeInstanceOf(SchemaError);
-    expect((error as SchemaError).path).toBe('payload.quantity');
+    expect((error as SchemaError).path).toBe('payload.lines[1].quantity');
     expect((error as Error).message).toContain('quantity must be a positive integer');
   });
 
-  it('throws UnsupportedVersionError for another schemaVersion, before looking at the payload', () => {
-    const error = errorOf(() => decodeOrderCreated(jsonBytes(orderJson({ envelope: { schemaVersion: 2, payload: { totally: 'different' } } }))));
+  it('throws UnsupportedVersionError for a version it does not read, before looking at the payload', () => {
+    const error = errorOf(() => decodeOrderCreated(jsonBytes(orderJson({ envelope: { schemaVersion: 3, payload: { totally: 'different' } } }))));
     expect(error).toBeInstanceOf(UnsupportedVersionError);
-    expect(error).toMatchObject({ code: 'SCHEMA_INVALID', errorClass: 'UnsupportedVersionError', schemaVersion: 2 });
-    expect((error as Error).message).toBe('unsupported schemaVersion 2 for OrderCreated (supported: 1)');
+    expect(error).toMatchObject({ code: 'SCHEMA_INVALID', errorClass: 'UnsupportedVersionError', schemaVersion: 3 });
+    expect((error as Error).message).toBe('unsupported schemaVersion 3 for OrderCreated (supported: 1, 2)');
   });
 
   it('classifies its errors as event errors, and nothing else', () => {

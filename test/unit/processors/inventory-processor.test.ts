@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { OrderCreated } from '../../../processors/events.ts';
-import { decodeInventoryUpdated, encodeEvent, orderCreated } from '../../../processors/events.ts';
+import { decodeInventoryUpdated, encodeEvent, orderCreated, orderKey } from '../../../processors/events.ts';
 import type { ProductStock } from '../../../processors/inventory.ts';
-import { OrderMismatchError, OrderNotStoredError, type OrderState } from '../../../processors/inventory.ts';
+import { MultiLineOrderError, OrderMismatchError, OrderNotStoredError, type OrderState } from '../../../processors/inventory.ts';
 import type { InventoryProcessorOutput } from '../../../processors/inventory-processor.ts';
 import { createInventoryProcessor, INVENTORY_STORE, ORDER_DECISIONS_STORE, prefetchKeys } from '../../../processors/inventory-processor.ts';
 import type { ForwardedRecord, KeyValueStore, ProcessorContext, RecordMetadata } from '../../../topology/processor-api.ts';
@@ -53,11 +53,12 @@ function fakeRuntime(inventory: Record<number, ProductStock>, decided: Record<st
     reinit: () => processor.init?.(context),
     /** Processes one order as the record at the next offset (or at `offset`); stores it first, as the order source does, unless `stored` is false. */
     send(event: OrderCreated, offset = nextOffset, { stored = true } = {}) {
-      const { orderId, productId, quantity } = event.payload;
-      if (stored && !stores[ORDER_DECISIONS_STORE].has(orderId)) stores[ORDER_DECISIONS_STORE].set(orderId, { productId, quantity, status: 'pending' });
+      const { orderId, lines } = event.payload;
+      // The orders row holds the lead line.
+      if (stored && !stores[ORDER_DECISIONS_STORE].has(orderId)) stores[ORDER_DECISIONS_STORE].set(orderId, { ...lines[0]!, status: 'pending' });
       metadata = { topic: 'orders', partition: 0, offset, timestamp: NOW };
       nextOffset = offset + 1n;
-      processor.process({ key: String(event.payload.productId), value: event, headers: {} }, context);
+      processor.process({ key: orderKey(event.payload), value: event, headers: {} }, context);
     },
     flush: () => processor.flush?.(context),
     /** Decisions made by this runtime (pre-seeded ones excluded), in the order they were made. */
@@ -73,7 +74,7 @@ let orderSeq = 0;
 function order(productId: number, quantity: number): OrderCreated {
   orderSeq += 1;
   const orderId = `01928f4e-5b6a-7c3d-8e9f-${orderSeq.toString(16).padStart(12, '0')}`;
-  return orderCreated({ orderId, productId, quantity, customerId: 'customer-1' }, NOW);
+  return orderCreated({ orderId, customerId: 'customer-1', lines: [{ productId, quantity }] }, NOW);
 }
 
 describe('inventory processor', () => {
@@ -143,14 +144,41 @@ describe('inventory processor', () => {
     expect(update!.value.payload).toMatchObject({ ordersConfirmed: 1, ordersRejected: 0, delta: -2 });
   });
 
+  it('refuses an order of more than one line as RECORD_INVALID, before reading any store, and decides the next one-line order', () => {
+    const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 }, [MONITOR_STAND]: { quantity: 5, version: 0 } });
+    const threeLines = order(KEYBOARD, 1);
+    threeLines.payload.lines.push({ productId: MONITOR_STAND, quantity: 1 }, { productId: 9, quantity: 2 });
+    const error = (() => {
+      try {
+        runtime.send(threeLines);
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toBeInstanceOf(MultiLineOrderError);
+    expect(error).toMatchObject({
+      code: 'RECORD_INVALID',
+      errorClass: 'MultiLineOrderError',
+      message: `order ${threeLines.payload.orderId} has 3 lines; this processor decides one-line orders only`,
+      context: { orderId: threeLines.payload.orderId, lines: 3 },
+    });
+    const next = order(KEYBOARD, 2);
+    runtime.send(next);
+    runtime.flush();
+    expect(runtime.decisions().map((d) => d.orderId)).toEqual([next.payload.orderId]);
+    // Stored (by the fake source) but never decided: it stays pending.
+    expect(runtime.stores[ORDER_DECISIONS_STORE].get(threeLines.payload.orderId)).toMatchObject({ status: 'pending' });
+    expect(runtime.updates().map((u) => [u.value.payload.productId, u.value.payload.delta])).toEqual([[KEYBOARD, -2]]);
+  });
+
   it('refuses an order that is not stored, and one stored with another product or quantity, before touching any store', () => {
     const runtime = fakeRuntime({ [KEYBOARD]: { quantity: 5, version: 0 }, [MONITOR_STAND]: { quantity: 5, version: 0 } });
     const unstored = order(KEYBOARD, 1);
     expect(() => runtime.send(unstored, 0n, { stored: false })).toThrow(OrderNotStoredError);
     const stored = order(KEYBOARD, 2);
     runtime.send(stored);
-    expect(() => runtime.send({ ...stored, payload: { ...stored.payload, quantity: 3 } })).toThrow(OrderMismatchError);
-    expect(() => runtime.send({ ...stored, payload: { ...stored.payload, productId: MONITOR_STAND } })).toThrow(
+    expect(() => runtime.send({ ...stored, payload: { ...stored.payload, lines: [{ productId: KEYBOARD, quantity: 3 }] } })).toThrow(OrderMismatchError);
+    expect(() => runtime.send({ ...stored, payload: { ...stored.payload, lines: [{ productId: MONITOR_STAND, quantity: 2 }] } })).toThrow(
       /is stored for product 4, quantity 2, but the record says product 3, quantity 2/,
     );
     runtime.flush();
@@ -222,7 +250,8 @@ describe('inventory processor', () => {
 
         const left = new Map(Object.entries(initial).map(([id, stock]) => [Number(id), stock.quantity]));
         const changed = new Map<number, { confirmed: number; rejected: number }>();
-        const expectedDecisions = events.map(({ payload: { orderId, productId, quantity } }) => {
+        const expectedDecisions = events.map(({ payload: { orderId, lines } }) => {
+          const { productId, quantity } = lines[0]!;
           const stock = left.get(productId);
           if (stock === undefined) return [orderId, 'rejected', 'unknown_product'];
           const counts = changed.get(productId) ?? { confirmed: 0, rejected: 0 };

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { OrderCreated } from '../../../processors/events.ts';
-import { type InventoryUpdated, orderCreated } from '../../../processors/events.ts';
+import { type InventoryUpdated, orderCreated, orderKey } from '../../../processors/events.ts';
 import type { OrderState, ProductStock } from '../../../processors/inventory.ts';
 import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../processors/reference-pipeline.ts';
 import { TopologyTestDriver } from '../../../topology/testing/test-driver.ts';
@@ -23,7 +23,7 @@ const CATALOGUE: Array<[number, ProductStock]> = [
 let sequence = 0;
 function order(productId: number, quantity = 1) {
   sequence++;
-  return orderCreated({ orderId: `01928f4e-5b6a-7c3d-8e9f-${sequence.toString(16).padStart(12, '0')}`, productId, quantity, customerId: `customer-${sequence}` }, 0);
+  return orderCreated({ orderId: `01928f4e-5b6a-7c3d-8e9f-${sequence.toString(16).padStart(12, '0')}`, customerId: `customer-${sequence}`, lines: [{ productId, quantity }] }, 0);
 }
 
 function driver(options: { batchMaxRecords?: number; commitIntervalMs?: number } = {}) {
@@ -31,8 +31,8 @@ function driver(options: { batchMaxRecords?: number; commitIntervalMs?: number }
   return new TopologyTestDriver(topology, { ...options, initialState: { inventory: CATALOGUE } });
 }
 
-/** As the order source does: stores the order (unless it is stored already), then publishes it keyed by product. */
-async function publish(test: TopologyTestDriver, event: OrderCreated, key = String(event.payload.productId)) {
+/** As the order source does: stores the order (unless it is stored already), then publishes it keyed by its lead product. */
+async function publish(test: TopologyTestDriver, event: OrderCreated, key = orderKey(event.payload)) {
   if (!test.getStateStore('order-decisions').has(event.payload.orderId)) test.writeStore('order-decisions', ...pendingOrders([event])[0]!);
   await test.pipeInput('orders', key, event, { partition: 0 });
 }
@@ -110,17 +110,17 @@ describe('reference topology through the test driver', () => {
 
   it('dead-letters orders whose ids or quantity the database cannot hold, naming the field', async () => {
     const test = driver();
-    const raw = (patch: Record<string, unknown>) => {
+    const raw = (patch: Record<string, unknown>, line: Record<string, unknown> = {}) => {
       const event = order(MONITOR_STAND);
-      return Buffer.from(JSON.stringify({ ...event, payload: { ...event.payload, ...patch } }));
+      return Buffer.from(JSON.stringify({ ...event, payload: { ...event.payload, ...patch, lines: [{ ...event.payload.lines[0], ...line }] } }));
     };
-    await test.pipeInput('orders', String(2 ** 31), raw({ productId: 2 ** 31 }), { partition: 0 });
-    await test.pipeInput('orders', '3', raw({ quantity: 2 ** 31 }), { partition: 0 });
+    await test.pipeInput('orders', String(2 ** 31), raw({}, { productId: 2 ** 31 }), { partition: 0 });
+    await test.pipeInput('orders', '3', raw({}, { quantity: 2 ** 31 }), { partition: 0 });
     await test.pipeInput('orders', '3', raw({ orderId: 'order-17' }), { partition: 0 });
     await publish(test, order(MONITOR_STAND));
     expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.message])).toEqual([
-      [0n, 'SchemaError', expect.stringContaining('payload.productId must be at most 2147483647')],
-      [1n, 'SchemaError', expect.stringContaining('payload.quantity must be at most 2147483647')],
+      [0n, 'SchemaError', expect.stringContaining('payload.lines[0].productId must be at most 2147483647')],
+      [1n, 'SchemaError', expect.stringContaining('payload.lines[0].quantity must be at most 2147483647')],
       [2n, 'SchemaError', expect.stringContaining('payload.orderId must be a UUID')],
     ]);
     expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload.ordersConfirmed)).toEqual([1]);
@@ -142,7 +142,7 @@ describe('reference topology through the test driver', () => {
     expect(test.committedOffset('orders', 0)).toBe(4n);
   });
 
-  it('dead-letters a record whose key disagrees with its productId, and processes the next one', async () => {
+  it('dead-letters a record whose key disagrees with its lead product, and processes the next one', async () => {
     const test = driver();
     const mismatched = order(BLUETOOTH_MOUSE);
     await publish(test, mismatched, String(MONITOR_STAND));
@@ -173,12 +173,26 @@ describe('reference topology through the test driver', () => {
     expect(test.getStateStore('order-decisions').has(unstored.payload.orderId)).toBe(false);
   });
 
+  it('dead-letters an order of more than one line (this processor decides one-line orders only), and processes the next one', async () => {
+    const test = driver();
+    const twoLines = orderCreated({ ...order(BLUETOOTH_MOUSE).payload, lines: [{ productId: BLUETOOTH_MOUSE, quantity: 1 }, { productId: MONITOR_STAND, quantity: 1 }] }, 0);
+    await publish(test, twoLines);
+    await publish(test, order(BLUETOOTH_MOUSE));
+    expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node, letter.message])).toEqual([
+      [0n, 'MultiLineOrderError', 'inventory-processor', `order ${twoLines.payload.orderId} has 2 lines; this processor decides one-line orders only`],
+    ]);
+    expect(test.getStateStore('order-decisions').get(twoLines.payload.orderId)).toMatchObject({ status: 'pending' });
+    expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 1, version: 1 });
+    expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 1, version: 0 });
+    expect(test.committedOffset('orders', 0)).toBe(2n);
+  });
+
   it('dead-letters an OrderCreated that contradicts its stored order (other product or quantity)', async () => {
     const test = driver();
     const stored = order(BLUETOOTH_MOUSE, 1);
     test.writeStore('order-decisions', ...pendingOrders([stored])[0]!);
-    const otherQuantity = { ...stored, payload: { ...stored.payload, quantity: 2 } };
-    const otherProduct = { ...stored, payload: { ...stored.payload, productId: MONITOR_STAND } };
+    const otherQuantity = { ...stored, payload: { ...stored.payload, lines: [{ productId: BLUETOOTH_MOUSE, quantity: 2 }] } };
+    const otherProduct = { ...stored, payload: { ...stored.payload, lines: [{ productId: MONITOR_STAND, quantity: 1 }] } };
     await test.pipeInput('orders', '4', otherQuantity, { partition: 0 });
     await test.pipeInput('orders', '3', otherProduct, { partition: 0 });
     expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass])).toEqual([
@@ -247,7 +261,7 @@ describe('one micro-batch of orders through the reference topology', () => {
   async function decideOneBatch(stock: Array<[number, ProductStock]>, orders: OrderCreated[], decided: Array<[string, OrderState]> = []) {
     const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
     const test = new TopologyTestDriver(topology, { batchMaxRecords: 100, initialState: { inventory: stock, 'order-decisions': [...pendingOrders(orders), ...decided] } });
-    for (const event of orders) await test.pipeInput('orders', String(event.payload.productId), event, { partition: 0 });
+    for (const event of orders) await test.pipeInput('orders', orderKey(event.payload), event, { partition: 0 });
     await test.flush();
     await test.close();
     const decisions = test.getStateStore<string, OrderState>('order-decisions');

@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { InventoryUpdated, InventoryUpdatedPayload, OrderCreated } from '../../../processors/events.ts';
-import { orderCreated } from '../../../processors/events.ts';
+import { orderCreated, orderKey } from '../../../processors/events.ts';
 import type { OrderState, ProductStock } from '../../../processors/inventory.ts';
 import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../processors/reference-pipeline.ts';
 import { TopologyTestDriver } from '../../../topology/testing/test-driver.ts';
@@ -36,8 +36,11 @@ const batches: fc.Arbitrary<OrderCreated[][]> = fc
   .array(fc.array(fc.record({ productId: productIds, quantity: fc.integer({ min: 1, max: 8 }) }), { maxLength: 25 }), { maxLength: 6 })
   .map((raw) => {
     let sequence = 0;
-    return raw.map((batch) => batch.map(({ productId, quantity }) => orderCreated({ orderId: orderId(sequence++), productId, quantity, customerId: 'customer-1' }, 0)));
+    return raw.map((batch) => batch.map((line) => orderCreated({ orderId: orderId(sequence++), customerId: 'customer-1', lines: [line] }, 0)));
   });
+
+/** The order's lead line: all there is of the one-line orders these properties are about. */
+const lead = (order: OrderCreated) => order.payload.lines[0]!;
 
 interface Run {
   /** The InventoryUpdated payloads each batch committed, in order. */
@@ -68,7 +71,7 @@ async function runTopology(stock: Record<number, number>, orderBatches: OrderCre
   const perBatch: InventoryUpdatedPayload[][] = [];
   try {
     for (const batch of orderBatches) {
-      for (const event of batch) await test.pipeInput(ORDERS, String(event.payload.productId), event, { partition: 0 });
+      for (const event of batch) await test.pipeInput(ORDERS, orderKey(event.payload), event, { partition: 0 });
       await test.flush();
       perBatch.push(test.readOutput<InventoryUpdated>(INVENTORY_UPDATED).map((record) => record.value.payload));
     }
@@ -111,29 +114,30 @@ function model(stock: Record<number, number>, orderBatches: OrderCreated[][]) {
   const perBatch = orderBatches.map((batch) => {
     const events = new Map<number, ModelEvent>();
     for (const { payload } of batch) {
+      const { productId, quantity } = payload.lines[0]!;
       const at = String(offset++);
       if (decisions.has(payload.orderId)) continue;
-      const left = remaining.get(payload.productId);
+      const left = remaining.get(productId);
       if (left === undefined) {
         decisions.set(payload.orderId, { status: 'rejected', reason: 'unknown_product' });
         continue;
       }
-      const event = events.get(payload.productId) ?? {
-        productId: payload.productId,
+      const event = events.get(productId) ?? {
+        productId,
         quantity: left,
         delta: 0,
-        version: versions.get(payload.productId)! + 1,
+        version: versions.get(productId)! + 1,
         ordersConfirmed: 0,
         ordersRejected: 0,
         fromOffset: at,
         toOffset: at,
       };
-      events.set(payload.productId, event);
+      events.set(productId, event);
       event.toOffset = at;
-      if (payload.quantity <= left) {
-        remaining.set(payload.productId, left - payload.quantity);
-        event.quantity -= payload.quantity;
-        event.delta -= payload.quantity;
+      if (quantity <= left) {
+        remaining.set(productId, left - quantity);
+        event.quantity -= quantity;
+        event.delta -= quantity;
         event.ordersConfirmed++;
         decisions.set(payload.orderId, { status: 'confirmed' });
       } else {
@@ -162,7 +166,7 @@ const decisionOf = (state: OrderState | undefined): ModelDecision | OrderState |
   state?.status === 'confirmed' ? { status: 'confirmed' } : state?.status === 'rejected' ? { status: 'rejected', reason: state.reason } : state;
 
 const confirmedQuantity = (run: Run, orders: OrderCreated[], productId: number) =>
-  orders.filter((o) => o.payload.productId === productId && run.decisions.get(o.payload.orderId)?.status === 'confirmed').reduce((total, o) => total + o.payload.quantity, 0);
+  orders.filter((o) => lead(o).productId === productId && run.decisions.get(o.payload.orderId)?.status === 'confirmed').reduce((total, o) => total + lead(o).quantity, 0);
 
 describe('inventory topology properties', () => {
   it('never lets stock go below zero, in any committed event or store row', async () => {
@@ -182,7 +186,7 @@ describe('inventory topology properties', () => {
         const before = new Map(KNOWN_PRODUCTS.map((id) => [id, stock[id]!]));
         run.perBatch.forEach((events, i) => {
           for (const payload of events) {
-            const orders = orderBatches[i]!.filter((o) => o.payload.productId === payload.productId);
+            const orders = orderBatches[i]!.filter((o) => lead(o).productId === payload.productId);
             const confirmed = orders.filter((o) => run.decisions.get(o.payload.orderId)?.status === 'confirmed');
             const sum = confirmedQuantity(run, orderBatches[i]!, payload.productId);
             expect(payload.delta).toBe(0 - sum);
@@ -201,7 +205,7 @@ describe('inventory topology properties', () => {
       fc.asyncProperty(initialStock, batches, async (stock, orderBatches) => {
         const run = await runTopology(stock, orderBatches);
         for (const id of KNOWN_PRODUCTS) {
-          const batchesWithOrders = orderBatches.filter((batch) => batch.some((o) => o.payload.productId === id)).length;
+          const batchesWithOrders = orderBatches.filter((batch) => batch.some((o) => lead(o).productId === id)).length;
           expect(run.inventory.get(id)!.version).toBe(batchesWithOrders);
           const versions = run.perBatch.flat().filter((payload) => payload.productId === id).map((payload) => payload.version);
           expect(versions).toEqual(Array.from({ length: batchesWithOrders }, (_, i) => i + 1));
@@ -233,17 +237,18 @@ describe('inventory topology properties', () => {
       fc.asyncProperty(initialStock, batches, async (stock, orderBatches) => {
         const run = await runTopology(stock, orderBatches);
         const remaining = new Map(KNOWN_PRODUCTS.map((id) => [id, stock[id]!]));
-        for (const { payload } of orderBatches.flat()) {
-          const decision = run.decisions.get(payload.orderId)!;
-          const left = remaining.get(payload.productId);
+        for (const order of orderBatches.flat()) {
+          const decision = run.decisions.get(order.payload.orderId)!;
+          const { productId, quantity } = lead(order);
+          const left = remaining.get(productId);
           if (left === undefined) {
             expect(decision).toMatchObject({ status: 'rejected', reason: 'unknown_product' });
           } else if (decision.status === 'confirmed') {
-            expect(payload.quantity).toBeLessThanOrEqual(left);
-            remaining.set(payload.productId, left - payload.quantity);
+            expect(quantity).toBeLessThanOrEqual(left);
+            remaining.set(productId, left - quantity);
           } else {
             expect(decision).toMatchObject({ status: 'rejected', reason: 'out_of_stock' });
-            expect(payload.quantity).toBeGreaterThan(left);
+            expect(quantity).toBeGreaterThan(left);
           }
         }
         for (const id of KNOWN_PRODUCTS) expect(run.inventory.get(id)!.quantity).toBe(remaining.get(id));

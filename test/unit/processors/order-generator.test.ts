@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRandom, isUuidV7, uuidV7Timestamp } from '../../../core/random.ts';
 import { createCdfSampler, geometricWeights, zipfWeights } from '../../../processors/distributions.ts';
-import type { OrderGeneratorOptions } from '../../../processors/order-generator.ts';
+import type { GeneratedOrder, OrderGeneratorOptions } from '../../../processors/order-generator.ts';
 import { createOrderGenerator } from '../../../processors/order-generator.ts';
 
 const NOW = Date.parse('2026-11-03T10:00:00Z');
@@ -19,9 +19,9 @@ function frequencies(values: number[]): Map<number, number> {
 }
 
 describe('createOrderGenerator', () => {
-  it('repeats the same (product, quantity, customer) sequence for a seed, whatever the clock', () => {
+  it('repeats the same (lines, customer) sequence for a seed, whatever the clock', () => {
     const options: OrderGeneratorOptions = { productIds: catalogue(50), popularity: { kind: 'zipf', skew: 1.1 }, seed: 12345 };
-    const strip = ({ productId, quantity, customerId }: { productId: number; quantity: number; customerId: string }) => ({ productId, quantity, customerId });
+    const strip = ({ lines, customerId }: GeneratedOrder) => ({ lines, customerId });
     const first = drawMany(options, 500).map(strip);
     expect(drawMany(options, 500, NOW + 86_400_000).map(strip)).toEqual(first);
     expect(drawMany({ ...options, seed: 12346 }, 500).map(strip)).not.toEqual(first);
@@ -39,7 +39,7 @@ describe('createOrderGenerator', () => {
   });
 
   it('draws quantities in 1..maxQuantity, mostly 1-3', () => {
-    const quantities = drawMany({ productIds: catalogue(5), seed: 3, maxQuantity: 5 }, 20_000).map((o) => o.quantity);
+    const quantities = drawMany({ productIds: catalogue(5), seed: 3, maxQuantity: 5 }, 20_000).map((o) => o.lines[0]!.quantity);
     expect(Math.min(...quantities)).toBe(1);
     expect(Math.max(...quantities)).toBe(5);
     const smallShare = quantities.filter((q) => q <= 3).length / quantities.length;
@@ -47,7 +47,7 @@ describe('createOrderGenerator', () => {
     const counts = frequencies(quantities);
     expect(counts.get(1)!).toBeGreaterThan(counts.get(2)!);
     expect(counts.get(2)!).toBeGreaterThan(counts.get(3)!);
-    expect(drawMany({ productIds: catalogue(5), quantityDecay: 1, maxQuantity: 9 }, 500).every((o) => o.quantity === 1)).toBe(true);
+    expect(drawMany({ productIds: catalogue(5), quantityDecay: 1, maxQuantity: 9 }, 500).every((o) => o.lines[0]!.quantity === 1)).toBe(true);
   });
 
   it('draws customers customer-1..customer-<n>', () => {
@@ -58,7 +58,7 @@ describe('createOrderGenerator', () => {
   it('spreads uniform popularity roughly flat over the catalogue', () => {
     const n = 20;
     const draws = 40_000;
-    const counts = frequencies(drawMany({ productIds: catalogue(n), popularity: { kind: 'uniform' }, seed: 5 }, draws).map((o) => o.productId));
+    const counts = frequencies(drawMany({ productIds: catalogue(n), popularity: { kind: 'uniform' }, seed: 5 }, draws).map((o) => o.lines[0]!.productId));
     expect(counts.size).toBe(n);
     for (const count of counts.values()) expect(Math.abs(count - draws / n)).toBeLessThan(0.1 * (draws / n));
   });
@@ -67,7 +67,7 @@ describe('createOrderGenerator', () => {
     const ids = catalogue(1000);
     const topTenShare = (skew: number) => {
       const orders = drawMany({ productIds: ids, popularity: { kind: 'zipf', skew }, seed: 8 }, 30_000);
-      return orders.filter((o) => o.productId < ids[10]!).length / orders.length;
+      return orders.filter((o) => o.lines[0]!.productId < ids[10]!).length / orders.length;
     };
     const flat = topTenShare(0);
     const skewed = topTenShare(1.1);
@@ -76,7 +76,7 @@ describe('createOrderGenerator', () => {
     expect(skewed).toBeGreaterThan(0.4);
     expect(steep).toBeGreaterThan(skewed);
     // Rank 1 vs rank 2 under skew 1: about 2:1.
-    const counts = frequencies(drawMany({ productIds: ids, popularity: { kind: 'zipf', skew: 1 }, seed: 9 }, 60_000).map((o) => o.productId));
+    const counts = frequencies(drawMany({ productIds: ids, popularity: { kind: 'zipf', skew: 1 }, seed: 9 }, 60_000).map((o) => o.lines[0]!.productId));
     const ratio = counts.get(ids[0]!)! / counts.get(ids[1]!)!;
     expect(ratio).toBeGreaterThan(1.7);
     expect(ratio).toBeLessThan(2.3);

@@ -8,7 +8,7 @@ const A = '0190a0a0-0000-7000-8000-000000000001';
 const B = '0190a0a0-0000-7000-8000-000000000002';
 
 function orderRecord(orderId: string, productId: number, quantity: number, offset: bigint, key = String(productId)): TopicRecord {
-  const event = orderCreated({ orderId, productId, quantity, customerId: 'c' }, 0);
+  const event = orderCreated({ orderId, customerId: 'c', lines: [{ productId, quantity }] }, 0);
   return { partition: 0, offset, key, value: encodeEvent(event), headers: eventHeaders(event) };
 }
 
@@ -67,12 +67,12 @@ describe('runChecks', () => {
     const violations = failed(snapshot)['every order published once']!;
     expect(violations).toHaveLength(2);
     expect(violations.join('\n')).toMatch(/names an order that is not stored/);
-    expect(violations.join('\n')).toMatch(/says product 1 x3, stored product 1 x2/);
+    expect(violations.join('\n')).toMatch(/says product 1 x3 \(its lead line\), stored product 1 x2/);
   });
 
   it('fails an order published under two event ids', () => {
     const snapshot = healthy();
-    const other = orderCreated({ orderId: A, productId: 1, quantity: 2, customerId: 'c' }, 0);
+    const other = orderCreated({ orderId: A, customerId: 'c', lines: [{ productId: 1, quantity: 2 }] }, 0);
     other.eventId = 'order-created:someone-else';
     snapshot.orderRecords.push({ partition: 0, offset: 5n, key: '1', value: encodeEvent(other), headers: {} });
     expect(failed(snapshot)['every order published once']![0]).toMatch(/published under 2 event ids/);

@@ -14,23 +14,23 @@ describe('buildPoisonRecords', () => {
 
   it('makes the undecodable one fail to decode and the schema-invalid one fail the schema', () => {
     expect(() => decodeOrderCreated(byKind.get('undecodable')!.message.value as Buffer)).toThrow(/UTF-8/);
-    expect(() => decodeOrderCreated(byKind.get('schema-invalid')!.message.value as Buffer)).toThrow(/payload.quantity/);
+    expect(() => decodeOrderCreated(byKind.get('schema-invalid')!.message.value as Buffer)).toThrow(/payload.lines\[0\].quantity/);
   });
 
   it('makes the overflowing one well-formed JSON whose productId is one above the PostgreSQL integer range', () => {
     const overflow = byKind.get('product-id-overflow')!;
-    expect(JSON.parse((overflow.message.value as Buffer).toString('utf8')).payload.productId).toBe(2 ** 31);
+    expect(JSON.parse((overflow.message.value as Buffer).toString('utf8')).payload.lines[0].productId).toBe(2 ** 31);
     expect(overflow.message.key).toBe(String(2 ** 31));
-    expect(() => decodeOrderCreated(overflow.message.value as Buffer)).toThrow(/payload.productId must be at most 2147483647/);
+    expect(() => decodeOrderCreated(overflow.message.value as Buffer)).toThrow(/payload.lines\[0\].productId must be at most 2147483647/);
   });
 
   it('makes the others valid OrderCreated that are wrong only in the way named', () => {
     const mismatch = byKind.get('key-mismatch')!;
-    expect(decodeOrderCreated(mismatch.message.value as Buffer).payload.productId).toBe(1);
+    expect(decodeOrderCreated(mismatch.message.value as Buffer).payload.lines).toEqual([{ productId: 1, quantity: 1 }]);
     expect(mismatch.message.key).toBe('2');
     const ghost = byKind.get('unstored-order')!;
     const copy = byKind.get('unstored-order-copy')!;
-    expect(decodeOrderCreated(ghost.message.value as Buffer).payload).toMatchObject({ orderId: ghost.orderId, productId: 3 });
+    expect(decodeOrderCreated(ghost.message.value as Buffer).payload).toMatchObject({ orderId: ghost.orderId, lines: [{ productId: 3, quantity: 1 }] });
     expect(copy.orderId).toBe(ghost.orderId);
     expect(Buffer.compare(copy.message.value as Buffer, ghost.message.value as Buffer)).toBe(0);
   });

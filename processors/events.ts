@@ -14,10 +14,11 @@
  *
  * Each event type has its own schema version, and each decoder reads every version it lists
  * as readable, returning the current shape, so a topic written by an older release stays
- * readable. InventoryUpdated is at 2: version 1 listed every decided order's id, so one event
+ * readable. InventoryUpdated is at 3: version 1 listed every decided order's id, so one event
  * grew with the batch (78 KB for a hot product) past what the broker accepts in one request;
  * version 2 carries counts and the offset range, so its size is bounded whatever the batch
- * size. OrderCreated is at 2: version 1 had one product and quantity, version 2 has lines (a
+ * size; version 3 counts every kind of stock move (lines reserved, refused and released,
+ * restocks), so its delta may be positive. OrderCreated is at 2: version 1 had one product and quantity, version 2 has lines (a
  * version-1 event reads as a one-line order).
  */
 import { type Codec, SchemaError } from '../core/codec.ts';
@@ -48,9 +49,9 @@ export { CONTENT_TYPE_JSON, type EventEnvelope, type EventHeaders, encodeEvent, 
 export const ORDER_CREATED_SCHEMA_VERSION = 2;
 /** Every OrderCreated version the decoder reads; a version-1 event (one product) becomes a one-line order. */
 export const ORDER_CREATED_READABLE_VERSIONS: readonly number[] = [1, 2];
-export const INVENTORY_UPDATED_SCHEMA_VERSION = 2;
+export const INVENTORY_UPDATED_SCHEMA_VERSION = 3;
 /** Every InventoryUpdated version the decoder reads; older ones are mapped to the current shape. */
-export const INVENTORY_UPDATED_READABLE_VERSIONS: readonly number[] = [1, 2];
+export const INVENTORY_UPDATED_READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** The most lines one order may have: it bounds the size of an OrderCreated (about 5 KB at most). */
 export const ORDER_MAX_LINES = 100;
@@ -93,23 +94,27 @@ export interface EventSource {
 }
 
 /**
- * Version 2: a fixed set of numbers and the source range, so the event's size does not depend
- * on how many orders the batch decided. Which orders were confirmed is in the `orders` table;
- * per-order outcome events are a later contract of their own.
+ * Version 3: a fixed set of numbers and the source range, so the event's size does not depend
+ * on how many records the batch applied. Which orders were confirmed is in the `orders` table
+ * and on the outcome topics (outcome-events.ts).
  */
 export interface InventoryUpdatedPayload {
   productId: number;
   /** Stock after the batch. */
   quantity: number;
-  /** Change of stock in the batch: negative, or 0 when every order was rejected. */
+  /** Change of stock in the batch: reservations take, releases and restocks give back. */
   delta: number;
   /** Per product, +1 with each InventoryUpdated. */
   version: number;
-  /** How many of the product's orders in the batch were confirmed. */
-  ordersConfirmed: number;
-  /** How many were rejected (always out of stock: an unknown product has no stock and no event). */
-  ordersRejected: number;
-  /** The offsets of the product's first and last decided order in the batch. */
+  /** How many order lines of the product the batch reserved. */
+  reserved: number;
+  /** How many it refused (always out of stock: an unknown product has no stock and no event). */
+  refused: number;
+  /** How many lines reserved earlier it released (their order was rejected or cancelled). */
+  released: number;
+  /** How many restocks it applied. */
+  restocked: number;
+  /** The offsets of the first and last record behind the moves, in the batch's topic-partition. */
   source: EventSource;
 }
 
@@ -167,8 +172,10 @@ export function inventoryUpdated(update: InventoryUpdatedInput, occurredAt: Date
       quantity: update.quantity,
       delta: update.delta,
       version: update.version,
-      ordersConfirmed: update.ordersConfirmed,
-      ordersRejected: update.ordersRejected,
+      reserved: update.reserved,
+      refused: update.refused,
+      released: update.released,
+      restocked: update.restocked,
       source: {
         topic: update.source.topic,
         partition: update.source.partition,
@@ -247,27 +254,41 @@ function sourceAt(value: unknown, path: string): EventSource {
   };
 }
 
+type MoveCounts = Pick<InventoryUpdatedPayload, 'reserved' | 'refused' | 'released' | 'restocked'>;
+
 /**
- * The order counts of a payload: version 2 carries them; version 1 listed the orders, and the
- * lists are validated as they always were, then counted.
+ * The move counts of a payload: version 3 carries them; version 2 counted confirmed and
+ * rejected orders (one line each: reserved and refused); version 1 listed the orders, and the
+ * lists are validated as they always were, then counted. Before version 3 nothing was released
+ * or restocked.
  */
-function orderCountsAt(payload: JsonObject, schemaVersion: number): { ordersConfirmed: number; ordersRejected: number } {
-  if (schemaVersion >= 2) {
+function moveCountsAt(payload: JsonObject, schemaVersion: number): MoveCounts {
+  if (schemaVersion >= 3) {
     return {
-      ordersConfirmed: nonNegativeInteger(payload.ordersConfirmed, 'payload.ordersConfirmed'),
-      ordersRejected: nonNegativeInteger(payload.ordersRejected, 'payload.ordersRejected'),
+      reserved: nonNegativeInteger(payload.reserved, 'payload.reserved'),
+      refused: nonNegativeInteger(payload.refused, 'payload.refused'),
+      released: nonNegativeInteger(payload.released, 'payload.released'),
+      restocked: nonNegativeInteger(payload.restocked, 'payload.restocked'),
+    };
+  }
+  if (schemaVersion === 2) {
+    return {
+      reserved: nonNegativeInteger(payload.ordersConfirmed, 'payload.ordersConfirmed'),
+      refused: nonNegativeInteger(payload.ordersRejected, 'payload.ordersRejected'),
+      released: 0,
+      restocked: 0,
     };
   }
   const accepted = arrayAt(payload.acceptedOrderIds, 'payload.acceptedOrderIds');
   for (const [i, id] of accepted.entries()) stringAt(id, `payload.acceptedOrderIds[${i}]`);
   const rejected = arrayAt(payload.rejectedOrders, 'payload.rejectedOrders');
   for (const [i, entry] of rejected.entries()) rejectedOrderAt(entry, `payload.rejectedOrders[${i}]`);
-  return { ordersConfirmed: accepted.length, ordersRejected: rejected.length };
+  return { reserved: accepted.length, refused: rejected.length, released: 0, restocked: 0 };
 }
 
 /**
  * Parses and validates an InventoryUpdated of any readable version and returns it in the
- * current (version 2) shape: a version-1 event's order lists become counts. The event id does
+ * current (version 3) shape: older versions' order counts or lists become move counts. The event id does
  * not change between versions, so deduplication across them still works. Throws DecodeError,
  * SchemaError or UnsupportedVersionError.
  */
@@ -278,7 +299,9 @@ export function decodeInventoryUpdated(bytes: Buffer | null): InventoryUpdated {
     INVENTORY_UPDATED_READABLE_VERSIONS,
   );
   const delta = integerAt(payload.delta, 'payload.delta', -PG_INTEGER_MAX, 'an integer of at least -2147483647');
-  if (delta > 0) throw new SchemaError('payload.delta', `payload.delta must be negative or 0, got ${delta}`);
+  // Before version 3 stock only went down.
+  if (schemaVersion < 3 && delta > 0) throw new SchemaError('payload.delta', `payload.delta must be negative or 0, got ${delta}`);
+  if (delta > PG_INTEGER_MAX) throw new SchemaError('payload.delta', `payload.delta must be at most ${PG_INTEGER_MAX}, got ${delta}`);
   return {
     eventId,
     type: 'InventoryUpdated',
@@ -289,7 +312,7 @@ export function decodeInventoryUpdated(bytes: Buffer | null): InventoryUpdated {
       quantity: nonNegativePgInteger(payload.quantity, 'payload.quantity'),
       delta,
       version: positiveInteger(payload.version, 'payload.version'),
-      ...orderCountsAt(payload, schemaVersion),
+      ...moveCountsAt(payload, schemaVersion),
       source: sourceAt(payload.source, 'payload.source'),
     },
   };

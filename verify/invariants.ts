@@ -95,13 +95,13 @@ export function findInvariantViolations(snapshot: PipelineSnapshot): string[] {
     for (const version of sorted) {
       const { payload } = versions.get(version)!.event;
       quantity += payload.delta;
-      confirmed += payload.ordersConfirmed;
-      rejected += payload.ordersRejected;
+      confirmed += payload.reserved;
+      rejected += payload.refused;
       if (payload.quantity !== quantity) violations.push(`product ${productId} v${version}: quantity ${payload.quantity}, replayed ${quantity}`);
       if (payload.quantity < 0) violations.push(`product ${productId} v${version}: negative quantity ${payload.quantity}`);
       // Every confirmed order takes at least one unit, and only confirmed orders take any.
-      if (payload.ordersConfirmed === 0 ? payload.delta !== 0 : payload.delta > -payload.ordersConfirmed) {
-        violations.push(`product ${productId} v${version}: delta ${payload.delta} with ${payload.ordersConfirmed} orders confirmed`);
+      if (payload.reserved === 0 ? payload.delta !== 0 : payload.delta > -payload.reserved) {
+        violations.push(`product ${productId} v${version}: delta ${payload.delta} with ${payload.reserved} orders confirmed`);
       }
       if (previous && overlaps(previous.source, payload.source)) {
         violations.push(`product ${productId} v${version}: source offsets ${range(payload.source)} do not follow v${previous.version}'s ${range(previous.source)}`);

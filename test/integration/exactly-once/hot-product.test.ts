@@ -69,8 +69,8 @@ describe('a hot product with far more orders than stock', () => {
         expect(findInvariantViolations(snapshot)).toEqual([]);
         expect(snapshot.inventory).toEqual([{ product_id: HOT_PRODUCT, quantity: 0, version: expect.any(String) }]);
         // Which orders were confirmed is checked against the table above; the events count them.
-        const counted = (field: 'ordersConfirmed' | 'ordersRejected') => snapshot.events.reduce((sum, published) => sum + published.event.payload[field], 0);
-        expect({ confirmed: counted('ordersConfirmed'), rejected: counted('ordersRejected') }).toEqual({ confirmed: STOCK, rejected: ORDERS - STOCK });
+        const counted = (field: 'reserved' | 'refused') => snapshot.events.reduce((sum, published) => sum + published.event.payload[field], 0);
+        expect({ confirmed: counted('reserved'), rejected: counted('refused') }).toEqual({ confirmed: STOCK, rejected: ORDERS - STOCK });
 
         for (const role of [processor, relay]) expect((await role.interrupt()).code).toBe(0);
       })(),

@@ -57,7 +57,7 @@ describe('transactional sink: one commit statement', () => {
   function batch(epoch: bigint, change: { productId: number; delta: number; version: number; quantityBefore?: number }): BatchToCommit {
     const { productId, delta, version, quantityBefore = -delta } = change;
     const event = inventoryUpdated(
-      { productId, delta, version, quantity: quantityBefore + delta, ordersConfirmed: 1, ordersRejected: 0, source: { topic: TOPIC, partition: 0, fromOffset: 0n, toOffset: 0n } },
+      { productId, delta, version, quantity: quantityBefore + delta, reserved: 1, refused: 0, released: 0, restocked: 0, source: { topic: TOPIC, partition: 0, fromOffset: 0n, toOffset: 0n } },
       Date.now(),
     );
     return {

@@ -260,8 +260,10 @@ describe('InventoryUpdated', () => {
     quantity: 3,
     delta: -2,
     version: 5,
-    ordersConfirmed: 1,
-    ordersRejected: 1,
+    reserved: 1,
+    refused: 1,
+    released: 2,
+    restocked: 1,
     source: { topic: 'orders', partition: 2, fromOffset: 10n, toOffset: 9_007_199_254_740_993n },
   };
 
@@ -273,19 +275,21 @@ describe('InventoryUpdated', () => {
     expect(event.payload.source).toEqual({ topic: 'orders', partition: 2, fromOffset: '10', toOffset: '9007199254740993' });
   });
 
-  it('is schema version 2: counts and the offset range, no order ids', () => {
+  it('is schema version 3: move counts and the offset range, no order ids', () => {
     expect(JSON.parse(encodeEvent(inventoryUpdated(update, AT)).toString('utf8'))).toEqual({
       eventId: 'inventory-updated:7:5',
       type: 'InventoryUpdated',
-      schemaVersion: 2,
+      schemaVersion: 3,
       occurredAt: AT,
       payload: {
         productId: 7,
         quantity: 3,
         delta: -2,
         version: 5,
-        ordersConfirmed: 1,
-        ordersRejected: 1,
+        reserved: 1,
+        refused: 1,
+        released: 2,
+        restocked: 1,
         source: { topic: 'orders', partition: 2, fromOffset: '10', toOffset: '9007199254740993' },
       },
     });
@@ -303,8 +307,10 @@ describe('InventoryUpdated', () => {
         quantity: PG_INTEGER_MAX,
         delta: -PG_INTEGER_MAX,
         version: Number.MAX_SAFE_INTEGER,
-        ordersConfirmed: Number.MAX_SAFE_INTEGER,
-        ordersRejected: Number.MAX_SAFE_INTEGER,
+        reserved: Number.MAX_SAFE_INTEGER,
+        refused: Number.MAX_SAFE_INTEGER,
+        released: Number.MAX_SAFE_INTEGER,
+        restocked: Number.MAX_SAFE_INTEGER,
         // Kafka topic names are at most 249 characters, partitions int32, offsets int64.
         source: { topic: 't'.repeat(249), partition: PG_INTEGER_MAX, fromOffset: 2n ** 63n - 1n, toOffset: 2n ** 63n - 1n },
       },
@@ -332,13 +338,13 @@ describe('InventoryUpdated', () => {
       },
     };
 
-    it('decodes to the version 2 shape, the lists counted, the event id unchanged', () => {
+    it('decodes to the version 3 shape, the lists counted as lines reserved and refused, the event id unchanged', () => {
       expect(decodeInventoryUpdated(jsonBytes(v1))).toEqual({
         eventId: 'inventory-updated:7:5',
         type: 'InventoryUpdated',
-        schemaVersion: 2,
+        schemaVersion: 3,
         occurredAt: AT,
-        payload: { productId: 7, quantity: 3, delta: -2, version: 5, ordersConfirmed: 2, ordersRejected: 1, source: v1.payload.source },
+        payload: { productId: 7, quantity: 3, delta: -2, version: 5, reserved: 2, refused: 1, released: 0, restocked: 0, source: v1.payload.source },
       });
     });
 
@@ -359,21 +365,52 @@ describe('InventoryUpdated', () => {
     });
   });
 
+  describe('version 2 (order counts), still readable', () => {
+    const v2 = {
+      eventId: 'inventory-updated:7:5',
+      type: 'InventoryUpdated',
+      schemaVersion: 2,
+      occurredAt: AT,
+      payload: { productId: 7, quantity: 3, delta: -2, version: 5, ordersConfirmed: 2, ordersRejected: 1, source: { topic: 'orders', partition: 2, fromOffset: '10', toOffset: '12' } },
+    };
+
+    it('decodes to the version 3 shape: confirmed orders as lines reserved, rejected ones as refused, nothing released or restocked', () => {
+      expect(decodeInventoryUpdated(jsonBytes(v2)).payload).toEqual({ productId: 7, quantity: 3, delta: -2, version: 5, reserved: 2, refused: 1, released: 0, restocked: 0, source: v2.payload.source });
+    });
+
+    it('still refuses a positive delta, which version 2 could not carry', () => {
+      const error = errorOf(() => decodeInventoryUpdated(jsonBytes({ ...v2, payload: { ...v2.payload, delta: 1 } })));
+      expect(error).toMatchObject({ path: 'payload.delta', message: 'payload.delta must be negative or 0, got 1' });
+    });
+
+    it('does not accept version 3 without its counts', () => {
+      const error = errorOf(() => decodeInventoryUpdated(jsonBytes({ ...v2, schemaVersion: 3 })));
+      expect(error).toMatchObject({ path: 'payload.reserved', message: 'payload.reserved is missing' });
+    });
+  });
+
+  it('carries a positive delta: releases and restocks give stock back', () => {
+    const event = inventoryUpdated({ ...update, delta: 25, restocked: 1 }, AT);
+    expect(decodeInventoryUpdated(encodeEvent(event)).payload.delta).toBe(25);
+  });
+
   it('refuses a version it does not know, naming the ones it reads', () => {
     const json = JSON.parse(encodeEvent(inventoryUpdated(update, AT)).toString()) as object;
-    const error = errorOf(() => decodeInventoryUpdated(jsonBytes({ ...json, schemaVersion: 3 })));
+    const error = errorOf(() => decodeInventoryUpdated(jsonBytes({ ...json, schemaVersion: 4 })));
     expect(error).toBeInstanceOf(UnsupportedVersionError);
-    expect((error as Error).message).toBe('unsupported schemaVersion 3 for InventoryUpdated (supported: 1, 2)');
+    expect((error as Error).message).toBe('unsupported schemaVersion 4 for InventoryUpdated (supported: 1, 2, 3)');
   });
 
   it.each([
-    ['a positive delta', { delta: 1 }, 'payload.delta', 'payload.delta must be negative or 0, got 1'],
+    ['a delta above int4', { delta: 2 ** 31 }, 'payload.delta', 'payload.delta must be at most 2147483647'],
     ['a negative quantity', { quantity: -1 }, 'payload.quantity', 'payload.quantity must be a non-negative integer'],
     ['a quantity above int4 (inventory.quantity)', { quantity: 2 ** 31 }, 'payload.quantity', 'payload.quantity must be at most 2147483647'],
     ['a product id above int4 (inventory.product_id)', { productId: 2 ** 31 }, 'payload.productId', 'payload.productId must be at most 2147483647'],
     ['version 0', { version: 0 }, 'payload.version', 'payload.version must be a positive integer'],
-    ['a negative count', { ordersConfirmed: -1 }, 'payload.ordersConfirmed', 'payload.ordersConfirmed must be a non-negative integer'],
-    ['a fractional count', { ordersRejected: 0.5 }, 'payload.ordersRejected', 'payload.ordersRejected must be a non-negative integer'],
+    ['a negative count', { reserved: -1 }, 'payload.reserved', 'payload.reserved must be a non-negative integer'],
+    ['a fractional count', { refused: 0.5 }, 'payload.refused', 'payload.refused must be a non-negative integer'],
+    ['a missing release count', { released: undefined }, 'payload.released', 'payload.released is missing'],
+    ['a negative restock count', { restocked: -2 }, 'payload.restocked', 'payload.restocked must be a non-negative integer'],
     ['a numeric offset', { source: { topic: 'orders', partition: 0, fromOffset: 1, toOffset: '2' } }, 'payload.source.fromOffset', 'must be a non-empty string'],
     ['an inverted offset range', { source: { topic: 'orders', partition: 0, fromOffset: '5', toOffset: '4' } }, 'payload.source.toOffset', 'must not be below fromOffset'],
   ])('throws SchemaError for %s', (_name, payloadPatch, path, message) => {
@@ -393,7 +430,7 @@ describe('eventHeaders', () => {
       'content-type': 'application/json',
     });
     const updated = inventoryUpdated(
-      { productId: 1, quantity: 0, delta: 0, version: 1, ordersConfirmed: 0, ordersRejected: 1, source: { topic: 't', partition: 0, fromOffset: '0', toOffset: '0' } },
+      { productId: 1, quantity: 0, delta: 0, version: 1, reserved: 0, refused: 1, released: 0, restocked: 0, source: { topic: 't', partition: 0, fromOffset: '0', toOffset: '0' } },
       AT,
     );
     expect(eventHeaders(updated)).toEqual({ 'event-type': 'InventoryUpdated', 'event-id': 'inventory-updated:1:1', 'content-type': 'application/json' });

@@ -100,15 +100,17 @@ describe('inventory processor', () => {
     expect(event).toEqual({
       eventId: `inventory-updated:${MONITOR_STAND}:5`,
       type: 'InventoryUpdated',
-      schemaVersion: 2,
+      schemaVersion: 3,
       occurredAt: new Date(NOW).toISOString(),
       payload: {
         productId: MONITOR_STAND,
         quantity: 0,
         delta: -1,
         version: 5,
-        ordersConfirmed: 1,
-        ordersRejected: 1,
+        reserved: 1,
+        refused: 1,
+        released: 0,
+        restocked: 0,
         source: { topic: 'orders', partition: 0, fromOffset: '10', toOffset: '11' },
       },
     });
@@ -141,7 +143,7 @@ describe('inventory processor', () => {
     expect(runtime.decisions().map((d) => d.orderId)).toEqual([fresh.payload.orderId]);
     expect(runtime.stores[INVENTORY_STORE].get(KEYBOARD)).toEqual({ quantity: 3, version: 1 });
     const [update] = runtime.updates();
-    expect(update!.value.payload).toMatchObject({ ordersConfirmed: 1, ordersRejected: 0, delta: -2 });
+    expect(update!.value.payload).toMatchObject({ reserved: 1, refused: 0, delta: -2 });
   });
 
   it('refuses an order of more than one line as RECORD_INVALID, before reading any store, and decides the next one-line order', () => {
@@ -184,7 +186,7 @@ describe('inventory processor', () => {
     runtime.flush();
     expect(runtime.decisions().map((d) => d.orderId)).toEqual([stored.payload.orderId]);
     expect(runtime.stores[ORDER_DECISIONS_STORE].has(unstored.payload.orderId)).toBe(false);
-    expect(runtime.updates().map((u) => [u.value.payload.productId, u.value.payload.delta, u.value.payload.ordersConfirmed])).toEqual([[KEYBOARD, -2, 1]]);
+    expect(runtime.updates().map((u) => [u.value.payload.productId, u.value.payload.delta, u.value.payload.reserved])).toEqual([[KEYBOARD, -2, 1]]);
   });
 
   it('emits one InventoryUpdated per changed product per flush, with the version moving once per batch', () => {
@@ -213,7 +215,7 @@ describe('inventory processor', () => {
       runtime.flush();
       const [update, ...more] = runtime.updates();
       expect(more).toEqual([]);
-      expect(update!.value.payload).toMatchObject({ ordersConfirmed: orders / 2, ordersRejected: orders / 2, delta: -orders / 2, version: 42 });
+      expect(update!.value.payload).toMatchObject({ reserved: orders / 2, refused: orders / 2, delta: -orders / 2, version: 42 });
       return encodeEvent(update!.value).length;
     };
     const large = sizeAfter(100_000);
@@ -266,7 +268,7 @@ describe('inventory processor', () => {
         });
         expect(runtime.decisions().map((d) => [d.orderId, d.status, d.reason])).toEqual(expectedDecisions);
         const emitted = runtime.updates().map((r) => r.value.payload);
-        expect(emitted.map((p) => [p.productId, p.quantity, p.delta, p.version, p.ordersConfirmed, p.ordersRejected])).toEqual(
+        expect(emitted.map((p) => [p.productId, p.quantity, p.delta, p.version, p.reserved, p.refused])).toEqual(
           [...changed].map(([id, counts]) => [id, left.get(id), left.get(id)! - initial[id]!.quantity, initial[id]!.version + 1, counts.confirmed, counts.rejected]),
         );
       }),

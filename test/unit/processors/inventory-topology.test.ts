@@ -44,7 +44,7 @@ describe('reference topology through the test driver', () => {
     for (const event of orders) await publish(test, event);
 
     const updates = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
-    expect(updates.map((u) => [u.productId, u.quantity, u.delta, u.version, u.ordersConfirmed, u.ordersRejected])).toEqual([
+    expect(updates.map((u) => [u.productId, u.quantity, u.delta, u.version, u.reserved, u.refused])).toEqual([
       [MONITOR_STAND, 0, -1, 1, 1, 0],
       [MONITOR_STAND, 0, 0, 2, 0, 1],
       [BLUETOOTH_MOUSE, 0, -2, 1, 1, 0],
@@ -105,7 +105,7 @@ describe('reference topology through the test driver', () => {
     for (let i = 0; i < orders; i++) await publish(test, order(BLUETOOTH_MOUSE));
     const outputs = test.commits().flatMap((batch) => batch.outputs);
     expect(outputs.map((output) => [output.topic, output.value.length < 16 * 1024])).toEqual([['inventory-updated', true]]);
-    expect(test.readOutput<InventoryUpdated>('inventory-updated')[0]!.value.payload).toMatchObject({ ordersConfirmed: orders, delta: -orders });
+    expect(test.readOutput<InventoryUpdated>('inventory-updated')[0]!.value.payload).toMatchObject({ reserved: orders, delta: -orders });
   });
 
   it('dead-letters orders whose ids or quantity the database cannot hold, naming the field', async () => {
@@ -123,7 +123,7 @@ describe('reference topology through the test driver', () => {
       [1n, 'SchemaError', expect.stringContaining('payload.lines[0].quantity must be at most 2147483647')],
       [2n, 'SchemaError', expect.stringContaining('payload.orderId must be a UUID')],
     ]);
-    expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload.ordersConfirmed)).toEqual([1]);
+    expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload.reserved)).toEqual([1]);
     expect(test.committedOffset('orders', 0)).toBe(4n);
   });
 
@@ -138,7 +138,7 @@ describe('reference topology through the test driver', () => {
       [1n, 'UnsupportedVersionError'],
       [2n, 'SchemaError'],
     ]);
-    expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload.ordersConfirmed)).toEqual([1]);
+    expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload.reserved)).toEqual([1]);
     expect(test.committedOffset('orders', 0)).toBe(4n);
   });
 
@@ -169,7 +169,7 @@ describe('reference topology through the test driver', () => {
     expect(test.deadLetters()[0]!.message).toMatch(new RegExp(`order ${unstored.payload.orderId} is not stored`));
     const updates = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
     // Only the stored order was counted.
-    expect(updates.map((u) => [u.quantity, u.delta, u.ordersConfirmed, u.ordersRejected])).toEqual([[1, -1, 1, 0]]);
+    expect(updates.map((u) => [u.quantity, u.delta, u.reserved, u.refused])).toEqual([[1, -1, 1, 0]]);
     expect(test.getStateStore('order-decisions').has(unstored.payload.orderId)).toBe(false);
   });
 
@@ -280,7 +280,7 @@ describe('one micro-batch of orders through the reference topology', () => {
       { productId: MONITOR_STAND, quantity: 1, status: 'rejected', reason: 'out_of_stock' },
     ]);
     expect(updates).toEqual([
-      { productId: MONITOR_STAND, quantity: 0, delta: -1, version: 5, ordersConfirmed: 1, ordersRejected: 1, source: { topic: 'orders', partition: 0, fromOffset: '0', toOffset: '1' } },
+      { productId: MONITOR_STAND, quantity: 0, delta: -1, version: 5, reserved: 1, refused: 1, released: 0, restocked: 0, source: { topic: 'orders', partition: 0, fromOffset: '0', toOffset: '1' } },
     ]);
     expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 0, version: 5 });
   });
@@ -300,12 +300,12 @@ describe('one micro-batch of orders through the reference topology', () => {
     const [big, small] = [order(KEYBOARD, 5), order(KEYBOARD, 3)];
     const { statusOf, updates } = await decideOneBatch([[KEYBOARD, { quantity: 3, version: 0 }]], [big!, small!]);
     expect([statusOf(big!)!.status, statusOf(small!)!.status]).toEqual(['rejected', 'confirmed']);
-    expect(updates).toMatchObject([{ quantity: 0, version: 1, delta: -3, ordersConfirmed: 1, ordersRejected: 1 }]);
+    expect(updates).toMatchObject([{ quantity: 0, version: 1, delta: -3, reserved: 1, refused: 1 }]);
   });
 
   it('gives a product whose orders were all rejected a new version with delta 0', async () => {
     const { test, updates } = await decideOneBatch([[KEYBOARD, { quantity: 0, version: 7 }]], [order(KEYBOARD)]);
-    expect(updates).toMatchObject([{ quantity: 0, version: 8, delta: 0, ordersConfirmed: 0, ordersRejected: 1 }]);
+    expect(updates).toMatchObject([{ quantity: 0, version: 8, delta: 0, reserved: 0, refused: 1 }]);
     expect(test.getStateStore<number, ProductStock>('inventory').get(KEYBOARD)).toEqual({ quantity: 0, version: 8 });
   });
 
@@ -318,7 +318,7 @@ describe('one micro-batch of orders through the reference topology', () => {
       ],
       orders,
     );
-    expect(updates.map((u) => [u.productId, u.delta, u.ordersConfirmed, u.ordersRejected, u.source.fromOffset, u.source.toOffset])).toEqual([
+    expect(updates.map((u) => [u.productId, u.delta, u.reserved, u.refused, u.source.fromOffset, u.source.toOffset])).toEqual([
       [MONITOR_STAND, -2, 1, 0, '0', '0'],
       [KEYBOARD, -1, 1, 1, '1', '3'],
     ]);
@@ -329,7 +329,7 @@ describe('one micro-batch of orders through the reference topology', () => {
     const [fresh, old] = [order(KEYBOARD), order(KEYBOARD, 4)];
     const { test, statusOf, updates } = await decideOneBatch([[KEYBOARD, { quantity: 10, version: 0 }]], [fresh!, fresh!, old!], [[old!.payload.orderId, { productId: KEYBOARD, quantity: 4, status: 'confirmed' }]]);
     expect(statusOf(fresh!)).toMatchObject({ status: 'confirmed' });
-    expect(updates).toMatchObject([{ quantity: 9, version: 1, delta: -1, ordersConfirmed: 1, ordersRejected: 0, source: { fromOffset: '0', toOffset: '0' } }]);
+    expect(updates).toMatchObject([{ quantity: 9, version: 1, delta: -1, reserved: 1, refused: 0, source: { fromOffset: '0', toOffset: '0' } }]);
     expect(test.getStateStore<number, ProductStock>('inventory').get(KEYBOARD)).toEqual({ quantity: 9, version: 1 });
     expect(test.committedOffset('orders', 0)).toBe(3n);
   });

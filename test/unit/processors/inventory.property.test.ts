@@ -95,8 +95,8 @@ interface ModelEvent {
   quantity: number;
   delta: number;
   version: number;
-  ordersConfirmed: number;
-  ordersRejected: number;
+  reserved: number;
+  refused: number;
   fromOffset: string;
   toOffset: string;
 }
@@ -127,8 +127,8 @@ function model(stock: Record<number, number>, orderBatches: OrderCreated[][]) {
         quantity: left,
         delta: 0,
         version: versions.get(productId)! + 1,
-        ordersConfirmed: 0,
-        ordersRejected: 0,
+        reserved: 0,
+        refused: 0,
         fromOffset: at,
         toOffset: at,
       };
@@ -138,10 +138,10 @@ function model(stock: Record<number, number>, orderBatches: OrderCreated[][]) {
         remaining.set(productId, left - quantity);
         event.quantity -= quantity;
         event.delta -= quantity;
-        event.ordersConfirmed++;
+        event.reserved++;
         decisions.set(payload.orderId, { status: 'confirmed' });
       } else {
-        event.ordersRejected++;
+        event.refused++;
         decisions.set(payload.orderId, { status: 'rejected', reason: 'out_of_stock' });
       }
     }
@@ -156,8 +156,8 @@ const asModelEvent = (payload: InventoryUpdatedPayload): ModelEvent => ({
   quantity: payload.quantity,
   delta: payload.delta,
   version: payload.version,
-  ordersConfirmed: payload.ordersConfirmed,
-  ordersRejected: payload.ordersRejected,
+  reserved: payload.reserved,
+  refused: payload.refused,
   fromOffset: payload.source.fromOffset,
   toOffset: payload.source.toOffset,
 });
@@ -191,7 +191,7 @@ describe('inventory topology properties', () => {
             const sum = confirmedQuantity(run, orderBatches[i]!, payload.productId);
             expect(payload.delta).toBe(0 - sum);
             expect(before.get(payload.productId)! - payload.quantity).toBe(sum);
-            expect([payload.ordersConfirmed, payload.ordersRejected]).toEqual([confirmed.length, orders.length - confirmed.length]);
+            expect([payload.reserved, payload.refused]).toEqual([confirmed.length, orders.length - confirmed.length]);
             before.set(payload.productId, payload.quantity);
           }
         });

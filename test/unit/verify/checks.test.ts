@@ -15,7 +15,7 @@ function orderRecord(orderId: string, productId: number, quantity: number, offse
 /** Two orders of product 1 (stock 5): A confirmed x2, B rejected; one InventoryUpdated; nothing else. */
 function healthy(): VerifySnapshot {
   const event = inventoryUpdated(
-    { productId: 1, quantity: 3, delta: -2, version: 1, ordersConfirmed: 1, ordersRejected: 1, source: { topic: 'orders', partition: 0, fromOffset: 0n, toOffset: 1n } },
+    { productId: 1, quantity: 3, delta: -2, version: 1, reserved: 1, refused: 1, released: 0, restocked: 0, source: { topic: 'orders', partition: 0, fromOffset: 0n, toOffset: 1n } },
     0,
   );
   return {

@@ -4,86 +4,39 @@
  * answers once the InventoryRestocked naming its restock id is on the outcome topic (produced
  * here by the test: the processor that applies restocks is not part of this test).
  */
-import { execFile, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { silentLogger } from '../../../core/logger.ts';
 import { isUuidV7 } from '../../../core/random.ts';
-import { createKafkaClient, partitionForKey } from '../../../kafka/index.ts';
-import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
+import { partitionForKey } from '../../../kafka/index.ts';
 import { restockInventoryCodec } from '../../../processors/commands.ts';
 import { encodeEvent, eventHeaders } from '../../../processors/event-json.ts';
 import { inventoryRestocked } from '../../../processors/outcome-events.ts';
 import { seed } from '../../../state/commerce/seed.ts';
-import { RoleProcess } from '../../support/child-process.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
-import { brokersFromEnv, uniqueName } from '../../support/kafka.ts';
-import { type OrderFlowTopics, orderFlowTopics } from '../../support/order-flow-topics.ts';
+import { type CommandFixture, createCommandFixture } from '../../support/command-cli.ts';
 import { readTopic } from '../../support/pipeline.ts';
 
-const CLI = fileURLToPath(new URL('../../../app/cli.ts', import.meta.url));
 const PARTITIONS = 3;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('topology restock', () => {
-  let db: TestDatabase;
-  let kafka: KafkaClient;
-  let admin: KafkaAdmin;
-  let producer: KafkaProducer;
-  let topics: OrderFlowTopics & { ORDERS_TOPIC: string; INVENTORY_TOPIC: string; DLQ_TOPIC: string };
-  const running: RoleProcess[] = [];
+  let fixture: CommandFixture;
 
   beforeAll(async () => {
-    db = await createTestDatabase('restock_command');
-    await seed(db.sequelize);
-    kafka = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokersFromEnv() }, silentLogger);
-    admin = await kafka.admin();
-    producer = await kafka.producer();
-    topics = { ORDERS_TOPIC: uniqueName('rc-orders'), INVENTORY_TOPIC: uniqueName('rc-inventory'), DLQ_TOPIC: uniqueName('rc-dlq'), ...orderFlowTopics('rc') };
+    fixture = await createCommandFixture('restock_command', { partitions: PARTITIONS });
+    await seed(fixture.db.sequelize);
   });
   afterAll(async () => {
-    await Promise.all(running.filter((each) => each.running).map((each) => each.kill9()));
-    await producer?.close();
-    await admin?.deleteTopics(Object.values(topics)).catch(() => undefined);
-    await admin?.close();
-    await db?.drop();
+    await fixture?.cleanup();
   });
 
-  const env = (extra: Record<string, string> = {}) => ({ ...process.env, ...topics, DATABASE_URL: db.url, KAFKA_BROKERS: brokersFromEnv().join(','), PARTITIONS: String(PARTITIONS), LOG_FORMAT: 'json', ...extra });
-
-  function run(args: string[], extra: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, 'restock', ...args], { env: env(extra), timeout: 90_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  }
-
-  /** A running command, and what it wrote to stdout (kafkajs may add a Node warning of its own on stderr). */
-  function start(args: string[], extra: Record<string, string> = {}): { process: RoleProcess; stdout: () => string } {
-    const child = spawn(process.execPath, [CLI, 'restock', ...args], { env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    const command = new RoleProcess(`restock ${args.join(' ')}`, child);
-    running.push(command);
-    return { process: command, stdout: () => stdout };
-  }
-
+  const run = (args: string[], env?: Record<string, string>) => fixture.run('restock', args, env);
+  const start = (args: string[], env?: Record<string, string>) => fixture.start('restock', args, env);
   const restockIdIn = (line: string) => /^restock ([0-9a-f-]{36}): /.exec(line)?.[1];
-  const commandsOnTopic = async () => (await readTopic({ kafka, admin }, topics.RESTOCK_COMMANDS_TOPIC)).map((record) => ({ record, command: restockInventoryCodec.decode(record.value) }));
+  const commandsOnTopic = async () => (await readTopic(fixture, fixture.topics.RESTOCK_COMMANDS_TOPIC)).map((record) => ({ record, command: restockInventoryCodec.decode(record.value) }));
 
   it('publishes one RestockInventory with a fresh UUIDv7, keyed by the product id, and prints its id', async () => {
     const result = await run(['--product', '3', '--quantity', '50', '--requested-by', 'restock test', '--no-wait']);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     const restockId = restockIdIn(result.stdout);
-    expect(result.stdout).toBe(`restock ${restockId}: +50 units of product 3, published to ${topics.RESTOCK_COMMANDS_TOPIC}\n`);
+    expect(result.stdout).toBe(`restock ${restockId}: +50 units of product 3, published to ${fixture.topics.RESTOCK_COMMANDS_TOPIC}\n`);
     expect(isUuidV7(restockId!)).toBe(true);
 
     const published = (await commandsOnTopic()).filter(({ command }) => command.payload.restockId === restockId);
@@ -96,14 +49,14 @@ describe('topology restock', () => {
   });
 
   it('refuses a product the catalogue does not have: one line naming the ids it has, exit 1, nothing published', async () => {
-    const before = await admin.highWatermarks(topics.RESTOCK_COMMANDS_TOPIC).catch(() => new Map<number, bigint>());
+    const before = await fixture.admin.highWatermarks(fixture.topics.RESTOCK_COMMANDS_TOPIC).catch(() => new Map<number, bigint>());
     const result = await run(['--product', '99', '--quantity', '5']);
     expect({ code: result.code, stdout: result.stdout, lines: result.stderr.trim().split('\n') }).toEqual({
       code: 1,
       stdout: '',
       lines: ['error: product 99 does not exist (the catalogue has 4 products: 1, 2, 3, 4)'],
     });
-    const after = await admin.highWatermarks(topics.RESTOCK_COMMANDS_TOPIC);
+    const after = await fixture.admin.highWatermarks(fixture.topics.RESTOCK_COMMANDS_TOPIC);
     expect([...after].filter(([partition, end]) => end !== (before.get(partition) ?? 0n))).toEqual([]);
   });
 
@@ -113,10 +66,10 @@ describe('topology restock', () => {
     const restockId = restockIdIn(String(published.raw))!;
     const answer = (id: string, stockAfter: number) => {
       const event = inventoryRestocked({ restockId: id, productId: 4, quantity: 25, stockAfter }, Date.now());
-      return { topic: topics.INVENTORY_RESTOCKED_TOPIC, key: '4', value: encodeEvent(event), headers: eventHeaders(event) };
+      return { topic: fixture.topics.INVENTORY_RESTOCKED_TOPIC, key: '4', value: encodeEvent(event), headers: eventHeaders(event) };
     };
     // Another restock's answer first: it is not the one awaited.
-    await producer.send([answer('0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 99), answer(restockId, 27)]);
+    await fixture.producer.send([answer('0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 99), answer(restockId, 27)]);
     const exit = await restock.process.exited;
     expect({ exit, stdout: restock.stdout() }).toEqual({ exit: { code: 0, signal: null }, stdout: `${published.raw}\nproduct 4: stock 2 -> 27 (restock ${restockId})\n` });
   });
@@ -125,6 +78,6 @@ describe('topology restock', () => {
     const result = await run(['--product', '1', '--quantity', '5', '--timeout', '1s']);
     const restockId = restockIdIn(result.stdout);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(result.stdout.split('\n')[1]).toBe(`no answer within 1.0s: restock ${restockId} of product 1 is on ${topics.RESTOCK_COMMANDS_TOPIC} and will be applied when the processor runs`);
+    expect(result.stdout.split('\n')[1]).toBe(`no answer within 1.0s: restock ${restockId} of product 1 is on ${fixture.topics.RESTOCK_COMMANDS_TOPIC} and will be applied when the processor runs`);
   });
 });

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { ConfigError } from '../core/errors.ts';
 import { durationFlag, parseInteger } from '../core/numbers.ts';
-import { PG_INTEGER_MAX } from '../processors/event-json.ts';
+import { PG_INTEGER_MAX, uuidAt } from '../processors/event-json.ts';
 
 type Flags = Record<string, string | undefined>;
 
@@ -20,6 +20,10 @@ export interface RestockRequest extends CommandDelivery {
   quantity: number;
 }
 
+export interface CancelRequest extends CommandDelivery {
+  orderId: string;
+}
+
 export const DEFAULT_WAIT_MS = 30_000;
 const MAX_WAIT_MS = 3_600_000;
 const MAX_REQUESTED_BY = 200;
@@ -29,6 +33,20 @@ export function parseRestockFlags(flags: Flags, defaultRequestedBy: () => string
   const productId = positivePgInteger(flags, 'product', `a product id (an integer from 1 to ${PG_INTEGER_MAX})`);
   const quantity = positivePgInteger(flags, 'quantity', `the units to add (an integer from 1 to ${PG_INTEGER_MAX})`);
   return { productId, quantity, ...parseDelivery(flags, defaultRequestedBy) };
+}
+
+/** `--order UUID` and the delivery flags. */
+export function parseCancelFlags(flags: Flags, defaultRequestedBy: () => string = operatorName): CancelRequest {
+  const raw = flags.order;
+  const expected = 'an order id (a UUID such as 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b)';
+  if (raw === undefined) throw new ConfigError('--order', expected, undefined);
+  let orderId: string;
+  try {
+    orderId = uuidAt(raw.trim(), '--order');
+  } catch {
+    throw new ConfigError('--order', expected, raw);
+  }
+  return { orderId, ...parseDelivery(flags, defaultRequestedBy) };
 }
 
 /** `--requested-by TEXT`, `--wait` (the default) or `--no-wait`, `--timeout DURATION`. */

@@ -47,6 +47,9 @@ describe('user errors of the commands: exit 2, one line, no stack trace', () => 
     ['app/cli.ts', ['restock', '--product', '3', '--quantity', '0'], 'error: invalid setting --quantity: expected the units to add (an integer from 1 to 2147483647), got "0"'],
     ['app/cli.ts', ['restock', '--product', '3', '--quantity', '5', '--timeout', 'soon'], /^error: invalid setting --timeout: expected a duration from 1.0s to 60m .*, got "soon"$/],
     ['app/cli.ts', ['restock', '--product', '3', '--quantity', '5', '--wait', '--no-wait'], 'error: invalid setting --wait/--no-wait: expected one of them, not both, got "--wait --no-wait"'],
+    ['app/cli.ts', ['cancel'], 'error: invalid setting --order: expected an order id (a UUID such as 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b), got nothing'],
+    ['app/cli.ts', ['cancel', '--order', '12345'], 'error: invalid setting --order: expected an order id (a UUID such as 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b), got "12345"'],
+    ['app/cli.ts', ['cancel', '--order', '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', '--no-wait', '--timeout', '5s'], 'error: invalid setting --timeout: expected to be used without --no-wait (it bounds the wait), got "5s"'],
     ['app/cli.ts', ['restock', '--product', '3', '--quantity', '5', 'extra'], 'error: invalid setting arguments: expected none (options only; see --help), got "extra"'],
     ['loadtest/cli.ts', ['--source-id', ''], /^error: invalid setting --source-id: .*, got ""$/],
     ['loadtest/cli.ts', ['--json', '/nonexistent/report.json'], 'error: cannot write --json /nonexistent/report.json: its directory does not exist'],
@@ -97,6 +100,7 @@ describe('--help', () => {
     ['app/cli.ts', ['describe', '--help'], [0, 1, 2]],
     ['app/cli.ts', ['status', '--help'], [0, 1, 2]],
     ['app/cli.ts', ['restock', '--help'], [0, 1, 2]],
+    ['app/cli.ts', ['cancel', '--help'], [0, 1, 2]],
     ['app/db-cli.ts', ['--help'], [0, 1, 2]],
     ['scripts/services.ts', ['--help'], [0, 1, 2]],
   ] as const)('%s %j documents every exit code', async (script, args, codes) => {

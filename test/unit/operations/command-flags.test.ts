@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { describeMissingProduct } from '../../../app/catalogue.ts';
-import { parseDelivery, parseRestockFlags } from '../../../app/command-flags.ts';
+import { describeCancellation } from '../../../app/cancel-command.ts';
+import { parseCancelFlags, parseDelivery, parseRestockFlags } from '../../../app/command-flags.ts';
 import { describeRestocked } from '../../../app/restock-command.ts';
 import { ConfigError } from '../../../core/errors.ts';
-import { inventoryRestocked } from '../../../processors/outcome-events.ts';
+import { type CancellationResult, inventoryRestocked, type LineQuantity, orderCancelled } from '../../../processors/outcome-events.ts';
 
 const OPERATOR = () => 'cli:ada@host';
 
@@ -46,6 +47,23 @@ describe('restock flags', () => {
   });
 });
 
+const ORDER = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+const REQUEST = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c';
+
+describe('cancel flags', () => {
+  it('an order id (lower-cased, as the events carry it), and the delivery defaults', () => {
+    expect(parseCancelFlags({ order: ` ${ORDER.toUpperCase()} ` }, OPERATOR)).toEqual({ orderId: ORDER, requestedBy: 'cli:ada@host', waitMs: 30_000 });
+    expect(parseCancelFlags({ order: ORDER, 'no-wait': 'true', 'requested-by': 'support' }, OPERATOR)).toEqual({ orderId: ORDER, requestedBy: 'support', waitMs: undefined });
+  });
+
+  it.each([[{}, 'got nothing'], [{ order: '42' }, 'got "42"'], [{ order: `${ORDER}0` }, `got "${ORDER}0"`], [{ order: ORDER.replaceAll('-', '') }, 'got "0193a1b2']])('%j is refused, naming --order', (flags, got) => {
+    const { setting, message } = refusal(() => parseCancelFlags(flags, OPERATOR));
+    expect(setting).toBe('--order');
+    expect(message).toContain('expected an order id (a UUID');
+    expect(message).toContain(got);
+  });
+});
+
 describe('delivery flags (restock and cancel)', () => {
   it.each([
     [{ wait: 'true', 'no-wait': 'true' }, '--wait/--no-wait'],
@@ -81,5 +99,21 @@ describe('what restock says', () => {
   it('the stock before and after the restock it answers', () => {
     const event = inventoryRestocked({ restockId: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', productId: 3, quantity: 50, stockAfter: 62 }, 0);
     expect(describeRestocked(event)).toBe('product 3: stock 12 -> 62 (restock 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b)');
+  });
+});
+
+describe('what cancel says', () => {
+  const answer = (result: CancellationResult, releasedLines: LineQuantity[] = []) => describeCancellation(orderCancelled({ orderId: ORDER, requestId: REQUEST, result, releasedLines }, 0));
+
+  it.each([
+    [answer('cancelled', [{ productId: 1, quantity: 3 }, { productId: 4, quantity: 1 }]), `order ${ORDER} cancelled; released 2 lines: 3x product 1, 1x product 4 (request ${REQUEST})`],
+    [answer('cancelled', [{ productId: 2, quantity: 5 }]), `order ${ORDER} cancelled; released 1 line: 5x product 2 (request ${REQUEST})`],
+    [answer('cancelled'), `order ${ORDER} cancelled; nothing was reserved, so nothing to release (request ${REQUEST})`],
+    [answer('already_cancelled'), `order ${ORDER} is already cancelled (request ${REQUEST})`],
+    [answer('already_requested'), `order ${ORDER}: a cancellation is already pending (request ${REQUEST})`],
+    [answer('order_rejected'), `order ${ORDER} was rejected: nothing to cancel (request ${REQUEST})`],
+    [answer('unknown_order'), `order ${ORDER} is unknown (request ${REQUEST})`],
+  ])('%s', (said, expected) => {
+    expect(said).toBe(expected);
   });
 });

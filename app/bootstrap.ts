@@ -29,9 +29,12 @@ export async function connectServices(config: AppConfig, logger: Logger, options
   });
   const kafka = createKafkaClient(config, logger);
   let admin: KafkaAdmin | undefined;
+  let partitionCount: number;
   try {
     admin = await withTimeout(kafka.admin(), KAFKA_TIMEOUT_MS);
-    await withTimeout(admin.createTopics(appTopics(config)), KAFKA_TIMEOUT_MS);
+    // An orders topic that exists keeps its partition count, and the topics keyed like it get the same.
+    partitionCount = (await withTimeout(admin.partitionCount(config.ordersTopic), KAFKA_TIMEOUT_MS)) ?? config.partitions;
+    await withTimeout(admin.createTopics(appTopics({ ...config, partitions: partitionCount })), KAFKA_TIMEOUT_MS);
   } catch (error) {
     await admin?.close().catch(() => {});
     await sequelize.close();
@@ -40,7 +43,6 @@ export async function connectServices(config: AppConfig, logger: Logger, options
     }
     throw new ServiceUnavailableError('Kafka', `cannot reach ${config.kafkaBrokers.join(',')} (${errorMessage(error)})`, error);
   }
-  const partitionCount = (await admin.partitionCount(config.ordersTopic)) ?? config.partitions;
   if (partitionCount !== config.partitions) {
     logger.warn('the orders topic already exists with another partition count; using it', { topic: config.ordersTopic, partitions: partitionCount, configured: config.partitions });
   }
@@ -59,17 +61,35 @@ export async function connectServices(config: AppConfig, logger: Logger, options
 /**
  * Every topic the app creates, all with REPLICATION_FACTOR (default -1: the broker's
  * default.replication.factor, so a three-broker cluster configured for 3 gets 3, as with
- * Kafka Streams). Topics that exist are left as they are.
+ * Kafka Streams). Topics that exist are left as they are. The command and outcome topics have
+ * as many partitions as the orders topic: they are keyed by the same ids (product, order).
  */
-export function appTopics(config: Pick<AppConfig, 'ordersTopic' | 'inventoryTopic' | 'dlqTopic' | 'partitions' | 'replicationFactor'>): TopicSpec[] {
+export function appTopics(config: Pick<AppConfig, AppTopicSetting | 'partitions' | 'replicationFactor'>): TopicSpec[] {
   const replicationFactor = config.replicationFactor;
+  const keyed = (topic: string): TopicSpec => ({ topic, partitions: config.partitions, replicationFactor });
   return [
-    { topic: config.ordersTopic, partitions: config.partitions, replicationFactor },
-    { topic: config.inventoryTopic, partitions: config.partitions, replicationFactor },
+    keyed(config.ordersTopic),
+    keyed(config.inventoryTopic),
     { topic: config.dlqTopic, partitions: 1, replicationFactor },
+    keyed(config.restockCommandsTopic),
+    keyed(config.cancelCommandsTopic),
+    keyed(config.ordersConfirmedTopic),
+    keyed(config.ordersRejectedTopic),
+    keyed(config.ordersCancelledTopic),
+    keyed(config.inventoryRestockedTopic),
   ];
 }
 
+type AppTopicSetting =
+  | 'ordersTopic'
+  | 'inventoryTopic'
+  | 'dlqTopic'
+  | 'restockCommandsTopic'
+  | 'cancelCommandsTopic'
+  | 'ordersConfirmedTopic'
+  | 'ordersRejectedTopic'
+  | 'ordersCancelledTopic'
+  | 'inventoryRestockedTopic';
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

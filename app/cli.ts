@@ -9,9 +9,11 @@ import { integerFlag } from '../core/numbers.ts';
 import { memoryStores } from '../processors/reference-pipeline.ts';
 import { describeTopology, formatDot, formatJson, formatMermaid, formatText, renderImage } from '../topology/describe/index.ts';
 import { connectServices } from './bootstrap.ts';
+import { CANCEL_FLAGS, CANCEL_USAGE, cancelCommand } from './cancel-command.ts';
 import { OUTBOX_FLAGS, OUTBOX_USAGE, outboxCommand } from './outbox-command.ts';
 import { referenceTopology } from './processor-app.ts';
 import { RESET_FLAGS, RESET_USAGE, resetCommand } from './reset-command.ts';
+import { RESTOCK_FLAGS, RESTOCK_USAGE, restockCommand } from './restock-command.ts';
 import { RUN_FLAGS, RUN_USAGE, runCommand } from './run-command.ts';
 import { buildStatus, formatStatus, subtopologyTopics, takeSnapshot } from './status.ts';
 
@@ -23,6 +25,8 @@ Commands:
   status     per sub-topology and partition: owner, DB offset, high watermark, lag; per-replica rate; outbox and DLQ
   reset      rewrite a consumer group's stored offsets (earliest, latest, offset, datetime; see reset --help)
   outbox     list the outbox rows the relay parked (--parked) and retry them (--retry)
+  restock    add units to a product's stock (RestockInventory), and wait until it is applied
+  cancel     cancel an order (CancelOrder), and wait for the answer
 
 Run "npm run topology -- <command> --help" for a command's options and exit codes.
 Settings come from environment variables (see README: Configuration).
@@ -114,6 +118,16 @@ async function main(argv: string[]): Promise<number> {
       return resetCommand(parseCommandLine(rest, RESET_FLAGS, RESET_USAGE).flags);
     case 'outbox':
       return outboxCommand(parseCommandLine(rest, OUTBOX_FLAGS, OUTBOX_USAGE).flags);
+    case 'restock': {
+      const { positionals, flags } = parseCommandLine(rest, RESTOCK_FLAGS, RESTOCK_USAGE);
+      refusePositionals(positionals);
+      return restockCommand(flags);
+    }
+    case 'cancel': {
+      const { positionals, flags } = parseCommandLine(rest, CANCEL_FLAGS, CANCEL_USAGE);
+      refusePositionals(positionals);
+      return cancelCommand(flags);
+    }
     case undefined:
       // Plain `npm run topology` runs the pipeline, as the README promises.
       return runCommand({});

@@ -20,6 +20,18 @@ export interface AppConfig {
   ordersTopic: string;
   inventoryTopic: string;
   dlqTopic: string;
+  /** RestockInventory commands, keyed by product id: any producer may write to it. */
+  restockCommandsTopic: string;
+  /** CancelOrder commands, keyed by order id: any producer may write to it. */
+  cancelCommandsTopic: string;
+  /** OrderConfirmed events, keyed by order id. */
+  ordersConfirmedTopic: string;
+  /** OrderRejected events, keyed by order id. */
+  ordersRejectedTopic: string;
+  /** OrderCancelled events (one per cancellation request), keyed by order id. */
+  ordersCancelledTopic: string;
+  /** InventoryRestocked events (one per restock applied), keyed by product id. */
+  inventoryRestockedTopic: string;
   partitions: number;
   consumerGroup: string;
   /** A micro-batch closes at this many records... */
@@ -141,6 +153,12 @@ export const SETTINGS = {
   ordersTopic: topicName('ORDERS_TOPIC', 'orders'),
   inventoryTopic: topicName('INVENTORY_TOPIC', 'inventory-updated'),
   dlqTopic: topicName('DLQ_TOPIC', 'orders.dlq'),
+  restockCommandsTopic: topicName('RESTOCK_COMMANDS_TOPIC', 'inventory-restock-commands'),
+  cancelCommandsTopic: topicName('CANCEL_COMMANDS_TOPIC', 'order-cancel-commands'),
+  ordersConfirmedTopic: topicName('ORDERS_CONFIRMED_TOPIC', 'orders-confirmed'),
+  ordersRejectedTopic: topicName('ORDERS_REJECTED_TOPIC', 'orders-rejected'),
+  ordersCancelledTopic: topicName('ORDERS_CANCELLED_TOPIC', 'orders-cancelled'),
+  inventoryRestockedTopic: topicName('INVENTORY_RESTOCKED_TOPIC', 'inventory-restocked'),
   partitions: integer('PARTITIONS', '12', 1, 1000, 'partitions'),
   consumerGroup: text('CONSUMER_GROUP', 'inventory-processor', 'group'),
   batchMaxRecords: integer('BATCH_MAX_RECORDS', '2000', 1, 1_000_000, 'batch-max-records'),

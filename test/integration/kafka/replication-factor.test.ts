@@ -10,6 +10,7 @@ import { createKafkaClient } from '../../../kafka/index.ts';
 import { type KafkaAdmin, ReplicationFactorError } from '../../../kafka/port.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { brokersFromEnv, uniqueName } from '../../support/kafka.ts';
+import { orderFlowTopics } from '../../support/order-flow-topics.ts';
 
 /** Reads what the broker did, with a client of its own (not the adapters under test). */
 class BrokerView {
@@ -90,9 +91,9 @@ describe('REPLICATION_FACTOR', () => {
     await db?.drop();
   });
 
-  const topicsEnv = () => ({ ORDERS_TOPIC: uniqueName('rf-orders'), INVENTORY_TOPIC: uniqueName('rf-inventory'), DLQ_TOPIC: uniqueName('rf-dlq') });
+  const topicsEnv = () => ({ ORDERS_TOPIC: uniqueName('rf-orders'), INVENTORY_TOPIC: uniqueName('rf-inventory'), DLQ_TOPIC: uniqueName('rf-dlq'), ...orderFlowTopics('rf') });
 
-  it('is the factor of every topic the app creates (orders, inventory-updated, DLQ); -1 by default', async () => {
+  it('is the factor of every topic the app creates (orders, inventory-updated, DLQ, commands, outcomes); -1 by default', async () => {
     const env = topicsEnv();
     const config = loadConfig({ ...process.env, ...env, DATABASE_URL: db.url, KAFKA_BROKERS: brokersFromEnv().join(',') });
     expect(config.replicationFactor).toBe(-1);

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { exitCodesHelp, type FlagSpec } from '../core/cli.ts';
-import { type AppConfig, loadConfig } from '../core/config.ts';
+import { type AppConfig, DEFAULT_ORDER_LINES, loadConfig } from '../core/config.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
@@ -28,6 +28,7 @@ export const RUN_FLAGS: FlagSpec = {
   role: { type: 'string' },
   replicas: { type: 'string' },
   rate: { type: 'string' },
+  lines: { type: 'string' },
   client: { type: 'string' },
   'group-protocol': { type: 'string' },
   partitions: { type: 'string' },
@@ -52,6 +53,9 @@ Options:
   --replicas N                        processor replicas, as child processes in one consumer group
                                       (1..partitions; another host running the same command joins the group)
   --rate R                            orders/s the source generates (default 50)
+  --lines N|A-B|N:W,...               lines per order the source draws (env ORDER_LINES; default 1, for now
+                                      the processor decides one-line orders only): N always, A-B uniform,
+                                      N:W,N:W,... weighted, e.g. ${DEFAULT_ORDER_LINES} (mean 2.4)
   --source-id ID                      the source's stable id (default source-1; one process per id)
   --client platformatic|kafkajs       Kafka client adapter (env KAFKA_CLIENT)
   --group-protocol classic|consumer   consumer-group protocol (env KAFKA_GROUP_PROTOCOL; consumer = KIP-848,

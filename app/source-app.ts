@@ -37,7 +37,7 @@ export async function startSource(
     source = new OrderSource({
       ledger: createPostgresLedger(deps.sequelize, options.sourceId),
       publisher: createKafkaPublisher(producer, config.ordersTopic),
-      generator: createOrderGenerator({ productIds, popularity: { kind: 'zipf', skew: 1.1 }, seed: Date.now() }),
+      generator: createOrderGenerator({ productIds, popularity: { kind: 'zipf', skew: 1.1 }, seed: Date.now(), lineCounts: config.orderLines }),
       ownership: lock,
       logger,
     });
@@ -50,7 +50,7 @@ export async function startSource(
   }
   const started = producer;
   const stop = new AbortController();
-  logger.info('source started', { rate: options.rate, products: productIds.length, recovered });
+  logger.info('source started', { rate: options.rate, lines: config.orderLines.spec, products: productIds.length, recovered });
   // A day at a time: `run` needs a finite plan; the loop ends only when stopped. After a failed
   // run the source cannot run again (it may have orders stored and not yet published): the
   // role fails, and its supervisor starts a new one, whose recovery publishes them.

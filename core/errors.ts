@@ -65,12 +65,15 @@ export class StreamError extends Error {
 
 /**
  * A setting is missing or malformed. The CLI prints `message` alone and exits 2. The value is
- * echoed back without any password in it (a malformed DATABASE_URL is the usual case).
+ * echoed back without any password in it (a malformed DATABASE_URL is the usual case). With a
+ * `problem`, the message states it instead of what was expected, for a value whose fault is in
+ * one of its parts: `invalid setting --lines "1:30,0:5": a line count must be an integer from 1 to 100, got "0"`.
  */
 export class ConfigError extends StreamError {
   readonly setting: string;
-  constructor(setting: string, expected: string, got: string | undefined) {
-    super('CONFIG_INVALID', `invalid setting ${setting}: expected ${expected}, got ${got === undefined ? 'nothing' : JSON.stringify(redactUrl(got))}`);
+  constructor(setting: string, expected: string, got: string | undefined, problem?: string) {
+    const shown = got === undefined ? 'nothing' : JSON.stringify(redactUrl(got));
+    super('CONFIG_INVALID', problem === undefined ? `invalid setting ${setting}: expected ${expected}, got ${shown}` : `invalid setting ${setting} ${shown}: ${problem}`);
     this.setting = setting;
   }
 }

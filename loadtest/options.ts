@@ -5,6 +5,7 @@
  */
 
 import { parseSourceId } from '../app/order-source/source-id.ts';
+import { DEFAULT_ORDER_LINES } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { durationFlag, integerFlag, parseDecimal, parseInteger } from '../core/numbers.ts';
 
@@ -31,6 +32,7 @@ export interface LoadtestOptions {
 
 export const LOADTEST_FLAGS = {
   rate: { type: 'string' },
+  lines: { type: 'string' },
   duration: { type: 'string' },
   count: { type: 'string' },
   products: { type: 'string' },
@@ -92,13 +94,16 @@ export function parseLoadtestOptions(flags: Flags): LoadtestOptions {
 export const LOADTEST_USAGE = `Usage: npm run loadtest -- [options]
 
 Offers orders at a target rate on an open-loop clock: stores each batch in PostgreSQL, publishes
-OrderCreated to the orders topic (key = productId), and reports the publish latency measured
+OrderCreated to the orders topic (key = the lead line's productId), and reports the publish latency measured
 from each order's intended send time. Orders stored but unpublished by an earlier (killed) run
 of the same source id are published first.
 
 Options:
   --rate R|max        orders per second (default ${DEFAULT_RATE}); "max" searches for the highest
                       sustained rate (achieved >= 95% of target, p99 <= 1 s), stepping up
+  --lines SPEC        lines per order (env ORDER_LINES, default 1): N always, A-B uniform, or
+                      N:W,N:W,... weighted, e.g. ${DEFAULT_ORDER_LINES} (mean 2.4);
+                      each line another product, at most the catalogue's size
   --duration D        how long to run: 30s, 2m, 1h, 500ms (default 30s); with --rate max,
                       the length of each search step (default 5s)
   --count N           offer exactly N orders instead of running for a duration
@@ -113,7 +118,7 @@ Options:
   --html FILE         write a self-contained HTML chart of rate and latency over time
   -h, --help          this text
 
-Environment: DATABASE_URL, KAFKA_BROKERS, KAFKA_CLIENT, ORDERS_TOPIC, PARTITIONS, LOG_LEVEL.
+Environment: DATABASE_URL, KAFKA_BROKERS, KAFKA_CLIENT, ORDERS_TOPIC, PARTITIONS, ORDER_LINES, LOG_LEVEL.
 Progress goes to stderr once a second; the table goes to stdout.
 Exit codes: 0 target met without errors; 1 a service unreachable or a fatal error;
 2 invalid flags; 3 errors happened or achieved < 95% of the target. Ctrl-C stops

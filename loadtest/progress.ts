@@ -48,6 +48,9 @@ export interface SummaryInput {
   target: number | 'max';
   achieved: number;
   count: number;
+  /** Mean lines per published order, and the spec they were drawn from. */
+  linesPerOrder: number;
+  lines: string;
   errors: number;
   durationMs: number;
   latency: LatencyPercentiles;
@@ -63,6 +66,7 @@ export function formatSummaryTable(input: SummaryInput): string {
     ['client', input.client],
     ['target rate', input.target === 'max' ? 'max (search)' : `${formatCount(input.target)}/s`],
     ['achieved rate', `${formatCount(input.achieved)}/s`],
+    ['lines per order', `${input.linesPerOrder.toFixed(2)} (--lines ${input.lines})`],
     ['orders published', formatCount(input.count)],
     ['re-published at start', formatCount(input.recovered)],
     ['errors', formatCount(input.errors)],

@@ -9,6 +9,10 @@ export interface LoadtestReport {
   achieved: number;
   /** Orders published (all runs together, recovery excluded). */
   count: number;
+  /** The --lines spec the orders were drawn from. */
+  lines: string;
+  /** Mean lines per published order (0 when none was published). */
+  linesPerOrder: number;
   /** Orders re-published at start (stored by an earlier run, not yet published). */
   recovered: number;
   errors: number;

@@ -1,16 +1,20 @@
 /**
- * Draws synthetic orders for load tests and demos: which product (uniform or Zipf popularity
- * over the catalogue), how many, which customer. Pure: the clock comes in as an argument.
+ * Draws synthetic orders for load tests and demos: how many lines (a count distribution), which
+ * distinct products (uniform or Zipf popularity over the catalogue), how many of each, which
+ * customer. Pure: the clock comes in as an argument.
  *
- * Reproducibility: the (productId, quantity, customerId) sequence depends only on the seed.
- * Order ids come from a separate stream derived from the same seed, so how many random
- * numbers an id consumes never shifts the order sequence; their timestamp part keeps them
- * unique across runs. Two generators running at the same time should get different seeds.
+ * Reproducibility: the (lines, customerId) sequence depends only on the seed. Order ids come
+ * from a separate stream derived from the same seed, so how many random numbers an id consumes
+ * never shifts the order sequence; their timestamp part keeps them unique across runs. Two
+ * generators running at the same time should get different seeds. A line count that is always
+ * the same draws no random number, so one-line orders are the sequence the generator drew when
+ * every order had one product.
  */
-import { createRandom, createUuidV7Source, deriveRandom } from '../core/random.ts';
+import type { CountDistribution } from '../core/count-distribution.ts';
+import { createRandom, createUuidV7Source, deriveRandom, type Random } from '../core/random.ts';
 import type { IndexSampler } from './distributions.ts';
 import { createCdfSampler, geometricWeights, zipfWeights } from './distributions.ts';
-import type { OrderLine } from './events.ts';
+import { ORDER_MAX_LINES, type OrderLine } from './events.ts';
 
 export type Popularity = { kind: 'uniform' } | { kind: 'zipf'; skew: number };
 
@@ -28,6 +32,11 @@ export interface OrderGeneratorOptions {
   quantityDecay?: number;
   /** Size of the customer population (default 10 000): ids `customer-1` .. `customer-<n>`. */
   customers?: number;
+  /**
+   * How many lines an order has (default: always 1), at most ORDER_MAX_LINES. A count above the
+   * catalogue's size is capped at it: an order holds each product once.
+   */
+  lineCounts?: CountDistribution;
 }
 
 export interface GeneratedOrder {
@@ -55,6 +64,25 @@ function requireInteger(name: string, value: number, min: number): void {
   }
 }
 
+/**
+ * Redraws of a product already in the order before taking the next free one in popularity order
+ * instead: under a steep skew the last free products can be too rare to draw in reasonable time.
+ */
+const MAX_REDRAWS = 32;
+
+function lineCountSampler(lineCounts: CountDistribution | undefined): (random: Random) => number {
+  if (lineCounts === undefined) return () => 1;
+  const counts = lineCounts.weights.map((entry) => entry.count);
+  counts.forEach((count, i) => {
+    if (!Number.isSafeInteger(count) || count < 1 || count > ORDER_MAX_LINES) {
+      throw new RangeError(`order generator: lineCounts.weights[${i}].count must be an integer from 1 to ${ORDER_MAX_LINES}, got ${count}`);
+    }
+  });
+  if (counts.length === 1) return () => counts[0]!;
+  const drawIndex = createCdfSampler(lineCounts.weights.map((entry) => entry.weight));
+  return (random) => counts[drawIndex(random)]!;
+}
+
 function popularitySampler(productCount: number, popularity: Popularity): IndexSampler {
   if (popularity.kind === 'uniform') return (random) => random.nextInt(productCount);
   if (popularity.kind === 'zipf') {
@@ -69,8 +97,11 @@ function popularitySampler(productCount: number, popularity: Popularity): IndexS
 export function createOrderGenerator(options: OrderGeneratorOptions): OrderGenerator {
   const productIds = [...options.productIds];
   if (productIds.length === 0) throw new RangeError('order generator: productIds is empty; it needs at least one product id');
+  const seen = new Set<number>();
   productIds.forEach((id, i) => {
     if (!Number.isSafeInteger(id) || id < 1) throw new RangeError(`order generator: productIds[${i}] must be a positive integer, got ${id}`);
+    if (seen.has(id)) throw new RangeError(`order generator: productIds[${i}] repeats product ${id}; an order holds each product once`);
+    seen.add(id);
   });
   const seed = options.seed ?? DEFAULT_ORDER_GENERATOR.seed;
   if (!Number.isFinite(seed)) throw new RangeError(`order generator: seed must be a finite number, got ${seed}`);
@@ -83,17 +114,32 @@ export function createOrderGenerator(options: OrderGeneratorOptions): OrderGener
     throw new RangeError(`order generator: quantityDecay must be in (0, 1], got ${quantityDecay}`);
   }
 
+  const drawLineCount = lineCountSampler(options.lineCounts);
   const drawProduct = popularitySampler(productIds.length, options.popularity ?? DEFAULT_ORDER_GENERATOR.popularity);
   const drawQuantityIndex = createCdfSampler(geometricWeights(maxQuantity, quantityDecay));
   const random = createRandom(seed);
   const nextOrderId = createUuidV7Source(deriveRandom(seed, 'order-ids'));
 
+  /** A product index not in `taken`: drawn by popularity, or after MAX_REDRAWS the next free one from a draw on. */
+  const drawFreeProduct = (taken: ReadonlySet<number>): number => {
+    let index = drawProduct(random);
+    for (let redraw = 0; redraw < MAX_REDRAWS && taken.has(index); redraw++) index = drawProduct(random);
+    while (taken.has(index)) index = (index + 1) % productIds.length;
+    return index;
+  };
+
   return {
     next(nowMs) {
-      const productId = productIds[drawProduct(random)]!;
-      const quantity = drawQuantityIndex(random) + 1;
+      const count = Math.min(drawLineCount(random), productIds.length);
+      const taken = new Set<number>();
+      const lines = new Array<OrderLine>(count);
+      for (let line = 0; line < count; line++) {
+        const index = drawFreeProduct(taken);
+        taken.add(index);
+        lines[line] = { productId: productIds[index]!, quantity: drawQuantityIndex(random) + 1 };
+      }
       const customerId = `customer-${random.nextInt(customers) + 1}`;
-      return { orderId: nextOrderId(nowMs), customerId, lines: [{ productId, quantity }] };
+      return { orderId: nextOrderId(nowMs), customerId, lines };
     },
   };
 }

@@ -69,6 +69,8 @@ export interface SourceCounters {
   scheduled: number;
   stored: number;
   published: number;
+  /** Lines of the published orders. */
+  publishedLines: number;
   /** Failed attempts (database or broker) that were retried or gave up. */
   errors: number;
   /** Stored orders whose batch (or an earlier one) is not acknowledged yet. */
@@ -85,6 +87,8 @@ export interface RunResult {
   scheduled: number;
   stored: number;
   published: number;
+  /** Lines of the orders published: over `published`, the mean lines per order. */
+  publishedLines: number;
   errors: number;
   /**
    * Published orders per second: published / max(planned length, last ack - start - min latency).
@@ -121,7 +125,7 @@ export class OrderSource {
   #watermarkWrite: Promise<void> | undefined;
   #lastWatermarkWriteMs = 0;
   #latency = new LatencyRecorder();
-  readonly #counters = { scheduled: 0, stored: 0, published: 0, errors: 0 };
+  readonly #counters = { scheduled: 0, stored: 0, published: 0, publishedLines: 0, errors: 0 };
   /** Set once a run gave up mid-batch: the in-memory seq may then disagree with the database. */
   #broken = false;
 
@@ -261,6 +265,7 @@ export class OrderSource {
       scheduled,
       stored: this.#counters.stored - before.stored,
       published,
+      publishedLines: this.#counters.publishedLines - before.publishedLines,
       errors: this.#counters.errors - before.errors,
       achievedRate: (published * 1000) / busyMs,
       latency: runLatency,
@@ -326,6 +331,7 @@ export class OrderSource {
     const ackMs = this.#options.clock();
     this.#tracker!.published(orders[orders.length - 1]!.seq);
     this.#counters.published += orders.length;
+    for (const order of orders) this.#counters.publishedLines += order.lines.length;
     sourceDiagnostics.publish({ type: 'published', orders: orders.length });
     this.#maybeWriteWatermark(ackMs);
     return ackMs;

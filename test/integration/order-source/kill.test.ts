@@ -45,7 +45,8 @@ describe('order source killed with SIGKILL', () => {
   });
 
   function startLoadtest(topic: string, args: string[]): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-    const child = spawn(process.execPath, [CLI, '--source-id', SOURCE_ID, '--products', '30', '--partitions', String(PARTITIONS), ...args], {
+    // Orders of 1 to 4 lines: a re-published order must repeat every line, in order, byte for byte.
+    const child = spawn(process.execPath, [CLI, '--source-id', SOURCE_ID, '--products', '30', '--partitions', String(PARTITIONS), '--lines', '1-4', ...args], {
       env: { ...process.env, DATABASE_URL: db.url, KAFKA_BROKERS: brokersFromEnv().join(','), ORDERS_TOPIC: topic, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -86,6 +87,9 @@ describe('order source killed with SIGKILL', () => {
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as LoadtestReport;
     expect(report.errors).toBe(0);
     expect(report.recovered).toBe(storedAtKill - watermarkAtKill);
+    expect(report.lines).toBe('1-4');
+    expect(report.linesPerOrder).toBeGreaterThan(2);
+    expect(report.linesPerOrder).toBeLessThan(3);
 
     const stored = await storedOrders(db.sequelize);
     expect(stored).toHaveLength(storedAtKill + 500);

@@ -3,6 +3,7 @@ import { createKafkaPublisher } from '../../../app/order-source/kafka-publisher.
 import { OrderSource } from '../../../app/order-source/order-source.ts';
 import { createPostgresLedger } from '../../../app/order-source/postgres-ledger.ts';
 import { acquireSourceLock, SourceLockHeldError, SourceLockLostError } from '../../../app/order-source/source-lock.ts';
+import { DEFAULT_ORDER_LINES, readSetting, SETTINGS } from '../../../core/config.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
@@ -16,6 +17,7 @@ import { brokersFromEnv, TopicPool, waitFor } from '../../support/kafka.ts';
 import { auditTopic, readWholeTopic, storedOrders } from './topic-audit.ts';
 
 const PARTITIONS = 6;
+const DEFAULT_LINES = readSetting(SETTINGS.orderLines, { ORDER_LINES: DEFAULT_ORDER_LINES });
 
 describe('order source on PostgreSQL and Kafka', () => {
   let db: TestDatabase;
@@ -40,7 +42,7 @@ describe('order source on PostgreSQL and Kafka', () => {
     await db?.drop();
   });
 
-  it('stores every order and publishes it under its event id, keyed and partitioned by product', async () => {
+  it('stores every order with its lines and publishes it under its event id, keyed and partitioned by its lead product', async () => {
     const topic = await topics.create('orders', PARTITIONS);
     const sourceId = 'it-source';
     const lock = await acquireSourceLock(db.url, sourceId, silentLogger);
@@ -48,7 +50,7 @@ describe('order source on PostgreSQL and Kafka', () => {
       const source = new OrderSource({
         ledger: createPostgresLedger(db.sequelize, sourceId),
         publisher: createKafkaPublisher(producer, topic),
-        generator: createOrderGenerator({ productIds: Array.from({ length: 40 }, (_, i) => i + 1), popularity: { kind: 'zipf', skew: 1 }, seed: 7 }),
+        generator: createOrderGenerator({ productIds: Array.from({ length: 40 }, (_, i) => i + 1), popularity: { kind: 'zipf', skew: 1 }, seed: 7, lineCounts: DEFAULT_LINES }),
         ownership: lock,
         logger: silentLogger,
         maxBatch: 500,
@@ -56,6 +58,7 @@ describe('order source on PostgreSQL and Kafka', () => {
       expect(await source.recover()).toBe(0);
       const result = await source.run({ ratePerSecond: 20_000, count: 3_000 });
       expect(result).toMatchObject({ stored: 3_000, published: 3_000, errors: 0 });
+      expect(result.publishedLines / result.published).toBeCloseTo(2.4, 0);
 
       const stored = await storedOrders(db.sequelize);
       expect(stored).toHaveLength(3_000);

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
-import { loadConfig } from '../../../core/config.ts';
+import { DEFAULT_ORDER_LINES, loadConfig, readSetting, SETTINGS } from '../../../core/config.ts';
 import { ConfigError } from '../../../core/errors.ts';
+import { ORDER_MAX_LINES } from '../../../processors/events.ts';
 
 describe('loadConfig', () => {
   it('gives the documented defaults when nothing is set', () => {
@@ -22,6 +23,32 @@ describe('loadConfig', () => {
       partitions: 12,
       kafkaGroupProtocol: 'classic',
     });
+  });
+
+  it('gives orders one line unless ORDER_LINES or --lines says otherwise (the processor decides one-line orders only, for now)', () => {
+    expect(loadConfig({}, {}).orderLines).toEqual({ spec: '1', weights: [{ count: 1, weight: 1 }], mean: 1 });
+    expect(loadConfig({ ORDER_LINES: DEFAULT_ORDER_LINES }, {}).orderLines).toMatchObject({ spec: DEFAULT_ORDER_LINES, mean: 2.4 });
+    expect(loadConfig({ ORDER_LINES: DEFAULT_ORDER_LINES }, { lines: '2-4' }).orderLines).toMatchObject({ spec: '2-4', mean: 3 });
+  });
+
+  it('accepts as many lines as the OrderCreated contract does, and no more', () => {
+    expect(readSetting(SETTINGS.orderLines, { ORDER_LINES: String(ORDER_MAX_LINES) }).mean).toBe(ORDER_MAX_LINES);
+    expect(() => readSetting(SETTINGS.orderLines, { ORDER_LINES: String(ORDER_MAX_LINES + 1) })).toThrow(`an integer from 1 to ${ORDER_MAX_LINES}`);
+  });
+
+  it.each([
+    [{}, { lines: '0' }, '--lines', 'invalid setting --lines "0": a line count must be an integer from 1 to 100'],
+    [{ ORDER_LINES: '1:30,0:5' }, {}, 'ORDER_LINES', 'invalid setting ORDER_LINES "1:30,0:5": a line count must be an integer from 1 to 100, got "0"'],
+    [{}, { lines: '4-2' }, '--lines', 'invalid setting --lines "4-2": a range A-B needs A <= B, got 4-2'],
+  ])('says which part of a lines spec is wrong, in one line: %j %j', (env, flags, setting, message) => {
+    let caught: unknown;
+    try {
+      loadConfig(env as Record<string, string>, flags as Record<string, string>);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect(caught).toMatchObject({ setting, message });
   });
 
   it('lets a flag win over its environment variable', () => {
@@ -60,6 +87,24 @@ describe('a command given bad config', () => {
     const result = spawnSync(process.execPath, ['app/cli.ts', 'run'], { env: { ...process.env, KAFKA_CLIENT: 'nope' }, encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual(['error: invalid setting KAFKA_CLIENT: expected one of platformatic|kafkajs, got "nope"']);
+  });
+
+  it('refuses a bad --lines of run and of the load test in one line, exit 2, before connecting to anything', () => {
+    for (const [args, line] of [
+      [['app/cli.ts', 'run', '--lines', '0'], 'error: invalid setting --lines "0": a line count must be an integer from 1 to 100'],
+      [['loadtest/cli.ts', '--lines', '1:30,2:x'], 'error: invalid setting --lines "1:30,2:x": a weight must be a positive number, got "x" in "2:x"'],
+    ] as const) {
+      const result = spawnSync(process.execPath, args, { env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, encoding: 'utf8' });
+      expect({ args, status: result.status, stderr: result.stderr.trim().split('\n') }).toEqual({ args, status: 2, stderr: [line] });
+    }
+  });
+
+  it('documents --lines in the help of run and of the load test', () => {
+    for (const args of [['app/cli.ts', 'run', '--help'], ['loadtest/cli.ts', '--help']]) {
+      const help = spawnSync(process.execPath, args, { encoding: 'utf8' }).stdout;
+      expect(help).toMatch(/--lines .*ORDER_LINES/);
+      expect(help).toContain(DEFAULT_ORDER_LINES);
+    }
   });
 
   it('answers --help with usage and exit 0 on every command', () => {

@@ -31,6 +31,8 @@ describe('summary table', () => {
       target: 5_000,
       achieved: 4_990,
       count: 150_000,
+      linesPerOrder: 2.4,
+      lines: '1:30,2:30,3:20,4:10,5:10',
       errors: 0,
       durationMs: 30_100,
       latency: { p50: 2, p90: 3, p99: 9.5, p999: 20, max: 40, min: 1, count: 150_000 },
@@ -40,6 +42,7 @@ describe('summary table', () => {
       recovered: 7,
     });
     expect(table).toContain(' achieved rate         | 4,990/s');
+    expect(table).toContain(' lines per order       | 2.40 (--lines 1:30,2:30,3:20,4:10,5:10)');
     expect(table).toContain(' latency p99           | 9.5 ms');
     expect(table).toContain(' re-published at start | 7');
     expect(table).toContain(' rss peak              | 200 MiB');

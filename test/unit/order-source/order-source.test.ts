@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { OrderSource, SourceSequenceConflictError } from '../../../app/order-source/order-source.ts';
 import type { OrderLedger, OrderPublisher, SourceOrder } from '../../../app/order-source/ports.ts';
+import { type CountDistribution, isCountDistribution, parseCountDistribution } from '../../../core/count-distribution.ts';
 import { StreamError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createOrderGenerator } from '../../../processors/order-generator.ts';
@@ -83,7 +84,7 @@ class FakePublisher implements OrderPublisher {
   }
 }
 
-function setup(seed = 1) {
+function setup(seed = 1, lineCounts?: CountDistribution) {
   const publisher = new FakePublisher();
   const ledger = new FakeLedger(publisher.published);
   publisher.ledger = ledger;
@@ -91,7 +92,7 @@ function setup(seed = 1) {
     new OrderSource({
       ledger,
       publisher,
-      generator: createOrderGenerator({ productIds: [1, 2, 3, 4, 5], seed }),
+      generator: createOrderGenerator({ productIds: [1, 2, 3, 4, 5], seed, ...(lineCounts ? { lineCounts } : {}) }),
       logger: silentLogger,
       maxBatch,
       retry: { initialDelayMs: 1, maxDelayMs: 5, jitter: 0 },
@@ -118,6 +119,19 @@ describe('OrderSource', () => {
     expect(result.latency.count).toBe(3_000);
     expect(s.counters()).toMatchObject({ backlog: 0, watermark: 3_000 });
     expectStoredEqualsPublished(ledger, publisher);
+  });
+
+  it('counts the lines of the orders it published', async () => {
+    const lines = parseCountDistribution('1-3', { min: 1, max: 100, noun: 'line count' });
+    if (!isCountDistribution(lines)) throw new Error(lines.problem);
+    const { publisher, source } = setup(1, lines);
+    const s = source(300);
+    await s.recover();
+    const result = await s.run({ ratePerSecond: 200_000, count: 1_000 });
+    const published = publisher.topic.reduce((sum, order) => sum + order.lines.length, 0);
+    expect(published).toBeGreaterThan(1_500);
+    expect(result.publishedLines).toBe(published);
+    expect(s.counters().publishedLines).toBe(published);
   });
 
   it('retries failed inserts and sends, and never stores a batch twice after an unacknowledged commit', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { type CountDistribution, isCountDistribution, parseCountDistribution } from '../../../core/count-distribution.ts';
 import { createRandom, isUuidV7, uuidV7Timestamp } from '../../../core/random.ts';
 import { createCdfSampler, geometricWeights, zipfWeights } from '../../../processors/distributions.ts';
 import type { GeneratedOrder, OrderGeneratorOptions } from '../../../processors/order-generator.ts';
@@ -10,6 +11,12 @@ const catalogue = (n: number) => Array.from({ length: n }, (_, i) => 1000 + i);
 function drawMany(options: OrderGeneratorOptions, count: number, startMs = NOW) {
   const generator = createOrderGenerator(options);
   return Array.from({ length: count }, (_, i) => generator.next(startMs + Math.floor(i / 10)));
+}
+
+function lineCounts(spec: string): CountDistribution {
+  const parsed = parseCountDistribution(spec, { min: 1, max: 100, noun: 'line count' });
+  if (!isCountDistribution(parsed)) throw new Error(parsed.problem);
+  return parsed;
 }
 
 function frequencies(values: number[]): Map<number, number> {
@@ -25,6 +32,45 @@ describe('createOrderGenerator', () => {
     const first = drawMany(options, 500).map(strip);
     expect(drawMany(options, 500, NOW + 86_400_000).map(strip)).toEqual(first);
     expect(drawMany({ ...options, seed: 12346 }, 500).map(strip)).not.toEqual(first);
+  });
+
+  it('gives every order one line by default, and with lines "1" the very orders it drew without a line count', () => {
+    const options: OrderGeneratorOptions = { productIds: catalogue(50), popularity: { kind: 'zipf', skew: 1.1 }, seed: 99 };
+    const plain = drawMany(options, 1_000);
+    expect(plain.every((order) => order.lines.length === 1)).toBe(true);
+    expect(drawMany({ ...options, lineCounts: lineCounts('1') }, 1_000)).toEqual(plain);
+  });
+
+  it('draws the number of lines from its distribution: always N, uniform A-B, or weighted', () => {
+    const countsOf = (spec: string, draws = 20_000) => frequencies(drawMany({ productIds: catalogue(200), seed: 4, lineCounts: lineCounts(spec) }, draws).map((o) => o.lines.length));
+    expect([...countsOf('3', 500)]).toEqual([[3, 500]]);
+    const uniform = countsOf('2-4');
+    expect([...uniform.keys()].sort()).toEqual([2, 3, 4]);
+    for (const count of uniform.values()) expect(Math.abs(count - 20_000 / 3)).toBeLessThan(0.05 * 20_000);
+    const weighted = countsOf('1:30,2:30,3:20,4:10,5:10');
+    expect([...weighted.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
+    const share = (count: number) => weighted.get(count)! / 20_000;
+    expect([share(1), share(2), share(3), share(4), share(5)].map((value) => Math.round(value * 20) / 20)).toEqual([0.3, 0.3, 0.2, 0.1, 0.1]);
+    const mean = [...weighted].reduce((sum, [count, times]) => sum + count * times, 0) / 20_000;
+    expect(mean).toBeCloseTo(2.4, 1);
+  });
+
+  it('gives each line another product, drawn by popularity, and a quantity of its own', () => {
+    const orders = drawMany({ productIds: catalogue(1000), popularity: { kind: 'zipf', skew: 1.1 }, seed: 6, lineCounts: lineCounts('5') }, 5_000);
+    for (const order of orders) expect(new Set(order.lines.map((line) => line.productId)).size).toBe(5);
+    // The most popular product is in most orders, but never twice in one.
+    expect(orders.filter((order) => order.lines.some((line) => line.productId === 1000)).length / orders.length).toBeGreaterThan(0.5);
+    const quantities = frequencies(orders.flatMap((order) => order.lines.map((line) => line.quantity)));
+    expect([...quantities.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('caps the line count at the catalogue, since an order holds each product once, even under a steep skew', () => {
+    const orders = drawMany({ productIds: catalogue(4), popularity: { kind: 'zipf', skew: 10 }, seed: 2, lineCounts: lineCounts('3-9') }, 2_000);
+    expect(Math.max(...orders.map((order) => order.lines.length))).toBe(4);
+    for (const order of orders) expect(new Set(order.lines.map((line) => line.productId)).size).toBe(order.lines.length);
+    const full = orders.filter((order) => order.lines.length === 4);
+    expect(full.length).toBeGreaterThan(1_000);
+    for (const order of full) expect(order.lines.map((line) => line.productId).sort()).toEqual(catalogue(4));
   });
 
   it('gives every order a valid, strictly increasing UUIDv7 id stamped with the clock', () => {
@@ -88,6 +134,10 @@ describe('createOrderGenerator', () => {
     for (let i = 0; i < 100_000; i++) generator.next(NOW + (i >> 8));
     // Generous for a loaded CI machine; measured well under 200 ms on a 2-core box.
     expect(performance.now() - started).toBeLessThan(2000);
+    const multiLine = createOrderGenerator({ productIds: catalogue(100_000), popularity: { kind: 'zipf', skew: 1.1 }, seed: 1, lineCounts: lineCounts('1:30,2:30,3:20,4:10,5:10') });
+    const startedMultiLine = performance.now();
+    for (let i = 0; i < 100_000; i++) multiLine.next(NOW + (i >> 8));
+    expect(performance.now() - startedMultiLine).toBeLessThan(4000);
   });
 
   it.each([
@@ -99,6 +149,12 @@ describe('createOrderGenerator', () => {
     ['no customers', { productIds: [1], customers: 0 }, 'customers must be an integer >= 1, got 0'],
     ['quantityDecay 0', { productIds: [1], quantityDecay: 0 }, 'quantityDecay must be in (0, 1], got 0'],
     ['an infinite seed', { productIds: [1], seed: Number.POSITIVE_INFINITY }, 'seed must be a finite number'],
+    ['a product listed twice', { productIds: [1, 2, 1] }, 'productIds[2] repeats product 1; an order holds each product once'],
+    [
+      'more lines than an OrderCreated holds',
+      { productIds: [1], lineCounts: { spec: '1:1,101:1', weights: [{ count: 1, weight: 1 }, { count: 101, weight: 1 }], mean: 51 } },
+      'lineCounts.weights[1].count must be an integer from 1 to 100, got 101',
+    ],
   ])('refuses %s with a RangeError that says what is wrong', (_name, options, message) => {
     expect(() => createOrderGenerator(options as OrderGeneratorOptions)).toThrow(RangeError);
     expect(() => createOrderGenerator(options as OrderGeneratorOptions)).toThrow(message);

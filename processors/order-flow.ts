@@ -16,8 +16,8 @@
  * Every request gets exactly one OrderCancelled, every order exactly one decision.
  */
 import type { LineResult, ProductCommand, ReleaseCause } from './commands.ts';
-import type { RejectionReason } from './events.ts';
-import type { CancellationResult, LineOutcome, LineQuantity } from './outcome-events.ts';
+import type { OrderLine, RejectionReason } from './events.ts';
+import type { CancellationResult, LineOutcome } from './outcome-events.ts';
 
 /**
  * `pending`: stored, not yet seen by the pipeline; `reserving`: its lines are out at their
@@ -42,9 +42,9 @@ export interface FlowEffects {
   reserve: Array<Extract<ProductCommand, { kind: 'reserve' }>>;
   /** Reserved lines whose stock goes back. */
   release: Array<Extract<ProductCommand, { kind: 'release' }>>;
-  confirmed?: { lines: LineQuantity[] };
+  confirmed?: { lines: OrderLine[] };
   rejected?: { lines: LineOutcome[] };
-  cancelled?: { requestId: string; result: CancellationResult; releasedLines: LineQuantity[] };
+  cancelled?: { requestId: string; result: CancellationResult; releasedLines: OrderLine[] };
 }
 
 /** The new progress (undefined: unchanged) and the effects of one step. */
@@ -56,7 +56,7 @@ export interface FlowStep {
 const noEffects = (): FlowEffects => ({ reserve: [], release: [] });
 const unchanged = (): FlowStep => ({ progress: undefined, effects: noEffects() });
 
-const quantities = (lines: readonly LineQuantity[]): LineQuantity[] => lines.map(({ productId, quantity }) => ({ productId, quantity }));
+const quantities = (lines: readonly OrderLine[]): OrderLine[] => lines.map(({ productId, quantity }) => ({ productId, quantity }));
 
 function releases(orderId: string, lines: readonly LineOutcome[], cause: ReleaseCause): FlowEffects['release'] {
   return lines.filter((line) => line.outcome === 'reserved').map(({ productId, quantity }) => ({ kind: 'release', orderId, productId, quantity, cause }));
@@ -69,9 +69,9 @@ function releases(orderId: string, lines: readonly LineOutcome[], cause: Release
  */
 export function orderArrived(
   orderId: string,
-  lines: readonly LineQuantity[],
+  lines: readonly OrderLine[],
   progress: OrderProgress,
-  reserveHere: (line: LineQuantity) => LineOutcome,
+  reserveHere: (line: OrderLine) => LineOutcome,
 ): FlowStep {
   if (progress.status !== 'pending') return unchanged();
   if (progress.cancelRequest !== undefined) {

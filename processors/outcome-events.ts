@@ -24,22 +24,17 @@ import {
   positivePgInteger,
   uuidAt,
 } from './event-json.ts';
-import { REJECTION_REASONS, type RejectionReason } from './events.ts';
+import { type OrderLine, REJECTION_REASONS, type RejectionReason } from './events.ts';
 
 export const OUTCOME_SCHEMA_VERSION = 1;
 
-export interface LineQuantity {
-  productId: number;
-  quantity: number;
-}
-
 /** What became of one line of an order at its product's partition. */
-export type LineOutcome = (LineQuantity & { outcome: 'reserved' }) | (LineQuantity & { outcome: 'refused'; reason: RejectionReason });
+export type LineOutcome = (OrderLine & { outcome: 'reserved' }) | (OrderLine & { outcome: 'refused'; reason: RejectionReason });
 
 export interface OrderConfirmedPayload {
   orderId: string;
   /** Every line, each reserved: the stock they took stays taken. */
-  lines: LineQuantity[];
+  lines: OrderLine[];
 }
 
 export interface OrderRejectedPayload {
@@ -61,7 +56,7 @@ export interface OrderCancelledPayload {
   requestId: string;
   result: CancellationResult;
   /** The lines whose stock went back; empty unless `result` is `cancelled` after a reservation. */
-  releasedLines: LineQuantity[];
+  releasedLines: OrderLine[];
 }
 
 export interface InventoryRestockedPayload {
@@ -83,7 +78,7 @@ function envelope<Type extends string, Payload>(type: Type, eventId: string, pay
   return { eventId, type, schemaVersion: OUTCOME_SCHEMA_VERSION, occurredAt: isoTimestamp(occurredAt), payload } as const;
 }
 
-const lineQuantity = ({ productId, quantity }: LineQuantity): LineQuantity => ({ productId, quantity });
+const orderLine = ({ productId, quantity }: OrderLine): OrderLine => ({ productId, quantity });
 
 function lineOutcome(line: LineOutcome): LineOutcome {
   return line.outcome === 'reserved'
@@ -92,7 +87,7 @@ function lineOutcome(line: LineOutcome): LineOutcome {
 }
 
 export function orderConfirmed(payload: OrderConfirmedPayload, occurredAt: Date | string | number): OrderConfirmed {
-  return envelope('OrderConfirmed', `order-confirmed:${payload.orderId}`, { orderId: payload.orderId, lines: payload.lines.map(lineQuantity) }, occurredAt);
+  return envelope('OrderConfirmed', `order-confirmed:${payload.orderId}`, { orderId: payload.orderId, lines: payload.lines.map(orderLine) }, occurredAt);
 }
 
 export function orderRejected(payload: OrderRejectedPayload, occurredAt: Date | string | number): OrderRejected {
@@ -101,7 +96,7 @@ export function orderRejected(payload: OrderRejectedPayload, occurredAt: Date | 
 
 export function orderCancelled(payload: OrderCancelledPayload, occurredAt: Date | string | number): OrderCancelled {
   const { orderId, requestId, result } = payload;
-  return envelope('OrderCancelled', `order-cancelled:${orderId}:${requestId}`, { orderId, requestId, result, releasedLines: payload.releasedLines.map(lineQuantity) }, occurredAt);
+  return envelope('OrderCancelled', `order-cancelled:${orderId}:${requestId}`, { orderId, requestId, result, releasedLines: payload.releasedLines.map(orderLine) }, occurredAt);
 }
 
 export function inventoryRestocked(payload: InventoryRestockedPayload, occurredAt: Date | string | number): InventoryRestocked {
@@ -112,7 +107,7 @@ export function inventoryRestocked(payload: InventoryRestockedPayload, occurredA
 // ---------------------------------------------------------------------------------------
 // Decoding: for consumers of the outcome topics (the verifier, tests, other services).
 
-function lineQuantityAt(value: unknown, path: string): LineQuantity {
+function orderLineAt(value: unknown, path: string): OrderLine {
   const line = objectAt(value, path);
   return { productId: positivePgInteger(line.productId, `${path}.productId`), quantity: positivePgInteger(line.quantity, `${path}.quantity`) };
 }
@@ -125,7 +120,7 @@ function oneOf<T extends string>(value: unknown, path: string, allowed: readonly
 }
 
 function lineOutcomeAt(value: unknown, path: string): LineOutcome {
-  const line = lineQuantityAt(value, path);
+  const line = orderLineAt(value, path);
   const entry = objectAt(value, path);
   const outcome = oneOf(entry.outcome, `${path}.outcome`, ['reserved', 'refused'] as const);
   return outcome === 'reserved' ? { ...line, outcome } : { ...line, outcome, reason: oneOf(entry.reason, `${path}.reason`, REJECTION_REASONS) };
@@ -149,7 +144,7 @@ function decoder<E extends EventEnvelope<string, unknown, number>>(type: E['type
 
 export const orderConfirmedCodec = decoder<OrderConfirmed>('OrderConfirmed', (payload) => ({
   orderId: uuidAt(payload.orderId, 'payload.orderId'),
-  lines: linesAt(payload.lines, 'payload.lines', lineQuantityAt, 1),
+  lines: linesAt(payload.lines, 'payload.lines', orderLineAt, 1),
 }));
 
 export const orderRejectedCodec = decoder<OrderRejected>('OrderRejected', (payload) => ({
@@ -161,7 +156,7 @@ export const orderCancelledCodec = decoder<OrderCancelled>('OrderCancelled', (pa
   orderId: uuidAt(payload.orderId, 'payload.orderId'),
   requestId: uuidAt(payload.requestId, 'payload.requestId'),
   result: oneOf(payload.result, 'payload.result', CANCELLATION_RESULTS),
-  releasedLines: linesAt(payload.releasedLines, 'payload.releasedLines', lineQuantityAt, 0),
+  releasedLines: linesAt(payload.releasedLines, 'payload.releasedLines', orderLineAt, 0),
 }));
 
 export const inventoryRestockedCodec = decoder<InventoryRestocked>('InventoryRestocked', (payload) => ({

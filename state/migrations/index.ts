@@ -8,6 +8,7 @@ import * as inventoryStoreTable from './0007-inventory-store-table.ts';
 import * as originWatermarks from './0008-origin-watermarks.ts';
 import * as lastCommitId from './0009-last-commit-id.ts';
 import * as orderLines from './0010-order-lines.ts';
+import * as orderFlow from './0011-order-flow.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -26,4 +27,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0008-origin-watermarks', module: originWatermarks },
   { name: '0009-last-commit-id', module: lastCommitId },
   { name: '0010-order-lines', module: orderLines },
+  { name: '0011-order-flow', module: orderFlow },
 ];

@@ -139,7 +139,7 @@ describe('poison records on the orders topic', () => {
             [DLQ_HEADERS.partition]: String(poisoned),
             [DLQ_HEADERS.offset]: offsetOf(poison).toString(),
             [DLQ_HEADERS.errorClass]: poison.errorClass,
-            [DLQ_HEADERS.node]: NODE_NAMES.source,
+            [DLQ_HEADERS.node]: NODE_NAMES.ordersSource,
           });
           expect({ poison: poison.name, message: letter.headers[DLQ_HEADERS.message] }).toEqual({ poison: poison.name, message: expect.stringMatching(poison.message) });
           const failedAt = Date.parse(letter.headers[DLQ_HEADERS.timestamp] ?? '');

@@ -4,12 +4,13 @@
  * request is on the outcome topic (produced here by the test: the processor that applies
  * cancellations is not part of this test).
  */
+import type { OrderLine } from '../../../processors/events.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isUuidV7 } from '../../../core/random.ts';
 import { partitionForKey } from '../../../kafka/index.ts';
 import { cancelOrderCodec } from '../../../processors/commands.ts';
 import { encodeEvent, eventHeaders } from '../../../processors/event-json.ts';
-import { type CancellationResult, type LineQuantity, orderCancelled } from '../../../processors/outcome-events.ts';
+import { type CancellationResult, orderCancelled } from '../../../processors/outcome-events.ts';
 import { type CommandFixture, createCommandFixture } from '../../support/command-cli.ts';
 import { readTopic } from '../../support/pipeline.ts';
 
@@ -27,7 +28,7 @@ describe('topology cancel', () => {
   });
 
   const requestIdIn = (line: string) => /^cancellation ([0-9a-f-]{36}) of order /.exec(line)?.[1];
-  const answer = (requestId: string, result: CancellationResult, releasedLines: LineQuantity[] = []) => {
+  const answer = (requestId: string, result: CancellationResult, releasedLines: OrderLine[] = []) => {
     const event = orderCancelled({ orderId: ORDER, requestId, result, releasedLines }, Date.now());
     return { topic: fixture.topics.ORDERS_CANCELLED_TOPIC, key: ORDER, value: encodeEvent(event), headers: eventHeaders(event) };
   };

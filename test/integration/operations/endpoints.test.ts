@@ -70,14 +70,15 @@ describe('health and metrics endpoint of a running pipeline', () => {
     );
     const committed = await committedTotal(fixture);
 
-    const recordsIn = sampleValue(samples, 'kstream_records_in_total', { node: NODE_NAMES.source })!;
+    const recordsIn = sampleValue(samples, 'kstream_records_in_total', { node: NODE_NAMES.ordersSource })!;
     expect(recordsIn).toBeGreaterThan(0);
     // Counted only after COMMIT: never more than the database holds as committed.
     expect(BigInt(recordsIn)).toBeLessThanOrEqual(committed);
-    expect(sampleValue(samples, 'kstream_records_out_total', { node: NODE_NAMES.sink })).toBeGreaterThan(0);
+    expect(sampleValue(samples, 'kstream_records_out_total', { node: NODE_NAMES.inventoryUpdated })).toBeGreaterThan(0);
     expect(sampleValue(samples, 'kstream_batch_size_sum')).toBe(recordsIn);
     expect(sampleValue(samples, 'kstream_commit_latency_seconds_count')).toBeGreaterThan(0);
-    expect(sampleValue(samples, 'kstream_assigned_partitions')).toBe(2);
+    // Two partitions of each topic the topology reads: orders, the two command topics and the two internal ones.
+    expect(sampleValue(samples, 'kstream_assigned_partitions')).toBe(10);
     expect(sampleValue(samples, 'kstream_rebalances_total')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'kstream_dead_letters_total')).toBe(0);
     expect(sampleValue(samples, 'kstream_outbox_backlog')).toBeGreaterThanOrEqual(0);
@@ -86,7 +87,7 @@ describe('health and metrics endpoint of a running pipeline', () => {
     expect(sampleValue(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   }, 90_000);
 
-  it('answers /readyz 503 "no partitions assigned" from a replica without a partition, until it takes over', async () => {
+  it('answers /readyz ready from every member that owns partitions, and the others take over the partitions of a stopped member', async () => {
     const members = [{ process: pipeline, port: pipelinePort }];
     for (const name of ['processor-2', 'processor-3']) {
       const port = await freePorts();
@@ -96,22 +97,27 @@ describe('health and metrics endpoint of a running pipeline', () => {
       await member.process.waitForLog('processor started');
       expect((await get(member.port, '/healthz')).status).toBe(200);
     }
+    const assigned = async (list: typeof members) => {
+      const counts = await Promise.all(list.map(async (member) => sampleValue(await scrapeProcess(member.port), 'kstream_assigned_partitions') ?? 0));
+      return counts.reduce((sum, count) => sum + count, 0);
+    };
 
-    // Two partitions, three members: one of them owns none and says so; the other two are ready.
-    const idle = await waitFor(
-      async () => {
-        const answers = await Promise.all(members.map((member) => readiness(member.port)));
-        const idleMembers = members.filter((_, index) => answers[index] === 'no partitions assigned');
-        return idleMembers.length === 1 && answers.filter((answer) => answer === 'ready').length === 2 ? idleMembers[0] : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 200, message: 'two ready owners and one member without partitions' },
-    );
-    expect((await get(idle.port, '/healthz')).status).toBe(200);
+    // Ten partitions, three members: each owns some and is ready; together they own all ten.
+    await waitFor(async () => (await Promise.all(members.map((member) => readiness(member.port)))).every((answer) => answer === 'ready') && (await assigned(members)) === 10, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      message: 'three ready members owning the ten partitions',
+    });
 
-    const owner = members.find((member) => member !== idle)!;
-    expect((await owner.process.interrupt()).code).toBe(0);
-    await waitFor(async () => (await readiness(idle.port)) === 'ready', { timeoutMs: 60_000, intervalMs: 200, message: `${idle.process.name} to take a partition over` });
-    for (const member of members.filter((each) => each.process.running)) expect((await member.process.interrupt()).code).toBe(0);
+    const [stopped, ...rest] = members.slice(1) as [(typeof members)[number], ...typeof members];
+    expect((await stopped.process.interrupt()).code).toBe(0);
+    const remaining = [members[0]!, ...rest];
+    await waitFor(async () => (await assigned(remaining)) === 10 && (await Promise.all(remaining.map((member) => readiness(member.port)))).every((answer) => answer === 'ready'), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      message: `the others to take ${stopped.process.name}'s partitions over`,
+    });
+    for (const member of rest) expect((await member.process.interrupt()).code).toBe(0);
   }, 120_000);
 
   it('serves replica i of --replicas N on METRICS_PORT + i', async () => {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { FencedError, StaleStateError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../processors/events.ts';
-import { INVENTORY, ORDER_DECISIONS } from '../../../processors/reference-stores.ts';
+import { INVENTORY, ORDER_STATUS } from '../../../processors/reference-stores.ts';
 import { type BatchToCommit, TransactionalSink } from '../../../sinks/transactional-sink.ts';
 import { insertOrders } from '../../../state/commerce/order-store.ts';
 import { seed } from '../../../state/commerce/seed.ts';
@@ -31,7 +31,7 @@ describe('transactional sink: one commit statement', () => {
       sequelize: db.sequelize,
       group: GROUP,
       dlqTopic: 'orders.dlq',
-      stores: [tableStore(db.sequelize, INVENTORY), tableStore(db.sequelize, ORDER_DECISIONS)],
+      stores: [tableStore(db.sequelize, INVENTORY), tableStore(db.sequelize, ORDER_STATUS)],
       logger: silentLogger,
     });
     listener = new pg.Client({ connectionString: db.url });
@@ -72,7 +72,7 @@ describe('transactional sink: one commit statement', () => {
       outputs: [{ sink: 'inventory-updated-sink', topic: 'inventory-updated', key: String(change.productId), value: encodeEvent(event), headers: eventHeaders(event) }],
       storeChanges: new Map([
         ['inventory', [{ key: productId, before: { quantity: quantityBefore, version: version - 1 }, after: { quantity: quantityBefore + delta, version } }]],
-        ['order-decisions', [{ key: ORDER, before: { productId: KEYBOARD, quantity: 1, status: 'pending' }, after: { productId: KEYBOARD, quantity: 1, status: 'confirmed' } }]],
+        ['order-status', [{ key: ORDER, before: { status: 'pending' }, after: { status: 'confirmed', lineResults: [{ productId: KEYBOARD, quantity: 1, outcome: 'reserved' }] } }]],
       ]),
       deadLetters: [],
     };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { FencedError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { encodeEvent, eventHeaders, inventoryUpdated } from '../../../processors/events.ts';
-import { INVENTORY, ORDER_DECISIONS } from '../../../processors/reference-stores.ts';
+import { INVENTORY, ORDER_STATUS } from '../../../processors/reference-stores.ts';
 import { type DeadLetter, DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { type BatchToCommit, TransactionalSink } from '../../../sinks/transactional-sink.ts';
 import { insertOrders } from '../../../state/commerce/order-store.ts';
@@ -28,7 +28,7 @@ describe('transactional sink', () => {
       sequelize: db.sequelize,
       group: GROUP,
       dlqTopic: 'orders.dlq',
-      stores: [tableStore(db.sequelize, INVENTORY), tableStore(db.sequelize, ORDER_DECISIONS)],
+      stores: [tableStore(db.sequelize, INVENTORY), tableStore(db.sequelize, ORDER_STATUS)],
       logger: silentLogger,
     });
   });
@@ -73,10 +73,10 @@ describe('transactional sink', () => {
       storeChanges: new Map([
         ['inventory', [{ key: MONITOR_STAND, before: { quantity: 1, version: 0 }, after: { quantity: 0, version: 1 } }]],
         [
-          'order-decisions',
+          'order-status',
           [
-            { key: ORDER_A, before: { productId: MONITOR_STAND, quantity: 1, status: 'pending' }, after: { productId: MONITOR_STAND, quantity: 1, status: 'confirmed' } },
-            { key: ORDER_B, before: { productId: MONITOR_STAND, quantity: 1, status: 'pending' }, after: { productId: MONITOR_STAND, quantity: 1, status: 'rejected', reason: 'out_of_stock' } },
+            { key: ORDER_A, before: { status: 'pending' }, after: { status: 'confirmed', lineResults: [{ productId: MONITOR_STAND, quantity: 1, outcome: 'reserved' }] } },
+            { key: ORDER_B, before: { status: 'pending' }, after: { status: 'rejected', reason: 'out_of_stock', lineResults: [{ productId: MONITOR_STAND, quantity: 1, outcome: 'refused', reason: 'out_of_stock' }] } },
           ],
         ],
       ]),

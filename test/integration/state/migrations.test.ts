@@ -5,7 +5,7 @@ import { MIGRATIONS } from '../../../state/migrations/index.ts';
 import { migrate, migrationStatus, rollback } from '../../../state/migrator.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
-const TABLES = ['inventory', 'order_lines', 'order_source_progress', 'orders', 'outbox', 'outbox_relay_leases', 'products', 'stream_offsets'];
+const TABLES = ['inventory', 'order_lines', 'order_source_progress', 'orders', 'outbox', 'outbox_relay_leases', 'products', 'restocks', 'stream_offsets'];
 
 async function tables(sequelize: Sequelize): Promise<string[]> {
   // pg_tables rather than information_schema.tables, whose results Sequelize reshapes.
@@ -54,6 +54,10 @@ describe('migrations', () => {
     expect(await indexes(db.sequelize, 'outbox')).toEqual(['outbox_event_id_unique', 'outbox_parked_idx', 'outbox_pending_idx', 'outbox_pkey']);
     expect(await indexes(db.sequelize, 'inventory')).toEqual(['inventory_partition_idx', 'inventory_pkey']);
     expect(await indexes(db.sequelize, 'order_lines')).toEqual(['order_lines_pkey', 'order_lines_product_idx', 'order_lines_product_once']);
+    expect(await indexes(db.sequelize, 'restocks')).toEqual(['restocks_pkey', 'restocks_product_id']);
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0011-order-flow']);
+    expect(await tables(db.sequelize)).not.toContain('restocks');
+    expect(await columns(db.sequelize, 'orders')).not.toContain('line_results');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0010-order-lines']);
     expect(await tables(db.sequelize)).not.toContain('order_lines');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0009-last-commit-id']);
@@ -84,6 +88,7 @@ describe('migrations', () => {
 
   it('roll back down to and including a named migration', async () => {
     expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual([
+      '0011-order-flow',
       '0010-order-lines',
       '0009-last-commit-id',
       '0008-origin-watermarks',
@@ -156,12 +161,33 @@ describe('migrations', () => {
       { order_id: early, line_no: 1, product_id: 9, quantity: 2 },
     ]);
 
-    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0010-order-lines']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0010-order-lines' })).toEqual(['0011-order-flow', '0010-order-lines']);
     expect(await tables(db.sequelize)).not.toContain('order_lines');
     const kept = await db.sequelize.query("SELECT id, product_id, quantity FROM orders WHERE source_id = 'lines'", { type: QueryTypes.SELECT });
     expect(kept).toEqual([{ id: early, product_id: 7, quantity: 3 }]);
     await migrate(db.sequelize, silentLogger);
     expect(await lines()).toEqual([{ order_id: early, line_no: 0, product_id: 7, quantity: 3 }]);
+  });
+
+  it('keep the order flow: the new statuses, line results, a cancel request, the lines of each order as one JSON row, and restocks once per id', async () => {
+    const order = '00000000-0000-4000-8000-000000000b01';
+    await db.sequelize.query(`INSERT INTO orders (id, product_id, quantity, source_id, source_seq) VALUES ('${order}', 7, 3, 'flow', 1)`);
+    await db.sequelize.query(`INSERT INTO order_lines (order_id, line_no, product_id, quantity) VALUES ('${order}', 0, 7, 3), ('${order}', 1, 9, 2)`);
+    const [contents] = await db.sequelize.query(`SELECT id, lines FROM order_contents WHERE id = '${order}'`, { type: QueryTypes.SELECT });
+    expect(contents).toEqual({ id: order, lines: [{ productId: 7, quantity: 3 }, { productId: 9, quantity: 2 }] });
+    await db.sequelize.query(`UPDATE orders SET status = 'reserving', line_results = '[{"productId":7,"quantity":3,"outcome":"reserved"}]', cancel_request = '00000000-0000-4000-8000-0000000000cc' WHERE id = '${order}'`);
+    await db.sequelize.query(`UPDATE orders SET status = 'cancelled' WHERE id = '${order}'`);
+    await expect(db.sequelize.query(`UPDATE orders SET status = 'lost' WHERE id = '${order}'`)).rejects.toMatchObject({ parent: { constraint: 'orders_status_known' } });
+    const restock = "INSERT INTO restocks (restock_id, product_id, quantity) VALUES ('00000000-0000-4000-8000-0000000000d1', 7, 5)";
+    await db.sequelize.query(restock);
+    await expect(db.sequelize.query(restock)).rejects.toMatchObject({ parent: { constraint: 'restocks_pkey' } });
+    await expect(db.sequelize.query("INSERT INTO restocks (restock_id, product_id, quantity) VALUES ('00000000-0000-4000-8000-0000000000d2', 7, 0)")).rejects.toThrow(/restocks_quantity_positive/);
+
+    // Down: an order in a status the old constraint does not know goes back to pending.
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0011-order-flow']);
+    const [row] = await db.sequelize.query(`SELECT status FROM orders WHERE id = '${order}'`, { type: QueryTypes.SELECT });
+    expect(row).toEqual({ status: 'pending' });
+    await migrate(db.sequelize, silentLogger);
   });
 
   it('store an order for an unknown product (no FK), so the processor can reject it', async () => {

@@ -3,8 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { QueryTypes } from 'sequelize';
 import type { StoreChange } from '../../../core/batch.ts';
 import { StaleStateError } from '../../../core/errors.ts';
-import type { OrderState } from '../../../processors/inventory.ts';
-import { ORDER_DECISIONS } from '../../../processors/reference-stores.ts';
+import type { RejectionReason } from '../../../processors/events.ts';
+import type { OrderProgress } from '../../../processors/order-flow.ts';
+import type { LineOutcome } from '../../../processors/outcome-events.ts';
+import { ORDER_STATUS } from '../../../processors/reference-stores.ts';
 import { advancePublished, countOrdersByStatus, insertOrders, type NewOrder, nextSeq, readPublishedSeq, readUnpublished } from '../../../state/commerce/order-store.ts';
 import { selectRows } from '../../../state/sql.ts';
 import { tableStore } from '../../../state/table-store.ts';
@@ -114,13 +116,14 @@ describe('order store', () => {
     expect(await nextSeq(db.sequelize, 'src-dup')).toBe(3);
   });
 
-  /** Decisions as the processor's `order-decisions` store commits them: each from the pending order it read. */
-  async function decide(orders: NewOrder[], decisions: Array<[string, 'confirmed' | 'rejected', string?]>) {
-    const store = tableStore(db.sequelize, ORDER_DECISIONS);
+  /** Decisions as the intake's `order-status` store commits them: each from the pending order it read. */
+  async function decide(orders: NewOrder[], decisions: Array<[string, 'confirmed' | 'rejected', RejectionReason?]>) {
+    const store = tableStore(db.sequelize, ORDER_STATUS);
     const byId = new Map(orders.map((order) => [order.orderId, order]));
-    const changes = decisions.map(([orderId, status, reason]): StoreChange<string, OrderState> => {
-      const { productId, quantity } = byId.get(orderId)!.lines[0]!;
-      return { key: orderId, before: { productId, quantity, status: 'pending' }, after: { productId, quantity, status, ...(reason ? { reason } : {}) } as OrderState };
+    const changes = decisions.map(([orderId, status, reason]): StoreChange<string, OrderProgress> => {
+      const line = byId.get(orderId)!.lines[0]!;
+      const lineResults: LineOutcome[] = [reason ? { ...line, outcome: 'refused', reason } : { ...line, outcome: 'reserved' }];
+      return { key: orderId, before: { status: 'pending' }, after: { status, lineResults, ...(reason ? { reason } : {}) } };
     });
     await db.sequelize.transaction(async (transaction) => {
       const write = store.writeStatement(changes, { guard: 'true', partition: 0 });
@@ -129,7 +132,7 @@ describe('order store', () => {
     });
   }
   const decided = async (orderIds: string[]) =>
-    new Set([...(await tableStore(db.sequelize, ORDER_DECISIONS).load(orderIds))].filter(([, order]) => order.status !== 'pending').map(([orderId]) => orderId));
+    new Set([...(await tableStore(db.sequelize, ORDER_STATUS).load(orderIds))].filter(([, order]) => order.status !== 'pending').map(([orderId]) => orderId));
 
   it('decides pending orders once: a second decision of the same order is refused as stale', async () => {
     const orders = newOrders('src-decide', 1, 3);
@@ -145,7 +148,7 @@ describe('order store', () => {
       [c, 'rejected', 'unknown_product'],
     ]);
     await expect(again).rejects.toBeInstanceOf(StaleStateError);
-    await expect(again).rejects.toMatchObject({ store: 'order-decisions', keys: [a] });
+    await expect(again).rejects.toMatchObject({ store: 'order-status', keys: [a] });
     await decide(orders, [[c, 'rejected', 'unknown_product']]);
     const rows = await db.sequelize.query<{ id: string; status: string; reason: string | null; decided: boolean }>(
       'SELECT id, status, reason, decided_at IS NOT NULL AS decided FROM orders WHERE id = ANY($ids::uuid[])',

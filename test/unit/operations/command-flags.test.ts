@@ -1,10 +1,11 @@
+import type { OrderLine } from '../../../processors/events.ts';
 import { describe, expect, it } from '@jest/globals';
 import { describeMissingProduct } from '../../../app/catalogue.ts';
 import { describeCancellation } from '../../../app/cancel-command.ts';
 import { parseCancelFlags, parseDelivery, parseRestockFlags } from '../../../app/command-flags.ts';
 import { describeRestocked } from '../../../app/restock-command.ts';
 import { ConfigError } from '../../../core/errors.ts';
-import { type CancellationResult, inventoryRestocked, type LineQuantity, orderCancelled } from '../../../processors/outcome-events.ts';
+import { type CancellationResult, inventoryRestocked, orderCancelled } from '../../../processors/outcome-events.ts';
 
 const OPERATOR = () => 'cli:ada@host';
 
@@ -103,7 +104,7 @@ describe('what restock says', () => {
 });
 
 describe('what cancel says', () => {
-  const answer = (result: CancellationResult, releasedLines: LineQuantity[] = []) => describeCancellation(orderCancelled({ orderId: ORDER, requestId: REQUEST, result, releasedLines }, 0));
+  const answer = (result: CancellationResult, releasedLines: OrderLine[] = []) => describeCancellation(orderCancelled({ orderId: ORDER, requestId: REQUEST, result, releasedLines }, 0));
 
   it.each([
     [answer('cancelled', [{ productId: 1, quantity: 3 }, { productId: 4, quantity: 1 }]), `order ${ORDER} cancelled; released 2 lines: 3x product 1, 1x product 4 (request ${REQUEST})`],

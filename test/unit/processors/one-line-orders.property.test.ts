@@ -1,16 +1,19 @@
 /**
- * Properties of the inventory rule as it ships: the reference topology (inventory processor,
- * its two stores, the InventoryUpdated sink) run by the TopologyTestDriver, one micro-batch per
- * generated batch. The expected decisions come from a model written here, one order at a time,
+ * Properties of the one-line order rule as it ships: the reference topology (one-line orders are
+ * decided by the order intake at their product's partition, on its stores, with the
+ * InventoryUpdated sink) run by the TopologyTestDriver, one micro-batch per generated batch. The expected decisions come from a model written here, one order at a time,
  * sharing no code with the processor.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { InventoryUpdated, InventoryUpdatedPayload, OrderCreated } from '../../../processors/events.ts';
 import { orderCreated, orderKey } from '../../../processors/events.ts';
-import type { OrderState, ProductStock } from '../../../processors/inventory.ts';
-import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../processors/reference-pipeline.ts';
+import type { ProductStock } from '../../../processors/inventory.ts';
+import type { OrderProgress } from '../../../processors/order-flow.ts';
+import type { OrderContents } from '../../../processors/order-intake.ts';
+import { buildReferenceTopology, memoryStores } from '../../../processors/reference-pipeline.ts';
 import { TopologyTestDriver } from '../../../topology/testing/test-driver.ts';
+import { DRIVER_TOPICS as TOPICS } from '../../support/driver-topics.ts';
 
 const ORDERS = 'orders';
 const INVENTORY_UPDATED = 'inventory-updated';
@@ -46,7 +49,7 @@ interface Run {
   /** The InventoryUpdated payloads each batch committed, in order. */
   perBatch: InventoryUpdatedPayload[][];
   inventory: Map<number, ProductStock>;
-  decisions: Map<string, OrderState>;
+  decisions: Map<string, OrderProgress>;
   committedOffset: bigint | undefined;
   deadLetters: number;
   /** Every committed output as the sink encoded it. */
@@ -56,17 +59,21 @@ interface Run {
 interface RunOptions {
   batchMaxRecords?: number;
   /** Committed store contents to start from (a restart); default the catalogue with every order stored and pending. */
-  initialState?: { inventory: Iterable<[number, ProductStock]>; 'order-decisions': Iterable<[string, OrderState]> };
+  initialState?: { inventory: Iterable<[number, ProductStock]>; 'order-status': Iterable<[string, OrderProgress]> };
 }
 
 function catalogue(stock: Record<number, number>): Array<[number, ProductStock]> {
   return KNOWN_PRODUCTS.map((id) => [id, { quantity: stock[id]!, version: 0 }]);
 }
 
+/** The orders as the order source stores them: pending, with their lines. */
+const pending = (orders: OrderCreated[]): Array<[string, OrderProgress]> => orders.map((order) => [order.payload.orderId, { status: 'pending' }]);
+const contents = (orders: OrderCreated[]): Array<[string, OrderContents]> => orders.map((order) => [order.payload.orderId, { lines: order.payload.lines }]);
+
 /** Publishes each batch (keyed by product, as the order source does) and closes it as one micro-batch. */
 async function runTopology(stock: Record<number, number>, orderBatches: OrderCreated[][], options: RunOptions = {}): Promise<Run> {
-  const topology = buildReferenceTopology({ ordersTopic: ORDERS, inventoryTopic: INVENTORY_UPDATED, stores: memoryStores() });
-  const initialState = options.initialState ?? { inventory: catalogue(stock), 'order-decisions': pendingOrders(orderBatches.flat()) };
+  const topology = buildReferenceTopology({ applicationId: 'shop', topics: TOPICS, stores: memoryStores() });
+  const initialState = { ...(options.initialState ?? { inventory: catalogue(stock), 'order-status': pending(orderBatches.flat()) }), 'order-contents': contents(orderBatches.flat()) };
   const test = new TopologyTestDriver(topology, { batchMaxRecords: options.batchMaxRecords ?? BATCH_MAX_RECORDS, initialState });
   const perBatch: InventoryUpdatedPayload[][] = [];
   try {
@@ -81,10 +88,10 @@ async function runTopology(stock: Record<number, number>, orderBatches: OrderCre
   return {
     perBatch,
     inventory: new Map(test.getStateStore<number, ProductStock>('inventory')),
-    decisions: new Map(test.getStateStore<string, OrderState>('order-decisions')),
+    decisions: new Map(test.getStateStore<string, OrderProgress>('order-status')),
     committedOffset: test.committedOffset(ORDERS, 0),
     deadLetters: test.deadLetters().length,
-    encodedOutputs: test.commits().flatMap((batch) => batch.outputs.map((output) => `${output.key}:${output.value.toString('utf8')}`)),
+    encodedOutputs: test.commits().flatMap((batch) => batch.outputs.map((output) => `${output.topic}:${output.key}:${output.value.toString('utf8')}`)),
   };
 }
 
@@ -158,17 +165,19 @@ const asModelEvent = (payload: InventoryUpdatedPayload): ModelEvent => ({
   version: payload.version,
   reserved: payload.reserved,
   refused: payload.refused,
+  // One-line orders only reserve and refuse.
+  ...(payload.released + payload.restocked === 0 ? {} : { released: payload.released, restocked: payload.restocked }),
   fromOffset: payload.source.fromOffset,
   toOffset: payload.source.toOffset,
 });
 
-const decisionOf = (state: OrderState | undefined): ModelDecision | OrderState | undefined =>
+const decisionOf = (state: OrderProgress | undefined): ModelDecision | OrderProgress | undefined =>
   state?.status === 'confirmed' ? { status: 'confirmed' } : state?.status === 'rejected' ? { status: 'rejected', reason: state.reason } : state;
 
 const confirmedQuantity = (run: Run, orders: OrderCreated[], productId: number) =>
   orders.filter((o) => lead(o).productId === productId && run.decisions.get(o.payload.orderId)?.status === 'confirmed').reduce((total, o) => total + lead(o).quantity, 0);
 
-describe('inventory topology properties', () => {
+describe('one-line order properties', () => {
   it('never lets stock go below zero, in any committed event or store row', async () => {
     await fc.assert(
       fc.asyncProperty(initialStock, batches, async (stock, orderBatches) => {
@@ -294,7 +303,7 @@ describe('inventory topology properties', () => {
     );
     await fc.assert(
       fc.asyncProperty(initialStock, withRedeliveries, async (stock, { orderBatches, delivered }) => {
-        const run = await runTopology(stock, delivered, { initialState: { inventory: catalogue(stock), 'order-decisions': pendingOrders(orderBatches.flat()) } });
+        const run = await runTopology(stock, delivered, { initialState: { inventory: catalogue(stock), 'order-status': pending(orderBatches.flat()) } });
         const expected = model(stock, delivered);
         expect(run.perBatch.map((events) => events.map(asModelEvent))).toEqual(expected.perBatch);
         for (const id of KNOWN_PRODUCTS) expect(run.inventory.get(id)!.quantity).toBe(expected.remaining.get(id));
@@ -309,7 +318,7 @@ describe('inventory topology properties', () => {
     await fc.assert(
       fc.asyncProperty(initialStock, batches, async (stock, orderBatches) => {
         const run = await runTopology(stock, orderBatches);
-        const replay = await runTopology(stock, orderBatches, { initialState: { inventory: run.inventory, 'order-decisions': run.decisions } });
+        const replay = await runTopology(stock, orderBatches, { initialState: { inventory: run.inventory, 'order-status': run.decisions } });
         expect(replay.perBatch.flat()).toEqual([]);
         expect(replay.inventory).toEqual(run.inventory);
         expect(replay.decisions).toEqual(run.decisions);

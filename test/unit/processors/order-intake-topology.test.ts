@@ -1,13 +1,17 @@
 /**
- * The inventory processor inside the reference topology, run by the TopologyTestDriver: the
- * real execution path (decode, prefetch, micro-batch, flush, commit) with no broker and no database.
+ * One-line orders at the order intake of the reference topology, run by the TopologyTestDriver:
+ * the real execution path (decode, prefetch, micro-batch, flush, commit) with no broker and no
+ * database. Multi-line orders, restocks and cancellations: order-flow-topology.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
 import type { OrderCreated } from '../../../processors/events.ts';
 import { type InventoryUpdated, orderCreated, orderKey } from '../../../processors/events.ts';
-import type { OrderState, ProductStock } from '../../../processors/inventory.ts';
-import { buildReferenceTopology, memoryStores, pendingOrders } from '../../../processors/reference-pipeline.ts';
+import type { ProductStock } from '../../../processors/inventory.ts';
+import type { OrderProgress } from '../../../processors/order-flow.ts';
+import type { OrderContents } from '../../../processors/order-intake.ts';
+import { buildReferenceTopology, memoryStores } from '../../../processors/reference-pipeline.ts';
 import { TopologyTestDriver } from '../../../topology/testing/test-driver.ts';
+import { DRIVER_TOPICS as TOPICS } from '../../support/driver-topics.ts';
 
 const WIRELESS_KEYBOARD = 1;
 const MONITOR_STAND = 3;
@@ -27,13 +31,22 @@ function order(productId: number, quantity = 1) {
 }
 
 function driver(options: { batchMaxRecords?: number; commitIntervalMs?: number } = {}) {
-  const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
+  const topology = buildReferenceTopology({ applicationId: 'shop', topics: TOPICS, stores: memoryStores() });
   return new TopologyTestDriver(topology, { ...options, initialState: { inventory: CATALOGUE } });
+}
+
+const pendingOrders = (events: OrderCreated[]): Array<[string, OrderProgress]> => events.map((event) => [event.payload.orderId, { status: 'pending' }]);
+const orderContents = (events: OrderCreated[]): Array<[string, OrderContents]> => events.map((event) => [event.payload.orderId, { lines: event.payload.lines }]);
+
+/** As the order source does: the order's row, pending, and its lines. */
+function store(test: TopologyTestDriver, event: OrderCreated) {
+  test.writeStore('order-status', ...pendingOrders([event])[0]!);
+  test.writeStore('order-contents', ...orderContents([event])[0]!);
 }
 
 /** As the order source does: stores the order (unless it is stored already), then publishes it keyed by its lead product. */
 async function publish(test: TopologyTestDriver, event: OrderCreated, key = orderKey(event.payload)) {
-  if (!test.getStateStore('order-decisions').has(event.payload.orderId)) test.writeStore('order-decisions', ...pendingOrders([event])[0]!);
+  if (!test.getStateStore('order-status').has(event.payload.orderId)) store(test, event);
   await test.pipeInput('orders', key, event, { partition: 0 });
 }
 
@@ -50,7 +63,7 @@ describe('reference topology through the test driver', () => {
       [BLUETOOTH_MOUSE, 0, -2, 1, 1, 0],
       [WIRELESS_KEYBOARD, 0, 0, 1, 0, 1],
     ]);
-    const decisions = test.getStateStore<string, { status: string; reason?: string }>('order-decisions');
+    const decisions = test.getStateStore<string, { status: string; reason?: string }>('order-status');
     expect(orders.map((o) => decisions.get(o.payload.orderId))).toMatchObject([
       { status: 'confirmed' },
       { status: 'rejected', reason: 'out_of_stock' },
@@ -68,7 +81,7 @@ describe('reference topology through the test driver', () => {
     test.writeStore('inventory', MONITOR_STAND, { quantity: 5, version: 1 });
     const next = order(MONITOR_STAND, 2);
     await publish(test, next);
-    expect(test.getStateStore('order-decisions').get(next.payload.orderId)).toMatchObject({ status: 'confirmed' });
+    expect(test.getStateStore('order-status').get(next.payload.orderId)).toMatchObject({ status: 'confirmed' });
     expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 3, version: 2 });
     expect(test.readOutput<InventoryUpdated>('inventory-updated').map((record) => [record.value.payload.quantity, record.value.payload.delta])).toEqual([
       [0, -1],
@@ -98,13 +111,15 @@ describe('reference topology through the test driver', () => {
     expect(test.readOutput('inventory-updated')).toHaveLength(1);
   });
 
-  it('commits one InventoryUpdated under 16 KB for a batch of 20,000 orders of one product', async () => {
+  it('commits one InventoryUpdated under 16 KB for a batch of 20,000 orders of one product, beside one outcome per order', async () => {
     const orders = 20_000;
-    const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
+    const topology = buildReferenceTopology({ applicationId: 'shop', topics: TOPICS, stores: memoryStores() });
     const test = new TopologyTestDriver(topology, { batchMaxRecords: orders, initialState: { inventory: [[BLUETOOTH_MOUSE, { quantity: orders, version: 0 }]] } });
     for (let i = 0; i < orders; i++) await publish(test, order(BLUETOOTH_MOUSE));
     const outputs = test.commits().flatMap((batch) => batch.outputs);
-    expect(outputs.map((output) => [output.topic, output.value.length < 16 * 1024])).toEqual([['inventory-updated', true]]);
+    const updates = outputs.filter((output) => output.topic === 'inventory-updated');
+    expect(updates.map((output) => output.value.length < 16 * 1024)).toEqual([true]);
+    expect(outputs.filter((output) => output.topic === 'orders-confirmed')).toHaveLength(orders);
     expect(test.readOutput<InventoryUpdated>('inventory-updated')[0]!.value.payload).toMatchObject({ reserved: orders, delta: -orders });
   });
 
@@ -150,7 +165,7 @@ describe('reference topology through the test driver', () => {
     expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node])).toEqual([[0n, 'KeyMismatchError', 'orders-source']]);
     expect(test.deadLetters()[0]!.message).toMatch(/record key "3" disagrees with its value, which source "orders-source" keys as "4"/);
     // Never applied: its order stays pending, only the second order moved stock.
-    expect(test.getStateStore('order-decisions').get(mismatched.payload.orderId)).toMatchObject({ status: 'pending' });
+    expect(test.getStateStore('order-status').get(mismatched.payload.orderId)).toMatchObject({ status: 'pending' });
     expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 1, version: 1 });
     expect(test.committedOffset('orders', 0)).toBe(2n);
   });
@@ -163,34 +178,20 @@ describe('reference topology through the test driver', () => {
     await publish(test, order(BLUETOOTH_MOUSE));
     await test.flush();
     expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node])).toEqual([
-      [0n, 'OrderNotStoredError', 'inventory-processor'],
-      [1n, 'OrderNotStoredError', 'inventory-processor'],
+      [0n, 'OrderNotStoredError', 'order-intake'],
+      [1n, 'OrderNotStoredError', 'order-intake'],
     ]);
     expect(test.deadLetters()[0]!.message).toMatch(new RegExp(`order ${unstored.payload.orderId} is not stored`));
     const updates = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
     // Only the stored order was counted.
     expect(updates.map((u) => [u.quantity, u.delta, u.reserved, u.refused])).toEqual([[1, -1, 1, 0]]);
-    expect(test.getStateStore('order-decisions').has(unstored.payload.orderId)).toBe(false);
-  });
-
-  it('dead-letters an order of more than one line (this processor decides one-line orders only), and processes the next one', async () => {
-    const test = driver();
-    const twoLines = orderCreated({ ...order(BLUETOOTH_MOUSE).payload, lines: [{ productId: BLUETOOTH_MOUSE, quantity: 1 }, { productId: MONITOR_STAND, quantity: 1 }] }, 0);
-    await publish(test, twoLines);
-    await publish(test, order(BLUETOOTH_MOUSE));
-    expect(test.deadLetters().map((letter) => [letter.offset, letter.errorClass, letter.node, letter.message])).toEqual([
-      [0n, 'MultiLineOrderError', 'inventory-processor', `order ${twoLines.payload.orderId} has 2 lines; this processor decides one-line orders only`],
-    ]);
-    expect(test.getStateStore('order-decisions').get(twoLines.payload.orderId)).toMatchObject({ status: 'pending' });
-    expect(test.getStateStore<number, ProductStock>('inventory').get(BLUETOOTH_MOUSE)).toEqual({ quantity: 1, version: 1 });
-    expect(test.getStateStore<number, ProductStock>('inventory').get(MONITOR_STAND)).toEqual({ quantity: 1, version: 0 });
-    expect(test.committedOffset('orders', 0)).toBe(2n);
+    expect(test.getStateStore('order-status').has(unstored.payload.orderId)).toBe(false);
   });
 
   it('dead-letters an OrderCreated that contradicts its stored order (other product or quantity)', async () => {
     const test = driver();
     const stored = order(BLUETOOTH_MOUSE, 1);
-    test.writeStore('order-decisions', ...pendingOrders([stored])[0]!);
+    store(test, stored);
     const otherQuantity = { ...stored, payload: { ...stored.payload, lines: [{ productId: BLUETOOTH_MOUSE, quantity: 2 }] } };
     const otherProduct = { ...stored, payload: { ...stored.payload, lines: [{ productId: MONITOR_STAND, quantity: 1 }] } };
     await test.pipeInput('orders', '4', otherQuantity, { partition: 0 });
@@ -199,26 +200,26 @@ describe('reference topology through the test driver', () => {
       [0n, 'OrderMismatchError'],
       [1n, 'OrderMismatchError'],
     ]);
-    expect(test.deadLetters()[0]!.message).toMatch(/stored for product 4, quantity 1, but the record says product 4, quantity 2/);
+    expect(test.deadLetters()[0]!.message).toMatch(/stored with lines 1x4, but the record says 2x4/);
     expect(test.readOutput('inventory-updated')).toEqual([]);
-    expect(test.getStateStore('order-decisions').get(stored.payload.orderId)).toMatchObject({ status: 'pending' });
+    expect(test.getStateStore('order-status').get(stored.payload.orderId)).toMatchObject({ status: 'pending' });
     // The true copy still applies afterwards.
     await publish(test, stored);
-    expect(test.getStateStore('order-decisions').get(stored.payload.orderId)).toMatchObject({ status: 'confirmed' });
+    expect(test.getStateStore('order-status').get(stored.payload.orderId)).toMatchObject({ status: 'confirmed' });
   });
 
   it('isolates the one record whose commit the database refuses; the rest of its batch commits', async () => {
     const orders = Array.from({ length: 7 }, () => order(BLUETOOTH_MOUSE, 1));
     const refused = orders[4]!.payload.orderId;
     const attempts: Array<[bigint, bigint]> = [];
-    const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
+    const topology = buildReferenceTopology({ applicationId: 'shop', topics: TOPICS, stores: memoryStores() });
     const test = new TopologyTestDriver(topology, {
       batchMaxRecords: 100,
-      initialState: { inventory: [[BLUETOOTH_MOUSE, { quantity: 100, version: 0 }]], 'order-decisions': pendingOrders(orders) },
+      initialState: { inventory: [[BLUETOOTH_MOUSE, { quantity: 100, version: 0 }]], 'order-status': pendingOrders(orders), 'order-contents': orderContents(orders) },
       // Like a constraint the database checks at commit: any batch deciding that order fails.
       checkCommit: (batch) => {
         attempts.push([batch.firstOffset, batch.lastOffset]);
-        if ((batch.storeChanges.get('order-decisions') ?? []).some(({ key: orderId }) => orderId === refused)) {
+        if ((batch.storeChanges.get('order-status') ?? []).some(({ key: orderId }) => orderId === refused)) {
           throw Object.assign(new Error('new row for relation "orders" violates check constraint "test_refuses"'), { code: '23514' });
         }
       },
@@ -239,7 +240,7 @@ describe('reference topology through the test driver', () => {
       [5n, 5n],
       [6n, 6n],
     ]);
-    const decisions = test.getStateStore<string, { status: string }>('order-decisions');
+    const decisions = test.getStateStore<string, { status: string }>('order-status');
     expect(orders.map((event) => decisions.get(event.payload.orderId)!.status)).toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed', 'pending', 'confirmed', 'confirmed']);
     // Run again from the committed state: versions follow on without a gap, stock counts only the six.
     const updates = test.readOutput<InventoryUpdated>('inventory-updated').map((record) => record.value.payload);
@@ -258,13 +259,13 @@ describe('one micro-batch of orders through the reference topology', () => {
   const UNKNOWN = 999;
 
   /** Publishes `orders` (each stored first, unless `decided` already holds it) and commits them as one batch. */
-  async function decideOneBatch(stock: Array<[number, ProductStock]>, orders: OrderCreated[], decided: Array<[string, OrderState]> = []) {
-    const topology = buildReferenceTopology({ ordersTopic: 'orders', inventoryTopic: 'inventory-updated', stores: memoryStores() });
-    const test = new TopologyTestDriver(topology, { batchMaxRecords: 100, initialState: { inventory: stock, 'order-decisions': [...pendingOrders(orders), ...decided] } });
+  async function decideOneBatch(stock: Array<[number, ProductStock]>, orders: OrderCreated[], decided: Array<[string, OrderProgress]> = []) {
+    const topology = buildReferenceTopology({ applicationId: 'shop', topics: TOPICS, stores: memoryStores() });
+    const test = new TopologyTestDriver(topology, { batchMaxRecords: 100, initialState: { inventory: stock, 'order-status': [...pendingOrders(orders), ...decided], 'order-contents': orderContents(orders) } });
     for (const event of orders) await test.pipeInput('orders', orderKey(event.payload), event, { partition: 0 });
     await test.flush();
     await test.close();
-    const decisions = test.getStateStore<string, OrderState>('order-decisions');
+    const decisions = test.getStateStore<string, OrderProgress>('order-status');
     return {
       test,
       statusOf: (event: OrderCreated) => decisions.get(event.payload.orderId),
@@ -276,8 +277,8 @@ describe('one micro-batch of orders through the reference topology', () => {
     const [first, second] = [order(MONITOR_STAND), order(MONITOR_STAND)];
     const { test, statusOf, updates } = await decideOneBatch([[MONITOR_STAND, { quantity: 1, version: 4 }]], [first!, second!]);
     expect([statusOf(first!), statusOf(second!)]).toEqual([
-      { productId: MONITOR_STAND, quantity: 1, status: 'confirmed' },
-      { productId: MONITOR_STAND, quantity: 1, status: 'rejected', reason: 'out_of_stock' },
+      { status: 'confirmed', lineResults: [{ productId: MONITOR_STAND, quantity: 1, outcome: 'reserved' }] },
+      { status: 'rejected', reason: 'out_of_stock', lineResults: [{ productId: MONITOR_STAND, quantity: 1, outcome: 'refused', reason: 'out_of_stock' }] },
     ]);
     expect(updates).toEqual([
       { productId: MONITOR_STAND, quantity: 0, delta: -1, version: 5, reserved: 1, refused: 1, released: 0, restocked: 0, source: { topic: 'orders', partition: 0, fromOffset: '0', toOffset: '1' } },
@@ -327,7 +328,7 @@ describe('one micro-batch of orders through the reference topology', () => {
 
   it('skips an order seen earlier in the batch or decided in an earlier one', async () => {
     const [fresh, old] = [order(KEYBOARD), order(KEYBOARD, 4)];
-    const { test, statusOf, updates } = await decideOneBatch([[KEYBOARD, { quantity: 10, version: 0 }]], [fresh!, fresh!, old!], [[old!.payload.orderId, { productId: KEYBOARD, quantity: 4, status: 'confirmed' }]]);
+    const { test, statusOf, updates } = await decideOneBatch([[KEYBOARD, { quantity: 10, version: 0 }]], [fresh!, fresh!, old!], [[old!.payload.orderId, { status: 'confirmed', lineResults: [{ productId: KEYBOARD, quantity: 4, outcome: 'reserved' }] }]]);
     expect(statusOf(fresh!)).toMatchObject({ status: 'confirmed' });
     expect(updates).toMatchObject([{ quantity: 9, version: 1, delta: -1, reserved: 1, refused: 0, source: { fromOffset: '0', toOffset: '0' } }]);
     expect(test.getStateStore<number, ProductStock>('inventory').get(KEYBOARD)).toEqual({ quantity: 9, version: 1 });

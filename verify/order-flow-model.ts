@@ -3,7 +3,8 @@
  * verifier knows because it did it, and what the run left behind in the database and on the
  * topics, which order-flow-snapshot.ts reads.
  */
-import type { InventoryRestocked, LineQuantity, OrderCancelled, OrderConfirmed, OrderRejected } from '../processors/outcome-events.ts';
+import type { OrderLine } from '../processors/events.ts';
+import type { InventoryRestocked, OrderCancelled, OrderConfirmed, OrderRejected } from '../processors/outcome-events.ts';
 import type { InventoryUpdate } from './inventory-update.ts';
 
 /** A row of `orders` with its `order_lines` (in line order). */
@@ -12,7 +13,7 @@ export interface StoredOrder {
   status: string;
   reason: string | null;
   cancelRequest: string | null;
-  lines: LineQuantity[];
+  lines: OrderLine[];
 }
 
 /** A row of `inventory`. */

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AnyEvent } from '../../../processors/event-json.ts';
-import { encodeEvent } from '../../../processors/events.ts';
+import { encodeEvent, inventoryUpdated } from '../../../processors/events.ts';
 import { inventoryRestocked, orderCancelled, orderConfirmed, orderRejected } from '../../../processors/outcome-events.ts';
 import type { InventoryUpdate } from '../../../verify/inventory-update.ts';
 import { findOrderFlowViolations, type Published } from '../../../verify/order-flow-invariants.ts';
@@ -21,32 +21,15 @@ const C = '00000000-0000-4000-8000-000000000003';
 const R1 = '00000000-0000-4000-9000-000000000001';
 const S1 = '00000000-0000-4000-a000-000000000001';
 
-/**
- * The order flow's schema as the checks read it, where the migrations do not give it yet:
- * order_lines (migration 0010 on its way), the orders' cancellation request and statuses, and
- * the restocks applied. Idempotent, so it changes nothing once the migrations give all of it.
- */
-const ORDER_FLOW_SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS order_lines (
-     order_id UUID NOT NULL REFERENCES orders (id) ON DELETE CASCADE, line_no SMALLINT NOT NULL,
-     product_id INTEGER NOT NULL, quantity INTEGER NOT NULL, PRIMARY KEY (order_id, line_no))`,
-  'ALTER TABLE orders ADD COLUMN IF NOT EXISTS line_results JSONB, ADD COLUMN IF NOT EXISTS cancel_request UUID',
-  // The single-line schema knows only pending, confirmed and rejected.
-  'ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_status_known',
-  `CREATE TABLE IF NOT EXISTS restocks (
-     restock_id UUID PRIMARY KEY, product_id INTEGER NOT NULL, quantity INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-];
-
 const at = (second: number) => `2026-01-01T00:00:0${second}.000Z`;
 
 function inventoryUpdate(productId: number, version: number, quantity: number, delta: number, counts: Partial<InventoryUpdate>): InventoryUpdate {
   return { productId, version, quantity, delta, reserved: 0, refused: 0, released: 0, restocked: 0, ...counts, source: { topic: 'lines', partition: 0, fromOffset: '0', toOffset: '0' } };
 }
 
-/** InventoryUpdated version 3 in its envelope, as the pipeline will publish it. */
+/** InventoryUpdated version 3 in its envelope, as the pipeline publishes it. */
 function inventoryUpdatedBytes(update: InventoryUpdate): string {
-  const { productId, version } = update;
-  return JSON.stringify({ eventId: `inventory-updated:${productId}:${version}`, type: 'InventoryUpdated', schemaVersion: 3, occurredAt: at(1), payload: update });
+  return encodeEvent(inventoryUpdated(update, at(1))).toString('utf8');
 }
 
 describe('takeOrderFlowSnapshot', () => {
@@ -56,7 +39,6 @@ describe('takeOrderFlowSnapshot', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('order_flow_snapshot');
-    for (const statement of ORDER_FLOW_SCHEMA) await db.sequelize.query(statement);
     topics = {
       inventoryUpdated: await broker.topics.create('inventory-updated', 1),
       orderConfirmed: await broker.topics.create('order-confirmed', 1),
@@ -94,7 +76,7 @@ describe('takeOrderFlowSnapshot', () => {
     await broker.producer.send([
       ...updates.map(({ key, value }) => ({ topic: topics.inventoryUpdated, key, value })),
       // Version 2, which the order flow's checks cannot read: listed, not thrown.
-      { topic: topics.inventoryUpdated, key: '1', value: JSON.stringify({ eventId: 'inventory-updated:1:3', type: 'InventoryUpdated', schemaVersion: 2, occurredAt: at(3), payload: {} }) },
+      { topic: topics.inventoryUpdated, key: '1', value: JSON.stringify({ eventId: 'inventory-updated:1:3', type: 'InventoryUpdated', schemaVersion: 4, occurredAt: at(3), payload: {} }) },
       ...[...confirmed, { key: A, value: 'not json' }].map(({ key, value }) => ({ topic: topics.orderConfirmed, key, value })),
       ...rejected.map(({ key, value }) => ({ topic: topics.orderRejected, key, value })),
       ...cancelled.map(({ key, value }) => ({ topic: topics.orderCancelled, key, value })),
@@ -119,7 +101,7 @@ describe('takeOrderFlowSnapshot', () => {
     expect(reading.cancelled).toEqual(cancelled);
     expect(reading.restocked).toEqual(restocked);
     expect(reading.undecodable).toEqual([
-      expect.stringMatching(new RegExp(`^${topics.inventoryUpdated}\\[0\\]@4 is not an InventoryUpdated: unsupported schemaVersion 2`)),
+      expect.stringMatching(new RegExp(`^${topics.inventoryUpdated}\\[0\\]@4 is not an InventoryUpdated: unsupported schemaVersion 4`)),
       expect.stringMatching(new RegExp(`^${topics.orderConfirmed}\\[0\\]@2 is not an OrderConfirmed: record value is not valid JSON`)),
     ]);
 

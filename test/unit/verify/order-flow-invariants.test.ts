@@ -9,11 +9,12 @@ import {
   type CancellationResult,
   inventoryRestocked,
   type LineOutcome,
-  type LineQuantity,
+  
   orderCancelled,
   orderConfirmed,
   orderRejected,
 } from '../../../processors/outcome-events.ts';
+import type { OrderLine } from '../../../processors/events.ts';
 import type { InventoryUpdate } from '../../../verify/inventory-update.ts';
 import { findOrderFlowViolations, type OrderFlowSnapshot, type Published, type StoredOrder } from '../../../verify/order-flow-invariants.ts';
 
@@ -27,7 +28,7 @@ const [R1, R2, R3, R4] = [1, 2, 3, 4].map(request) as [string, string, string, s
 /** S1 restocks product 3; S2 is for product 99, which does not exist: a dead letter. */
 const [S1, S2] = [1, 2].map(restock) as [string, string];
 
-const line = (productId: number, quantity: number): LineQuantity => ({ productId, quantity });
+const line = (productId: number, quantity: number): OrderLine => ({ productId, quantity });
 const reserved = (productId: number, quantity: number): LineOutcome => ({ productId, quantity, outcome: 'reserved' });
 const refused = (productId: number, quantity: number, reason: 'out_of_stock' | 'unknown_product'): LineOutcome => ({ productId, quantity, outcome: 'refused', reason });
 
@@ -36,19 +37,19 @@ function published<E extends AnyEvent>(event: E, key: string): Published<E> {
 }
 
 const at = (second: number) => `2026-01-01T00:00:${String(second).padStart(2, '0')}.000Z`;
-const confirmedEvent = (orderId: string, lines: LineQuantity[], second = 1) => published(orderConfirmed({ orderId, lines }, at(second)), orderId);
+const confirmedEvent = (orderId: string, lines: OrderLine[], second = 1) => published(orderConfirmed({ orderId, lines }, at(second)), orderId);
 const rejectedEvent = (orderId: string, lines: LineOutcome[]) => published(orderRejected({ orderId, lines }, at(1)), orderId);
-const cancelledEvent = (orderId: string, requestId: string, result: CancellationResult, releasedLines: LineQuantity[] = [], second = 2) =>
+const cancelledEvent = (orderId: string, requestId: string, result: CancellationResult, releasedLines: OrderLine[] = [], second = 2) =>
   published(orderCancelled({ orderId, requestId, result, releasedLines }, at(second)), orderId);
 const restockedEvent = (restockId: string, productId: number, quantity: number, stockAfter: number) =>
   published(inventoryRestocked({ restockId, productId, quantity, stockAfter }, at(1)), String(productId));
 
 function update(productId: number, version: number, quantity: number, delta: number, counts: Partial<Pick<InventoryUpdate, 'reserved' | 'refused' | 'released' | 'restocked'>>): Published<InventoryUpdate> {
-  const event: InventoryUpdate = { productId, version, quantity, delta, reserved: 0, refused: 0, released: 0, restocked: 0, ...counts, source: {} };
+  const event: InventoryUpdate = { productId, version, quantity, delta, reserved: 0, refused: 0, released: 0, restocked: 0, ...counts, source: { topic: 'orders', partition: 0, fromOffset: '0', toOffset: '0' } };
   return { key: String(productId), value: JSON.stringify(event), event };
 }
 
-const stored = (id: string, status: string, lines: LineQuantity[], extra: Partial<StoredOrder> = {}): StoredOrder => ({ id, status, reason: null, cancelRequest: null, lines, ...extra });
+const stored = (id: string, status: string, lines: OrderLine[], extra: Partial<StoredOrder> = {}): StoredOrder => ({ id, status, reason: null, cancelRequest: null, lines, ...extra });
 
 /** Products 1 (10 units), 2 (5) and 3 (0, restocked by 4); see A..G above for the orders. */
 function consistentRun(): OrderFlowSnapshot {

@@ -128,18 +128,6 @@ describe('createOrderGenerator', () => {
     expect(ratio).toBeLessThan(2.3);
   });
 
-  it('draws fast over 100k products', () => {
-    const generator = createOrderGenerator({ productIds: catalogue(100_000), popularity: { kind: 'zipf', skew: 1.1 }, seed: 1 });
-    const started = performance.now();
-    for (let i = 0; i < 100_000; i++) generator.next(NOW + (i >> 8));
-    // Generous for a loaded CI machine; measured well under 200 ms on a 2-core box.
-    expect(performance.now() - started).toBeLessThan(2000);
-    const multiLine = createOrderGenerator({ productIds: catalogue(100_000), popularity: { kind: 'zipf', skew: 1.1 }, seed: 1, lineCounts: lineCounts('1:30,2:30,3:20,4:10,5:10') });
-    const startedMultiLine = performance.now();
-    for (let i = 0; i < 100_000; i++) multiLine.next(NOW + (i >> 8));
-    expect(performance.now() - startedMultiLine).toBeLessThan(4000);
-  });
-
   it.each([
     ['no products', { productIds: [] }, 'order generator: productIds is empty; it needs at least one product id'],
     ['a non-integer product id', { productIds: [1, 2.5] }, 'productIds[1] must be a positive integer, got 2.5'],

@@ -112,7 +112,7 @@ describe('records that must not move stock', () => {
           expect.stringContaining(`order ${unstored.orderId} is not stored`),
           expect.stringContaining(`order ${unstored.orderId} is not stored`),
         ]);
-        expect(byClass('OrderMismatchError')[0]!.headers[DLQ_HEADERS.message]).toMatch(/is stored for product \d+, quantity 2, but the record says product \d+, quantity 5/);
+        expect(byClass('OrderMismatchError')[0]!.headers[DLQ_HEADERS.message]).toMatch(/is stored with lines 2x\d+, but the record says 5x\d+/);
         // PostgreSQL text cannot hold U+0000: the dead letter keeps the exact key bytes in a header instead.
         const nul = byClass('DecodeError')[0]!;
         expect(nul.headers[DLQ_HEADERS.keyBase64]).toBe(Buffer.from(nulKey, 'utf8').toString('base64'));

@@ -100,12 +100,18 @@ describe('the processor role checks its database offsets against the topic', () 
     const ordersTopic = await broker.topics.create('beyond-end-orders', 2);
     const group = uniqueName('beyond-end-processor');
     await claimPartitions(db.sequelize, group, 'old-replica', [{ topic: ordersTopic, partition: 0 }], 143_645n);
-    const config = loadConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: ordersTopic, CONSUMER_GROUP: group }, {});
+    // The topology reads the two command topics too: topics of this test's own, so no other test's records land here.
+    const commands = { RESTOCK_COMMANDS_TOPIC: await broker.topics.create('beyond-end-restocks', 2), CANCEL_COMMANDS_TOPIC: await broker.topics.create('beyond-end-cancels', 2) };
+    const config = loadConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: broker.client.brokers.join(','), ORDERS_TOPIC: ordersTopic, CONSUMER_GROUP: group, ...commands }, {});
     const logger = memoryLogger();
     const processor = await startProcessor(config, { sequelize: db.sequelize, kafka: broker.client, admin: broker.admin, logger });
     try {
-      await waitFor(() => processor.runtime.stats().waiting.length === 1 && processor.runtime.stats().partitions.length === 1, { timeoutMs: 30_000, message: 'partition 0 waiting, 1 running' });
-      expect(processor.runtime.stats().partitions[0]).toMatchObject({ partition: 1 });
+      const ofOrders = <T extends { topic: string }>(partitions: T[]) => partitions.filter((partition) => partition.topic === ordersTopic);
+      await waitFor(() => ofOrders(processor.runtime.stats().waiting).length === 1 && ofOrders(processor.runtime.stats().partitions).length === 1, {
+        timeoutMs: 30_000,
+        message: 'orders partition 0 waiting, 1 running',
+      });
+      expect(ofOrders(processor.runtime.stats().partitions)[0]).toMatchObject({ partition: 1 });
       const lines = logger.lines.filter((line) => line.message.includes('beyond the end offset'));
       expect(lines).toHaveLength(1);
       expect(lines[0]!.level).toBe('error');

@@ -5,6 +5,7 @@
  */
 import type { Sequelize } from 'sequelize';
 import { selectRows } from '../state/sql.ts';
+import type { StockLevel } from './restock-plan.ts';
 
 /** Enough of the catalogue to tell an operator which ids exist. */
 export interface CatalogueSummary {
@@ -34,13 +35,7 @@ export function describeMissingProduct(productId: number, catalogue: CatalogueSu
   return `product ${productId} does not exist (the catalogue has ${catalogue.count} product${catalogue.count === 1 ? '' : 's'}: ${ids.join(', ')})`;
 }
 
-/** A product's stock as the inventory table holds it now. */
-export interface StockLevel {
-  productId: number;
-  quantity: number;
-}
-
-/** Every catalogue product with its stock (0 where the inventory has no row for it). */
+/** Every catalogue product with its stock as the inventory table holds it now (0 where it has no row). */
 export async function readStock(sequelize: Sequelize): Promise<StockLevel[]> {
   const rows = await selectRows<{ id: number; quantity: number }>(sequelize, 'SELECT p.id, COALESCE(i.quantity, 0) AS quantity FROM products p LEFT JOIN inventory i ON i.product_id = p.id ORDER BY p.id');
   return rows.map((row) => ({ productId: row.id, quantity: row.quantity }));

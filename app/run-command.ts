@@ -19,6 +19,7 @@ import { connectServices, type Services } from './bootstrap.ts';
 import { instrumentCommitter, startObservability } from './metrics.ts';
 import { parseSourceId } from './order-source/source-id.ts';
 import { startProcessor } from './processor-app.ts';
+import { startRestocker } from './restocker.ts';
 import { RuntimeView } from './role-views.ts';
 import { startSource } from './source-app.ts';
 import { startStatusLine } from './status-line.ts';
@@ -38,6 +39,9 @@ export const RUN_FLAGS: FlagSpec = {
   'commit-interval-ms': { type: 'string' },
   'metrics-port': { type: 'string' },
   'source-id': { type: 'string' },
+  'restock-interval': { type: 'string' },
+  'restock-quantity': { type: 'string' },
+  'restock-below': { type: 'string' },
   'no-status': { type: 'boolean' },
 };
 
@@ -49,7 +53,9 @@ logged. Ctrl-C stops fetching, commits what is complete, publishes the outbox an
 second Ctrl-C exits at once.
 
 Options:
-  --role all|source|processor|relay   which part to run (default all: the three in one process)
+  --role all|source|processor|relay|restocker
+                                      which part to run (default all: every one in one process;
+                                      source runs the restocker beside the order source)
   --replicas N                        processor replicas, as child processes in one consumer group
                                       (1..partitions; another host running the same command joins the group)
   --rate R                            orders/s the source generates (default 50)
@@ -57,6 +63,12 @@ Options:
                                       the processor decides one-line orders only): N always, A-B uniform,
                                       N:W,N:W,... weighted, e.g. ${DEFAULT_ORDER_LINES} (mean 2.4)
   --source-id ID                      the source's stable id (default source-1; one process per id)
+  --restock-interval DURATION         the restocker looks at the stock this often (env RESTOCK_INTERVAL,
+                                      default 10s; 0 or off: no periodic restocks)
+  --restock-below N                   it restocks each product whose stock is below N (env RESTOCK_BELOW,
+                                      default 20)...
+  --restock-quantity N                ...by N units, one RestockInventory per product (env RESTOCK_QUANTITY,
+                                      default 25); not again while earlier restocks wait to be applied
   --client platformatic|kafkajs       Kafka client adapter (env KAFKA_CLIENT)
   --group-protocol classic|consumer   consumer-group protocol (env KAFKA_GROUP_PROTOCOL; consumer = KIP-848,
                                       incremental server-side assignment; platformatic only)
@@ -80,8 +92,8 @@ ${exitCodesHelp([
   [130, 'a second Ctrl-C or SIGTERM: exited at once, without finishing the shutdown'],
 ])}`;
 
-type Role = 'all' | 'source' | 'processor' | 'relay';
-const ROLES: readonly Role[] = ['all', 'source', 'processor', 'relay'];
+type Role = 'all' | 'source' | 'processor' | 'relay' | 'restocker';
+const ROLES: readonly Role[] = ['all', 'source', 'processor', 'relay', 'restocker'];
 
 interface Stoppable {
   name: string;
@@ -96,6 +108,8 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   const rate = integerFlag(flags, 'rate', { min: 1, max: 1_000_000, fallback: 50 });
   if (replicas > 1 && role !== 'processor' && role !== 'all') throw new ConfigError('--replicas', 'to be used with --role processor or all', flags.replicas);
   const sourceId = parseSourceId(flags['source-id']);
+  const restocks = (role === 'all' || role === 'source' || role === 'restocker') && config.restockIntervalMs > 0;
+  if (role === 'restocker' && !restocks) throw new ConfigError('--role', 'restocker only with a restock interval (RESTOCK_INTERVAL, --restock-interval) other than 0/off', 'restocker');
 
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const services = await connectServices(config, logger);
@@ -175,6 +189,13 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
       observability?.watchSource();
       const source = await supervise('source', () => startSource(config, { ...services, logger }, { rate, sourceId }));
       running.push({ name: 'source', stop: () => source.stop() });
+    }
+    if (restocks) {
+      const policy = { below: config.restockBelow, quantity: config.restockQuantity };
+      const restocker = await supervise('restocker', () =>
+        startRestocker({ ...services, logger }, { topic: config.restockCommandsTopic, group: config.consumerGroup, policy, intervalMs: config.restockIntervalMs }),
+      );
+      running.push({ name: 'restocker', stop: () => restocker.stop() });
     }
     if (role === 'all' || role === 'processor') {
       if (replicas > 1) {

@@ -1,7 +1,7 @@
 import { type CountDistribution, type CountRange, isCountDistribution, parseCountDistribution } from './count-distribution.ts';
 import { ConfigError } from './errors.ts';
 import type { LogFormat, LogLevel } from './logger.ts';
-import { parseInteger } from './numbers.ts';
+import { formatDuration, parseDuration, parseInteger } from './numbers.ts';
 
 /**
  * Every setting the project reads, typed and validated at startup. Values come from
@@ -60,6 +60,12 @@ export interface AppConfig {
   pgConnectTimeoutMs: number;
   /** How many lines the order source (and the load generator) gives each order. */
   orderLines: CountDistribution;
+  /** The restocker of `topology run` looks at the stock this often; 0 = no periodic restocks. */
+  restockIntervalMs: number;
+  /** Units each periodic restock adds. */
+  restockQuantity: number;
+  /** A product is restocked while its stock is below this. */
+  restockBelow: number;
 }
 
 type Source = Record<string, string | undefined>;
@@ -122,6 +128,20 @@ const replication = (env: string, flag: string): Setting<number> => ({
   parse: (raw) => {
     const value = parseInteger(raw, { min: -1, max: 32_767 });
     return value === 0 ? undefined : value;
+  },
+});
+
+/** A period such as `10s` or `1m30s` within [min, max] milliseconds, or `0` / `off`: 0, nothing periodic. */
+const periodOrOff = (env: string, def: string, min: number, max: number, flag: string): Setting<number> => ({
+  env,
+  flag,
+  expected: `a duration from ${formatDuration(min)} to ${formatDuration(max)} (e.g. 10s, 1m), or 0 or off`,
+  default: def,
+  parse: (raw) => {
+    const text = raw.trim().toLowerCase();
+    if (text === 'off' || text === '0') return 0;
+    const ms = parseDuration(text);
+    return ms !== undefined && ms >= min && ms <= max ? ms : undefined;
   },
 });
 
@@ -208,6 +228,9 @@ export const SETTINGS = {
   pgConnectTimeoutMs: integer('PG_CONNECT_TIMEOUT_MS', '10000', 1_000, 600_000),
   // `1` until the multi-line processor is in; then DEFAULT_ORDER_LINES.
   orderLines: countDistribution('ORDER_LINES', '1', ORDER_LINES_RANGE, 'lines'),
+  restockIntervalMs: periodOrOff('RESTOCK_INTERVAL', '10s', 1_000, 3_600_000, 'restock-interval'),
+  restockQuantity: integer('RESTOCK_QUANTITY', '25', 1, 2_147_483_647, 'restock-quantity'),
+  restockBelow: integer('RESTOCK_BELOW', '20', 1, 2_147_483_647, 'restock-below'),
 } satisfies { [K in keyof AppConfig]: Setting<AppConfig[K]> };
 
 /** Reads one setting: flag, then env var, then default. Throws ConfigError naming it. */

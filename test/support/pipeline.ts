@@ -20,6 +20,7 @@ import type { InventoryRow, PipelineSnapshot, StoredOrderRow } from '../../verif
 import { RoleProcess } from './child-process.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { brokersFromEnv, TopicPool, uniqueName, waitFor } from './kafka.ts';
+import { orderFlowTopics } from './order-flow-topics.ts';
 
 export { findInvariantViolations, type InventoryRow, type PipelineSnapshot, type PublishedInventoryEvent, type StoredOrderRow } from '../../verify/invariants.ts';
 export { type LogLine, type ProcessExit, RoleProcess } from './child-process.ts';
@@ -63,6 +64,8 @@ export async function createPipelineFixture(label: string, options: { partitions
     group: uniqueName(`${label}-group`),
     partitions: options.partitions,
   };
+  // Created by the roles themselves (connectServices): names of this fixture's own, deleted by cleanup.
+  const flowTopics = orderFlowTopics(label);
   const processes: RoleProcess[] = [];
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
@@ -71,12 +74,15 @@ export async function createPipelineFixture(label: string, options: { partitions
     ORDERS_TOPIC: names.ordersTopic,
     INVENTORY_TOPIC: names.inventoryTopic,
     DLQ_TOPIC: names.dlqTopic,
+    ...flowTopics,
     CONSUMER_GROUP: names.group,
     PARTITIONS: String(names.partitions),
     // The whole suite runs against either adapter: KAFKA_CLIENT=kafkajs npm test -- test/integration/exactly-once
     KAFKA_CLIENT: process.env.KAFKA_CLIENT ?? 'platformatic',
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
+    // No periodic restocks unless a test asks: they would change the stock the invariants check.
+    RESTOCK_INTERVAL: 'off',
     ...extra,
   });
 
@@ -109,6 +115,7 @@ export async function createPipelineFixture(label: string, options: { partitions
     async cleanup() {
       await Promise.all(processes.filter((each) => each.running).map((each) => each.kill9()));
       await topics.cleanup().catch(() => {});
+      await admin.deleteTopics(Object.values(flowTopics)).catch(() => {});
       await admin.close().catch(() => {});
       await db.drop();
     },

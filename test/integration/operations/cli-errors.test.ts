@@ -42,6 +42,8 @@ describe('user errors of the commands: exit 2, one line, no stack trace', () => 
     ['app/cli.ts', ['run', '--replication-factor', '0'], /^error: invalid setting --replication-factor: expected -1 .*, got "0"$/],
     ['app/cli.ts', ['run', 'extra'], 'error: invalid setting arguments: expected none (options only; see --help), got "extra"'],
     ['app/cli.ts', ['run', '--bogus'], 'error: unknown option --bogus (see --help)'],
+    ['app/cli.ts', ['run', '--restock-interval', 'often'], /^error: invalid setting --restock-interval: expected a duration from 1.0s to 60m .*, or 0 or off, got "often"$/],
+    ['app/cli.ts', ['run', '--role', 'restocker', '--restock-interval', 'off'], /^error: invalid setting --role: expected restocker only with a restock interval .*, got "restocker"$/],
     ['app/cli.ts', ['restock', '--quantity', '5'], 'error: invalid setting --product: expected a product id (an integer from 1 to 2147483647), got nothing'],
     ['app/cli.ts', ['restock', '--product', 'three', '--quantity', '5'], 'error: invalid setting --product: expected a product id (an integer from 1 to 2147483647), got "three"'],
     ['app/cli.ts', ['restock', '--product', '3', '--quantity', '0'], 'error: invalid setting --quantity: expected the units to add (an integer from 1 to 2147483647), got "0"'],

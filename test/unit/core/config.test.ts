@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       inventoryRestockedTopic: 'inventory-restocked',
       partitions: 12,
       kafkaGroupProtocol: 'classic',
+      restockIntervalMs: 10_000,
+      restockQuantity: 25,
+      restockBelow: 20,
     });
   });
 
@@ -51,6 +54,14 @@ describe('loadConfig', () => {
     expect(caught).toMatchObject({ setting, message });
   });
 
+  it('RESTOCK_INTERVAL is a duration, or 0 or off for no periodic restocks; its flag wins', () => {
+    expect(loadConfig({ RESTOCK_INTERVAL: '1m30s' }).restockIntervalMs).toBe(90_000);
+    expect(loadConfig({ RESTOCK_INTERVAL: 'off' }).restockIntervalMs).toBe(0);
+    expect(loadConfig({ RESTOCK_INTERVAL: 'OFF' }).restockIntervalMs).toBe(0);
+    expect(loadConfig({ RESTOCK_INTERVAL: '0' }).restockIntervalMs).toBe(0);
+    expect(loadConfig({ RESTOCK_INTERVAL: 'off' }, { 'restock-interval': '2s', 'restock-quantity': '7', 'restock-below': '3' })).toMatchObject({ restockIntervalMs: 2000, restockQuantity: 7, restockBelow: 3 });
+  });
+
   it('lets a flag win over its environment variable', () => {
     const config = loadConfig({ KAFKA_CLIENT: 'platformatic', PARTITIONS: '3' }, { client: 'kafkajs', partitions: '6' });
     expect(config.kafkaClient).toBe('kafkajs');
@@ -63,6 +74,11 @@ describe('loadConfig', () => {
     [{ PARTITIONS: '0' }, {}, 'PARTITIONS', 'an integer from 1 to 1000'],
     [{ RESTOCK_COMMANDS_TOPIC: 'a/b' }, {}, 'RESTOCK_COMMANDS_TOPIC', 'a Kafka topic name'],
     [{ INVENTORY_RESTOCKED_TOPIC: '..' }, {}, 'INVENTORY_RESTOCKED_TOPIC', 'a Kafka topic name'],
+    [{ RESTOCK_INTERVAL: '500ms' }, {}, 'RESTOCK_INTERVAL', 'a duration from 1.0s to 60m (e.g. 10s, 1m), or 0 or off'],
+    [{ RESTOCK_INTERVAL: 'never' }, {}, 'RESTOCK_INTERVAL', 'or 0 or off'],
+    [{}, { 'restock-interval': '2h' }, '--restock-interval', 'a duration'],
+    [{ RESTOCK_QUANTITY: '0' }, {}, 'RESTOCK_QUANTITY', 'an integer from 1 to 2147483647'],
+    [{}, { 'restock-below': '-1' }, '--restock-below', 'an integer from 1 to 2147483647'],
     [{ PARTITIONS: '2.5' }, {}, 'PARTITIONS', 'an integer'],
     [{ KAFKA_BROKERS: 'localhost' }, {}, 'KAFKA_BROKERS', 'host:port'],
     [{ DATABASE_URL: 'mysql://x/y' }, {}, 'DATABASE_URL', 'postgres://'],

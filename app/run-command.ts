@@ -59,9 +59,9 @@ Options:
   --replicas N                        processor replicas, as child processes in one consumer group
                                       (1..partitions; another host running the same command joins the group)
   --rate R                            orders/s the source generates (default 50)
-  --lines N|A-B|N:W,...               lines per order the source draws (env ORDER_LINES; default 1, for now
-                                      the processor decides one-line orders only): N always, A-B uniform,
-                                      N:W,N:W,... weighted, e.g. ${DEFAULT_ORDER_LINES} (mean 2.4)
+  --lines N|A-B|N:W,...               lines per order the source draws (env ORDER_LINES; default
+                                      ${DEFAULT_ORDER_LINES}, mean 2.4; 1 = the original one product
+                                      per order): N always, A-B uniform, N:W,N:W,... weighted
   --source-id ID                      the source's stable id (default source-1; one process per id)
   --restock-interval DURATION         the restocker looks at the stock this often (env RESTOCK_INTERVAL,
                                       default 10s; 0 or off: no periodic restocks)

@@ -226,8 +226,7 @@ export const SETTINGS = {
   replicationFactor: replication('REPLICATION_FACTOR', 'replication-factor'),
   pgStatementTimeoutMs: integer('PG_STATEMENT_TIMEOUT_MS', '30000', 0, 86_400_000),
   pgConnectTimeoutMs: integer('PG_CONNECT_TIMEOUT_MS', '10000', 1_000, 600_000),
-  // `1` until the multi-line processor is in; then DEFAULT_ORDER_LINES.
-  orderLines: countDistribution('ORDER_LINES', '1', ORDER_LINES_RANGE, 'lines'),
+  orderLines: countDistribution('ORDER_LINES', DEFAULT_ORDER_LINES, ORDER_LINES_RANGE, 'lines'),
   restockIntervalMs: periodOrOff('RESTOCK_INTERVAL', '10s', 1_000, 3_600_000, 'restock-interval'),
   restockQuantity: integer('RESTOCK_QUANTITY', '25', 1, 2_147_483_647, 'restock-quantity'),
   restockBelow: integer('RESTOCK_BELOW', '20', 1, 2_147_483_647, 'restock-below'),

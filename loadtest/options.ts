@@ -101,8 +101,8 @@ of the same source id are published first.
 Options:
   --rate R|max        orders per second (default ${DEFAULT_RATE}); "max" searches for the highest
                       sustained rate (achieved >= 95% of target, p99 <= 1 s), stepping up
-  --lines SPEC        lines per order (env ORDER_LINES, default 1): N always, A-B uniform, or
-                      N:W,N:W,... weighted, e.g. ${DEFAULT_ORDER_LINES} (mean 2.4);
+  --lines SPEC        lines per order (env ORDER_LINES, default ${DEFAULT_ORDER_LINES}, mean
+                      2.4; 1 = one product per order): N always, A-B uniform, or N:W,... weighted;
                       each line another product, at most the catalogue's size
   --duration D        how long to run: 30s, 2m, 1h, 500ms (default 30s); with --rate max,
                       the length of each search step (default 5s)

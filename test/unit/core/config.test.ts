@@ -29,7 +29,8 @@ describe('loadConfig', () => {
   });
 
   it('gives orders one line unless ORDER_LINES or --lines says otherwise (the processor decides one-line orders only, for now)', () => {
-    expect(loadConfig({}, {}).orderLines).toEqual({ spec: '1', weights: [{ count: 1, weight: 1 }], mean: 1 });
+    expect(loadConfig({}, {}).orderLines).toMatchObject({ spec: DEFAULT_ORDER_LINES, mean: 2.4 });
+    expect(loadConfig({ ORDER_LINES: '1' }, {}).orderLines).toEqual({ spec: '1', weights: [{ count: 1, weight: 1 }], mean: 1 });
     expect(loadConfig({ ORDER_LINES: DEFAULT_ORDER_LINES }, {}).orderLines).toMatchObject({ spec: DEFAULT_ORDER_LINES, mean: 2.4 });
     expect(loadConfig({ ORDER_LINES: DEFAULT_ORDER_LINES }, { lines: '2-4' }).orderLines).toMatchObject({ spec: '2-4', mean: 3 });
   });

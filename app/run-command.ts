@@ -64,11 +64,11 @@ Options:
                                       per order): N always, A-B uniform, N:W,N:W,... weighted
   --source-id ID                      the source's stable id (default source-1; one process per id)
   --restock-interval DURATION         the restocker looks at the stock this often (env RESTOCK_INTERVAL,
-                                      default 10s; 0 or off: no periodic restocks)
+                                      default 5s; 0 or off: no periodic restocks)
   --restock-below N                   it restocks each product whose stock is below N (env RESTOCK_BELOW,
-                                      default 20)...
+                                      default 100)...
   --restock-quantity N                ...by N units, one RestockInventory per product (env RESTOCK_QUANTITY,
-                                      default 25); not again while earlier restocks wait to be applied
+                                      default 200); not again while earlier restocks wait to be applied
   --client platformatic|kafkajs       Kafka client adapter (env KAFKA_CLIENT)
   --group-protocol classic|consumer   consumer-group protocol (env KAFKA_GROUP_PROTOCOL; consumer = KIP-848,
                                       incremental server-side assignment; platformatic only)

@@ -227,9 +227,9 @@ export const SETTINGS = {
   pgStatementTimeoutMs: integer('PG_STATEMENT_TIMEOUT_MS', '30000', 0, 86_400_000),
   pgConnectTimeoutMs: integer('PG_CONNECT_TIMEOUT_MS', '10000', 1_000, 600_000),
   orderLines: countDistribution('ORDER_LINES', DEFAULT_ORDER_LINES, ORDER_LINES_RANGE, 'lines'),
-  restockIntervalMs: periodOrOff('RESTOCK_INTERVAL', '10s', 1_000, 3_600_000, 'restock-interval'),
-  restockQuantity: integer('RESTOCK_QUANTITY', '25', 1, 2_147_483_647, 'restock-quantity'),
-  restockBelow: integer('RESTOCK_BELOW', '20', 1, 2_147_483_647, 'restock-below'),
+  restockIntervalMs: periodOrOff('RESTOCK_INTERVAL', '5s', 1_000, 3_600_000, 'restock-interval'),
+  restockQuantity: integer('RESTOCK_QUANTITY', '200', 1, 2_147_483_647, 'restock-quantity'),
+  restockBelow: integer('RESTOCK_BELOW', '100', 1, 2_147_483_647, 'restock-below'),
 } satisfies { [K in keyof AppConfig]: Setting<AppConfig[K]> };
 
 /** Reads one setting: flag, then env var, then default. Throws ConfigError naming it. */

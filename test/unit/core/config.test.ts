@@ -22,9 +22,9 @@ describe('loadConfig', () => {
       inventoryRestockedTopic: 'inventory-restocked',
       partitions: 12,
       kafkaGroupProtocol: 'classic',
-      restockIntervalMs: 10_000,
-      restockQuantity: 25,
-      restockBelow: 20,
+      restockIntervalMs: 5_000,
+      restockQuantity: 200,
+      restockBelow: 100,
     });
   });
 

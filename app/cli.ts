@@ -15,7 +15,7 @@ import { referenceTopology } from './processor-app.ts';
 import { RESET_FLAGS, RESET_USAGE, resetCommand } from './reset-command.ts';
 import { RESTOCK_FLAGS, RESTOCK_USAGE, restockCommand } from './restock-command.ts';
 import { RUN_FLAGS, RUN_USAGE, runCommand } from './run-command.ts';
-import { buildStatus, formatStatus, subtopologyTopics, takeSnapshot } from './status.ts';
+import { buildStatus, formatStatus, outcomeTopicsOf, subtopologyTopics, takeSnapshot } from './status.ts';
 
 const USAGE = `Usage: npm run topology -- <command> [options]
 
@@ -45,7 +45,9 @@ const STATUS_USAGE = `Usage: npm run topology -- status [--json] [--sample-ms MS
 Reads the stored offsets of the consumer group from PostgreSQL and the high watermarks from
 Kafka, for every source topic of the topology (internal topics included); lag is high
 watermark - DB offset, summed per sub-topology. Per-replica rates are measured over --sample-ms
-(default 1000; 0 skips the second sample).
+(default 1000; 0 skips the second sample), and so are the outcome rates: orders confirmed and
+rejected, and restocks applied (InventoryRestocked events, not units), per second, from the
+high watermarks of their topics.
 
 ${exitCodesHelp()}`;
 
@@ -90,7 +92,7 @@ async function statusCommand(argv: string[]): Promise<number> {
   const services = await connectServices(config, logger, { poolMax: 2 });
   try {
     const subtopologies = subtopologyTopics(referenceTopology(config, memoryStores()));
-    const deps = { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, topics: subtopologies.flatMap((subtopology) => subtopology.topics), dlqTopic: config.dlqTopic };
+    const deps = { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, topics: subtopologies.flatMap((subtopology) => subtopology.topics), dlqTopic: config.dlqTopic, outcomeTopics: outcomeTopicsOf(config) };
     const first = await takeSnapshot(deps);
     if (sampleMs > 0) await new Promise((resolve) => setTimeout(resolve, sampleMs));
     const second = sampleMs > 0 ? await takeSnapshot(deps) : first;

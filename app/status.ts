@@ -6,6 +6,7 @@
  */
 
 import type { Sequelize } from 'sequelize';
+import type { AppConfig } from '../core/config.ts';
 import { partitionLag } from '../core/partitions.ts';
 import type { KafkaAdmin } from '../kafka/port.ts';
 import { readOffsets, type StoredOffset } from '../state/offset-store.ts';
@@ -44,6 +45,20 @@ export interface ReplicaStatus {
   ratePerSecond: number;
 }
 
+/** The outcome topics whose end offsets give the order flow's rates. */
+export interface OutcomeTopics {
+  confirmed: string;
+  rejected: string;
+  restocked: string;
+}
+
+export type OutcomeKind = keyof OutcomeTopics;
+const OUTCOME_KINDS: readonly OutcomeKind[] = ['confirmed', 'rejected', 'restocked'];
+
+export function outcomeTopicsOf(config: Pick<AppConfig, 'ordersConfirmedTopic' | 'ordersRejectedTopic' | 'inventoryRestockedTopic'>): OutcomeTopics {
+  return { confirmed: config.ordersConfirmedTopic, rejected: config.ordersRejectedTopic, restocked: config.inventoryRestockedTopic };
+}
+
 export interface StatusReport {
   group: string;
   /** Every source topic, in sub-topology order. */
@@ -57,6 +72,11 @@ export interface StatusReport {
   /** Outbox rows the relay set aside (`topology outbox --parked`). */
   outboxParked: number;
   deadLetters: string;
+  /**
+   * Outcome events per second over the sampling window (one decimal below 10): orders confirmed,
+   * orders rejected, and restocks applied (InventoryRestocked events, not units).
+   */
+  outcomeRates: Record<OutcomeKind, number>;
   sampledMs: number;
 }
 
@@ -68,6 +88,8 @@ export interface StatusSnapshot {
   dlqWatermarks: Map<number, bigint>;
   outboxBacklog: number;
   outboxParked: number;
+  /** Per outcome topic, the sum of its partitions' end offsets; absent when it could not be read. */
+  outcomeEnds: Partial<Record<OutcomeKind, bigint>>;
   atMs: number;
 }
 
@@ -76,15 +98,39 @@ export function subtopologyTopics(topology: Topology): SubtopologyTopics[] {
   return subtopologiesOf(topology).map(({ id, sourceTopics }) => ({ id, topics: sourceTopics }));
 }
 
-export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topics: string[]; dlqTopic: string }): Promise<StatusSnapshot> {
-  const [offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked] = await Promise.all([
+export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topics: string[]; dlqTopic: string; outcomeTopics: OutcomeTopics }): Promise<StatusSnapshot> {
+  const [offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked, outcomeEnds] = await Promise.all([
     readOffsets(deps.sequelize, deps.group),
     Promise.all(deps.topics.map(async (topic) => [topic, await deps.admin.highWatermarks(topic)] as const)).then((entries) => new Map(entries)),
     deps.admin.highWatermarks(deps.dlqTopic).catch(() => new Map<number, bigint>()),
     countUnpublished(deps.sequelize),
     countParked(deps.sequelize),
+    readOutcomeEnds(deps.admin, deps.outcomeTopics),
   ]);
-  return { offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked, atMs: Date.now() };
+  return { offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked, outcomeEnds, atMs: Date.now() };
+}
+
+/** An outcome topic that cannot be read (not created yet by an older deployment) is left out: its rate shows 0. */
+async function readOutcomeEnds(admin: KafkaAdmin, topics: OutcomeTopics): Promise<Partial<Record<OutcomeKind, bigint>>> {
+  const entries = await Promise.all(
+    OUTCOME_KINDS.map(async (kind) => {
+      const ends = await admin.highWatermarks(topics[kind]).catch(() => undefined);
+      return ends === undefined ? [] : [[kind, [...ends.values()].reduce((sum, end) => sum + end, 0n)] as const];
+    }),
+  );
+  return Object.fromEntries(entries.flat());
+}
+
+/** Events per second between two end-offset sums: one decimal below 10, whole above. */
+export function eventRate(before: bigint | undefined, after: bigint | undefined, windowMs: number): number {
+  if (before === undefined || after === undefined || after <= before) return 0;
+  const perSecond = (Number(after - before) * 1000) / windowMs;
+  return perSecond < 10 ? Math.round(perSecond * 10) / 10 : Math.round(perSecond);
+}
+
+/** `3.2`, `0.0`, `41`: a rate as eventRate rounds it, always with its decimal below 10. */
+export function formatRate(perSecond: number): string {
+  return perSecond < 10 ? perSecond.toFixed(1) : String(Math.round(perSecond));
 }
 
 /** Pure: builds the report from two snapshots (the rate is the committed-offset delta between them). */
@@ -151,6 +197,7 @@ export function buildStatus(group: string, subtopologies: SubtopologyTopics[], b
     outboxBacklog: after.outboxBacklog,
     outboxParked: after.outboxParked,
     deadLetters: deadLetters.toString(),
+    outcomeRates: Object.fromEntries(OUTCOME_KINDS.map((kind) => [kind, eventRate(before.outcomeEnds[kind], after.outcomeEnds[kind], windowMs)])) as Record<OutcomeKind, number>,
     sampledMs: windowMs,
   };
 }
@@ -167,8 +214,11 @@ export function formatStatus(report: StatusReport): string {
   const rows = report.partitions.map((p) => [...(single ? [] : [String(p.subtopology), p.topic]), String(p.partition), p.owner ?? '-', p.dbOffset, p.highWatermark, p.lag, p.lastCommitAt ?? '-']);
   const subtopologyRows = report.subtopologies.map((s) => [String(s.id), s.topics.join(', '), s.totalLag]);
   const replicaRows = report.replicas.map((r) => [r.replica, ...(single ? [] : [r.topic]), r.partitions.join(','), String(r.ratePerSecond)]);
+  const rates = report.outcomeRates;
+  const outcomes = `outcomes: confirmed ${formatRate(rates.confirmed)}/s, rejected ${formatRate(rates.rejected)}/s, restocked ${formatRate(rates.restocked)}/s (restocks applied, not units)`;
   return [
     headline,
+    outcomes,
     '',
     ...(single ? [] : [formatTable(['sub-topology', 'topics', 'lag'], subtopologyRows), '']),
     formatTable(header, rows),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildStatus, formatStatus, type StatusSnapshot, subtopologyTopics } from '../../../app/status.ts';
+import { formatStatusLine } from '../../../app/status-line.ts';
+import { buildStatus, eventRate, formatRate, formatStatus, type StatusSnapshot, subtopologyTopics } from '../../../app/status.ts';
 import type { StoredOffset } from '../../../state/offset-store.ts';
 import { wordCountTopology } from '../topology/fixtures.ts';
 
@@ -11,6 +12,7 @@ const snapshot = (outboxBacklog: number, outboxParked: number): StatusSnapshot =
   dlqWatermarks: new Map(),
   outboxBacklog,
   outboxParked,
+  outcomeEnds: {},
   atMs: 1000,
 });
 
@@ -54,6 +56,7 @@ describe('status report', () => {
       dlqWatermarks: new Map(),
       outboxBacklog: 0,
       outboxParked: 0,
+      outcomeEnds: {},
       atMs,
     });
     const report = buildStatus('wordcount', subtopologies, at(0, 20n), at(1000, 25n));
@@ -73,8 +76,9 @@ describe('status report', () => {
       { replica: 'replica-1', topic: INTERNAL, partitions: [0], ratePerSecond: 5 },
       { replica: 'replica-2', topic: INTERNAL, partitions: [1], ratePerSecond: 0 },
     ]);
-    expect(formatStatus(report).split('\n').slice(0, 7)).toEqual([
+    expect(formatStatus(report).split('\n').slice(0, 8)).toEqual([
       `group wordcount on topics lines, ${INTERNAL}: total lag 7, outbox backlog 0, dead letters 0`,
+      'outcomes: confirmed 0.0/s, rejected 0.0/s, restocked 0.0/s (restocks applied, not units)',
       '',
       'sub-topology  topics                         lag',
       '------------  -----------------------------  ---',
@@ -83,5 +87,25 @@ describe('status report', () => {
       '',
     ]);
     expect(formatStatus(report)).toContain(`1             ${INTERNAL}  1          replica-2  4          4               0    2026-11-25T10:36:38.000Z`);
+  });
+});
+
+describe('outcome rates', () => {
+  const at = (atMs: number, outcomeEnds: StatusSnapshot['outcomeEnds']): StatusSnapshot => ({ ...snapshot(0, 0), atMs, outcomeEnds });
+
+  it('are the growth of each outcome topic\'s end offsets per second between two samples: one decimal below 10', () => {
+    const report = buildStatus('g', ORDERS_ONLY, at(0, { confirmed: 100n, rejected: 10n, restocked: 7n }), at(2000, { confirmed: 182n, rejected: 16n, restocked: 8n }));
+    expect(report.outcomeRates).toEqual({ confirmed: 41, rejected: 3, restocked: 0.5 });
+    expect(formatStatus(report).split('\n')[1]).toBe('outcomes: confirmed 41/s, rejected 3.0/s, restocked 0.5/s (restocks applied, not units)');
+    expect(formatStatusLine(report, ['source 50/s'])).toBe('processed 0/s | confirmed 41/s | rejected 3.0/s | restocked 0.5/s | lag 5 | replicas 0 | outbox 0 | dlq 0 | source 50/s');
+  });
+
+  it('a topic that could not be read in either sample counts 0', () => {
+    expect(buildStatus('g', ORDERS_ONLY, at(0, { confirmed: 5n }), at(1000, { rejected: 9n })).outcomeRates).toEqual({ confirmed: 0, rejected: 0, restocked: 0 });
+  });
+
+  it('rounding: one decimal below 10 events/s, whole ones above', () => {
+    expect([eventRate(0n, 1n, 3000), eventRate(0n, 29n, 3000), eventRate(0n, 31n, 3000), eventRate(5n, 5n, 1000), eventRate(9n, 5n, 1000)]).toEqual([0.3, 9.7, 10, 0, 0]);
+    expect([formatRate(0), formatRate(0.3), formatRate(9.7), formatRate(10), formatRate(41)]).toEqual(['0.0', '0.3', '9.7', '10', '41']);
   });
 });

@@ -8,7 +8,7 @@ import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { formatDuration } from '../core/numbers.ts';
 import { cancelOrder } from '../processors/commands.ts';
-import { type OrderCancelled, orderCancelledCodec } from '../processors/outcome-events.ts';
+import { type OrderCancelled, orderCancelledCodec, orderCancelledEventId } from '../processors/outcome-events.ts';
 import { connectServices } from './bootstrap.ts';
 import { type CancelRequest, DEFAULT_WAIT_MS, parseCancelFlags } from './command-flags.ts';
 import { OutcomeWatch } from './outcome-watch.ts';
@@ -69,7 +69,7 @@ export async function cancelCommand(flags: Record<string, string | undefined>): 
     const { requestId } = command.payload;
     process.stdout.write(`cancellation ${requestId} of order ${request.orderId} published to ${config.cancelCommandsTopic}\n`);
     if (!waiting) return 0;
-    const answer = await waiting.watch.find(services.kafka, { eventId: `order-cancelled:${request.orderId}:${requestId}`, codec: orderCancelledCodec, timeoutMs: waiting.timeoutMs });
+    const answer = await waiting.watch.find(services.kafka, { eventId: orderCancelledEventId(request.orderId, requestId), codec: orderCancelledCodec, timeoutMs: waiting.timeoutMs });
     if (!answer.event) {
       process.stdout.write(`${describeUnanswered(request, requestId, config.cancelCommandsTopic, answer.why)}\n`);
       return 0;

@@ -8,7 +8,7 @@ import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { formatDuration } from '../core/numbers.ts';
 import { restockInventory } from '../processors/commands.ts';
-import { type InventoryRestocked, inventoryRestockedCodec } from '../processors/outcome-events.ts';
+import { type InventoryRestocked, inventoryRestockedCodec, inventoryRestockedEventId } from '../processors/outcome-events.ts';
 import { connectServices } from './bootstrap.ts';
 import { catalogueSummary, describeMissingProduct, productExists } from './catalogue.ts';
 import { DEFAULT_WAIT_MS, parseRestockFlags, type RestockRequest } from './command-flags.ts';
@@ -70,7 +70,7 @@ export async function restockCommand(flags: Record<string, string | undefined>):
     const { restockId } = command.payload;
     process.stdout.write(`restock ${restockId}: +${request.quantity} units of product ${request.productId}, published to ${config.restockCommandsTopic}\n`);
     if (!waiting) return 0;
-    const answer = await waiting.watch.find(services.kafka, { eventId: `inventory-restocked:${restockId}`, codec: inventoryRestockedCodec, timeoutMs: waiting.timeoutMs });
+    const answer = await waiting.watch.find(services.kafka, { eventId: inventoryRestockedEventId(restockId), codec: inventoryRestockedCodec, timeoutMs: waiting.timeoutMs });
     process.stdout.write(`${answer.event ? describeRestocked(answer.event) : describeUnanswered(request, restockId, config.restockCommandsTopic, answer.why)}\n`);
     return 0;
   } finally {

@@ -86,22 +86,27 @@ function lineOutcome(line: LineOutcome): LineOutcome {
     : { productId: line.productId, quantity: line.quantity, outcome: 'refused', reason: line.reason };
 }
 
+export const orderConfirmedEventId = (orderId: string) => `order-confirmed:${orderId}`;
+export const orderRejectedEventId = (orderId: string) => `order-rejected:${orderId}`;
+export const orderCancelledEventId = (orderId: string, requestId: string) => `order-cancelled:${orderId}:${requestId}`;
+export const inventoryRestockedEventId = (restockId: string) => `inventory-restocked:${restockId}`;
+
 export function orderConfirmed(payload: OrderConfirmedPayload, occurredAt: Date | string | number): OrderConfirmed {
-  return envelope('OrderConfirmed', `order-confirmed:${payload.orderId}`, { orderId: payload.orderId, lines: payload.lines.map(orderLine) }, occurredAt);
+  return envelope('OrderConfirmed', orderConfirmedEventId(payload.orderId), { orderId: payload.orderId, lines: payload.lines.map(orderLine) }, occurredAt);
 }
 
 export function orderRejected(payload: OrderRejectedPayload, occurredAt: Date | string | number): OrderRejected {
-  return envelope('OrderRejected', `order-rejected:${payload.orderId}`, { orderId: payload.orderId, lines: payload.lines.map(lineOutcome) }, occurredAt);
+  return envelope('OrderRejected', orderRejectedEventId(payload.orderId), { orderId: payload.orderId, lines: payload.lines.map(lineOutcome) }, occurredAt);
 }
 
 export function orderCancelled(payload: OrderCancelledPayload, occurredAt: Date | string | number): OrderCancelled {
   const { orderId, requestId, result } = payload;
-  return envelope('OrderCancelled', `order-cancelled:${orderId}:${requestId}`, { orderId, requestId, result, releasedLines: payload.releasedLines.map(orderLine) }, occurredAt);
+  return envelope('OrderCancelled', orderCancelledEventId(orderId, requestId), { orderId, requestId, result, releasedLines: payload.releasedLines.map(orderLine) }, occurredAt);
 }
 
 export function inventoryRestocked(payload: InventoryRestockedPayload, occurredAt: Date | string | number): InventoryRestocked {
   const { restockId, productId, quantity, stockAfter } = payload;
-  return envelope('InventoryRestocked', `inventory-restocked:${restockId}`, { restockId, productId, quantity, stockAfter }, occurredAt);
+  return envelope('InventoryRestocked', inventoryRestockedEventId(restockId), { restockId, productId, quantity, stockAfter }, occurredAt);
 }
 
 // ---------------------------------------------------------------------------------------

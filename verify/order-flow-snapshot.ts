@@ -12,15 +12,11 @@ import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/port.ts';
 import { inventoryRestockedCodec, orderCancelledCodec, orderConfirmedCodec, orderRejectedCodec } from '../processors/outcome-events.ts';
 import { decodeInventoryUpdate } from './inventory-update.ts';
 import type { AppliedRestock, OrderFlowState, Published, StockRow, StoredOrder } from './order-flow-model.ts';
+import type { PipelineNames } from './pipeline-topics.ts';
 import { readTopic } from './snapshot.ts';
 
-export interface OrderFlowTopics {
-  inventoryUpdated: string;
-  orderConfirmed: string;
-  orderRejected: string;
-  orderCancelled: string;
-  inventoryRestocked: string;
-}
+/** The topics it reads, by their settings' names. */
+export type OrderFlowTopics = Pick<PipelineNames, 'inventoryTopic' | 'ordersConfirmedTopic' | 'ordersRejectedTopic' | 'ordersCancelledTopic' | 'inventoryRestockedTopic'>;
 
 export interface OrderFlowReading extends OrderFlowState {
   /** Records of the topics that are not the event their topic carries, one line each (topic, partition, offset, why). */
@@ -44,11 +40,11 @@ export async function takeOrderFlowSnapshot(databaseUrl: string, brokers: string
     const read = <E>(topic: string, type: string, codec: Pick<Codec<E>, 'decode'>) => readEvents(kafka, admin, topic, type, codec, undecodable);
     return {
       ...tables,
-      inventoryUpdates: await read(topics.inventoryUpdated, 'InventoryUpdated', { decode: decodeInventoryUpdate }),
-      confirmed: await read(topics.orderConfirmed, 'OrderConfirmed', orderConfirmedCodec),
-      rejected: await read(topics.orderRejected, 'OrderRejected', orderRejectedCodec),
-      cancelled: await read(topics.orderCancelled, 'OrderCancelled', orderCancelledCodec),
-      restocked: await read(topics.inventoryRestocked, 'InventoryRestocked', inventoryRestockedCodec),
+      inventoryUpdates: await read(topics.inventoryTopic, 'InventoryUpdated', { decode: decodeInventoryUpdate }),
+      confirmed: await read(topics.ordersConfirmedTopic, 'OrderConfirmed', orderConfirmedCodec),
+      rejected: await read(topics.ordersRejectedTopic, 'OrderRejected', orderRejectedCodec),
+      cancelled: await read(topics.ordersCancelledTopic, 'OrderCancelled', orderCancelledCodec),
+      restocked: await read(topics.inventoryRestockedTopic, 'InventoryRestocked', inventoryRestockedCodec),
       undecodable,
     };
   } finally {

@@ -2,8 +2,9 @@
  * Helpers for end-to-end tests of the whole pipeline as separate OS processes (the way it
  * runs in production): a fixture with its own database, topics and consumer group; role
  * processes spawned with `app/cli.ts run` whose JSON log lines can be awaited; SIGKILL,
- * SIGSTOP and SIGINT; reading back every record of a topic; and the exactly-once invariants
- * as a pure check over a snapshot of the database and the inventory topic.
+ * SIGSTOP and SIGINT; reading back every record of a topic; restocks and cancellations sent
+ * as the verifier sends them; and the order flow's exactly-once invariants (the verifier's
+ * findOrderFlowViolations) over a snapshot of the database, the topics and what the test sent.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,34 +12,33 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../core/logger.ts';
 import { createKafkaClient } from '../../kafka/index.ts';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient, KafkaProducer } from '../../kafka/port.ts';
-import { decodeInventoryUpdated, encodeEvent, eventHeaders, type OrderLine, orderCreated, orderKey } from '../../processors/events.ts';
+import { encodeEvent, eventHeaders, type OrderLine, orderCreated, orderKey } from '../../processors/events.ts';
 import { insertOrders } from '../../state/commerce/order-store.ts';
 import { readOffsets } from '../../state/offset-store.ts';
 import { countUnpublished } from '../../state/outbox-store.ts';
-import { selectRows } from '../../state/sql.ts';
-import type { InventoryRow, PipelineSnapshot, StoredOrderRow } from '../../verify/invariants.ts';
+import { CommandLoad, type CommandLoadOptions } from '../../verify/command-load.ts';
+import { deadLetteredRestockIds } from '../../verify/order-commands.ts';
+import type { CancellationSent, OrderFlowSnapshot, RestockSent } from '../../verify/order-flow-model.ts';
+import { takeOrderFlowSnapshot } from '../../verify/order-flow-snapshot.ts';
+import { consumedTopics, internalTopics, namesEnv, type PipelineNames } from '../../verify/pipeline-topics.ts';
 import { RoleProcess } from './child-process.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { brokersFromEnv, TopicPool, uniqueName, waitFor } from './kafka.ts';
 import { orderFlowTopics } from './order-flow-topics.ts';
 
-export { findInvariantViolations, type InventoryRow, type PipelineSnapshot, type PublishedInventoryEvent, type StoredOrderRow } from '../../verify/invariants.ts';
+export { sendCancellations, sendRestocks } from '../../verify/order-commands.ts';
+export { findOrderFlowViolations, type OrderFlowSnapshot, type StoredOrder } from '../../verify/order-flow-invariants.ts';
 export { type LogLine, type ProcessExit, RoleProcess } from './child-process.ts';
 
 const CLI = fileURLToPath(new URL('../../app/cli.ts', import.meta.url));
 
 export type Role = 'all' | 'source' | 'processor' | 'relay';
 
-export interface PipelineNames {
-  ordersTopic: string;
-  inventoryTopic: string;
-  dlqTopic: string;
-  group: string;
-  partitions: number;
-}
+/** The fixture's consumer group and topics, as the app's settings name them, and the partitions of its keyed topics. */
+export type FixtureNames = PipelineNames & { partitions: number };
 
 export interface PipelineFixture {
-  names: PipelineNames;
+  names: FixtureNames;
   db: TestDatabase;
   kafka: KafkaClient;
   admin: KafkaAdmin;
@@ -48,7 +48,7 @@ export interface PipelineFixture {
   spawnRole(role: Role, options?: { name?: string; args?: string[]; env?: Record<string, string> }): RoleProcess;
   /** Awaits `work`; if it fails, the error also shows the last log lines of every process spawned. */
   diagnose<T>(work: Promise<T>): Promise<T>;
-  /** SIGKILLs what still runs, deletes the topics, drops the database. */
+  /** SIGKILLs what still runs, deletes the topics (the processor's internal ones too), drops the database. */
   cleanup(): Promise<void>;
 }
 
@@ -57,26 +57,30 @@ export async function createPipelineFixture(label: string, options: { partitions
   const kafka = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokersFromEnv() }, silentLogger);
   const admin = await kafka.admin();
   const topics = new TopicPool(admin);
-  const names: PipelineNames = {
-    ordersTopic: await topics.create(`${label}-orders`, options.partitions),
-    inventoryTopic: await topics.create(`${label}-inventory`, options.partitions),
+  const flow = orderFlowTopics(label);
+  // Every topic before any process runs: a command sent before the app created its topic must not make the broker create it with its own partition count.
+  const keyed = (topic: string) => topics.create(topic, options.partitions);
+  const names: FixtureNames = {
+    consumerGroup: uniqueName(`${label}-group`),
+    ordersTopic: await keyed(`${label}-orders`),
+    inventoryTopic: await keyed(`${label}-inventory`),
     dlqTopic: await topics.create(`${label}-dlq`, 1),
-    group: uniqueName(`${label}-group`),
+    restockCommandsTopic: await keyed(flow.RESTOCK_COMMANDS_TOPIC),
+    cancelCommandsTopic: await keyed(flow.CANCEL_COMMANDS_TOPIC),
+    ordersConfirmedTopic: await keyed(flow.ORDERS_CONFIRMED_TOPIC),
+    ordersRejectedTopic: await keyed(flow.ORDERS_REJECTED_TOPIC),
+    ordersCancelledTopic: await keyed(flow.ORDERS_CANCELLED_TOPIC),
+    inventoryRestockedTopic: await keyed(flow.INVENTORY_RESTOCKED_TOPIC),
     partitions: options.partitions,
   };
-  // Created by the roles themselves (connectServices): names of this fixture's own, deleted by cleanup.
-  const flowTopics = orderFlowTopics(label);
+  const { partitions, ...pipelineNames } = names;
   const processes: RoleProcess[] = [];
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
     DATABASE_URL: db.url,
     KAFKA_BROKERS: brokersFromEnv().join(','),
-    ORDERS_TOPIC: names.ordersTopic,
-    INVENTORY_TOPIC: names.inventoryTopic,
-    DLQ_TOPIC: names.dlqTopic,
-    ...flowTopics,
-    CONSUMER_GROUP: names.group,
-    PARTITIONS: String(names.partitions),
+    ...namesEnv(pipelineNames),
+    PARTITIONS: String(partitions),
     // The whole suite runs against either adapter: KAFKA_CLIENT=kafkajs npm test -- test/integration/exactly-once
     KAFKA_CLIENT: process.env.KAFKA_CLIENT ?? 'platformatic',
     LOG_FORMAT: 'json',
@@ -115,7 +119,7 @@ export async function createPipelineFixture(label: string, options: { partitions
     async cleanup() {
       await Promise.all(processes.filter((each) => each.running).map((each) => each.kill9()));
       await topics.cleanup().catch(() => {});
-      await admin.deleteTopics(Object.values(flowTopics)).catch(() => {});
+      await admin.deleteTopics(internalTopics(pipelineNames)).catch(() => {});
       await admin.close().catch(() => {});
       await db.drop();
     },
@@ -125,25 +129,26 @@ export async function createPipelineFixture(label: string, options: { partitions
 // ---------------------------------------------------------------------------------------
 // Progress, lag and outbox.
 
-/** Sum of the stored next offsets of the group: grows with every committed batch. */
+/** Sum of the stored next offsets of the group on the orders topic: grows with every committed batch of orders. */
 export async function committedTotal(fixture: PipelineFixture): Promise<bigint> {
-  const offsets = await readOffsets(fixture.db.sequelize, fixture.names.group, fixture.names.ordersTopic);
+  const offsets = await readOffsets(fixture.db.sequelize, fixture.names.consumerGroup, fixture.names.ordersTopic);
   return offsets.reduce((sum, offset) => sum + offset.nextOffset, 0n);
 }
 
-/** Partitions whose stored next offset is below the high watermark (a missing row counts as 0). */
-export async function partitionsWithLag(fixture: PipelineFixture): Promise<Array<{ partition: number; stored: bigint; highWatermark: bigint }>> {
+/** Partitions of every topic the topology consumes whose stored next offset is below the high watermark (a missing row counts as 0). */
+export async function partitionsWithLag(fixture: PipelineFixture): Promise<Array<{ topic: string; partition: number; stored: bigint; highWatermark: bigint }>> {
+  const topics = consumedTopics(fixture.names);
   const [offsets, highWatermarks] = await Promise.all([
-    readOffsets(fixture.db.sequelize, fixture.names.group, fixture.names.ordersTopic),
-    fixture.admin.highWatermarks(fixture.names.ordersTopic),
+    readOffsets(fixture.db.sequelize, fixture.names.consumerGroup),
+    Promise.all(topics.map(async (topic) => [topic, await fixture.admin.highWatermarks(topic)] as const)),
   ]);
-  const stored = new Map(offsets.map((offset) => [offset.partition, offset.nextOffset]));
-  return [...highWatermarks]
-    .map(([partition, highWatermark]) => ({ partition, stored: stored.get(partition) ?? 0n, highWatermark }))
+  const stored = new Map(offsets.map((offset) => [`${offset.topic}[${offset.partition}]`, offset.nextOffset]));
+  return highWatermarks
+    .flatMap(([topic, marks]) => [...marks].map(([partition, highWatermark]) => ({ topic, partition, stored: stored.get(`${topic}[${partition}]`) ?? 0n, highWatermark })))
     .filter((entry) => entry.stored !== entry.highWatermark);
 }
 
-/** Waits until every partition is consumed up to its high watermark and the outbox is published. */
+/** Waits until every partition of every consumed topic is consumed up to its high watermark and the outbox is published. */
 export async function waitUntilCaughtUp(fixture: PipelineFixture, timeoutMs = 60_000): Promise<void> {
   let last = '';
   await waitFor(
@@ -213,16 +218,43 @@ export async function publishOrders(producer: KafkaProducer, topic: string, orde
 }
 
 // ---------------------------------------------------------------------------------------
-// The exactly-once invariants.
+// Commands and the exactly-once invariants.
 
-export async function takeSnapshot(fixture: PipelineFixture, initialStock: Map<number, number>): Promise<PipelineSnapshot> {
-  const orders = await selectRows<StoredOrderRow>(fixture.db.sequelize, 'SELECT id, product_id, quantity, status, reason FROM orders');
-  const inventory = await selectRows<InventoryRow>(fixture.db.sequelize, 'SELECT product_id, quantity, version FROM inventory');
-  const events = (await readTopic(fixture, fixture.names.inventoryTopic)).map((record) => ({
-    key: record.key?.toString('utf8') ?? null,
-    value: record.value?.toString('utf8') ?? '',
-    event: decodeInventoryUpdated(record.value),
-  }));
-  return { initialStock, orders, inventory, events };
+/** The commands a test sent, which the invariants hold it to. */
+export interface CommandsSent {
+  restocks?: RestockSent[];
+  cancellations?: CancellationSent[];
 }
 
+/**
+ * The verifier's rounds of restocks and cancellations (verify/command-load.ts) on the fixture's
+ * topics, cancelling orders of the source `sourceId` (the role's default, source-1); stop it
+ * before the snapshot and pass what it sent.
+ */
+export function startCommandLoad(fixture: PipelineFixture, options: Pick<CommandLoadOptions, 'productIds' | 'everyMs'> & Partial<Pick<CommandLoadOptions, 'sourceId' | 'seed' | 'mix'>>): CommandLoad {
+  const load = new CommandLoad({
+    databaseUrl: fixture.db.url,
+    kafka: fixture.kafka,
+    restockCommandsTopic: fixture.names.restockCommandsTopic,
+    cancelCommandsTopic: fixture.names.cancelCommandsTopic,
+    sourceId: 'source-1',
+    seed: 1,
+    ...options,
+  });
+  load.start();
+  return load;
+}
+
+/** What the pipeline left behind, with the initial stock and what the test sent: the input of findOrderFlowViolations. */
+export async function takeSnapshot(fixture: PipelineFixture, initialStock: Map<number, number>, sent: CommandsSent = {}): Promise<OrderFlowSnapshot> {
+  const { undecodable, ...state } = await takeOrderFlowSnapshot(fixture.db.url, brokersFromEnv(), fixture.names);
+  if (undecodable.length > 0) throw new Error(`the pipeline published records that are not the event of their topic: ${undecodable.join('; ')}`);
+  const deadLetters = await readTopic(fixture, fixture.names.dlqTopic);
+  return {
+    initialStock,
+    restocksSent: sent.restocks ?? [],
+    cancellationsSent: sent.cancellations ?? [],
+    deadLetteredRestockIds: deadLetteredRestockIds(deadLetters),
+    ...state,
+  };
+}

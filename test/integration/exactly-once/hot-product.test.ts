@@ -9,7 +9,7 @@ import { seed } from '../../../state/commerce/seed.ts';
 import { selectRows } from '../../../state/sql.ts';
 import {
   createPipelineFixture,
-  findInvariantViolations,
+  findOrderFlowViolations,
   type PipelineFixture,
   publishOrders,
   readTopic,
@@ -66,10 +66,10 @@ describe('a hot product with far more orders than stock', () => {
         expect(inOffsetOrder.map((id) => outcome.get(id))).toEqual(expected);
 
         const snapshot = await takeSnapshot(fixture, new Map([[HOT_PRODUCT, STOCK]]));
-        expect(findInvariantViolations(snapshot)).toEqual([]);
-        expect(snapshot.inventory).toEqual([{ product_id: HOT_PRODUCT, quantity: 0, version: expect.any(String) }]);
+        expect(findOrderFlowViolations(snapshot)).toEqual([]);
+        expect(snapshot.inventory).toEqual([{ productId: HOT_PRODUCT, quantity: 0, version: expect.any(Number) }]);
         // Which orders were confirmed is checked against the table above; the events count them.
-        const counted = (field: 'reserved' | 'refused') => snapshot.events.reduce((sum, published) => sum + published.event.payload[field], 0);
+        const counted = (field: 'reserved' | 'refused') => snapshot.inventoryUpdates.reduce((sum, published) => sum + published.event[field], 0);
         expect({ confirmed: counted('reserved'), rejected: counted('refused') }).toEqual({ confirmed: STOCK, rejected: ORDERS - STOCK });
 
         for (const role of [processor, relay]) expect((await role.interrupt()).code).toBe(0);

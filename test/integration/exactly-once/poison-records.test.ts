@@ -13,7 +13,7 @@ import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { seed } from '../../../state/commerce/seed.ts';
 import {
   createPipelineFixture,
-  findInvariantViolations,
+  findOrderFlowViolations,
   orderRecord,
   type PipelineFixture,
   readTopic,
@@ -149,7 +149,7 @@ describe('poison records on the orders topic', () => {
         // Every good order was decided, including those after the last poison record.
         const initialStock = new Map(Array.from({ length: PRODUCTS }, (_, index) => [index + 1, STOCK]));
         const snapshot = await takeSnapshot(fixture, initialStock);
-        expect(findInvariantViolations(snapshot)).toEqual([]);
+        expect(findOrderFlowViolations(snapshot)).toEqual([]);
         const statuses = new Map(snapshot.orders.map((order) => [order.id, order.status]));
         expect([...good, ...elsewhere].map((order) => statuses.get(order.orderId))).toEqual([...good, ...elsewhere].map(() => 'confirmed'));
 

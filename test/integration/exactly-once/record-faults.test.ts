@@ -20,7 +20,7 @@ import { selectRows } from '../../../state/sql.ts';
 import { waitFor } from '../../support/kafka.ts';
 import {
   createPipelineFixture,
-  findInvariantViolations,
+  findOrderFlowViolations,
   orderRecord,
   type PipelineFixture,
   type RoleProcess,
@@ -122,8 +122,8 @@ describe('records that must not move stock', () => {
         expect([misKeyed!, contradicted!, ...after].map((order) => statuses.get(order.orderId))).toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed']);
         expect(statuses.has(unstored.orderId)).toBe(false);
         const snapshot = await takeSnapshot(fixture, new Map(ids.map((id) => [id, STOCK])));
-        expect(findInvariantViolations(snapshot)).toEqual([]);
-        const stock = new Map(snapshot.inventory.map((row) => [row.product_id, row.quantity]));
+        expect(findOrderFlowViolations(snapshot)).toEqual([]);
+        const stock = new Map(snapshot.inventory.map((row) => [row.productId, row.quantity]));
         // C: the later order (1) and the true copy (2); neither the unstored order twice (3+3) nor the contradicting copy (5).
         expect([stock.get(productA), stock.get(productB), stock.get(productC)]).toEqual([STOCK - 1, STOCK - 1, STOCK - 3]);
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { seed } from '../../../state/commerce/seed.ts';
 import { readOffsets, type StoredOffset } from '../../../state/offset-store.ts';
 import { waitFor } from '../../support/kafka.ts';
-import { createPipelineFixture, findInvariantViolations, type PipelineFixture, takeSnapshot, waitUntilCaughtUp } from '../../support/pipeline.ts';
+import { createPipelineFixture, findOrderFlowViolations, type PipelineFixture, takeSnapshot, waitUntilCaughtUp } from '../../support/pipeline.ts';
 
 const PRODUCTS = 20;
 const STOCK = 150;
@@ -26,7 +26,7 @@ describe('exactly-once with a zombie processor (SIGSTOP / SIGCONT)', () => {
     const fixture = await createPipelineFixture(label, { partitions: PARTITIONS });
     fixtures.push(fixture);
     await seed(fixture.db.sequelize, { products: PRODUCTS, stock: STOCK });
-    const offsets = () => readOffsets(fixture.db.sequelize, fixture.names.group, fixture.names.ordersTopic);
+    const offsets = () => readOffsets(fixture.db.sequelize, fixture.names.consumerGroup, fixture.names.ordersTopic);
     const byPartition = (rows: StoredOffset[]) => new Map(rows.map((row) => [row.partition, row]));
 
     await fixture.diagnose(
@@ -104,7 +104,7 @@ describe('exactly-once with a zombie processor (SIGSTOP / SIGCONT)', () => {
         await waitUntilCaughtUp(fixture, 90_000);
         const initialStock = new Map(Array.from({ length: PRODUCTS }, (_, index) => [index + 1, STOCK]));
         const snapshot = await takeSnapshot(fixture, initialStock);
-        expect(findInvariantViolations(snapshot)).toEqual([]);
+        expect(findOrderFlowViolations(snapshot)).toEqual([]);
         expect(snapshot.orders.length).toBeGreaterThan(500);
 
         const stillRunning = survivorLeavesBeforeWake ? [zombie, relay] : [zombie, survivor, relay];

@@ -40,11 +40,11 @@ describe('takeOrderFlowSnapshot', () => {
   beforeAll(async () => {
     db = await createTestDatabase('order_flow_snapshot');
     topics = {
-      inventoryUpdated: await broker.topics.create('inventory-updated', 1),
-      orderConfirmed: await broker.topics.create('order-confirmed', 1),
-      orderRejected: await broker.topics.create('order-rejected', 1),
-      orderCancelled: await broker.topics.create('order-cancelled', 1),
-      inventoryRestocked: await broker.topics.create('inventory-restocked', 1),
+      inventoryTopic: await broker.topics.create('inventory-updated', 1),
+      ordersConfirmedTopic: await broker.topics.create('order-confirmed', 1),
+      ordersRejectedTopic: await broker.topics.create('order-rejected', 1),
+      ordersCancelledTopic: await broker.topics.create('order-cancelled', 1),
+      inventoryRestockedTopic: await broker.topics.create('inventory-restocked', 1),
     };
   });
   afterAll(async () => {
@@ -74,13 +74,13 @@ describe('takeOrderFlowSnapshot', () => {
     ].map((update): Published<InventoryUpdate> => ({ key: String(update.productId), value: inventoryUpdatedBytes(update), event: update }));
 
     await broker.producer.send([
-      ...updates.map(({ key, value }) => ({ topic: topics.inventoryUpdated, key, value })),
+      ...updates.map(({ key, value }) => ({ topic: topics.inventoryTopic, key, value })),
       // Version 2, which the order flow's checks cannot read: listed, not thrown.
-      { topic: topics.inventoryUpdated, key: '1', value: JSON.stringify({ eventId: 'inventory-updated:1:3', type: 'InventoryUpdated', schemaVersion: 4, occurredAt: at(3), payload: {} }) },
-      ...[...confirmed, { key: A, value: 'not json' }].map(({ key, value }) => ({ topic: topics.orderConfirmed, key, value })),
-      ...rejected.map(({ key, value }) => ({ topic: topics.orderRejected, key, value })),
-      ...cancelled.map(({ key, value }) => ({ topic: topics.orderCancelled, key, value })),
-      ...restocked.map(({ key, value }) => ({ topic: topics.inventoryRestocked, key, value })),
+      { topic: topics.inventoryTopic, key: '1', value: JSON.stringify({ eventId: 'inventory-updated:1:3', type: 'InventoryUpdated', schemaVersion: 4, occurredAt: at(3), payload: {} }) },
+      ...[...confirmed, { key: A, value: 'not json' }].map(({ key, value }) => ({ topic: topics.ordersConfirmedTopic, key, value })),
+      ...rejected.map(({ key, value }) => ({ topic: topics.ordersRejectedTopic, key, value })),
+      ...cancelled.map(({ key, value }) => ({ topic: topics.ordersCancelledTopic, key, value })),
+      ...restocked.map(({ key, value }) => ({ topic: topics.inventoryRestockedTopic, key, value })),
     ]);
 
     const reading = await takeOrderFlowSnapshot(db.url, brokersFromEnv(), topics);
@@ -101,8 +101,8 @@ describe('takeOrderFlowSnapshot', () => {
     expect(reading.cancelled).toEqual(cancelled);
     expect(reading.restocked).toEqual(restocked);
     expect(reading.undecodable).toEqual([
-      expect.stringMatching(new RegExp(`^${topics.inventoryUpdated}\\[0\\]@4 is not an InventoryUpdated: unsupported schemaVersion 4`)),
-      expect.stringMatching(new RegExp(`^${topics.orderConfirmed}\\[0\\]@2 is not an OrderConfirmed: record value is not valid JSON`)),
+      expect.stringMatching(new RegExp(`^${topics.inventoryTopic}\\[0\\]@4 is not an InventoryUpdated: unsupported schemaVersion 4`)),
+      expect.stringMatching(new RegExp(`^${topics.ordersConfirmedTopic}\\[0\\]@2 is not an OrderConfirmed: record value is not valid JSON`)),
     ]);
 
     const run = { initialStock: new Map([[1, 10], [2, 5]]), restocksSent: [{ restockId: S1, productId: 2, quantity: 4 }], cancellationsSent: [{ requestId: R1, orderId: C }], deadLetteredRestockIds: new Set<string>() };

@@ -1,0 +1,32 @@
+/**
+ * The names one run gives the pipeline (its consumer group and topics), as the app's settings
+ * name them, and what the reference topology does with them: the topics its sources read (every
+ * one must be consumed to its end before the run is quiet) and the internal topics it creates.
+ * The verifier and the end-to-end test fixture both run the roles with these names.
+ */
+import { referenceTopology, type TopologyConfig } from '../app/processor-app.ts';
+import { SETTINGS } from '../core/config.ts';
+import { memoryStores } from '../processors/reference-pipeline.ts';
+import { subtopologiesOf } from '../topology/subtopologies.ts';
+
+export type PipelineNames = TopologyConfig & { dlqTopic: string };
+
+/** The settings a role process reads these names from (ORDERS_TOPIC, CONSUMER_GROUP, ...). */
+export function namesEnv(names: PipelineNames): Record<string, string> {
+  return Object.fromEntries(Object.entries(names).map(([key, value]) => [SETTINGS[key as keyof PipelineNames].env, value]));
+}
+
+/** Every topic the topology's sources read, in sub-topology order, internal topics included. */
+export function consumedTopics(names: PipelineNames): string[] {
+  return [...new Set(subtopologiesOf(referenceTopology(names, memoryStores())).flatMap((subtopology) => subtopology.sourceTopics))];
+}
+
+/** The repartition topics the processor creates for the group. */
+export function internalTopics(names: PipelineNames): string[] {
+  return referenceTopology(names, memoryStores()).repartitions.map((repartition) => repartition.topic);
+}
+
+/** Every topic the relay publishes to: the outcome topics, the changelog, the dead letters and the internal topics. */
+export function publishedTopics(names: PipelineNames): string[] {
+  return [names.inventoryTopic, names.ordersConfirmedTopic, names.ordersRejectedTopic, names.ordersCancelledTopic, names.inventoryRestockedTopic, names.dlqTopic, ...internalTopics(names)];
+}

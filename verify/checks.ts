@@ -1,11 +1,11 @@
 /**
  * The verifier's verdict: pure checks over what the run left behind (the database, the topics,
- * the processes' fates). `findInvariantViolations` owns the inventory invariants; these add the
- * order, dead-letter, outbox and process checks around it.
+ * the processes' fates) and what it sent. `findOrderFlowViolations` owns the order flow's
+ * invariants; these add the source's, dead-letter, outbox and process checks around it.
  */
-import { decodeOrderCreated, orderKey } from '../processors/events.ts';
+import { decodeOrderCreated, type OrderLine, orderKey } from '../processors/events.ts';
 import { DLQ_HEADERS } from '../sinks/dead-letter.ts';
-import { findInvariantViolations, type PipelineSnapshot } from './invariants.ts';
+import { findOrderFlowViolations, type OrderFlowSnapshot } from './order-flow-invariants.ts';
 import { POISON_HEADER, type PoisonRecord } from './poison.ts';
 
 /** A record as read back from a topic. */
@@ -33,7 +33,9 @@ export interface UnexpectedExit {
 }
 
 export interface VerifySnapshot {
-  pipeline: PipelineSnapshot;
+  orderFlow: OrderFlowSnapshot;
+  /** Records of the InventoryUpdated and outcome topics that are not the event their topic carries. */
+  undecodable: string[];
   ordersTopic: string;
   orderRecords: TopicRecord[];
   dlqRecords: TopicRecord[];
@@ -61,12 +63,19 @@ export function check(name: string, violations: string[], okDetail: string): Che
 }
 
 export function runChecks(snapshot: VerifySnapshot): CheckResult[] {
+  const { orderFlow } = snapshot;
+  const outcomeEvents = orderFlow.confirmed.length + orderFlow.rejected.length + orderFlow.cancelled.length + orderFlow.restocked.length;
   return [
-    check('settled', snapshot.unsettled ? [snapshot.unsettled] : [], 'every partition consumed to its end, outbox drained'),
-    check('inventory invariants', inventoryViolations(snapshot), `${snapshot.pipeline.inventory.length} products, ${snapshot.pipeline.events.length} InventoryUpdated`),
-    checkNothingPending(snapshot),
+    check('settled', snapshot.unsettled ? [snapshot.unsettled] : [], 'every partition of every consumed topic consumed to its end, outbox drained'),
+    check(
+      'order flow invariants',
+      orderFlowViolations(orderFlow),
+      `${orderFlow.inventory.length} products, ${orderFlow.inventoryUpdates.length} InventoryUpdated, ${outcomeEvents} outcome events, ${orderFlow.restocksSent.length} restocks and ${orderFlow.cancellationsSent.length} cancellations sent`,
+    ),
+    checkNothingPending(orderFlow),
     checkPublishedOnce(snapshot),
     checkPoisonDeadLettered(snapshot),
+    check('events decode', snapshot.undecodable, 'every record of InventoryUpdated and the outcome topics is the event its topic carries'),
     checkOutbox(snapshot.outbox),
     check(
       'no role exited by itself',
@@ -76,31 +85,33 @@ export function runChecks(snapshot: VerifySnapshot): CheckResult[] {
   ];
 }
 
-/** Undecided orders have a check of their own: left out here, so the inventory's own violations are not buried under them. */
-function inventoryViolations(snapshot: VerifySnapshot): string[] {
-  const undecided = new Set(snapshot.pipeline.orders.filter((order) => order.status !== 'confirmed' && order.status !== 'rejected').map((order) => `order ${order.id} is still ${order.status}`));
-  return findInvariantViolations(snapshot.pipeline).filter((violation) => !undecided.has(violation));
+const UNDECIDED = new Set(['pending', 'reserving']);
+
+/** Undecided orders have a check of their own: left out here, so the other violations are not buried under them. */
+function orderFlowViolations(orderFlow: OrderFlowSnapshot): string[] {
+  const undecided = new Set(orderFlow.orders.filter((order) => UNDECIDED.has(order.status)).map((order) => `order ${order.id} is still ${order.status}`));
+  return findOrderFlowViolations(orderFlow).filter((violation) => !undecided.has(violation));
 }
 
-function checkNothingPending(snapshot: VerifySnapshot): CheckResult {
+function checkNothingPending(orderFlow: OrderFlowSnapshot): CheckResult {
   const counts = new Map<string, number>();
   const violations: string[] = [];
-  for (const order of snapshot.pipeline.orders) {
+  for (const order of orderFlow.orders) {
     counts.set(order.status, (counts.get(order.status) ?? 0) + 1);
-    if (order.status !== 'confirmed' && order.status !== 'rejected') violations.push(`order ${order.id} (product ${order.product_id}) is ${order.status}`);
+    if (UNDECIDED.has(order.status)) violations.push(`order ${order.id} (lines ${listLines(order.lines)}) is ${order.status}`);
   }
   const summary = [...counts].map(([status, count]) => `${count} ${status}`).join(', ');
-  return check('every order decided', violations, `${snapshot.pipeline.orders.length} orders: ${summary || 'none'}`);
+  return check('every order decided', violations, `${orderFlow.orders.length} orders: ${summary || 'none'}`);
 }
 
 /**
  * Every stored order is on the orders topic as OrderCreated under exactly one event id (copies
- * from a re-publish must be that same event, with the stored content), and nothing but the
- * poison records claims an order that was never stored.
+ * from a re-publish must be that same event, with the stored lines in their order), and nothing
+ * but the poison records claims an order that was never stored.
  */
 function checkPublishedOnce(snapshot: VerifySnapshot): CheckResult {
   const violations: string[] = [];
-  const stored = new Map(snapshot.pipeline.orders.map((order) => [order.id, order]));
+  const stored = new Map(snapshot.orderFlow.orders.map((order) => [order.id, order]));
   const poisonIds = new Set(snapshot.poison.map((record) => record.id));
   const eventIds = new Map<string, Set<string>>();
   let records = 0;
@@ -122,23 +133,24 @@ function checkPublishedOnce(snapshot: VerifySnapshot): CheckResult {
       violations.push(`OrderCreated ${event.eventId} at [${record.partition}]@${record.offset} names an order that is not stored`);
       continue;
     }
-    // The orders row holds the lead line (order_lines the rest).
-    const { productId, quantity } = lines[0]!;
-    if (order.product_id !== productId || order.quantity !== quantity) {
-      violations.push(`OrderCreated for ${orderId} says product ${productId} x${quantity} (its lead line), stored product ${order.product_id} x${order.quantity}`);
-    }
-    if (record.key !== orderKey(event.payload)) violations.push(`OrderCreated for ${orderId} has key ${record.key}, not its lead product id ${productId}`);
+    if (listLines(lines) !== listLines(order.lines)) violations.push(`OrderCreated for ${orderId} says lines ${listLines(lines)}, stored ${listLines(order.lines)}`);
+    if (record.key !== orderKey(event.payload)) violations.push(`OrderCreated for ${orderId} has key ${record.key}, not its lead product id ${lines[0]!.productId}`);
     const ids = eventIds.get(orderId) ?? new Set<string>();
     if (ids.size > 0) copies++;
     ids.add(event.eventId);
     eventIds.set(orderId, ids);
   }
-  for (const order of snapshot.pipeline.orders) {
+  for (const order of snapshot.orderFlow.orders) {
     const ids = eventIds.get(order.id);
     if (!ids) violations.push(`order ${order.id} is stored but was never published`);
     else if (ids.size !== 1) violations.push(`order ${order.id} was published under ${ids.size} event ids: ${[...ids].join(', ')}`);
   }
   return check('every order published once', violations, `${records} OrderCreated records for ${eventIds.size} orders (${copies} identical re-publishes)`);
+}
+
+/** Lines in their order (the lead line first, as the source publishes them): `3x2, 17x1` is product 3 × 2, then 17 × 1. */
+function listLines(lines: readonly OrderLine[]): string {
+  return lines.map((line) => `${line.productId}x${line.quantity}`).join(', ');
 }
 
 function checkPoisonDeadLettered(snapshot: VerifySnapshot): CheckResult {
@@ -151,7 +163,7 @@ function checkPoisonDeadLettered(snapshot: VerifySnapshot): CheckResult {
   const deadLetters = new Set(
     snapshot.dlqRecords.map((record) => `${record.headers[DLQ_HEADERS.topic]}/${record.headers[DLQ_HEADERS.partition]}/${record.headers[DLQ_HEADERS.offset]}`),
   );
-  const storedIds = new Set(snapshot.pipeline.orders.map((order) => order.id));
+  const storedIds = new Set(snapshot.orderFlow.orders.map((order) => order.id));
   for (const poison of snapshot.poison) {
     const record = located.get(poison.id);
     if (!record) {

@@ -1,6 +1,6 @@
 /**
  * Samples the pipeline every second from the outside: the database (orders, offsets, outbox)
- * and the broker (high watermarks). Samples feed the progress line, the recovery measurements
+ * and the broker (high watermarks), over every topic the topology consumes. Samples feed the progress line, the recovery measurements
  * and the wait for quiescence. Every look has a timeout: during an outage a sample just lacks
  * the fields of the service that is away.
  */
@@ -14,8 +14,10 @@ export interface MonitorTarget {
   databaseUrl: string;
   brokers: string[];
   group: string;
-  ordersTopic: string;
-  eventTopics: string[];
+  /** Every topic the topology's sources read (pipeline-topics.ts). */
+  consumedTopics: string[];
+  /** Every topic the relay publishes to. */
+  publishedTopics: string[];
 }
 
 const LOOK_TIMEOUT_MS = 3_000;
@@ -63,14 +65,16 @@ export class Monitor {
 
   async #database(sample: Sample): Promise<void> {
     try {
-      const orders = await this.#pool.query<{ stored: string; decided: string }>("SELECT count(*) AS stored, count(*) FILTER (WHERE status <> 'pending') AS decided FROM orders");
+      const orders = await this.#pool.query<{ stored: string; decided: string }>(
+        "SELECT count(*) AS stored, count(*) FILTER (WHERE status NOT IN ('pending', 'reserving')) AS decided FROM orders",
+      );
       sample.storedOrders = Number(orders.rows[0]!.stored);
       sample.decidedOrders = Number(orders.rows[0]!.decided);
-      const offsets = await this.#pool.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = $2', [
-        this.#target.group,
-        this.#target.ordersTopic,
-      ]);
-      sample.offsets = new Map(offsets.rows.map((row) => [row.partition, BigInt(row.next_offset)]));
+      const offsets = await this.#pool.query<{ topic: string; partition: number; next_offset: string }>(
+        'SELECT topic, partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = ANY($2)',
+        [this.#target.group, this.#target.consumedTopics],
+      );
+      sample.offsets = new Map(offsets.rows.map((row) => [partitionName(row.topic, row.partition), BigInt(row.next_offset)]));
       sample.unpublishedOutbox = await countUnpublished(this.#pool);
     } catch {
       // The database is away: this sample has no database fields.
@@ -81,9 +85,10 @@ export class Monitor {
     try {
       this.#admin ??= await createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: this.#target.brokers }, silentLogger).admin();
       const admin = this.#admin;
-      const [orders, ...events] = await withTimeout(Promise.all([this.#target.ordersTopic, ...this.#target.eventTopics].map((topic) => admin.highWatermarks(topic))), LOOK_TIMEOUT_MS);
-      sample.highWatermarks = orders;
-      sample.publishedEvents = events.reduce((sum, marks) => sum + [...marks.values()].reduce((total, mark) => total + Number(mark), 0), 0);
+      const marksOf = (topics: string[]) => Promise.all(topics.map(async (topic) => [topic, await admin.highWatermarks(topic)] as const));
+      const [consumed, published] = await withTimeout(Promise.all([marksOf(this.#target.consumedTopics), marksOf(this.#target.publishedTopics)]), LOOK_TIMEOUT_MS);
+      sample.highWatermarks = new Map(consumed.flatMap(([topic, marks]) => [...marks].map(([partition, mark]) => [partitionName(topic, partition), mark] as const)));
+      sample.publishedEvents = published.reduce((sum, [, marks]) => sum + [...marks.values()].reduce((total, mark) => total + Number(mark), 0), 0);
       this.#adminFailures = 0;
     } catch {
       // After a broker restart a client may keep a dead connection: start afresh after a few misses.
@@ -104,6 +109,11 @@ export class Monitor {
     await this.#admin?.close().catch(() => {});
     await this.#pool.end().catch(() => {});
   }
+}
+
+/** How samples name a partition: `orders[3]`. */
+export function partitionName(topic: string, partition: number): string {
+  return `${topic}[${partition}]`;
 }
 
 /** Rows neither published nor parked (the parking columns may not exist in this schema). */

@@ -1,12 +1,17 @@
 /** The verifier's command line, validated before anything starts (a bad value: one line, exit 2). */
 import type { FlagSpec } from '../core/cli.ts';
+import { DEFAULT_ORDER_LINES } from '../core/config.ts';
+import { type CountDistribution, isCountDistribution, parseCountDistribution } from '../core/count-distribution.ts';
 import { ConfigError } from '../core/errors.ts';
 import { durationFlag, integerFlag } from '../core/numbers.ts';
+import { ORDER_MAX_LINES } from '../processors/events.ts';
 import { defaultBrokerOutageMs, FAULT_KINDS, type FaultKind, FULL_BROKER_OUTAGE_MS, parseFaultList } from './schedule.ts';
 
 export interface VerifyOptions {
   durationMs: number;
   rate: number;
+  /** How many lines the source gives each order. */
+  lines: CountDistribution;
   seed: number;
   faults: FaultKind[];
   brokers: 1 | 3;
@@ -24,6 +29,7 @@ export interface VerifyOptions {
 export const FLAGS: FlagSpec = {
   duration: { type: 'string' },
   rate: { type: 'string' },
+  lines: { type: 'string' },
   seed: { type: 'string' },
   faults: { type: 'string' },
   brokers: { type: 'string' },
@@ -43,14 +49,22 @@ The built-in exactly-once verifier. It starts PRIVATE services in a temporary fo
 PostgreSQL cluster with initdb/pg_ctl as the postgres user, and an Apache Kafka 4.1 KRaft
 broker from .kafka/libs, or three of them), so it never touches the ones you use. It runs the
 whole pipeline as separate processes (the order source, --replicas processor replicas, the outbox relay)
-under load, injects faults on a schedule drawn from --seed, stops the source, waits until the
-pipeline is quiet, and checks:
+under load of multi-line orders (--lines), sends restocks of a few products every few seconds
+(now and then one of a product that does not exist) and cancellations (of the newest and of
+earlier orders, some twice, some of order ids nobody stored), injects faults on a schedule drawn
+from --seed, stops the commands and the source, waits until every topic the topology reads is
+consumed and the outbox is empty, and checks:
 
-  - stock = initial - sum of confirmed quantities, per product; InventoryUpdated versions 1..n
-    per product with no gap (duplicates only as identical events), replaying to the stock
-  - every stored order decided exactly once, none pending
-  - every stored order published exactly once as OrderCreated (one event id), and no
-    OrderCreated for an order that is not stored, except the poison records
+  - per product, stock = initial + restocked - the quantities of the lines of confirmed orders,
+    never negative; InventoryUpdated versions 1..n per product with no gap (duplicates only as
+    identical events), replaying to the stock, its counts adding up to the orders and restocks
+  - every stored order decided exactly once (confirmed, rejected or cancelled; none pending or
+    reserving), its OrderConfirmed or OrderRejected published exactly once with its lines
+  - every cancellation sent answered by exactly one OrderCancelled, applied at most once, its
+    result one the order's status explains; every restock sent applied once and reported once
+    as InventoryRestocked, or, for an unknown product, a dead letter
+  - every stored order published exactly once as OrderCreated (one event id) with its stored
+    lines, and no OrderCreated for an order that is not stored, except the poison records
   - every poison record in the dead-letter topic (matched by original topic/partition/offset)
   - nothing left in the outbox unpublished (parked rows must carry a reason)
   - no role process exited by itself; after every fault processing resumed (committed
@@ -60,6 +74,8 @@ Options:
   --duration D          load duration: 90 (seconds), 30s, 5m, 1m30s (default 60s). The load goes on
                         past D until the last fault has recovered, so every fault hits a running pipeline
   --rate R              orders per second of the source (default 100)
+  --lines SPEC          lines per order: N always, A-B uniform, or N:W,N:W,... weighted
+                        (default ${DEFAULT_ORDER_LINES}, mean 2.4)
   --seed N              seeds the fault order, times and targets (default 1)
   --faults LIST         comma-separated, or all, or none (default all):
                           processor-kill  SIGKILL one processor replica, start it again after --restart-delay
@@ -81,7 +97,8 @@ Options:
   --restart-delay D     how long a killed role stays down before it is started again (default 1s)
   --products N          catalogue size (default 20; zipf popularity)
   --stock Q             units per product (default: about 5% of the run's ordered units, so the popular
-                        products sell out and both confirmations and rejections happen)
+                        products sell out and both confirmations and rejections happen; each restock
+                        adds up to a quarter of it)
   --settle-timeout D    bound on the wait for quiescence after the load (default 120s)
   --client platformatic|kafkajs   the Kafka client the roles use (default platformatic)
   --json                print the result as JSON on stdout (progress still goes to stderr; npm run -s verify
@@ -105,11 +122,14 @@ export function parseVerifyOptions(flags: Record<string, string | undefined>, po
   if (brokers !== 1 && brokers !== 3) throw new ConfigError('--brokers', '1 or 3', flags.brokers);
   // The point of three brokers is to lose one mid-run: the kill is part of such a run whatever the list says.
   if (brokers === 3 && !faults.includes('broker-kill')) faults.push('broker-kill');
+  const lines = parseCountDistribution(flags.lines ?? DEFAULT_ORDER_LINES, { min: 1, max: ORDER_MAX_LINES, noun: 'line count' });
+  if (!isCountDistribution(lines)) throw new ConfigError('--lines', 'N, A-B or N:W,N:W,...', flags.lines, lines.problem);
   const client = flags.client ?? 'platformatic';
   if (client !== 'platformatic' && client !== 'kafkajs') throw new ConfigError('--client', 'platformatic or kafkajs', flags.client);
   return {
     durationMs,
     rate: integerFlag(flags, 'rate', { min: 1, max: 100_000, fallback: 100 }),
+    lines,
     seed: integerFlag(flags, 'seed', { min: 0, max: MAX_INT, fallback: 1 }),
     faults,
     brokers,
@@ -124,7 +144,7 @@ export function parseVerifyOptions(flags: Record<string, string | undefined>, po
   };
 }
 
-/** About 5% of the units the run will order (2 per order on average): the head of the zipf curve sells out, the tail does not. */
-export function defaultStock(options: Pick<VerifyOptions, 'rate' | 'durationMs'>): number {
-  return Math.max(10, Math.round(0.05 * 2 * options.rate * (options.durationMs / 1000)));
+/** About 5% of the units the run will order (2 per line on average): the head of the zipf curve sells out, the tail does not. */
+export function defaultStock(options: Pick<VerifyOptions, 'rate' | 'durationMs' | 'lines'>): number {
+  return Math.max(10, Math.round(0.05 * 2 * options.lines.mean * options.rate * (options.durationMs / 1000)));
 }

@@ -10,11 +10,11 @@ export interface Sample {
   atMs: number;
   storedOrders?: number;
   decidedOrders?: number;
-  /** Next offset stored in the database, per partition of the orders topic. */
-  offsets?: Map<number, bigint>;
-  /** High watermark per partition of the orders topic. */
-  highWatermarks?: Map<number, bigint>;
-  /** Records on the inventory and dead-letter topics. */
+  /** Next offset stored in the database, per partition of every topic the topology consumes (named by the monitor: `orders[3]`). */
+  offsets?: Map<string, bigint>;
+  /** High watermark per partition of every topic the topology consumes. */
+  highWatermarks?: Map<string, bigint>;
+  /** Records on the topics the relay publishes to. */
   publishedEvents?: number;
   unpublishedOutbox?: number;
 }
@@ -102,7 +102,7 @@ function processorResumed(all: readonly Sample[], after: readonly Sample[], star
   const base = after.find((sample) => sample.offsets && sample.highWatermarks);
   if (!base) return { atMs: undefined, why: 'could not be observed (no database and broker answer since)' };
   const stalled = stalledPartitions(all, startedAtMs);
-  let waiting: number[] = [];
+  let waiting: string[] = [];
   for (const sample of after) {
     if (sample.atMs < base.atMs || !sample.offsets || !sample.highWatermarks) continue;
     waiting = [];
@@ -121,7 +121,7 @@ function consumedPast(all: readonly Sample[], after: readonly Sample[], startedA
   const marks = after.find((sample) => sample.highWatermarks)?.highWatermarks;
   if (!marks) return { atMs: undefined, why: 'could not read the topic' };
   const stalled = stalledPartitions(all, startedAtMs);
-  let behind: number[] = [];
+  let behind: string[] = [];
   for (const sample of after) {
     if (!sample.offsets) continue;
     behind = [...marks].filter(([partition, mark]) => !stalled.has(partition) && (sample.offsets!.get(partition) ?? 0n) < mark).map(([partition]) => partition);
@@ -131,11 +131,11 @@ function consumedPast(all: readonly Sample[], after: readonly Sample[], startedA
 }
 
 /** Partitions behind their high watermark whose offset did not move in the window before the fault. */
-export function stalledPartitions(samples: readonly Sample[], startedAtMs: number): Set<number> {
+export function stalledPartitions(samples: readonly Sample[], startedAtMs: number): Set<string> {
   const window = samples.filter((sample) => sample.offsets && sample.highWatermarks && sample.atMs <= startedAtMs);
   const last = window[window.length - 1];
   const first = last ? window.findLast((sample) => sample.atMs <= last.atMs - STALL_WINDOW_MS) : undefined;
-  const stalled = new Set<number>();
+  const stalled = new Set<string>();
   if (!first || !last || first === last) return stalled;
   for (const [partition, highWatermark] of last.highWatermarks!) {
     const offset = last.offsets!.get(partition) ?? 0n;

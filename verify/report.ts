@@ -1,19 +1,58 @@
 /** What the verifier prints: a progress line while it runs, then a table, or JSON. Pure. */
 
 import { formatDuration } from '../core/numbers.ts';
-import type { CheckResult, FaultOutcome } from './checks.ts';
+import { CANCELLATION_RESULTS } from '../processors/outcome-events.ts';
+import type { CheckResult, FaultOutcome, VerifySnapshot } from './checks.ts';
 import type { Sample } from './recovery.ts';
+
+/** What the run amounted to: orders by status and their lines, the commands it sent and what became of them, the events. */
+export interface RunTotals {
+  orders: number;
+  lines: number;
+  /** Orders per status, every status listed (0 included). */
+  statuses: Record<string, number>;
+  restocks: { sent: number; applied: number; deadLettered: number; unconfirmed: number };
+  /** `answers`: OrderCancelled per result, every result listed. */
+  cancellations: { sent: number; unconfirmed: number; answers: Record<string, number> };
+  inventoryEvents: number;
+  outcomeEvents: number;
+  deadLetters: number;
+}
 
 export interface VerifyResult {
   ok: boolean;
   settings: Record<string, string | number | boolean>;
   /** How long the load ran (longer than --duration when faults were still recovering). */
   loadMs: number;
-  totals: { storedOrders: number; confirmed: number; rejected: number; pending: number; inventoryEvents: number; deadLetters: number };
+  totals: RunTotals;
   checks: CheckResult[];
   faults: FaultOutcome[];
   /** Anything that could not be stopped or removed at the end. */
   cleanupProblems: string[];
+}
+
+const STATUSES = ['confirmed', 'rejected', 'cancelled', 'reserving', 'pending'];
+
+/** `unconfirmed`: commands whose send failed (they may or may not have arrived). */
+export function countTotals(snapshot: VerifySnapshot, unconfirmed: { restocks: number; cancellations: number }): RunTotals {
+  const { orderFlow } = snapshot;
+  const tally = (keys: readonly string[], values: readonly string[]) => {
+    const counts: Record<string, number> = Object.fromEntries(keys.map((key) => [key, 0]));
+    for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+    return counts;
+  };
+  // Copies the relay sent twice are one answer.
+  const answers = new Map(orderFlow.cancelled.map(({ event }) => [event.eventId, event.payload.result]));
+  return {
+    orders: orderFlow.orders.length,
+    lines: orderFlow.orders.reduce((sum, order) => sum + order.lines.length, 0),
+    statuses: tally(STATUSES, orderFlow.orders.map((order) => order.status)),
+    restocks: { sent: orderFlow.restocksSent.length, applied: orderFlow.restocks.length, deadLettered: orderFlow.deadLetteredRestockIds.size, unconfirmed: unconfirmed.restocks },
+    cancellations: { sent: orderFlow.cancellationsSent.length, unconfirmed: unconfirmed.cancellations, answers: tally(CANCELLATION_RESULTS, [...answers.values()]) },
+    inventoryEvents: orderFlow.inventoryUpdates.length,
+    outcomeEvents: orderFlow.confirmed.length + orderFlow.rejected.length + orderFlow.cancelled.length + orderFlow.restocked.length,
+    deadLetters: snapshot.dlqRecords.length,
+  };
 }
 
 export function progressLine(sample: Sample | undefined, progress: { elapsedMs: number; durationMs: number; phase: string; faultsDone: number; faultsTotal: number; next: string | undefined }): string {
@@ -39,11 +78,15 @@ export function formatReport(result: VerifyResult): string {
     fault.recoveryMs === undefined ? (fault.error ? 'error' : 'not recovered') : formatDuration(fault.recoveryMs),
     fault.error ?? fault.detail,
   ]);
-  const totals = result.totals;
+  const { restocks, cancellations, ...totals } = result.totals;
+  const counts = (record: Record<string, number>) => Object.entries(record).map(([name, count]) => `${count} ${name}`).join(', ');
+  const unconfirmed = (count: number) => (count > 0 ? `; ${count} in sends that failed, not counted` : '');
   const lines = [
     `verify: ${result.ok ? 'PASS' : 'FAIL'} — ${Object.entries(result.settings).map(([key, value]) => `${key} ${value}`).join(', ')}`,
-    `load ran ${formatDuration(result.loadMs)}: ${totals.storedOrders} orders stored (${totals.confirmed} confirmed, ${totals.rejected} rejected, ${totals.pending} pending), ` +
-      `${totals.inventoryEvents} InventoryUpdated, ${totals.deadLetters} dead letters`,
+    `load ran ${formatDuration(result.loadMs)}: ${totals.orders} orders stored with ${totals.lines} lines (${counts(totals.statuses)})`,
+    `restocks: ${restocks.sent} sent (${restocks.applied} applied, ${restocks.deadLettered} dead letters${unconfirmed(restocks.unconfirmed)})`,
+    `cancellations: ${cancellations.sent} sent; answers: ${counts(cancellations.answers)}${unconfirmed(cancellations.unconfirmed)}`,
+    `events: ${totals.inventoryEvents} InventoryUpdated, ${totals.outcomeEvents} outcome events, ${totals.deadLetters} dead letters`,
     '',
     table(['result', 'check', 'detail'], checkRows),
   ];

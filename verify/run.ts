@@ -13,24 +13,42 @@ import type { KafkaProducer } from '../kafka/port.ts';
 import { seed } from '../state/commerce/seed.ts';
 import { connectDatabase, ensureDatabase } from '../state/db.ts';
 import { migrate } from '../state/migrator.ts';
-import { check, checkRecoveries, type FaultOutcome, runChecks, type UnexpectedExit } from './checks.ts';
+import { checkRecoveries, type FaultOutcome, runChecks, type UnexpectedExit, type VerifySnapshot } from './checks.ts';
+import { CommandLoad } from './command-load.ts';
 import { describeTarget, executeFault, type FaultTargets } from './faults.ts';
 import { Monitor } from './monitor.ts';
 import { defaultStock, type VerifyOptions } from './options.ts';
+import { deadLetteredRestockIds } from './order-commands.ts';
+import { takeOrderFlowSnapshot } from './order-flow-snapshot.ts';
+import { consumedTopics, namesEnv, type PipelineNames, publishedTopics } from './pipeline-topics.ts';
 import type { PoisonRecord } from './poison.ts';
 import { componentsOf, measureRecovery, type Sample } from './recovery.ts';
-import { progressLine, type VerifyResult } from './report.ts';
+import { countTotals, progressLine, type VerifyResult } from './report.ts';
 import { SupervisedRole } from './roles.ts';
 import { planFaults } from './schedule.ts';
 import { startKafka } from './services/kafka.ts';
 import { startPostgres } from './services/postgres.ts';
 import type { Workspace } from './services/workspace.ts';
-import { readInventory, takeRunSnapshot } from './snapshot.ts';
+import { readStock, takeRunSnapshot } from './snapshot.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATABASE = 'kstream';
-const TOPICS = { orders: 'orders', inventory: 'inventory-updated', dlq: 'orders.dlq' };
-const GROUP = 'inventory-processor';
+/** The app's own names: every run has a broker of its own. */
+const NAMES: PipelineNames = {
+  consumerGroup: 'inventory-processor',
+  ordersTopic: 'orders',
+  inventoryTopic: 'inventory-updated',
+  dlqTopic: 'orders.dlq',
+  restockCommandsTopic: 'inventory-restock-commands',
+  cancelCommandsTopic: 'order-cancel-commands',
+  ordersConfirmedTopic: 'orders-confirmed',
+  ordersRejectedTopic: 'orders-rejected',
+  ordersCancelledTopic: 'orders-cancelled',
+  inventoryRestockedTopic: 'inventory-restocked',
+};
+const SOURCE_ID = 'verify-source';
+/** Pause between two rounds of restocks and cancellations. */
+const COMMANDS_EVERY_MS = 3_000;
 const RECOVERY_BOUND_MS = 15_000;
 /** How long after a fault's service came back the verifier waits for processing to resume before it gives up on it. */
 const RECOVERY_WINDOW_MS = 60_000;
@@ -72,9 +90,8 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   } finally {
     await sequelize.close();
   }
-  const initial = await readInventory(databaseUrl);
-  const initialStock = new Map(initial.map((row) => [row.product_id, row.quantity]));
-  const productIds = initial.map((row) => row.product_id);
+  const initialStock = await readStock(databaseUrl);
+  const productIds = [...initialStock.keys()];
   say(`database migrated and seeded: ${options.products} products with ${stock} units each`);
 
   const unexpectedExits: UnexpectedExit[] = [];
@@ -82,10 +99,7 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: kafka.brokers.join(','),
     KAFKA_CLIENT: options.client,
-    ORDERS_TOPIC: TOPICS.orders,
-    INVENTORY_TOPIC: TOPICS.inventory,
-    DLQ_TOPIC: TOPICS.dlq,
-    CONSUMER_GROUP: GROUP,
+    ...namesEnv(NAMES),
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   };
@@ -104,7 +118,7 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
     );
   const relay = role('relay', 'relay');
   const processors = Array.from({ length: options.processorReplicas }, (_, index) => role(`processor-${index + 1}`, 'processor'));
-  const source = role('source', 'source', ['--rate', String(options.rate), '--source-id', 'verify-source']);
+  const source = role('source', 'source', ['--rate', String(options.rate), '--lines', options.lines.spec, '--source-id', SOURCE_ID]);
   const roles = [source, ...processors, relay];
   // Newest first at close: the source stops before the processors, they before the relay; the logs close last.
   workspace.onClose('close role logs', async () => {
@@ -125,11 +139,25 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   source.start();
   await source.waitForLine(/source started/, ROLE_START_TIMEOUT_MS);
   loadStart = Date.now();
-  say(`pipeline running: source at ${options.rate}/s, ${processors.length} processor replicas, relay (${since()} after start)`);
+  say(`pipeline running: source at ${options.rate}/s (--lines ${options.lines.spec}), ${processors.length} processor replicas, relay (${since()} after start)`);
 
-  const monitor = new Monitor({ databaseUrl, brokers: kafka.brokers, group: GROUP, ordersTopic: TOPICS.orders, eventTopics: [TOPICS.inventory, TOPICS.dlq] }, clock);
+  const monitor = new Monitor({ databaseUrl, brokers: kafka.brokers, group: NAMES.consumerGroup, consumedTopics: consumedTopics(NAMES), publishedTopics: publishedTopics(NAMES) }, clock);
   workspace.onClose('stop the monitor', () => monitor.stop());
   monitor.start();
+
+  const commands = new CommandLoad({
+    databaseUrl,
+    kafka: createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: kafka.brokers }, silentLogger),
+    restockCommandsTopic: NAMES.restockCommandsTopic,
+    cancelCommandsTopic: NAMES.cancelCommandsTopic,
+    productIds,
+    sourceId: SOURCE_ID,
+    seed: options.seed,
+    everyMs: COMMANDS_EVERY_MS,
+    mix: { maxRestockQuantity: Math.max(1, Math.round(stock / 4)) },
+  });
+  workspace.onClose('stop the commands', () => commands.stop());
+  commands.start();
 
   const plan = planFaults({ ...options, faults: options.faults });
   const poison: PoisonRecord[] = [];
@@ -144,7 +172,7 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
     source,
     relay,
     processors,
-    ordersTopic: TOPICS.orders,
+    ordersTopic: NAMES.ordersTopic,
     productIds,
     poison,
     clock,
@@ -197,7 +225,8 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   const loadMs = clock();
 
   phase = 'settling';
-  say(`load done after ${formatDuration(loadMs)}: stopping the source, waiting until every partition is consumed and the outbox is empty`);
+  say(`load done after ${formatDuration(loadMs)}: stopping the commands and the source, waiting until every partition is consumed and the outbox is empty`);
+  await commands.stop();
   await source.stop(30_000);
   const settleStart = Date.now();
   let unsettled: string | undefined = 'not checked';
@@ -218,27 +247,35 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   if (signal.aborted) throw new Error('interrupted');
   say(unsettled === undefined ? `quiet after ${formatDuration(Date.now() - settleStart)}; reading back the database and the topics` : unsettled);
 
-  const snapshot = await takeRunSnapshot(databaseUrl, kafka.brokers, TOPICS);
-  const checks = runChecks({
-    pipeline: { initialStock, orders: snapshot.orders, inventory: snapshot.inventory, events: snapshot.events },
-    ordersTopic: TOPICS.orders,
-    orderRecords: snapshot.orderRecords,
-    dlqRecords: snapshot.dlqRecords,
+  const run = await takeRunSnapshot(databaseUrl, kafka.brokers, NAMES);
+  const { undecodable, ...orderFlowState } = await takeOrderFlowSnapshot(databaseUrl, kafka.brokers, NAMES);
+  const snapshot: VerifySnapshot = {
+    orderFlow: {
+      initialStock,
+      restocksSent: commands.restocksSent,
+      cancellationsSent: commands.cancellationsSent,
+      deadLetteredRestockIds: deadLetteredRestockIds(run.dlqRecords),
+      ...orderFlowState,
+    },
+    undecodable,
+    ordersTopic: NAMES.ordersTopic,
+    orderRecords: run.orderRecords,
+    dlqRecords: run.dlqRecords,
     poison,
-    outbox: snapshot.outbox,
+    outbox: run.outbox,
     unsettled,
     unexpectedExits,
-  });
-  if (snapshot.undecodableEvents.length > 0) checks.push(check('inventory events decode', snapshot.undecodableEvents, ''));
+  };
+  const checks = runChecks(snapshot);
   checks.push(checkRecoveries(outcomes, RECOVERY_BOUND_MS));
   const ok = checks.every((each) => each.ok);
 
-  const statusCount = (status: string) => snapshot.orders.filter((order) => order.status === status).length;
   const result: VerifyResult = {
     ok,
     settings: {
       duration: formatDuration(options.durationMs),
       rate: options.rate,
+      lines: options.lines.spec,
       seed: options.seed,
       faults: options.faults.length === 0 ? 'none' : options.faults.join(','),
       brokers: options.brokers,
@@ -249,14 +286,7 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
       client: options.client,
     },
     loadMs,
-    totals: {
-      storedOrders: snapshot.orders.length,
-      confirmed: statusCount('confirmed'),
-      rejected: statusCount('rejected'),
-      pending: statusCount('pending'),
-      inventoryEvents: snapshot.events.length,
-      deadLetters: snapshot.dlqRecords.length,
-    },
+    totals: countTotals(snapshot, commands.unconfirmed),
     checks,
     faults: outcomes,
     cleanupProblems: [],

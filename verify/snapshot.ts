@@ -1,62 +1,43 @@
 /**
- * What the run left behind, read once the pipeline is quiet: every row the checks need from
- * the database and every record of the orders, inventory and dead-letter topics.
+ * What the run left behind besides the order flow's tables and topics (order-flow-snapshot.ts),
+ * read once the pipeline is quiet: every record of the orders and dead-letter topics and the
+ * state of the outbox; and the stock the run started from.
  */
 import pg from 'pg';
 import { silentLogger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/port.ts';
-import { decodeInventoryUpdated } from '../processors/events.ts';
 import type { OutboxState, TopicRecord } from './checks.ts';
-import type { InventoryRow, PublishedInventoryEvent, StoredOrderRow } from './invariants.ts';
 import { countUnpublished, hasParkingColumns } from './monitor.ts';
 
-export interface Topics {
-  orders: string;
-  inventory: string;
-  dlq: string;
-}
-
 export interface RunSnapshot {
-  orders: StoredOrderRow[];
-  inventory: InventoryRow[];
-  events: PublishedInventoryEvent[];
-  undecodableEvents: string[];
   orderRecords: TopicRecord[];
   dlqRecords: TopicRecord[];
   outbox: OutboxState;
 }
 
-export async function readInventory(databaseUrl: string): Promise<InventoryRow[]> {
-  return withPool(databaseUrl, async (pool) => (await pool.query<InventoryRow>('SELECT product_id, quantity, version FROM inventory ORDER BY product_id')).rows);
+/** Every product's stock, by product id. */
+export async function readStock(databaseUrl: string): Promise<Map<number, number>> {
+  const rows = await withPool(databaseUrl, async (pool) => (await pool.query<{ product_id: number; quantity: number }>('SELECT product_id, quantity FROM inventory ORDER BY product_id')).rows);
+  return new Map(rows.map((row) => [row.product_id, row.quantity]));
 }
 
-export async function takeRunSnapshot(databaseUrl: string, brokers: string[], topics: Topics): Promise<RunSnapshot> {
-  const database = await withPool(databaseUrl, async (pool) => {
-    const orders = (await pool.query<StoredOrderRow>('SELECT id, product_id, quantity, status, reason FROM orders')).rows;
-    const inventory = (await pool.query<InventoryRow>('SELECT product_id, quantity, version FROM inventory ORDER BY product_id')).rows;
+export async function takeRunSnapshot(databaseUrl: string, brokers: string[], topics: { ordersTopic: string; dlqTopic: string }): Promise<RunSnapshot> {
+  const outbox = await withPool(databaseUrl, async (pool): Promise<OutboxState> => {
     const unpublished = await countUnpublished(pool);
     const parked = (await hasParkingColumns(pool))
       ? (await pool.query<{ id: string; event_id: string; park_error: string | null }>('SELECT id, event_id, park_error FROM outbox WHERE published_at IS NULL AND parked_at IS NOT NULL ORDER BY id')).rows.map(
           (row) => ({ id: row.id, eventId: row.event_id, reason: row.park_error }),
         )
       : undefined;
-    return { orders, inventory, outbox: { unpublished, parked } };
+    return { unpublished, parked };
   });
   const kafka = createKafkaClient({ kafkaClient: 'platformatic', kafkaBrokers: brokers }, silentLogger);
   const admin = await kafka.admin();
   try {
-    const [inventoryRecords, orderRecords, dlqRecords] = [await readTopic(kafka, admin, topics.inventory), await readTopic(kafka, admin, topics.orders), await readTopic(kafka, admin, topics.dlq)];
-    const events: PublishedInventoryEvent[] = [];
-    const undecodableEvents: string[] = [];
-    for (const record of inventoryRecords) {
-      try {
-        events.push({ key: record.key?.toString('utf8') ?? null, value: record.value?.toString('utf8') ?? '', event: decodeInventoryUpdated(record.value) });
-      } catch (error) {
-        undecodableEvents.push(`${topics.inventory}[${record.partition}]@${record.offset} is not an InventoryUpdated: ${(error as Error).message}`);
-      }
-    }
-    return { ...database, events, undecodableEvents, orderRecords: orderRecords.map(toTopicRecord), dlqRecords: dlqRecords.map(toTopicRecord) };
+    const orderRecords = await readTopic(kafka, admin, topics.ordersTopic);
+    const dlqRecords = await readTopic(kafka, admin, topics.dlqTopic);
+    return { orderRecords: orderRecords.map(toTopicRecord), dlqRecords: dlqRecords.map(toTopicRecord), outbox };
   } finally {
     await admin.close().catch(() => {});
   }

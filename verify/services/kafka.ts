@@ -53,9 +53,15 @@ export async function ensureKafkaJars(): Promise<void> {
   });
 }
 
-/** Kafka's Uuid.randomUuid().toString(): 16 random bytes, URL-safe base64 without padding. */
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * Kafka's Uuid.randomUuid().toString(): 16 random bytes, URL-safe base64 without padding, drawn
+ * again when it starts with '-' (as Kafka does), which the storage tool would take for a flag.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export async function startKafka(workspace: Workspace, usedPorts: Set<number>, count: 1 | 3): Promise<PrivateKafka> {

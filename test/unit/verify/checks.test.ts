@@ -1,35 +1,58 @@
 import { describe, expect, it } from '@jest/globals';
-import { encodeEvent, eventHeaders, inventoryUpdated, orderCreated } from '../../../processors/events.ts';
+import type { AnyEvent } from '../../../processors/event-json.ts';
+import { encodeEvent, eventHeaders, type OrderLine, orderCreated } from '../../../processors/events.ts';
+import { orderConfirmed, orderRejected } from '../../../processors/outcome-events.ts';
 import { DLQ_HEADERS } from '../../../sinks/dead-letter.ts';
 import { checkRecoveries, type FaultOutcome, runChecks, type TopicRecord, type VerifySnapshot } from '../../../verify/checks.ts';
+import type { Published } from '../../../verify/order-flow-model.ts';
 import { buildPoisonRecords } from '../../../verify/poison.ts';
 
 const A = '0190a0a0-0000-7000-8000-000000000001';
 const B = '0190a0a0-0000-7000-8000-000000000002';
 
-function orderRecord(orderId: string, productId: number, quantity: number, offset: bigint, key = String(productId)): TopicRecord {
-  const event = orderCreated({ orderId, customerId: 'c', lines: [{ productId, quantity }] }, 0);
+function orderRecord(orderId: string, lines: OrderLine[], offset: bigint, key = String(lines[0]!.productId)): TopicRecord {
+  const event = orderCreated({ orderId, customerId: 'c', lines }, 0);
   return { partition: 0, offset, key, value: encodeEvent(event), headers: eventHeaders(event) };
 }
 
-/** Two orders of product 1 (stock 5): A confirmed x2, B rejected; one InventoryUpdated; nothing else. */
+function published<E extends AnyEvent>(event: E, key: string): Published<E> {
+  return { key, value: encodeEvent(event).toString('utf8'), event };
+}
+
+/** Products 1 (stock 5) and 2 (stock 4): A confirmed (1x2, 2x1), B rejected (product 1 out of stock); one InventoryUpdated each; nothing else. */
 function healthy(): VerifySnapshot {
-  const event = inventoryUpdated(
-    { productId: 1, quantity: 3, delta: -2, version: 1, reserved: 1, refused: 1, released: 0, restocked: 0, source: { topic: 'orders', partition: 0, fromOffset: 0n, toOffset: 1n } },
-    0,
-  );
+  const update = (productId: number, quantity: number, delta: number, reserved: number, refused: number) => ({
+    key: String(productId),
+    value: '',
+    event: { productId, quantity, delta, version: 1, reserved, refused, released: 0, restocked: 0, source: { topic: 'orders', partition: 0, fromOffset: '0', toOffset: '1' } },
+  });
   return {
-    pipeline: {
-      initialStock: new Map([[1, 5]]),
+    orderFlow: {
+      initialStock: new Map([
+        [1, 5],
+        [2, 4],
+      ]),
+      restocksSent: [],
+      cancellationsSent: [],
+      deadLetteredRestockIds: new Set(),
       orders: [
-        { id: A, product_id: 1, quantity: 2, status: 'confirmed', reason: null },
-        { id: B, product_id: 1, quantity: 9, status: 'rejected', reason: 'out_of_stock' },
+        { id: A, status: 'confirmed', reason: null, cancelRequest: null, lines: [{ productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }] },
+        { id: B, status: 'rejected', reason: 'out_of_stock', cancelRequest: null, lines: [{ productId: 1, quantity: 9 }] },
       ],
-      inventory: [{ product_id: 1, quantity: 3, version: '1' }],
-      events: [{ key: '1', value: JSON.stringify(event), event }],
+      inventory: [
+        { productId: 1, quantity: 3, version: 1 },
+        { productId: 2, quantity: 3, version: 1 },
+      ],
+      restocks: [],
+      inventoryUpdates: [update(1, 3, -2, 1, 1), update(2, 3, -1, 1, 0)],
+      confirmed: [published(orderConfirmed({ orderId: A, lines: [{ productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }] }, 0), A)],
+      rejected: [published(orderRejected({ orderId: B, lines: [{ productId: 1, quantity: 9, outcome: 'refused', reason: 'out_of_stock' }] }, 0), B)],
+      cancelled: [],
+      restocked: [],
     },
+    undecodable: [],
     ordersTopic: 'orders',
-    orderRecords: [orderRecord(A, 1, 2, 0n), orderRecord(B, 1, 9, 1n)],
+    orderRecords: [orderRecord(A, [{ productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }], 0n), orderRecord(B, [{ productId: 1, quantity: 9 }], 1n)],
     dlqRecords: [],
     poison: [],
     outbox: { unpublished: 0, parked: undefined },
@@ -47,32 +70,36 @@ describe('runChecks', () => {
 
   it('counts an identical re-publish of OrderCreated as one publication', () => {
     const snapshot = healthy();
-    snapshot.orderRecords.push(orderRecord(A, 1, 2, 2n));
+    snapshot.orderRecords.push(orderRecord(A, [{ productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }], 2n));
     expect(failed(snapshot)).toEqual({});
   });
 
   it('fails an order that is still pending, and one stored but never published', () => {
     const snapshot = healthy();
-    snapshot.pipeline.orders[1]!.status = 'pending';
+    snapshot.orderFlow.orders[1]!.status = 'pending';
+    snapshot.orderFlow.rejected = [];
     snapshot.orderRecords.pop();
     const failures = failed(snapshot);
-    expect(failures['every order decided']).toEqual([`order ${B} (product 1) is pending`]);
+    expect(failures['every order decided']).toEqual([`order ${B} (lines 1x9) is pending`]);
     expect(failures['every order published once']).toEqual([`order ${B} is stored but was never published`]);
   });
 
-  it('fails an OrderCreated for an order that is not stored, and one whose content contradicts the stored order', () => {
+  it('fails an OrderCreated for an order that is not stored, and ones whose lines contradict the stored order', () => {
     const snapshot = healthy();
-    snapshot.orderRecords.push(orderRecord('0190a0a0-0000-7000-8000-0000000000ff', 1, 1, 2n));
-    snapshot.orderRecords[0] = orderRecord(A, 1, 3, 0n);
-    const violations = failed(snapshot)['every order published once']!;
-    expect(violations).toHaveLength(2);
-    expect(violations.join('\n')).toMatch(/names an order that is not stored/);
-    expect(violations.join('\n')).toMatch(/says product 1 x3 \(its lead line\), stored product 1 x2/);
+    snapshot.orderRecords.push(orderRecord('0190a0a0-0000-7000-8000-0000000000ff', [{ productId: 1, quantity: 1 }], 2n));
+    // A line's quantity, then the same lines in another order (the lead line is what the record is keyed by).
+    snapshot.orderRecords[0] = orderRecord(A, [{ productId: 1, quantity: 2 }, { productId: 2, quantity: 3 }], 0n);
+    snapshot.orderRecords.push(orderRecord(A, [{ productId: 2, quantity: 1 }, { productId: 1, quantity: 2 }], 3n));
+    expect(failed(snapshot)['every order published once']).toEqual([
+      `OrderCreated for ${A} says lines 1x2, 2x3, stored 1x2, 2x1`,
+      expect.stringMatching(/names an order that is not stored/),
+      `OrderCreated for ${A} says lines 2x1, 1x2, stored 1x2, 2x1`,
+    ]);
   });
 
   it('fails an order published under two event ids', () => {
     const snapshot = healthy();
-    const other = orderCreated({ orderId: A, customerId: 'c', lines: [{ productId: 1, quantity: 2 }] }, 0);
+    const other = orderCreated({ orderId: A, customerId: 'c', lines: [{ productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }] }, 0);
     other.eventId = 'order-created:someone-else';
     snapshot.orderRecords.push({ partition: 0, offset: 5n, key: '1', value: encodeEvent(other), headers: {} });
     expect(failed(snapshot)['every order published once']![0]).toMatch(/published under 2 event ids/);
@@ -116,10 +143,16 @@ describe('runChecks', () => {
     expect(failures.settled).toEqual(['partitions behind (stored/end) 3: 10/12']);
   });
 
-  it('passes the inventory invariants on to findInvariantViolations', () => {
+  it('passes the order flow on to findOrderFlowViolations', () => {
     const snapshot = healthy();
-    snapshot.pipeline.inventory[0]!.quantity = 4;
-    expect(failed(snapshot)['inventory invariants']!.join('\n')).toMatch(/product 1: stock 4/);
+    snapshot.orderFlow.inventory[0]!.quantity = 4;
+    expect(failed(snapshot)['order flow invariants']!.join('\n')).toMatch(/product 1: stock 4/);
+  });
+
+  it('fails records of the outcome topics that do not decode', () => {
+    const snapshot = healthy();
+    snapshot.undecodable = ['orders-confirmed[0]@7 is not an OrderConfirmed: record value is not valid JSON'];
+    expect(failed(snapshot)).toEqual({ 'events decode': snapshot.undecodable });
   });
 });
 
@@ -142,14 +175,15 @@ describe('checkRecoveries', () => {
   });
 });
 
-describe('the inventory invariants check', () => {
-  it('leaves undecided orders to their own check, so the inventory violations stay visible', () => {
+describe('the order flow invariants check', () => {
+  it('leaves undecided orders to their own check, so the other violations stay visible', () => {
     const snapshot = healthy();
-    snapshot.pipeline.orders[1]!.status = 'pending';
-    snapshot.pipeline.inventory[0]!.quantity = 4;
+    snapshot.orderFlow.orders[0]!.status = 'reserving';
+    snapshot.orderFlow.orders[1]!.status = 'pending';
+    snapshot.orderFlow.inventory[1]!.quantity = 1;
     const failures = failed(snapshot);
-    expect(failures['every order decided']).toHaveLength(1);
-    expect(failures['inventory invariants']!.some((violation) => violation.includes('still pending'))).toBe(false);
-    expect(failures['inventory invariants']!.join('\n')).toMatch(/product 1: stock 4/);
+    expect(failures['every order decided']).toHaveLength(2);
+    expect(failures['order flow invariants']!.filter((violation) => /still (pending|reserving)/.test(violation))).toEqual([]);
+    expect(failures['order flow invariants']!.join('\n')).toMatch(/product 2: stock 1/);
   });
 });

@@ -8,6 +8,12 @@ describe('parseVerifyOptions', () => {
     const options = parseVerifyOptions({});
     expect(options).toMatchObject({ durationMs: 60_000, rate: 100, seed: 1, brokers: 1, processorReplicas: 2, brokerOutageMs: 12_000, json: false });
     expect(options.faults).toEqual([...FAULT_KINDS]);
+    expect(options.lines).toMatchObject({ spec: '1:30,2:30,3:20,4:10,5:10', mean: 2.4 });
+  });
+
+  it('reads --lines as a count distribution and names the part it refuses', () => {
+    expect(parseVerifyOptions({ lines: '1-3' }).lines).toMatchObject({ spec: '1-3', mean: 2 });
+    expect(() => parseVerifyOptions({ lines: '1:30,0:5' })).toThrow('invalid setting --lines "1:30,0:5": a line count must be an integer from 1 to 100, got "0"');
   });
 
   it('reads the issue command: --duration 5m --faults all, with the full 60 s outage', () => {
@@ -27,6 +33,7 @@ describe('parseVerifyOptions', () => {
     [{ faults: 'all,meteor' }, '--faults'],
     [{ client: 'rdkafka' }, '--client'],
     [{ replicas: '13' }, '--replicas'],
+    [{ lines: 'many' }, '--lines'],
   ])('rejects %j naming %s', (flags, name) => {
     expect(() => parseVerifyOptions(flags)).toThrow(ConfigError);
     expect(() => parseVerifyOptions(flags)).toThrow(name);
@@ -38,9 +45,11 @@ describe('parseVerifyOptions', () => {
 });
 
 describe('defaultStock', () => {
-  it('is about 5% of the units a run orders, at least 10', () => {
-    expect(defaultStock({ rate: 100, durationMs: 60_000 })).toBe(600);
-    expect(defaultStock({ rate: 1, durationMs: 5_000 })).toBe(10);
+  it('is about 5% of the units a run orders (2 per line), at least 10', () => {
+    const lines = (mean: number) => ({ spec: '', weights: [], mean });
+    expect(defaultStock({ rate: 100, durationMs: 60_000, lines: lines(1) })).toBe(600);
+    expect(defaultStock({ rate: 100, durationMs: 60_000, lines: lines(2.4) })).toBe(1440);
+    expect(defaultStock({ rate: 1, durationMs: 5_000, lines: lines(1) })).toBe(10);
   });
 });
 

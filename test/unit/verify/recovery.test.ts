@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { measureRecovery, type Sample, stalledPartitions } from '../../../verify/recovery.ts';
 
-/** A sample at `atMs` seconds with offsets and high watermarks per partition. */
+/** A sample at `atMs` seconds with offsets and high watermarks per partition (named by their index: the monitor names them `orders[3]`). */
 function at(seconds: number, offsets: number[], marks: number[], extra: Partial<Sample> = {}): Sample {
   return {
     atMs: seconds * 1000,
-    offsets: new Map(offsets.map((offset, partition) => [partition, BigInt(offset)])),
-    highWatermarks: new Map(marks.map((mark, partition) => [partition, BigInt(mark)])),
+    offsets: new Map(offsets.map((offset, partition) => [String(partition), BigInt(offset)])),
+    highWatermarks: new Map(marks.map((mark, partition) => [String(partition), BigInt(mark)])),
     ...extra,
   };
 }
@@ -30,7 +30,7 @@ describe('measureRecovery', () => {
   it('leaves out partitions that were already stuck before the fault, and says so', () => {
     // Partition 1 is behind and does not move for the 12 s before the fault: not this fault's doing.
     const samples = [at(0, [0, 3], [1, 9]), at(12, [5, 3], [6, 9]), at(14, [5, 3], [7, 9]), at(16, [7, 3], [8, 9])];
-    expect(stalledPartitions(samples, 13_000)).toEqual(new Set([1]));
+    expect(stalledPartitions(samples, 13_000)).toEqual(new Set(['1']));
     expect(measureRecovery(samples, { startedAtMs: 13_000, backAtMs: 14_000, components: ['processor'] })).toEqual({
       recoveryMs: 2_000,
       detail: 'processor 2.0s (partitions 1 were stuck before the fault)',

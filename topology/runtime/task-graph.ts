@@ -14,7 +14,7 @@ import type { ProcessorNode, SinkNode, SourceNode, Topology, TopologyNode } from
 import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../processor-api.ts';
 import { Punctuations, type Schedule, type WallClockTick } from './punctuation.ts';
 import { repartitionEventId } from './repartition-origin.ts';
-import { TaskStore } from './task-store.ts';
+import { StoreCache, TaskStore } from './task-store.ts';
 import type { SinkOutput } from './types.ts';
 
 /** An error raised inside a node, tagged with the node so the dead letter can name it. */
@@ -100,7 +100,7 @@ export class TaskGraph {
     this.#reachable = this.#reachableProcessors();
     const storeNames = new Set(this.#reachable.flatMap((node) => node.stores));
     const specs = new Map(topology.stores.map((spec) => [spec.name, spec]));
-    this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name, specs.get(name)?.cacheAcrossBatches ?? true)]));
+    this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name, new StoreCache(specs.get(name)?.cacheAcrossBatches ?? true))]));
     this.#instantiate();
   }
 

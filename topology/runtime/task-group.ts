@@ -1,10 +1,10 @@
 /**
  * Task groups: the tasks of one sub-topology (topology/subtopologies.ts) with the same
  * partition number that run in this process, e.g. `a[3]` and `…-by-key-repartition[3]` when
- * both topics feed processors sharing a store.
- * Kafka Streams makes them one StreamTask, which picks its next record among its partitions
- * (PartitionGroup) and owns one state manager. Here each topic-partition keeps its own task
- * (offsets, fence, claim, commit, stats), and the group gives them what one task would have:
+ * both topics feed processors sharing a store. Kafka Streams makes them one StreamTask, which
+ * picks its next record among its partitions (PartitionGroup) and owns one state manager. Here
+ * each topic-partition keeps its own task (offsets, fence, claim, commit, stats), and the group
+ * gives them what one task would have:
  *
  * - **One committed cache per store** (a StoreCache its tasks' TaskStores share), so what one
  *   task commits the other reads at its next batch, instead of finding its own copy stale at
@@ -15,8 +15,8 @@
  *   nobody changes under it. Fairness: turns go in the order they were asked for, and a task asks
  *   once per batch, so with a backlog on both sides the tasks alternate batch by batch.
  *
- * A task joins when it starts and leaves when it stops, halts, is fenced or fails to start: it
- * gives up the turn and its waits at once (a batch still committing when its task stopped
+ * A task joins when it starts and leaves when it drains, stops, halts, is fenced or fails to
+ * start: it gives up the turn and its waits at once (a batch still committing when its task stopped
  * cannot change the cache any more, so the next task may start meanwhile). The group goes with
  * its last task, and a new one starts from a fresh cache.
  *
@@ -34,19 +34,17 @@ import { TurnAbandonedError, Turns } from './turns.ts';
 interface GroupStore {
   cache: StoreCache;
   restored: boolean;
-  /** The restore in flight, by whichever member started it. */
+  /** The restore in flight or done, by whichever member started it; unset again when it failed. */
   restoring: Promise<void> | undefined;
 }
 
 class TaskGroup {
-  readonly key: string;
   readonly members = new Set<TaskGroupMembership>();
   readonly turns = new Turns<TaskGroupMembership>();
   readonly #stores = new Map<string, GroupStore>();
   readonly #specs: ReadonlyMap<string, StateStoreSpec>;
 
-  constructor(key: string, specs: ReadonlyMap<string, StateStoreSpec>) {
-    this.key = key;
+  constructor(specs: ReadonlyMap<string, StateStoreSpec>) {
     this.#specs = specs;
   }
 
@@ -62,14 +60,11 @@ class TaskGroup {
 
 /** One task's place in its group: what it shares, and its end. */
 export class TaskGroupMembership {
-  /** `<sub-topology id>:<partition>`: the same for every task of the group. */
-  readonly groupKey: string;
   readonly #group: TaskGroup;
   readonly #left: () => void;
   #active = true;
 
   constructor(group: TaskGroup, left: () => void) {
-    this.groupKey = group.key;
     this.#group = group;
     this.#left = left;
   }
@@ -89,16 +84,18 @@ export class TaskGroupMembership {
     const entry = this.#group.store(store);
     while (!entry.restored) {
       if (entry.restoring === undefined) {
-        const restoring = restore().then((values) => {
-          entry.cache.loaded(values);
-          entry.restored = true;
-        });
+        const restoring = restore().then(
+          (values) => {
+            entry.cache.loaded(values);
+            entry.restored = true;
+          },
+          (error: unknown) => {
+            entry.restoring = undefined;
+            throw error;
+          },
+        );
         entry.restoring = restoring;
-        try {
-          await restoring;
-        } finally {
-          entry.restoring = undefined;
-        }
+        await restoring;
         return true;
       }
       await entry.restoring.catch(() => {});
@@ -115,16 +112,6 @@ export class TaskGroupMembership {
   /** Ends this task's turn, if it holds it. */
   giveTurn(): void {
     this.#group.turns.give(this);
-  }
-
-  /** Whether this task holds the turn now. */
-  get holdsTurn(): boolean {
-    return this.#group.turns.holder === this;
-  }
-
-  /** The tasks of the group in this process, this one included (0 once it left). */
-  get groupSize(): number {
-    return this.#active ? this.#group.members.size : 0;
   }
 
   /** Leaves the group: the turn passes on, waits end, and the group goes with its last task. Idempotent. */
@@ -152,10 +139,10 @@ export class TaskGroups {
   join(topic: string, partition: number): TaskGroupMembership {
     // A topic no source reads has no sub-topology: a group of its own (its task will not build anyway).
     const subtopology = this.#subtopologyOf.get(topic);
-    const key = subtopology === undefined ? `${topic}:${partition}` : `${subtopology}:${partition}`;
+    const key = subtopology === undefined ? `topic ${topic}[${partition}]` : `sub-topology ${subtopology}[${partition}]`;
     let group = this.#groups.get(key);
     if (group === undefined) {
-      group = new TaskGroup(key, this.#specs);
+      group = new TaskGroup(this.#specs);
       this.#groups.set(key, group);
     }
     const joined = group;
@@ -165,10 +152,5 @@ export class TaskGroups {
     });
     joined.members.add(membership);
     return membership;
-  }
-
-  /** Groups with at least one task. */
-  get size(): number {
-    return this.#groups.size;
   }
 }

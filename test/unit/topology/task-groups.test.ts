@@ -12,6 +12,7 @@ import { tpKey } from '../../../kafka/port.ts';
 import { type StateStoreSpec, TopologyBuilder } from '../../../topology/builder.ts';
 import type { Processor } from '../../../topology/processor-api.ts';
 import { StreamRuntime } from '../../../topology/runtime/stream-runtime.ts';
+import { TaskGroups } from '../../../topology/runtime/task-group.ts';
 import type { CommittableBatch, Committer, RuntimeEvent } from '../../../topology/runtime/types.ts';
 import { MemoryStore } from '../../../topology/testing/memory-store.ts';
 import { ControlledCommitter, FakeClaimer, FakeGroupConsumer, jsonCodec, memoryStoreSpec, record, useVirtualTime, waitFor } from './fixtures.ts';
@@ -238,5 +239,28 @@ describe('task groups', () => {
     await waitFor(() => events.filter((event) => event.type === 'partition-revoked').length === 2, 'both revoked');
     await consumer.assign([credits0]);
     expect(restored.sort()).toEqual([0, 0, 1]);
+  });
+});
+
+describe('TaskGroups', () => {
+  it('shares a cache between the topics of one sub-topology with the same partition number only', () => {
+    const groups = new TaskGroups(journalTopology(memoryStoreSpec('journal')));
+    const credits = groups.join('credits', 0);
+    expect(groups.join('debits', 0).cache('journal')).toBe(credits.cache('journal'));
+    expect(groups.join('credits', 1).cache('journal')).not.toBe(credits.cache('journal'));
+  });
+
+  it('hands a restore that failed on to a member still waiting for it, and restores no more once one succeeded', async () => {
+    const groups = new TaskGroups(journalTopology(memoryStoreSpec('journal')));
+    const first = groups.join('credits', 0);
+    const second = groups.join('debits', 0);
+    let failFirst!: (error: Error) => void;
+    const firstRestore = first.restore('journal', () => new Promise((_, reject) => (failFirst = reject)));
+    const secondRestore = second.restore('journal', async () => [['acct', ['restored']]]);
+    failFirst(new Error('its task stopped'));
+    await expect(firstRestore).rejects.toThrow('its task stopped');
+    await expect(secondRestore).resolves.toBe(true);
+    expect(first.cache('journal').get('acct')).toEqual(['restored']);
+    await expect(groups.join('credits', 0).restore('journal', async () => [])).resolves.toBe(false);
   });
 });

@@ -3,7 +3,9 @@
  * once, prefetches the store keys, processes, flushes and commits; reloads stale state and runs
  * the batch again; isolates a record that makes its batch fail (see isolate-failing-record.ts).
  * A batch may hold wall-clock ticks among its records, or only ticks (see punctuation.ts).
- * The PartitionTask owns the rest: the pipeline, halting, counters and stats.
+ * A batch runs in its task group's turn (task-group.ts), taken before the prefetch and given
+ * back once it committed or failed, so no batch of another task of the group changes the store
+ * caches it computes from. The PartitionTask owns the rest: the pipeline, halting, counters and stats.
  */
 import { randomUUID } from 'node:crypto';
 import { errorMessage, FencedError, isRetriable, StaleStateError } from '../../core/errors.ts';
@@ -27,8 +29,12 @@ export interface BatchRunnerContext extends TopicPartition {
   logger: Logger;
   /** Complete: maxAttempts may be Infinity. */
   retry: RetryPolicy;
-  /** Aborts retries and backoff waits when the task stops. */
+  /** Aborts retries, backoff waits and the wait for the turn when the task stops. */
   signal: AbortSignal;
+  /** Resolves once the task holds its group's turn; rejects if the task stops first. */
+  takeTurn(): Promise<void>;
+  /** Gives the turn back (nothing if the task does not hold it: it left its group when it stopped). */
+  giveTurn(): void;
   halted(): boolean;
   /** The offset the next commit must expect (where the last commit left the partition). */
   committedOffset(): bigint;
@@ -99,8 +105,25 @@ export class BatchRunner {
    */
   async run(items: readonly (ConsumedRecord | WallClockTick)[], emit: (event: BatchCommittedEvent) => void): Promise<void> {
     if (this.#context.halted()) return;
-    const startedAt = Date.now();
+    // Decoding reads no store: it need not wait for the turn.
     const prepared = items.map((item) => (isWallClockTick(item) ? this.#take(item) : this.#prepare(item)));
+    try {
+      await this.#context.takeTurn();
+    } catch (error) {
+      // The wait ends without the turn only when the task stopped; anything else is a bug to report.
+      throw this.#context.halted() ? new TaskStoppedError() : error;
+    }
+    try {
+      this.#throwIfStopped();
+      await this.#runInTurn(prepared, emit);
+    } finally {
+      this.#context.giveTurn();
+    }
+  }
+
+  /** The batch's durations count from here: the wait for the turn is the group's, not the batch's. */
+  async #runInTurn(prepared: PreparedItem[], emit: (event: BatchCommittedEvent) => void): Promise<void> {
+    const startedAt = Date.now();
     await commitIsolating<PreparedItem>(prepared, {
       attempt: async (part) => {
         const event = await this.#attempt(part, startedAt);

@@ -5,6 +5,7 @@ export type { PartitionTaskOptions, TaskState } from './partition-task.ts';
 export { PartitionTask } from './partition-task.ts';
 export type { StreamRuntimeOptions } from './stream-runtime.ts';
 export { StreamRuntime } from './stream-runtime.ts';
+export { TaskGroups } from './task-group.ts';
 export type {
   BatchCommittedEvent,
   ClaimedPartition,

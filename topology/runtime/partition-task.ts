@@ -12,6 +12,10 @@
  * fenced commit (another owner holds the partition) halts the task and drops everything it has
  * not committed. Wall-clock punctuations queue into the same pipeline, among the records
  * (see punctuation.ts).
+ *
+ * The task belongs to a task group (task-group.ts) with the other tasks of its sub-topology and
+ * partition number in this process: their stores share one committed cache, and their batches
+ * take turns. It joins when it is created and leaves when it drains, halts or fails to start.
  */
 import { BehaviorSubject, concatMap, defer, filter, finalize, firstValueFrom, from, mergeMap, type Observable, type SchedulerLike, Subject, share, takeUntil, tap } from 'rxjs';
 import { errorMessage, FencedError, isRetriable, StreamError } from '../../core/errors.ts';
@@ -23,6 +27,7 @@ import { batchBySizeOrTime } from './batch-by-size-or-time.ts';
 import { BatchRunner, TaskStoppedError } from './batch-runner.ts';
 import type { WallClockTick } from './punctuation.ts';
 import { OriginWatermarks } from './repartition-origin.ts';
+import { type TaskGroupMembership, TaskGroups } from './task-group.ts';
 import { NodeFailure, TaskGraph } from './task-graph.ts';
 import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, PartitionStats, RuntimeEvent } from './types.ts';
 
@@ -36,6 +41,8 @@ export interface PartitionTaskOptions {
   logger: Logger;
   /** For commits and store loads; by default retries until it succeeds or the task stops. */
   retry?: Partial<RetryPolicy>;
+  /** The process's task groups, which the task joins; without them it is a group of its own. */
+  groups?: TaskGroups;
   onEvent?: (event: RuntimeEvent) => void;
 }
 
@@ -50,6 +57,7 @@ export class PartitionTask {
 
   readonly #options: PartitionTaskOptions;
   readonly #graph: TaskGraph;
+  readonly #membership: TaskGroupMembership;
   readonly #storeSpecs: ReadonlyMap<string, StateStoreSpec>;
   readonly #runner: BatchRunner;
   readonly #logger: Logger;
@@ -75,9 +83,10 @@ export class PartitionTask {
   #duplicatesIgnored = 0;
   #inflightWork: Promise<unknown> = Promise.resolve();
 
-  private constructor(options: PartitionTaskOptions, graph: TaskGraph) {
+  private constructor(options: PartitionTaskOptions, graph: TaskGraph, membership: TaskGroupMembership) {
     this.#options = options;
     this.#graph = graph;
+    this.#membership = membership;
     this.topic = options.claim.topic;
     this.partition = options.claim.partition;
     this.epoch = options.claim.epoch;
@@ -97,6 +106,8 @@ export class PartitionTask {
       logger: this.#logger,
       retry: this.#retry,
       signal: this.#abort.signal,
+      takeTurn: () => membership.takeTurn(this.#abort.signal),
+      giveTurn: () => membership.giveTurn(),
       halted: () => this.#halted,
       committedOffset: () => this.#committedOffset,
       committed: (batch) => this.#onCommitted(batch),
@@ -140,6 +151,7 @@ export class PartitionTask {
       takeUntil(this.#halted$),
       finalize(() => {
         graph.punctuations.stopTimers();
+        membership.leave();
         this.#resolveDone();
       }),
       // One pipeline whoever subscribes: a second subscription must not process the records again.
@@ -148,18 +160,26 @@ export class PartitionTask {
   }
 
   /**
-   * Builds the task's processors and restores its stores from their backends. Subscribe to
-   * `committed$` to start it.
+   * Joins the task's group, builds its processors and restores the stores its group has not
+   * restored yet. Subscribe to `committed$` to start it.
    */
   static async create(options: PartitionTaskOptions): Promise<PartitionTask> {
-    const graph = new TaskGraph(options.topology, options.claim.topic, {
-      partition: options.claim.partition,
-      scheduler: options.scheduler,
-      logger: options.logger.child('task', { topic: options.claim.topic, partition: options.claim.partition }),
-    });
-    const task = new PartitionTask(options, graph);
-    await task.#restoreStores();
-    return task;
+    const { topic, partition } = options.claim;
+    const membership = (options.groups ?? new TaskGroups(options.topology)).join(topic, partition);
+    try {
+      const graph = new TaskGraph(options.topology, topic, {
+        partition,
+        scheduler: options.scheduler,
+        logger: options.logger.child('task', { topic, partition }),
+        storeCache: (store) => membership.cache(store),
+      });
+      const task = new PartitionTask(options, graph, membership);
+      await task.#restoreStores();
+      return task;
+    } catch (error) {
+      membership.leave();
+      throw error;
+    }
   }
 
   get state(): TaskState {
@@ -236,6 +256,8 @@ export class PartitionTask {
     this.#state = state;
     this.#abort.abort();
     this.#graph.discardBatch();
+    // At once, even with a commit still in flight: the others must not wait for it (see task-group.ts).
+    this.#membership.leave();
     this.#halted$.next();
     this.#input.complete();
     // Batches queued behind the one in flight were dropped with the pipeline.
@@ -250,13 +272,13 @@ export class PartitionTask {
     return { topic: this.topic, partition: this.partition };
   }
 
+  /** Restores each store unless its group did already (the cache is the group's). */
   async #restoreStores(): Promise<void> {
     for (const store of this.#graph.stores.values()) {
       const spec = this.#storeSpecs.get(store.name)!;
       if (!spec.restore) continue;
-      const entries = await this.#runner.retrying('load', this.#committedOffset, () => spec.restore!(this.#tp));
-      store.cacheLoaded(entries);
-      this.#logger.debug('store restored', { store: store.name, cachedKeys: store.cachedKeys });
+      const restored = await this.#membership.restore(store.name, () => this.#runner.retrying('load', this.#committedOffset, () => spec.restore!(this.#tp)));
+      if (restored) this.#logger.debug('store restored', { store: store.name, cachedKeys: store.cachedKeys });
     }
   }
 

@@ -1,9 +1,10 @@
 /**
  * Runs a topology on a consumer group: one PartitionTask per assigned partition, merged into
  * one RxJS pipeline (`tasks$ → mergeMap(task => task.committed$)`), so partitions run in
- * parallel while each stays serial. It claims partitions from the database offset store on
- * assignment, drops tasks on revocation, pauses fetching under backpressure and reports what
- * happens as events.
+ * parallel while each stays serial; the tasks of one sub-topology and partition number form a
+ * task group (task-group.ts) that shares its stores' cache and runs one batch at a time. It
+ * claims partitions from the database offset store on assignment, drops tasks on revocation,
+ * pauses fetching under backpressure and reports what happens as events.
  *
  * Assignments and revocations are handled one at a time, in the order the consumer reported
  * them. Nothing stops for good: a partition whose claim fails, whose task is fenced or fails,
@@ -21,6 +22,7 @@ import type { Topology } from '../builder.ts';
 import { BackpressureGate } from './backpressure.ts';
 import { runtimeDiagnostics } from './diagnostics.ts';
 import { PartitionTask } from './partition-task.ts';
+import { TaskGroups } from './task-group.ts';
 import type {
   BatchCommittedEvent,
   ClaimedPartition,
@@ -127,6 +129,8 @@ export class StreamRuntime {
   /** What the consumer was last told, per partition. */
   readonly #paused = new Map<string, PauseReason>();
   readonly #gate: BackpressureGate;
+  /** The tasks of one sub-topology and partition number share their stores' cache and take turns (task-group.ts). */
+  readonly #groups: TaskGroups;
   #pipeline: Subscription | undefined;
   #rebalanceChain: Promise<unknown> = Promise.resolve();
   #generation = 0;
@@ -155,6 +159,7 @@ export class StreamRuntime {
     this.#scheduler = options.scheduler ?? asyncScheduler;
     this.#retryPolicy = { ...RETRY_POLICIES.partition, ...options.retry };
     this.#gate = new BackpressureGate(options.config);
+    this.#groups = new TaskGroups(options.topology);
     this.id = options.id ?? `runtime-${++runtimeCount}`;
     this.#events.subscribe((event) => {
       if (runtimeDiagnostics.hasSubscribers) runtimeDiagnostics.publish({ ...event, runtime: this.id });
@@ -430,6 +435,7 @@ export class StreamRuntime {
       scheduler: this.#scheduler,
       logger: this.#options.logger,
       retry: this.#options.retry,
+      groups: this.#groups,
       onEvent: (event) => this.#onTaskEvent(key, created, event),
     });
     return promise.then((task) => {

@@ -4,6 +4,7 @@
  * repartition's sink ends the walk), their contexts, and the task's stores. It pushes one
  * record at a time depth-first through the graph (a forward calls the child at once, as in
  * Kafka Streams) and stages what the record writes, so a failing record leaves nothing behind.
+ * The stores' committed caches are the task group's (task-group.ts); the staged writes are the task's.
  * Punctuators (punctuation.ts) run through the same graph and stage their writes the same way.
  */
 import type { SchedulerLike } from 'rxjs';
@@ -14,7 +15,7 @@ import type { ProcessorNode, SinkNode, SourceNode, Topology, TopologyNode } from
 import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../processor-api.ts';
 import { Punctuations, type Schedule, type WallClockTick } from './punctuation.ts';
 import { repartitionEventId } from './repartition-origin.ts';
-import { TaskStore } from './task-store.ts';
+import { type StoreCache, TaskStore } from './task-store.ts';
 import type { SinkOutput } from './types.ts';
 
 /** An error raised inside a node, tagged with the node so the dead letter can name it. */
@@ -54,6 +55,8 @@ export interface TaskGraphOptions {
   /** The task's clock: currentTimeMs() and wall-clock punctuation. */
   scheduler: SchedulerLike;
   logger: Logger;
+  /** The committed cache of each store the task uses: its task group's (task-group.ts). */
+  storeCache(store: string): StoreCache;
 }
 
 /** The punctuation running now, which names its repartition outputs. */
@@ -99,8 +102,7 @@ export class TaskGraph {
 
     this.#reachable = this.#reachableProcessors();
     const storeNames = new Set(this.#reachable.flatMap((node) => node.stores));
-    const specs = new Map(topology.stores.map((spec) => [spec.name, spec]));
-    this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name, specs.get(name)?.cacheAcrossBatches ?? true)]));
+    this.stores = new Map([...storeNames].map((name) => [name, new TaskStore(name, options.storeCache(name))]));
     this.#instantiate();
   }
 

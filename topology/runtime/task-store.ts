@@ -2,30 +2,78 @@ import type { StoreChange } from '../../core/batch.ts';
 import type { KeyValueStore } from '../processor-api.ts';
 
 /**
+ * The committed layer of one state store: values known to be in the store's backend (restored
+ * or loaded from it, plus the writes of committed batches). Only values: a key found absent is
+ * not remembered, so a key the backend gains while running (a row inserted by hand) is loaded at
+ * the next batch that needs it instead of being taken for absent forever.
+ *
+ * The tasks of one task group share it (task-group.ts): each batch reads it and, once committed,
+ * writes it, one batch of the group at a time.
+ */
+export class StoreCache<K = unknown, V = unknown> {
+  readonly #values = new Map<K, V>();
+  readonly #cacheAcrossBatches: boolean;
+
+  /** `cacheAcrossBatches` false: every commit empties the cache, so memory stays flat (a store whose keys are seldom read twice). */
+  constructor(cacheAcrossBatches = true) {
+    this.#cacheAcrossBatches = cacheAcrossBatches;
+  }
+
+  has(key: K): boolean {
+    return this.#values.has(key);
+  }
+
+  get(key: K): V | undefined {
+    return this.#values.get(key);
+  }
+
+  /** Durable values from the backend (restore or load). */
+  loaded(values: Iterable<[K, V]>): void {
+    for (const [key, value] of values) this.#values.set(key, value);
+  }
+
+  /** Forgets values found stale (the backend changed them): the next prefetch loads them again. */
+  evict(keys: Iterable<K>): void {
+    for (const key of keys) this.#values.delete(key);
+  }
+
+  /** A batch is durable: its writes (undefined: deleted) become part of the cache. */
+  committed(writes: ReadonlyMap<K, V | undefined>): void {
+    if (!this.#cacheAcrossBatches) {
+      this.#values.clear();
+      return;
+    }
+    for (const [key, value] of writes) {
+      if (value === undefined) this.#values.delete(key);
+      else this.#values.set(key, value);
+    }
+  }
+
+  get size(): number {
+    return this.#values.size;
+  }
+}
+
+/**
  * One state store as one partition task sees it, in three layers read top-down:
  * the current record's writes, the current batch's writes, and the committed cache
- * (values restored or loaded from the store's backend, plus committed batches).
+ * (a StoreCache, which the tasks of a task group share).
  *
  * A record's writes join the batch only when the record succeeds, so a dead-lettered record
  * leaves no trace; the batch's writes join the cache only once the batch is committed. In the
  * two write layers a deletion is the key mapped to undefined (a value can never be undefined).
+ * The write layers are the task's own: a task that stops drops them without touching the batch
+ * another task of its group may be running on the same cache.
  */
 export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> {
   readonly name: string;
-  /**
-   * Values known to be in the backend. Only values: a key found absent is not remembered, so a
-   * key the backend gains while running (a row inserted by hand) is loaded at the next batch
-   * that needs it instead of being taken for absent forever.
-   */
-  readonly #committed = new Map<K, V>();
+  readonly #committed: StoreCache<K, V>;
   #batch = new Map<K, V | undefined>();
   #record = new Map<K, V | undefined>();
 
-  readonly #cacheAcrossBatches: boolean;
-
-  constructor(name: string, cacheAcrossBatches = true) {
+  constructor(name: string, cache: StoreCache<K, V> = new StoreCache<K, V>()) {
     this.name = name;
-    this.#cacheAcrossBatches = cacheAcrossBatches;
+    this.#committed = cache;
   }
 
   get(key: K): V | undefined {
@@ -61,12 +109,12 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
 
   /** Durable values from the backend (restore or load). */
   cacheLoaded(values: Iterable<[K, V]>): void {
-    for (const [key, value] of values) this.#committed.set(key, value);
+    this.#committed.loaded(values);
   }
 
   /** Forgets cached values found stale (the backend changed them): the next prefetch loads them again. */
   evict(keys: Iterable<K>): void {
-    for (const key of keys) this.#committed.delete(key);
+    this.#committed.evict(keys);
   }
 
   acceptRecord(): void {
@@ -95,12 +143,7 @@ export class TaskStore<K = unknown, V = unknown> implements KeyValueStore<K, V> 
 
   /** The batch is durable now: its writes become part of the committed view. */
   commitBatch(): void {
-    if (this.#cacheAcrossBatches) {
-      for (const [key, value] of this.#batch) {
-        if (value === undefined) this.#committed.delete(key);
-        else this.#committed.set(key, value);
-      }
-    } else this.#committed.clear();
+    this.#committed.committed(this.#batch);
     this.#batch = new Map();
   }
 

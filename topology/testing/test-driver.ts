@@ -6,7 +6,9 @@
  * has committed. A repartition sink's committed outputs are appended to its internal topic,
  * in the partition their key hashes to, and run through the next sub-topology before they resolve;
  * through a loop of repartitions too, round after round until none is left, up to
- * `maxRoutingRounds` (a loop that never ends fails the call instead of hanging it).
+ * `maxRoutingRounds` (a loop that never ends fails the call instead of hanging it). As in the
+ * runtime, the tasks of one sub-topology and partition share their stores' cache and take turns
+ * (runtime/task-group.ts).
  *
  * Every store runs on a fresh MemoryStore (memory-store.ts) that follows the store's table
  * declaration (stores declared over one table share its rows, as they share the table on
@@ -26,6 +28,7 @@ import { checkOptions } from '../../core/options.ts';
 import { type TopicPartition, tpKey } from '../../kafka/port.ts';
 import type { SinkNode, Topology } from '../builder.ts';
 import { PartitionTask } from '../runtime/partition-task.ts';
+import { TaskGroups } from '../runtime/task-group.ts';
 import type { CommittableBatch, DeadLetter, RuntimeEvent, SinkOutput } from '../runtime/types.ts';
 import { MemoryStore } from './memory-store.ts';
 
@@ -86,6 +89,8 @@ export class TopologyTestDriver {
   readonly #deadLetters: DeadLetter[] = [];
   readonly #nextOffsets = new Map<string, bigint>();
   readonly #tasks = new Map<string, Promise<PartitionTask>>();
+  /** As in the runtime: the tasks of a sub-topology's partition share their stores' cache and take turns. */
+  readonly #groups: TaskGroups;
   readonly #subscriptions: Subscription[] = [];
   readonly #failures: unknown[] = [];
   readonly #internalTopics: ReadonlySet<string>;
@@ -126,6 +131,7 @@ export class TopologyTestDriver {
     }
     // Same graph, stores backed by memory instead of PostgreSQL.
     this.#topology = { ...topology, stores: [...this.#stores.values()] };
+    this.#groups = new TaskGroups(this.#topology);
     this.#internalTopics = new Set(topology.repartitions.map((repartition) => repartition.topic));
   }
 
@@ -246,6 +252,7 @@ export class TopologyTestDriver {
         // A stale commit (see writeStore) reloads and runs again, as would a retriable error of
         // checkCommit; twice at most and without delay, so a failure reaches the test at once.
         retry: { maxAttempts: 3, initialDelayMs: 0, maxDelayMs: 0 },
+        groups: this.#groups,
         onEvent: (event) => this.#onEvent(event),
       }).then((created) => {
         this.#subscriptions.push(created.committed$.subscribe());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { TaskStore } from '../../../topology/runtime/task-store.ts';
+import { StoreCache, TaskStore } from '../../../topology/runtime/task-store.ts';
 
 describe('TaskStore', () => {
   it('keeps committed values cached across batches by default, but not absence', () => {
@@ -25,7 +25,7 @@ describe('TaskStore', () => {
   });
 
   it('forgets everything at commit when it does not cache across batches, so memory stays flat', () => {
-    const store = new TaskStore<string, string>('decisions', false);
+    const store = new TaskStore<string, string>('decisions', new StoreCache(false));
     for (let batch = 0; batch < 100; batch++) {
       const key = `order-${batch}`;
       store.put(key, 'confirmed');

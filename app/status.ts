@@ -98,10 +98,19 @@ export function subtopologyTopics(topology: Topology): SubtopologyTopics[] {
   return subtopologiesOf(topology).map(({ id, sourceTopics }) => ({ id, topics: sourceTopics }));
 }
 
+/**
+ * A topic's end offsets; none for a topic not created yet (a topology's internal topics appear
+ * when its first processor starts), so status reports it empty instead of failing.
+ */
+async function highWatermarksOf(admin: KafkaAdmin, topic: string): Promise<Map<number, bigint>> {
+  if ((await admin.partitionCount(topic)) === undefined) return new Map();
+  return admin.highWatermarks(topic);
+}
+
 export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topics: string[]; dlqTopic: string; outcomeTopics: OutcomeTopics }): Promise<StatusSnapshot> {
   const [offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked, outcomeEnds] = await Promise.all([
     readOffsets(deps.sequelize, deps.group),
-    Promise.all(deps.topics.map(async (topic) => [topic, await deps.admin.highWatermarks(topic)] as const)).then((entries) => new Map(entries)),
+    Promise.all(deps.topics.map(async (topic) => [topic, await highWatermarksOf(deps.admin, topic)] as const)).then((entries) => new Map(entries)),
     deps.admin.highWatermarks(deps.dlqTopic).catch(() => new Map<number, bigint>()),
     countUnpublished(deps.sequelize),
     countParked(deps.sequelize),

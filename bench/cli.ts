@@ -11,7 +11,7 @@ const BENCHES = ['source', 'processor', 'replicas', 'memory'] as const;
 const USAGE = `Usage: npm run bench -- <${BENCHES.join('|')}> [flags]
 
   source     highest sustained order-source rate per Kafka client, p99 at 5k/s and 20k/s
-  processor  inventory processor throughput
+  processor  order flow catch-up per client and lines per order, naive baseline, end-to-end latency
   replicas   scaling with processor replicas
   memory     memory use under load
 

@@ -1,21 +1,29 @@
 /**
  * `npm run bench -- processor` (or `node bench/processor.ts`): how fast one processor replica
- * catches up on a large backlog with each Kafka client, how that compares with the naive
- * one-transaction-per-order baseline, and the end-to-end latency of the whole pipeline at a
- * steady 5,000 orders/s. Writes bench/results/processor-<date>.{json,md} and prints a JSON
- * summary as the last stdout line.
+ * catches up on a large backlog of the order flow with each Kafka client, for every shape of
+ * order asked for (`--lines`, default single-line and three lines: one backlog per shape, the
+ * same orders count over the same products), how that compares with the naive
+ * one-transaction-per-order baseline (single-line), and the end-to-end latency of the whole
+ * pipeline, order stored to outcome event published, at a steady 2,000 orders/s of the source's
+ * default lines mix. Writes bench/results/processor-<date>.{json,md} and prints a JSON summary as
+ * the last stdout line.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appTopics } from '../app/bootstrap.ts';
+import { referenceTopology } from '../app/processor-app.ts';
 import { parseCommandLine, runMain } from '../core/cli.ts';
-import { type AppConfig, type KafkaClientName, loadConfig } from '../core/config.ts';
+import { type AppConfig, DEFAULT_ORDER_LINES, type KafkaClientName, loadConfig, readSetting, SETTINGS } from '../core/config.ts';
+import type { CountDistribution } from '../core/count-distribution.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
 import { createKafkaClient } from '../kafka/index.ts';
+import type { KafkaAdmin } from '../kafka/port.ts';
+import { memoryStores } from '../processors/reference-pipeline.ts';
 import { seed } from '../state/commerce/seed.ts';
 import { withDatabase } from '../state/database-url.ts';
 import { connectDatabase, ensureDatabase } from '../state/db.ts';
@@ -23,31 +31,35 @@ import { migrate } from '../state/migrator.ts';
 import { selectRows } from '../state/sql.ts';
 import { runNaiveBaseline } from './naive-baseline.ts';
 import { buildBacklog } from './support/backlog.ts';
-import { type CatchUpResult, measureCatchUp } from './support/catch-up.ts';
+import { type CatchUpResult, type LinesShape, measureCatchUp } from './support/catch-up.ts';
 import { benchDatabaseName, cloneDatabase, DatabaseRegistry } from './support/databases.ts';
-import { type LatencyResult, measureLatency } from './support/latency.ts';
-import { evaluateTargets, kafkaVersion, machineInfo, type ProcessorBenchResult, summarize, writeResults } from './support/report.ts';
+import { type LatencyResult, MAX_LATENCY_SECONDS, measureLatency } from './support/latency.ts';
+import { takeRepeated } from './support/repeated-flag.ts';
+import { type BacklogShape, evaluateTargets, kafkaVersion, machineInfo, type ProcessorBenchResult, summarize, writeResults } from './support/report.ts';
 
 const USAGE = `Usage: node bench/processor.ts [options]   (or: npm run bench -- processor [options])
 
 Options:
-  --orders N                      backlog size for the catch-up runs (default 1000000)
+  --orders N                      backlog size for the catch-up runs, every shape (default 1000000)
+  --lines SPEC                    lines per order of a backlog: N, A-B or N:W,N:W,... (as topology run's --lines);
+                                  repeat it for several shapes, each run with every client (default: --lines 1 --lines 3)
   --clients LIST                  comma-separated: platformatic,kafkajs (default both)
   --products N                    catalogue size (default 1000)
-  --baseline-orders N             naive baseline sample size (default 20000)
+  --baseline-orders N             naive baseline sample size (default 20000; on the single-line backlog)
   --baseline-seconds S            ...or this long, whichever ends first (default 60)
   --skip-baseline                 no naive baseline run
   --skip-latency                  no end-to-end latency run
-  --latency-rate R                orders/s of the latency run (default 5000)
-  --latency-seconds S             measured seconds of the latency run (default 30, after 5 s warm-up)
+  --latency-rate R                orders/s of the latency run (default 2000)
+  --latency-lines SPEC            lines per order of the latency run (default ${DEFAULT_ORDER_LINES}, the source's mix)
+  --latency-seconds S             measured seconds of the latency run (default 30, after 5 s warm-up; at most ${MAX_LATENCY_SECONDS})
   --latency-commit-interval-ms MS commit interval of the latency run (default COMMIT_INTERVAL_MS or 50, not
                                   --commit-interval-ms: a long interval buys throughput with latency)
-  --latency-layout all|split      one process for source+processor+relay (default, as topology run), or one per role
+  --latency-layout all|split      one process for every role (default, as topology run), or one per role
   --batch-max-records N           processor micro-batch size (env BATCH_MAX_RECORDS)
   --commit-interval-ms MS         processor micro-batch time bound (env COMMIT_INTERVAL_MS)
   --max-inflight-per-partition N  (env MAX_INFLIGHT_PER_PARTITION)
   --max-inflight-total N          (env MAX_INFLIGHT_TOTAL)
-  --pool-max N                    PostgreSQL pool size of the processor (default 10, as topology run)
+  --pool-max N                    PostgreSQL pool size of the processor and relay (default 10, as topology run)
   --profile                       CPU-profile the first catch-up run (<tmpdir>/processor-<date>.cpuprofile; top
                                   functions go into the results) and the latency run's processes (node --cpu-prof,
                                   into <tmpdir>/processor-latency-profiles/)
@@ -63,6 +75,7 @@ const FLAGS = {
   'skip-baseline': { type: 'boolean' },
   'skip-latency': { type: 'boolean' },
   'latency-rate': { type: 'string' },
+  'latency-lines': { type: 'string' },
   'latency-seconds': { type: 'string' },
   'latency-layout': { type: 'string' },
   'latency-commit-interval-ms': { type: 'string' },
@@ -76,11 +89,13 @@ const FLAGS = {
 } as const;
 
 const CLIENTS: readonly KafkaClientName[] = ['platformatic', 'kafkajs'];
+const DEFAULT_SHAPES = ['1', '3'];
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const LATENCY_WARMUP_MS = 5_000;
 
 interface BenchOptions {
   orders: number;
+  shapes: CountDistribution[];
   clients: KafkaClientName[];
   products: number;
   baselineOrders: number;
@@ -88,6 +103,7 @@ interface BenchOptions {
   skipBaseline: boolean;
   skipLatency: boolean;
   latencyRate: number;
+  latencyLines: string;
   latencySeconds: number;
   latencyLayout: 'all' | 'split';
   poolMax: number;
@@ -96,8 +112,9 @@ interface BenchOptions {
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
-  const { flags } = parseCommandLine(argv, FLAGS, USAGE);
-  const options = parseOptions(flags);
+  const { values: lines, rest } = takeRepeated(argv, 'lines');
+  const { flags } = parseCommandLine(rest, FLAGS, USAGE);
+  const options = parseOptions(flags, lines);
   // Flags win over the environment, as everywhere in the project.
   const env = {
     ...process.env,
@@ -112,74 +129,68 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const databases = new DatabaseRegistry();
   const kafka = createKafkaClient(base, quiet);
   const admin = await kafka.admin();
-  const topics: string[] = [];
+  const topics = new Set<string>();
   const date = new Date().toISOString().slice(0, 10);
+  /** A run's settings: its database and topics of its own (the orders topic is its backlog's), the topics created. */
+  const configFor = async (databaseUrl: string, label: string, ordersTopic = `bench-${label}-orders-${run}`): Promise<AppConfig> => {
+    const config = runConfig(base, { databaseUrl, ordersTopic, label: `${label}-${run}` });
+    await createRunTopics(admin, config, topics);
+    return config;
+  };
+  /** Deletes a finished run's topics but its backlog's orders topic (they hold a record or more per order: disk). */
+  const dropRunTopics = async (config: AppConfig, keep: string) => {
+    const names = runTopics(config).filter((topic) => topic !== keep);
+    await admin.deleteTopics(names).catch(() => undefined);
+    for (const topic of names) topics.delete(topic);
+  };
   try {
-    const ordersTopic = `bench-orders-${run}`;
-    topics.push(ordersTopic);
-    const templateUrl = databases.add(withDatabase(base.databaseUrl, benchDatabaseName('processor_backlog')));
-    const backlog = await prepareBacklog(templateUrl, ordersTopic, base, options, log);
-    const configFor = (databaseUrl: string, label: string): AppConfig => ({
-      ...base,
-      databaseUrl,
-      ordersTopic,
-      inventoryTopic: `bench-inventory-${run}`,
-      dlqTopic: `bench-dlq-${run}`,
-      consumerGroup: `bench-${label}-${run}`,
-    });
-
+    const backlogs: BacklogShape[] = [];
     const pipeline: CatchUpResult[] = [];
-    for (const client of options.clients) {
-      const databaseUrl = databases.add(await cloneDatabase(templateUrl, `processor_${client}`));
-      log.info('catch-up run', { client, orders: options.orders });
-      const result = await measureCatchUp(
-        {
-          client,
-          config: { ...configFor(databaseUrl, client), kafkaClient: client },
-          partitions: base.partitions,
-          poolMax: options.poolMax,
-          timeoutMs: 30 * 60_000,
-          ...(options.profile && pipeline.length === 0 ? { profileFile: join(tmpdir(), `processor-${date}.cpuprofile`) } : {}),
-        },
-        quiet,
-      );
-      log.info('catch-up done', { ...result, hotFunctions: result.hotFunctions?.slice(0, 10) });
-      pipeline.push(result);
-      await databases.drop(databaseUrl);
-    }
-
     let baseline: ProcessorBenchResult['baseline'];
-    if (!options.skipBaseline) {
-      const databaseUrl = databases.add(await cloneDatabase(templateUrl, 'processor_naive'));
-      const client = options.clients[0] ?? 'platformatic';
-      log.info('naive baseline run', { orders: options.baselineOrders, maxSeconds: options.baselineSeconds, client });
-      const result = await runNaiveBaseline(
-        {
-          databaseUrl,
-          kafkaBrokers: base.kafkaBrokers,
-          client,
-          topic: ordersTopic,
-          group: `bench-naive-${run}`,
-          sampleOrders: Math.min(options.baselineOrders, options.orders),
-          maxDurationMs: options.baselineSeconds * 1000,
-        },
-        quiet,
-      );
-      baseline = { ...result, client, loadAverage1m: loadAverage() };
-      log.info('naive baseline done', { ordersPerSecond: result.ordersPerSecond, orders: result.orders });
-      await databases.drop(databaseUrl);
+    for (const [index, distribution] of options.shapes.entries()) {
+      const lines: LinesShape = { spec: distribution.spec, mean: distribution.mean };
+      const shape = `shape${index + 1}`;
+      const ordersTopic = `bench-${shape}-orders-${run}`;
+      topics.add(ordersTopic);
+      const templateUrl = databases.add(withDatabase(base.databaseUrl, benchDatabaseName(`processor_backlog_${shape}`)));
+      const backlog = await prepareBacklog(templateUrl, ordersTopic, base, options, distribution, log);
+      backlogs.push(backlog);
+      for (const client of options.clients) {
+        const databaseUrl = databases.add(await cloneDatabase(templateUrl, `processor_${client}_${shape}`));
+        const config = { ...(await configFor(databaseUrl, `${client}-${shape}`, ordersTopic)), kafkaClient: client };
+        log.info('catch-up run', { client, lines: lines.spec, orders: options.orders });
+        const result = await measureCatchUp(
+          {
+            client,
+            config,
+            backlog: { lines, totalLines: backlog.totalLines },
+            partitions: base.partitions,
+            poolMax: options.poolMax,
+            timeoutMs: 30 * 60_000,
+            ...(options.profile && pipeline.length === 0 ? { profileFile: join(tmpdir(), `processor-${date}.cpuprofile`) } : {}),
+          },
+          quiet,
+        );
+        log.info('catch-up done', { ...result, hotFunctions: result.hotFunctions?.slice(0, 10) });
+        pipeline.push(result);
+        await databases.drop(databaseUrl);
+        await dropRunTopics(config, ordersTopic);
+      }
+      // The baseline decides an order by its lead line, as the original project did: a single-line backlog only.
+      if (!options.skipBaseline && baseline === undefined && lines.mean === 1) {
+        baseline = await runBaseline(databases, templateUrl, ordersTopic, base, options, run, log);
+      }
+      await databases.drop(templateUrl);
+      // The next shape's backlog needs the disk this one's topic holds.
+      await admin.deleteTopics([ordersTopic]).catch(() => undefined);
+      topics.delete(ordersTopic);
     }
+    if (!options.skipBaseline && baseline === undefined) log.warn('no naive baseline: it runs on a single-line backlog (--lines 1) and none was asked for');
 
     let latency: ProcessorBenchResult['latency'];
     if (!options.skipLatency) {
-      const latencyConfig: AppConfig = {
-        ...configFor(databases.add(withDatabase(base.databaseUrl, benchDatabaseName('processor_latency'))), 'latency'),
-        ordersTopic: `bench-latency-orders-${run}`,
-        inventoryTopic: `bench-latency-inventory-${run}`,
-        dlqTopic: `bench-latency-dlq-${run}`,
-        commitIntervalMs: latencyCommitIntervalMs,
-      };
-      topics.push(latencyConfig.ordersTopic, latencyConfig.inventoryTopic, latencyConfig.dlqTopic);
+      const databaseUrl = databases.add(withDatabase(base.databaseUrl, benchDatabaseName('processor_latency')));
+      const latencyConfig: AppConfig = { ...(await configFor(databaseUrl, 'latency')), commitIntervalMs: latencyCommitIntervalMs };
       latency = { ...(await runLatency(latencyConfig, options, log)), loadAverage1m: loadAverage() };
       await databases.drop(latencyConfig.databaseUrl);
     }
@@ -199,7 +210,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
         maxInflightTotal: base.maxInflightTotal,
         poolMax: options.poolMax,
       },
-      backlog,
+      backlogs,
       pipeline,
       ...(baseline ? { baseline } : {}),
       ...(latency ? { latency } : {}),
@@ -213,29 +224,80 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     process.stdout.write(`${JSON.stringify(summarize(result))}\n`);
     return 0;
   } finally {
-    await admin.deleteTopics(topics).catch(() => undefined);
+    await admin.deleteTopics([...topics]).catch(() => undefined);
     await admin.close();
     await databases.dropAll();
   }
 }
 
-async function prepareBacklog(templateUrl: string, topic: string, base: AppConfig, options: BenchOptions, log: Logger): Promise<{ orders: number; buildMs: number }> {
+/** The settings of one run: its database, its backlog's orders topic, and every other topic and the group its own. */
+function runConfig(base: AppConfig, { databaseUrl, ordersTopic, label }: { databaseUrl: string; ordersTopic: string; label: string }): AppConfig {
+  const topic = (name: string) => `bench-${label}-${name}`;
+  return {
+    ...base,
+    databaseUrl,
+    ordersTopic,
+    inventoryTopic: topic('inventory'),
+    dlqTopic: topic('dlq'),
+    restockCommandsTopic: topic('restock-commands'),
+    cancelCommandsTopic: topic('cancel-commands'),
+    ordersConfirmedTopic: topic('orders-confirmed'),
+    ordersRejectedTopic: topic('orders-rejected'),
+    ordersCancelledTopic: topic('orders-cancelled'),
+    inventoryRestockedTopic: topic('inventory-restocked'),
+    consumerGroup: `bench-${label}`,
+  };
+}
+
+/** Every topic of a run: those `topology run` creates and the processor's internal ones. */
+function runTopics(config: AppConfig): string[] {
+  return [...appTopics(config).map((spec) => spec.topic), ...referenceTopology(config, memoryStores()).repartitions.map((repartition) => repartition.topic)];
+}
+
+/** Creates the run's topics (as `topology run` does; the processor adds its internal ones) and records every one for deletion. */
+async function createRunTopics(admin: KafkaAdmin, config: AppConfig, topics: Set<string>): Promise<void> {
+  await admin.createTopics(appTopics(config));
+  for (const topic of runTopics(config)) topics.add(topic);
+}
+
+async function prepareBacklog(templateUrl: string, topic: string, base: AppConfig, options: BenchOptions, lines: CountDistribution, log: Logger): Promise<BacklogShape> {
   await ensureDatabase(templateUrl);
   const sequelize = await connectDatabase(templateUrl, log.child('db'), { poolMax: 4 });
   try {
     await migrate(sequelize, createLogger({ level: 'warn' }));
-    log.info('building the backlog', { orders: options.orders, products: options.products, topic, partitions: base.partitions });
+    log.info('building the backlog', { orders: options.orders, lines: lines.spec, products: options.products, topic, partitions: base.partitions });
     const kafka = createKafkaClient(base, log);
     const stats = await buildBacklog(
-      { orders: options.orders, products: options.products, stock: 1_000_000_000, topic, partitions: base.partitions },
+      { orders: options.orders, products: options.products, stock: 1_000_000_000, lines, topic, partitions: base.partitions },
       { sequelize, kafka, logger: log },
     );
     log.info('backlog ready', { ...stats });
-    return { orders: stats.orders, buildMs: stats.totalMs };
+    return { lines: { spec: lines.spec, mean: lines.mean }, orders: stats.orders, totalLines: stats.lines, buildMs: stats.totalMs };
   } finally {
     // The template must have no open session when it is copied.
     await sequelize.close();
   }
+}
+
+async function runBaseline(databases: DatabaseRegistry, templateUrl: string, topic: string, base: AppConfig, options: BenchOptions, run: string, log: Logger): Promise<NonNullable<ProcessorBenchResult['baseline']>> {
+  const databaseUrl = databases.add(await cloneDatabase(templateUrl, 'processor_naive'));
+  const client = options.clients[0] ?? 'platformatic';
+  log.info('naive baseline run', { orders: options.baselineOrders, maxSeconds: options.baselineSeconds, client });
+  const result = await runNaiveBaseline(
+    {
+      databaseUrl,
+      kafkaBrokers: base.kafkaBrokers,
+      client,
+      topic,
+      group: `bench-naive-${run}`,
+      sampleOrders: Math.min(options.baselineOrders, options.orders),
+      maxDurationMs: options.baselineSeconds * 1000,
+    },
+    createLogger({ level: 'warn', format: base.logFormat }),
+  );
+  log.info('naive baseline done', { ordersPerSecond: result.ordersPerSecond, orders: result.orders });
+  await databases.drop(databaseUrl);
+  return { ...result, client, loadAverage1m: loadAverage() };
 }
 
 async function runLatency(config: AppConfig, options: BenchOptions, log: Logger): Promise<LatencyResult> {
@@ -245,9 +307,9 @@ async function runLatency(config: AppConfig, options: BenchOptions, log: Logger)
     await migrate(sequelize, createLogger({ level: 'warn' }));
     await seed(sequelize, { products: options.products, stock: 1_000_000_000 });
     const logFile = join(tmpdir(), `bench-latency-${Date.now()}.log`);
-    log.info('latency run', { rate: options.latencyRate, seconds: options.latencySeconds, warmupSeconds: LATENCY_WARMUP_MS / 1000, childLog: logFile });
+    log.info('latency run', { rate: options.latencyRate, lines: options.latencyLines, seconds: options.latencySeconds, warmupSeconds: LATENCY_WARMUP_MS / 1000, childLog: logFile });
     const result = await measureLatency(
-      { config, ratePerSecond: options.latencyRate, warmupMs: LATENCY_WARMUP_MS, durationMs: options.latencySeconds * 1000, layout: options.latencyLayout, logFile,
+      { config, ratePerSecond: options.latencyRate, lines: options.latencyLines, warmupMs: LATENCY_WARMUP_MS, durationMs: options.latencySeconds * 1000, layout: options.latencyLayout, logFile,
         ...(options.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(tmpdir(), 'processor-latency-profiles')] } : {}) },
       sequelize,
     );
@@ -268,24 +330,33 @@ async function serverVersion(url: string): Promise<string> {
   }
 }
 
-function parseOptions(flags: Record<string, string | undefined>): BenchOptions {
+function parseOptions(flags: Record<string, string | undefined>, lines: string[]): BenchOptions {
   const clients = (flags.clients ?? CLIENTS.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
   for (const client of clients) if (!(CLIENTS as readonly string[]).includes(client)) throw new ConfigError('--clients', `a list of ${CLIENTS.join('|')}`, flags.clients);
+  const shapes = (lines.length > 0 ? lines : DEFAULT_SHAPES).map((spec) => linesSpec(spec));
+  const latencyLines = linesSpec(flags['latency-lines'] ?? DEFAULT_ORDER_LINES, 'latency-lines').spec;
   return {
     orders: integerFlag(flags, 'orders', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 1_000_000 }),
+    shapes,
     clients: clients as KafkaClientName[],
     products: integerFlag(flags, 'products', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 1000 }),
     baselineOrders: integerFlag(flags, 'baseline-orders', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 20_000 }),
     baselineSeconds: integerFlag(flags, 'baseline-seconds', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 60 }),
     skipBaseline: flags['skip-baseline'] === 'true',
     skipLatency: flags['skip-latency'] === 'true',
-    latencyRate: integerFlag(flags, 'latency-rate', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 5000 }),
-    latencySeconds: integerFlag(flags, 'latency-seconds', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 30 }),
+    latencyRate: integerFlag(flags, 'latency-rate', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 2000 }),
+    latencyLines,
+    latencySeconds: integerFlag(flags, 'latency-seconds', { min: 1, max: MAX_LATENCY_SECONDS, fallback: 30 }),
     latencyLayout: layout(flags['latency-layout']),
     poolMax: integerFlag(flags, 'pool-max', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 10 }),
     profile: flags.profile === 'true',
     write: flags['no-write'] !== 'true',
   };
+}
+
+/** A lines spec, checked as topology run checks its --lines; a bad one is refused naming `flag`. */
+function linesSpec(raw: string, flag = 'lines'): CountDistribution {
+  return readSetting({ ...SETTINGS.orderLines, flag }, {}, { [flag]: raw });
 }
 
 function loadAverage(): number {

@@ -1,15 +1,19 @@
 /**
- * Builds the catch-up backlog: a database holding N pending one-line orders over a seeded
- * catalogue, and a fresh topic holding their N OrderCreated events keyed by product (orderKey).
- * Rows and events are made chunk by chunk (insert and produce in parallel), so memory stays flat
- * at 1M orders.
+ * Builds the catch-up backlog: a database holding N pending orders over a seeded catalogue, and
+ * a fresh topic holding their N OrderCreated events keyed by lead product (orderKey). The orders
+ * come from the order source's own generator (uniform popularity, a fixed seed, line counts from
+ * `lines`) and are stored and published the way the source does it (its ledger's insert, its
+ * orderMessage), so a backlog is what a source would have left behind. Rows and events are made
+ * chunk by chunk (insert and produce in parallel), so memory stays flat at 1M orders.
  */
 import type { Sequelize } from 'sequelize';
+import { orderMessage } from '../../app/order-source/order-messages.ts';
+import type { SourceOrder } from '../../app/order-source/ports.ts';
+import { createPostgresLedger } from '../../app/order-source/postgres-ledger.ts';
+import type { CountDistribution } from '../../core/count-distribution.ts';
 import type { Logger } from '../../core/logger.ts';
-import { createRandom, createUuidV7Source } from '../../core/random.ts';
-import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaClient, type OutgoingMessage } from '../../kafka/port.ts';
-import { encodeEvent, eventHeaders, orderCreated, orderKey } from '../../processors/events.ts';
-import { insertOrders, type NewOrder } from '../../state/commerce/order-store.ts';
+import { BROKER_DEFAULT_REPLICATION_FACTOR, type KafkaClient } from '../../kafka/port.ts';
+import { createOrderGenerator, type OrderGenerator } from '../../processors/order-generator.ts';
 import { seed } from '../../state/commerce/seed.ts';
 
 export interface BacklogSpec {
@@ -17,6 +21,8 @@ export interface BacklogSpec {
   products: number;
   /** Units per product: large enough that nearly every order is confirmed (the costlier path). */
   stock: number;
+  /** How many lines each order has (default: one). */
+  lines?: CountDistribution;
   topic: string;
   partitions: number;
   chunkSize?: number;
@@ -25,10 +31,15 @@ export interface BacklogSpec {
 
 export interface BacklogStats {
   orders: number;
+  /** Lines of all the orders together. */
+  lines: number;
   products: number;
   insertMs: number;
   totalMs: number;
 }
+
+/** The source id the backlog's orders are stored under. */
+export const BACKLOG_SOURCE_ID = 'bench';
 
 /** Seeds the catalogue, stores the orders and produces their events into a new topic. */
 export async function buildBacklog(spec: BacklogSpec, deps: { sequelize: Sequelize; kafka: KafkaClient; logger: Logger }): Promise<BacklogStats> {
@@ -36,22 +47,22 @@ export async function buildBacklog(spec: BacklogSpec, deps: { sequelize: Sequeli
   await seed(deps.sequelize, { products: spec.products, stock: spec.stock });
   const admin = await deps.kafka.admin();
   const producer = await deps.kafka.producer({ clientId: 'bench-backlog' });
+  const ledger = createPostgresLedger(deps.sequelize, BACKLOG_SOURCE_ID);
   let insertMs = 0;
+  let lines = 0;
   try {
     await admin.createTopics([{ topic: spec.topic, partitions: spec.partitions, replicationFactor: BROKER_DEFAULT_REPLICATION_FACTOR }]);
-    const random = createRandom(spec.seed ?? 42);
-    // Time-ordered ids, as the order source makes them: consecutive orders sit side by side in the primary key.
-    const nextOrderId = createUuidV7Source(createRandom((spec.seed ?? 42) + 1));
+    const generator = backlogGenerator(spec);
     const chunkSize = spec.chunkSize ?? 10_000;
-    const occurredAt = new Date();
     for (let done = 0; done < spec.orders; done += chunkSize) {
-      const orders = generateOrders(done, Math.min(chunkSize, spec.orders - done), spec.products, { nextInt: random.nextInt, nextOrderId });
+      const orders = drawOrders(generator, done, Math.min(chunkSize, spec.orders - done), Date.now());
+      for (const order of orders) lines += order.lines.length;
       const insertStarted = performance.now();
       await Promise.all([
-        insertOrders(deps.sequelize, orders).then(() => {
+        ledger.insert(orders).then(() => {
           insertMs += performance.now() - insertStarted;
         }),
-        producer.send(orders.map((order) => orderMessage(order, spec.topic, occurredAt))),
+        producer.send(orders.map((order) => orderMessage(spec.topic, order))),
       ]);
       if ((done / chunkSize) % 20 === 0) deps.logger.info('backlog progress', { stored: done + orders.length, of: spec.orders });
     }
@@ -61,34 +72,23 @@ export async function buildBacklog(spec: BacklogSpec, deps: { sequelize: Sequeli
   }
   // Fresh statistics so the processor's first look-ups plan against a 1M-row table, not an empty one.
   await deps.sequelize.query('VACUUM ANALYZE orders');
-  return { orders: spec.orders, products: spec.products, insertMs: Math.round(insertMs), totalMs: Math.round(performance.now() - startedAt) };
+  await deps.sequelize.query('VACUUM ANALYZE order_lines');
+  return { orders: spec.orders, lines, products: spec.products, insertMs: Math.round(insertMs), totalMs: Math.round(performance.now() - startedAt) };
 }
 
-/** Orders `from..from+count-1` of the bench's single source, products uniformly at random. */
-export function generateOrders(
-  from: number,
-  count: number,
-  products: number,
-  { nextInt, nextOrderId }: { nextInt: (bound: number) => number; nextOrderId: (nowMs: number) => string },
-): NewOrder[] {
-  const now = Date.now();
-  const orders: NewOrder[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    orders[i] = {
-      orderId: nextOrderId(now),
-      lines: [{ productId: 1 + nextInt(products), quantity: 1 + nextInt(3) }],
-      customerId: `customer-${(from + i) % 10_000}`,
-      sourceId: 'bench',
-      sourceSeq: from + i + 1,
-    };
-  }
+/** The generator of a backlog: products 1..N drawn uniformly, the same sequence for the same spec and seed. */
+export function backlogGenerator(spec: Pick<BacklogSpec, 'products' | 'lines' | 'seed'>): OrderGenerator {
+  return createOrderGenerator({
+    productIds: Array.from({ length: spec.products }, (_, index) => index + 1),
+    popularity: { kind: 'uniform' },
+    seed: spec.seed ?? 42,
+    ...(spec.lines ? { lineCounts: spec.lines } : {}),
+  });
+}
+
+/** Orders `from+1..from+count` of the backlog's source, all made at `nowMs`. */
+export function drawOrders(generator: OrderGenerator, from: number, count: number, nowMs: number): SourceOrder[] {
+  const orders: SourceOrder[] = new Array(count);
+  for (let i = 0; i < count; i++) orders[i] = { ...generator.next(nowMs), seq: from + i + 1, createdAtMs: nowMs };
   return orders;
-}
-
-export function orderMessage(order: NewOrder, topic: string, occurredAt: Date): OutgoingMessage {
-  const event = orderCreated(
-    { orderId: order.orderId, customerId: order.customerId ?? 'anonymous', lines: [...order.lines] },
-    occurredAt,
-  );
-  return { topic, key: orderKey(event.payload), value: encodeEvent(event), headers: eventHeaders(event) };
 }

@@ -1,35 +1,41 @@
 /**
- * End-to-end latency at a steady order rate: the whole pipeline as users run it
- * (`node app/cli.ts run --role all --rate R --no-status`, a child process: source,
- * processor and relay in one Node process; or, with layout `split`, one child per role) on a
- * fresh seeded database and fresh topics.
+ * End-to-end latency of the order flow at a steady order rate: the whole pipeline as users run
+ * it (`node app/cli.ts run --role all --rate R --lines SPEC --no-status`, a child process:
+ * source, restocker, processor and relay in one Node process; or, with layout `split`, one child
+ * per role) on a fresh seeded database and fresh topics of its own.
  *
- * Latency of an order = outbox.published_at of the InventoryUpdated row that carries its
- * decision (set by the relay after the broker acknowledged the row) − orders.created_at
- * (the order source's INSERT). Both timestamps come from PostgreSQL's clock, so no clock skew.
- * InventoryUpdated (v2) counts orders instead of listing them, so an order is matched to the
- * row of its product written by the transaction that decided it: outbox.created_at and
- * orders.decided_at are both that transaction's now(), and one product is committed by one
- * partition's serial transactions.
- * created_at is the INSERT transaction's start, so the source's own batching counts too.
+ * Latency of an order = outbox.published_at of the row of its outcome event (OrderConfirmed or
+ * OrderRejected, matched exactly by event id `order-confirmed:<orderId>` /
+ * `order-rejected:<orderId>`; published_at is set by the relay once the broker acknowledged the
+ * row) − orders.created_at (the order source's INSERT, so the source's own batching counts too).
+ * Both come from PostgreSQL's clock, so no clock skew. The relay keeps published rows for a while
+ * (OutboxRelay's retentionMs, 10 minutes by default) before deleting them: the run and its
+ * query end well within that (MAX_LATENCY_SECONDS), so every published outcome row is still
+ * there; `unmatchedOrders` counts orders of the window without one, which would show a loss.
  * Orders of the first `warmupMs` (group join, JIT warm-up) and of the last second are left out.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Sequelize } from 'sequelize';
-import type { AppConfig } from '../../core/config.ts';
+import { type AppConfig, SETTINGS } from '../../core/config.ts';
 import { sleep } from '../../core/retry.ts';
 import { countUnpublished } from '../../state/outbox-store.ts';
 import { selectRows } from '../../state/sql.ts';
 import { timeout } from './catch-up.ts';
+import { orderOutcome, undecided } from './order-flow-progress.ts';
+
+/** Measured seconds at most: warm-up, measurement and shutdown stay well inside the relay's 10-minute retention of published rows. */
+export const MAX_LATENCY_SECONDS = 300;
 
 export interface LatencyOptions {
   config: AppConfig;
   ratePerSecond: number;
+  /** The --lines spec the source draws each order's line count from. */
+  lines: string;
   warmupMs: number;
   durationMs: number;
-  /** `all`: one process runs source, processor and relay (the default deployment); `split`: one process per role. */
+  /** `all`: one process runs every role (the default deployment); `split`: one process per role. */
   layout: 'all' | 'split';
   /** Extra Node flags for the children, e.g. `--cpu-prof --cpu-prof-dir DIR`. */
   nodeArgs?: string[];
@@ -41,30 +47,41 @@ export interface LatencyResult {
   definition: string;
   commitIntervalMs: number;
   layout: 'all' | 'split';
+  /** The --lines spec of the source, and the mean lines of the measured orders. */
+  lines: string;
+  linesPerOrder: number;
   targetRate: number;
   /** Orders in the measured window divided by its length. */
   achievedRate: number;
   orders: number;
+  /** Orders in the window that have a published outcome event. */
   measuredOrders: number;
+  /** Orders in the window without one (undecided, unpublished, or pruned from the outbox). */
+  unmatchedOrders: number;
+  /** Of the measured: confirmed and rejected. */
+  confirmed: number;
+  rejected: number;
   p50: number;
   p90: number;
   p99: number;
   p999: number;
   max: number;
-  /** The processor's share: orders.decided_at (the sink transaction's start) - orders.created_at. */
+  /** The processor's share: orders.decided_at (start of the transaction that decided it) - orders.created_at. */
   toDecidedMs: { p50: number; p99: number };
-  /** The relay's share: outbox.published_at - outbox.created_at (the sink transaction's start). */
+  /** The relay's share: outbox.published_at - outbox.created_at (the deciding transaction's start). */
   relayMs: { p50: number; p99: number };
   unpublishedAfterStop: number;
-  pendingAfterStop: number;
+  /** Orders still pending or reserving after the pipeline stopped. */
+  undecidedAfterStop: number;
 }
 
 export const LATENCY_DEFINITION =
-  'per order: outbox.published_at of the InventoryUpdated row carrying its decision (relay, after broker ack) - orders.created_at (source INSERT); both PostgreSQL clock; first warm-up seconds and last second excluded';
+  'per order: outbox.published_at of its OrderConfirmed/OrderRejected row, matched by event id (relay, after broker ack) - orders.created_at (source INSERT); both PostgreSQL clock; first warm-up seconds and last second excluded';
 
 export async function measureLatency(options: LatencyOptions, sequelize: Sequelize): Promise<LatencyResult> {
   const { config } = options;
-  const roles = options.layout === 'all' ? [['--role', 'all', '--rate', String(options.ratePerSecond)]] : [['--role', 'relay'], ['--role', 'processor'], ['--role', 'source', '--rate', String(options.ratePerSecond)]];
+  const source = ['--rate', String(options.ratePerSecond), '--lines', options.lines];
+  const roles = options.layout === 'all' ? [['--role', 'all', ...source]] : [['--role', 'relay'], ['--role', 'processor'], ['--role', 'source', ...source]];
   const log = createWriteStream(options.logFile);
   const children: ChildProcess[] = [];
   try {
@@ -76,17 +93,24 @@ export async function measureLatency(options: LatencyOptions, sequelize: Sequeli
     for (const child of children.reverse()) await stopChild(child, config.shutdownTimeoutMs + 15_000);
     log.end();
   }
-  const [stats] = await selectRows<Record<string, string | null>>(sequelize, LATENCY_SQL, { topic: config.inventoryTopic, warmupMs: options.warmupMs });
-  const [orders] = await selectRows<{ total: string; pending: string }>(sequelize, "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'pending') AS pending FROM orders");
+  const [stats] = await selectRows<Record<string, string | null>>(sequelize, LATENCY_SQL, { warmupMs: options.warmupMs });
+  const outcome = await orderOutcome(sequelize);
   const number = (value: string | null | undefined) => (value === null || value === undefined ? Number.NaN : Math.round(Number(value) * 10) / 10);
+  const inWindow = number(stats?.in_window);
+  const measured = number(stats?.measured);
   return {
     definition: LATENCY_DEFINITION,
     layout: options.layout,
     commitIntervalMs: config.commitIntervalMs,
+    lines: options.lines,
+    linesPerOrder: Math.round(number(stats?.lines_per_order) * 100) / 100,
     targetRate: options.ratePerSecond,
-    achievedRate: Math.round(number(stats?.measured) / (number(stats?.window_ms) / 1000)),
-    orders: Number(orders?.total ?? 0),
-    measuredOrders: number(stats?.measured),
+    achievedRate: Math.round(inWindow / (number(stats?.window_ms) / 1000)),
+    orders: Object.values(outcome).reduce((sum, count) => sum + count, 0),
+    measuredOrders: measured,
+    unmatchedOrders: inWindow - measured,
+    confirmed: number(stats?.confirmed),
+    rejected: number(stats?.rejected),
     p50: number(stats?.p50),
     p90: number(stats?.p90),
     p99: number(stats?.p99),
@@ -95,29 +119,35 @@ export async function measureLatency(options: LatencyOptions, sequelize: Sequeli
     toDecidedMs: { p50: number(stats?.decided_p50), p99: number(stats?.decided_p99) },
     relayMs: { p50: number(stats?.relay_p50), p99: number(stats?.relay_p99) },
     unpublishedAfterStop: await countUnpublished(sequelize),
-    pendingAfterStop: Number(orders?.pending ?? 0),
+    undecidedAfterStop: undecided(outcome),
   };
 }
 
-/** Each order joined to its product's outbox row of the transaction that decided it (same now()). */
+/** Each order of the window joined to the outbox row of its outcome event, by that event's id. */
 const LATENCY_SQL = `
 WITH window_bounds AS (
   SELECT min(created_at) + make_interval(secs => $warmupMs::int / 1000.0) AS from_at, max(created_at) - interval '1 second' AS to_at FROM orders
 ),
-carried AS (
-  SELECT x.published_at, x.created_at AS stored_at, (convert_from(x.payload, 'UTF8')::jsonb -> 'payload' ->> 'productId')::int AS product_id
-  FROM outbox x
-  WHERE x.topic = $topic AND x.published_at IS NOT NULL
+in_window AS (
+  SELECT o.id, o.created_at, o.decided_at
+  FROM orders o, window_bounds w
+  WHERE o.created_at >= w.from_at AND o.created_at < w.to_at
 ),
 latencies AS (
-  SELECT extract(epoch FROM d.published_at - o.created_at) * 1000 AS ms,
+  SELECT extract(epoch FROM x.published_at - o.created_at) * 1000 AS ms,
          extract(epoch FROM o.decided_at - o.created_at) * 1000 AS to_decided_ms,
-         extract(epoch FROM d.published_at - d.stored_at) * 1000 AS relay_ms
-  FROM carried d JOIN orders o ON o.product_id = d.product_id AND o.decided_at = d.stored_at, window_bounds w
-  WHERE o.created_at >= w.from_at AND o.created_at < w.to_at
+         extract(epoch FROM x.published_at - x.created_at) * 1000 AS relay_ms,
+         x.event_id LIKE 'order-confirmed:%' AS confirmed
+  FROM in_window o
+  JOIN outbox x ON x.event_id IN ('order-confirmed:' || o.id::text, 'order-rejected:' || o.id::text)
+  WHERE x.published_at IS NOT NULL
 )
-SELECT count(*) AS measured,
+SELECT (SELECT count(*) FROM in_window) AS in_window,
+       (SELECT avg(lines) FROM (SELECT count(*) AS lines FROM order_lines l JOIN in_window o ON o.id = l.order_id GROUP BY l.order_id) AS per_order) AS lines_per_order,
        (SELECT extract(epoch FROM to_at - from_at) * 1000 FROM window_bounds) AS window_ms,
+       count(*) AS measured,
+       count(*) FILTER (WHERE confirmed) AS confirmed,
+       count(*) FILTER (WHERE NOT confirmed) AS rejected,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY ms) AS p90,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
@@ -129,23 +159,34 @@ SELECT count(*) AS measured,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY relay_ms) AS relay_p99
 FROM latencies`;
 
+/** The settings the children read from the environment: this run's database, topics, group and batching. */
+const CHILD_SETTINGS = [
+  'databaseUrl',
+  'kafkaClient',
+  'ordersTopic',
+  'inventoryTopic',
+  'dlqTopic',
+  'restockCommandsTopic',
+  'cancelCommandsTopic',
+  'ordersConfirmedTopic',
+  'ordersRejectedTopic',
+  'ordersCancelledTopic',
+  'inventoryRestockedTopic',
+  'consumerGroup',
+  'partitions',
+  'batchMaxRecords',
+  'commitIntervalMs',
+  'maxInflightPerPartition',
+  'maxInflightTotal',
+] as const satisfies ReadonlyArray<keyof AppConfig>;
+
 function spawnPipeline(options: LatencyOptions, roleArgs: string[], log: NodeJS.WritableStream): ChildProcess {
   const { config } = options;
   const cli = fileURLToPath(new URL('../../app/cli.ts', import.meta.url));
   const env = {
     ...process.env,
-    DATABASE_URL: config.databaseUrl,
-    KAFKA_BROKERS: config.kafkaBrokers.join(','),
-    KAFKA_CLIENT: config.kafkaClient,
-    ORDERS_TOPIC: config.ordersTopic,
-    INVENTORY_TOPIC: config.inventoryTopic,
-    DLQ_TOPIC: config.dlqTopic,
-    CONSUMER_GROUP: config.consumerGroup,
-    PARTITIONS: String(config.partitions),
-    BATCH_MAX_RECORDS: String(config.batchMaxRecords),
-    COMMIT_INTERVAL_MS: String(config.commitIntervalMs),
-    MAX_INFLIGHT_PER_PARTITION: String(config.maxInflightPerPartition),
-    MAX_INFLIGHT_TOTAL: String(config.maxInflightTotal),
+    ...Object.fromEntries(CHILD_SETTINGS.map((setting) => [SETTINGS[setting].env, String(config[setting])])),
+    [SETTINGS.kafkaBrokers.env]: config.kafkaBrokers.join(','),
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
   };

@@ -14,6 +14,8 @@ export interface CpuUse {
   /** By group: bench (this process), postgres-bench, postgres-other, kafka, other. */
   byGroup: Record<string, number>;
   cores: number;
+  /** The phase's length: cores × wallMs is the CPU time used. */
+  wallMs: number;
 }
 
 /** Jiffies per second on every Linux the project targets (USER_HZ). */
@@ -40,6 +42,7 @@ export function measureCpu(benchDatabase?: string): () => CpuUse {
       machineCores: round((machineBusyMs() - machine0) / wallMs),
       byGroup: Object.fromEntries(Object.entries(byGroup).map(([group, ms]) => [group, round(ms / wallMs)])),
       cores: os.cpus().length,
+      wallMs: Math.round(wallMs),
     };
   };
 }

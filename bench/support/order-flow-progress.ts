@@ -7,7 +7,7 @@
  */
 import type { Sequelize } from 'sequelize';
 import { referenceTopology, type TopologyConfig } from '../../app/processor-app.ts';
-import { buildStatus, type SubtopologyTopics, subtopologyTopics, takeSnapshot } from '../../app/status.ts';
+import { buildStatus, outcomeTopicsOf, type SubtopologyTopics, subtopologyTopics, takeSnapshot } from '../../app/status.ts';
 import type { AppConfig } from '../../core/config.ts';
 import type { KafkaAdmin } from '../../kafka/port.ts';
 import type { OrderStatus } from '../../processors/order-flow.ts';
@@ -35,7 +35,7 @@ export function orderFlowProgress(deps: { sequelize: Sequelize; admin: KafkaAdmi
   const subtopologies = subtopologyTopics(referenceTopology(config, memoryStores()));
   const topics = subtopologies.flatMap((subtopology) => subtopology.topics);
   const lag = async () => {
-    const snapshot = await takeSnapshot({ sequelize, admin, group: config.consumerGroup, topics, dlqTopic: config.dlqTopic });
+    const snapshot = await takeSnapshot({ sequelize, admin, group: config.consumerGroup, topics, dlqTopic: config.dlqTopic, outcomeTopics: outcomeTopicsOf(config) });
     return BigInt(buildStatus(config.consumerGroup, subtopologies, snapshot, snapshot).totalLag);
   };
   return {

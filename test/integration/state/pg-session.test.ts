@@ -19,7 +19,8 @@ function tcpTimer(localPort: number): { timer: number; seconds: number } {
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (!fields[1]?.endsWith(`:${port}`)) continue;
+      // Only the live connection: an older one that used the same local port may linger in TIME_WAIT.
+      if (!fields[1]?.endsWith(`:${port}`) || fields[3] !== '01') continue;
       const [timer, when] = fields[5]!.split(':');
       return { timer: Number.parseInt(timer!, 16), seconds: Number.parseInt(when!, 16) / 100 };
     }

@@ -13,6 +13,7 @@
  * on PostgreSQL for the app, in memory for describe and the test driver.
  */
 import { repartitionNodeNames, type StateStoreSpec, type Topology, TopologyBuilder } from '../topology/builder.ts';
+import type { Processor } from '../topology/processor-api.ts';
 import { MemoryStore } from '../topology/testing/memory-store.ts';
 import { cancelOrderCodec, type LineResult, lineResultCodec, type ProductCommand, productCommandCodec, type RestockInventory, restockInventoryCodec } from './commands.ts';
 import { inventoryUpdatedCodec, type OrderCreated, orderCreatedCodec, orderKey } from './events.ts';
@@ -148,10 +149,10 @@ export function buildReferenceTopology(options: ReferencePipelineOptions): Topol
   );
 }
 
-/** A restock command as the product's partition applies it. */
-function restockIntake() {
+/** A restock command, re-keyed onto its product's partition as the command that partition applies. */
+function restockIntake(): Processor<RestockInventory, ProductCommand> {
   return {
-    process(record: { value: RestockInventory }, context: { forward(record: { key: string; value: ProductCommand }): void }) {
+    process(record, context) {
       const { restockId, productId, quantity } = record.value.payload;
       context.forward({ key: String(productId), value: { kind: 'restock', restockId, productId, quantity } });
     },

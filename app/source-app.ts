@@ -6,7 +6,7 @@ import type { Sequelize } from 'sequelize';
 import type { AppConfig } from '../core/config.ts';
 import { errorMessage, ServiceUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { KafkaClient, KafkaProducer } from '../kafka/port.ts';
+import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../kafka/port.ts';
 import { DEFAULT_SEND_TIMEOUT_MS, DeadlineProducer } from '../kafka/send-deadline.ts';
 import { createOrderGenerator } from '../processors/order-generator.ts';
 import { sessionSettingsOf } from '../state/pg-session.ts';
@@ -26,9 +26,11 @@ export async function startSource(
   if (productIds.length === 0) throw new ServiceUnavailableError('catalogue', 'no products in the database: run npm run db:seed first');
   const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger, sessionSettingsOf(config, `kstream-source-lock-${options.sourceId}`));
   let producer: KafkaProducer | undefined;
+  let admin: KafkaAdmin | undefined;
   let source: OrderSource;
   let recovered: number;
   try {
+    admin = await deps.kafka.admin();
     producer = await DeadlineProducer.create({
       create: () => deps.kafka.producer({ clientId: `order-source-${options.sourceId}` }),
       timeoutMs: DEFAULT_SEND_TIMEOUT_MS,
@@ -36,7 +38,7 @@ export async function startSource(
     });
     source = new OrderSource({
       ledger: createPostgresLedger(deps.sequelize, options.sourceId),
-      publisher: createKafkaPublisher(producer, config.ordersTopic),
+      publisher: createKafkaPublisher(producer, config.ordersTopic, admin),
       generator: createOrderGenerator({ productIds, popularity: { kind: 'zipf', skew: 1.1 }, seed: Date.now(), lineCounts: config.orderLines }),
       ownership: lock,
       logger,
@@ -45,10 +47,12 @@ export async function startSource(
   } catch (error) {
     // A failed start must not keep the source's lock: the next start would wait for it.
     await producer?.close().catch(() => {});
+    await admin?.close().catch(() => {});
     await lock.release().catch(() => {});
     throw error;
   }
   const started = producer;
+  const startedAdmin = admin;
   const stop = new AbortController();
   logger.info('source started', { rate: options.rate, lines: config.orderLines.spec, products: productIds.length, recovered });
   // A day at a time: `run` needs a finite plan; the loop ends only when stopped. After a failed
@@ -72,6 +76,7 @@ export async function startSource(
       stop.abort();
       await loop.catch(() => {});
       await started.close().catch((error: unknown) => logger.warn('source producer did not close cleanly', { error: errorMessage(error) }));
+      await startedAdmin.close().catch(() => {});
       await lock.release();
     },
   };

@@ -14,7 +14,7 @@ import { type AppConfig, loadConfig } from '../core/config.ts';
 import { ConfigError, errorMessage, ServiceUnavailableError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { createKafkaClient } from '../kafka/index.ts';
-import { type KafkaClient, type KafkaProducer, ReplicationFactorError } from '../kafka/port.ts';
+import { type KafkaAdmin, type KafkaClient, type KafkaProducer, ReplicationFactorError } from '../kafka/port.ts';
 import { createOrderGenerator } from '../processors/order-generator.ts';
 import { seed } from '../state/commerce/seed.ts';
 import { connectDatabase } from '../state/db.ts';
@@ -51,13 +51,14 @@ async function main(): Promise<number> {
     const productIds = await ensureCatalogue(sequelize, options.products, logger);
 
     const kafka = createKafkaClient(config, logger);
-    await ensureOrdersTopic(kafka, config);
+    const admin = await ensureOrdersTopic(kafka, config);
+    resources.push(() => admin.close());
     const producer = await kafka.producer({ clientId: `order-source-${options.sourceId}` });
     resources.push(() => producer.close());
 
     const lock = await acquireSourceLock(config.databaseUrl, options.sourceId, logger, sessionSettingsOf(config, `kstream-source-lock-${options.sourceId}`));
     resources.push(() => lock.release());
-    return await runLoad({ sequelize, producer, lock, productIds, options, config, logger });
+    return await runLoad({ sequelize, producer, admin, lock, productIds, options, config, logger });
   } finally {
     await closeAll();
   }
@@ -66,6 +67,8 @@ async function main(): Promise<number> {
 interface Session {
   sequelize: Sequelize;
   producer: KafkaProducer;
+  /** Reads the orders topic's size limit: the publisher's sends stay under it. */
+  admin: KafkaAdmin;
   lock: SourceLock;
   productIds: number[];
   options: LoadtestOptions;
@@ -73,10 +76,10 @@ interface Session {
   logger: Logger;
 }
 
-async function runLoad({ sequelize, producer, lock, productIds, options, config, logger }: Session): Promise<number> {
+async function runLoad({ sequelize, producer, admin, lock, productIds, options, config, logger }: Session): Promise<number> {
   const source = new OrderSource({
     ledger: createPostgresLedger(sequelize, options.sourceId),
-    publisher: createKafkaPublisher(producer, config.ordersTopic),
+    publisher: createKafkaPublisher(producer, config.ordersTopic, admin),
     generator: createOrderGenerator({
       productIds,
       popularity: options.skew === 0 ? { kind: 'uniform' } : { kind: 'zipf', skew: options.skew },
@@ -205,16 +208,17 @@ function canConnect(hostPort: string, timeoutMs = 3000): Promise<boolean> {
   });
 }
 
-async function ensureOrdersTopic(kafka: KafkaClient, config: AppConfig): Promise<void> {
-  let admin: Awaited<ReturnType<KafkaClient['admin']>> | undefined;
+/** Creates the orders topic if missing; returns the admin client, which the publisher keeps for the topic's size limit. */
+async function ensureOrdersTopic(kafka: KafkaClient, config: AppConfig): Promise<KafkaAdmin> {
+  let admin: KafkaAdmin | undefined;
   try {
     admin = await kafka.admin();
     await admin.createTopics([{ topic: config.ordersTopic, partitions: config.partitions, replicationFactor: config.replicationFactor }]);
+    return admin;
   } catch (error) {
+    await admin?.close().catch(() => undefined);
     if (error instanceof ReplicationFactorError) throw new ConfigError('REPLICATION_FACTOR', `-1 (the broker's default) or at most the number of brokers; ${error.message}`, String(error.replicationFactor));
     throw new ServiceUnavailableError('Kafka', `cannot create topic ${config.ordersTopic} at ${config.kafkaBrokers.join(',')}: ${errorMessage(error)}`, error);
-  } finally {
-    await admin?.close().catch(() => undefined);
   }
 }
 

@@ -1,12 +1,19 @@
-import type { KafkaProducer, OutgoingMessage } from '../../kafka/port.ts';
+import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../../kafka/port.ts';
+import { SendRefusedError } from '../../kafka/send-refused.ts';
+import { type SizedMessage, splitBySize, TopicLimits } from '../../sinks/send-limits.ts';
 import { orderMessage } from './order-messages.ts';
 import type { OrderPublisher, SourceOrder } from './ports.ts';
 
 /**
- * Publishes a batch with one producer send (acks=all, idempotent) and resolves once the
- * broker acknowledged all of it. A batch's records are encoded once, even if the send is retried.
+ * Publishes a batch (acks=all, idempotent) and resolves once the broker acknowledged all of it.
+ * The batch goes out in consecutive sends, each under the topic's `max.message.bytes` as read
+ * from the broker (sinks/send-limits.ts): one send puts a partition's records in one record batch,
+ * and a batch of a few thousand multi-line orders on few partitions would exceed the limit and be
+ * refused for good, every time it is retried. Sends go one after the other, so a partition's
+ * records keep their order. A batch's records are encoded once, even if the publish is retried.
  */
-export function createKafkaPublisher(producer: Pick<KafkaProducer, 'send'>, topic: string): OrderPublisher {
+export function createKafkaPublisher(producer: Pick<KafkaProducer, 'send'>, topic: string, admin: Pick<KafkaAdmin, 'maxMessageBytes'>): OrderPublisher {
+  const limits = new TopicLimits(admin);
   const encoded = new WeakMap<readonly SourceOrder[], OutgoingMessage[]>();
   return {
     async publish(orders) {
@@ -15,7 +22,27 @@ export function createKafkaPublisher(producer: Pick<KafkaProducer, 'send'>, topi
         messages = orders.map((order) => orderMessage(topic, order));
         encoded.set(orders, messages);
       }
-      await producer.send(messages);
+      await limits.load([topic]);
+      try {
+        for (const send of sendsOf(messages, limits.roomOf)) await producer.send(send);
+      } catch (error) {
+        // The limit may have been lowered since it was read: the retry reads it again and cuts anew.
+        if (error instanceof SendRefusedError && error.tooLarge) limits.invalidate([topic]);
+        throw error;
+      }
     },
   };
+}
+
+/** Cuts messages into sends under the room of their topic; one too large on its own goes alone, last, for the broker to judge. */
+function sendsOf(messages: readonly OutgoingMessage[], roomOf: (topic: string) => number): OutgoingMessage[][] {
+  const sized = messages.map((message): SizedMessage & { message: OutgoingMessage } => ({
+    topic: message.topic,
+    key: message.key === null ? null : message.key.toString(),
+    payload: Buffer.isBuffer(message.value) ? message.value : Buffer.from(message.value),
+    headers: message.headers ?? {},
+    message,
+  }));
+  const { sends, oversized } = splitBySize(sized, roomOf);
+  return [...sends, ...oversized.map((entry) => [entry])].map((send) => send.map((entry) => entry.message));
 }

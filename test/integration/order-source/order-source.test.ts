@@ -49,7 +49,7 @@ describe('order source on PostgreSQL and Kafka', () => {
     try {
       const source = new OrderSource({
         ledger: createPostgresLedger(db.sequelize, sourceId),
-        publisher: createKafkaPublisher(producer, topic),
+        publisher: createKafkaPublisher(producer, topic, admin),
         generator: createOrderGenerator({ productIds: Array.from({ length: 40 }, (_, i) => i + 1), popularity: { kind: 'zipf', skew: 1 }, seed: 7, lineCounts: DEFAULT_LINES }),
         ownership: lock,
         logger: silentLogger,
@@ -66,6 +66,40 @@ describe('order source on PostgreSQL and Kafka', () => {
       const records = await readWholeTopic(kafka, topic);
       expect(auditTopic(stored, records, PARTITIONS).duplicates).toBe(0);
       expect(await readPublishedSeq(db.sequelize, sourceId)).toBe(3_000);
+    } finally {
+      await lock.release();
+    }
+  }, 60_000);
+
+  it("publishes a batch far above the topic's max.message.bytes in sends under it: every order once, none refused", async () => {
+    // 2,000 five-line orders on 2 partitions are about 800 KB: one send would be refused (MESSAGE_TOO_LARGE) on every retry.
+    const topic = await topics.create('orders-small-limit', 2, { config: { 'max.message.bytes': '65536' } });
+    const sourceId = 'small-limit-source';
+    const lock = await acquireSourceLock(db.url, sourceId, silentLogger);
+    try {
+      const sends: number[] = [];
+      const counting: Pick<KafkaProducer, 'send'> = {
+        send: (messages) => {
+          sends.push(messages.length);
+          return producer.send(messages);
+        },
+      };
+      const source = new OrderSource({
+        ledger: createPostgresLedger(db.sequelize, sourceId),
+        publisher: createKafkaPublisher(counting, topic, admin),
+        generator: createOrderGenerator({ productIds: Array.from({ length: 40 }, (_, i) => i + 1), popularity: { kind: 'uniform' }, seed: 11, lineCounts: readSetting(SETTINGS.orderLines, { ORDER_LINES: '5' }) }),
+        ownership: lock,
+        logger: silentLogger,
+        maxBatch: 2_000,
+      });
+      await source.recover();
+      const result = await source.run({ ratePerSecond: 1_000_000, count: 2_000 });
+      expect(result).toMatchObject({ stored: 2_000, published: 2_000, errors: 0 });
+      expect(sends.length).toBeGreaterThan(10);
+      const stored = await storedOrders(db.sequelize, sourceId);
+      expect(stored).toHaveLength(2_000);
+      // Every stored order on the topic once, with its stored lines, and nothing else (auditTopic throws otherwise).
+      expect(auditTopic(stored, await readWholeTopic(kafka, topic), 2).duplicates).toBe(0);
     } finally {
       await lock.release();
     }
@@ -91,7 +125,7 @@ describe('order source on PostgreSQL and Kafka', () => {
     const lock = await acquireSourceLock(db.url, sourceId, silentLogger, { ...DEFAULT_SESSION_SETTINGS, applicationName });
     const source = new OrderSource({
       ledger: createPostgresLedger(db.sequelize, sourceId),
-      publisher: createKafkaPublisher(producer, topic),
+      publisher: createKafkaPublisher(producer, topic, admin),
       generator: createOrderGenerator({ productIds: [1, 2, 3], popularity: { kind: 'uniform' }, seed: 3 }),
       ownership: lock,
       logger: silentLogger,

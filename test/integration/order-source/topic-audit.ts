@@ -60,11 +60,15 @@ export async function readWholeTopic(kafka: KafkaClient, topic: string): Promise
   });
 }
 
-export async function storedOrders(sequelize: Sequelize): Promise<StoredOrderLines[]> {
+/** The stored orders with their lines, of one source id or of all. */
+export async function storedOrders(sequelize: Sequelize, sourceId?: string): Promise<StoredOrderLines[]> {
   return selectRows(
     sequelize,
     `SELECT o.id, o.source_seq, array_agg(l.product_id || ' x ' || l.quantity ORDER BY l.line_no) AS lines
-     FROM orders o JOIN order_lines l ON l.order_id = o.id GROUP BY o.id ORDER BY o.source_seq`,
+     FROM orders o JOIN order_lines l ON l.order_id = o.id
+     WHERE $sourceId::text IS NULL OR o.source_id = $sourceId::text
+     GROUP BY o.id ORDER BY o.source_seq`,
+    { sourceId: sourceId ?? null },
   );
 }
 

@@ -169,6 +169,7 @@ export class PartitionTask {
     try {
       const graph = new TaskGraph(options.topology, topic, {
         partition,
+        epoch: BigInt(options.claim.epoch),
         scheduler: options.scheduler,
         logger: options.logger.child('task', { topic, partition }),
         storeCache: (store) => membership.cache(store),

@@ -52,6 +52,8 @@ export interface DecodedRecord {
 
 export interface TaskGraphOptions {
   partition: number;
+  /** The epoch of the task's claim: part of every repartition output's position (repartition-origin.ts). */
+  epoch: bigint;
   /** The task's clock: currentTimeMs() and wall-clock punctuation. */
   scheduler: SchedulerLike;
   logger: Logger;
@@ -76,6 +78,7 @@ export class TaskGraph {
   readonly #reachable: ProcessorNode[];
   readonly #topic: string;
   readonly #partition: number;
+  readonly #epoch: bigint;
   readonly #scheduler: SchedulerLike;
   readonly #logger: Logger;
   /** schedule() is allowed only while init() runs. */
@@ -95,6 +98,7 @@ export class TaskGraph {
     this.source = source;
     this.#topic = topic;
     this.#partition = options.partition;
+    this.#epoch = options.epoch;
     this.#scheduler = options.scheduler;
     this.#logger = options.logger;
     this.punctuations = new Punctuations(options.scheduler);
@@ -351,7 +355,7 @@ export class TaskGraph {
     const eventId = repartitionEventId(node.repartition!, {
       topic: origin.topic,
       partition: origin.partition,
-      position: { offset: origin.offset, phase: this.#current === undefined ? 1 : 0, index: this.#repartitionOutputs++ },
+      position: { epoch: this.#epoch, offset: origin.offset, phase: this.#current === undefined ? 1 : 0, index: this.#repartitionOutputs++ },
     });
     return { key: node.keyOf!(value), headers: { ...headers, 'event-id': eventId } };
   }

@@ -393,12 +393,12 @@ describe('TopologyTestDriver', () => {
       // The upstream commit carried the re-keyed records, each with an event id naming its origin.
       const upstream = driver.commits().find((batch) => batch.topic === 'lines' && batch.partition === 0)!;
       expect(upstream.outputs.map((output) => [output.topic, output.key, output.headers['event-id']])).toEqual([
-        [internal, 'to', 'by-word:lines:0:0:0'],
-        [internal, 'be', 'by-word:lines:0:0:1'],
-        [internal, 'or', 'by-word:lines:0:0:2'],
-        [internal, 'not', 'by-word:lines:0:0:3'],
-        [internal, 'to', 'by-word:lines:0:0:4'],
-        [internal, 'be', 'by-word:lines:0:0:5'],
+        [internal, 'to', 'by-word:lines:0:e1:0:0'],
+        [internal, 'be', 'by-word:lines:0:e1:0:1'],
+        [internal, 'or', 'by-word:lines:0:e1:0:2'],
+        [internal, 'not', 'by-word:lines:0:e1:0:3'],
+        [internal, 'to', 'by-word:lines:0:e1:0:4'],
+        [internal, 'be', 'by-word:lines:0:e1:0:5'],
       ]);
       // The downstream sub-topology committed offsets of its own, per internal-topic partition.
       const downstreamRecords = [0, 1, 2].reduce((sum, partition) => sum + Number(driver.committedOffset(internal, partition) ?? 0n), 0);
@@ -427,13 +427,13 @@ describe('TopologyTestDriver', () => {
       await driver.pipeInput('titles', 'title-1', { line: 'a' });
       expect(countsOf()).toEqual(['a=2']);
       const titles = driver.commits().find((batch) => batch.topic === 'titles')!;
-      expect(titles.outputs.map((output) => [output.sink, output.topic, output.key, output.headers['event-id']])).toEqual([['titles-into-by-word', internal, 'a', 'by-word:titles:0:0:0']]);
-      expect(driver.commits().at(-1)!.originWatermarks).toEqual({ 'lines:0': '2:0:0', 'titles:0': '0:0:0' });
+      expect(titles.outputs.map((output) => [output.sink, output.topic, output.key, output.headers['event-id']])).toEqual([['titles-into-by-word', internal, 'a', 'by-word:titles:0:e1:0:0']]);
+      expect(driver.commits().at(-1)!.originWatermarks).toEqual({ 'lines:0': 'e1:2:0:0', 'titles:0': 'e1:0:0:0' });
 
       // A copy of it (a relay's re-send) is skipped; the next position of that partition is not.
-      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:0:0' } });
+      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:e1:0:0' } });
       expect(countsOf()).toEqual([]);
-      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:1:0' } });
+      await driver.pipeInput(internal, 'a', { text: 'a' }, { headers: { 'event-id': 'by-word:titles:0:e1:1:0' } });
       expect(countsOf()).toEqual(['a=3']);
     });
 

@@ -113,8 +113,9 @@ describe('--help', () => {
     for (const code of codes) expect(section).toMatch(new RegExp(`^  ${code}\\s+\\S`, 'm'));
   });
 
-  it('of the load test and the benches documents their exit codes too', async () => {
+  it('of the load test, the benches and the verifier documents their exit codes too', async () => {
     expect((await run('loadtest/cli.ts', ['--help'])).stdout).toMatch(/Exit codes: 0 .*; 1 .*\n2 .*; 3 /);
     expect((await run('bench/cli.ts', ['--help'])).stdout).toContain('Exit codes:');
+    expect((await run('verify/cli.ts', ['--help'])).stdout).toMatch(/Exit codes: 0 every check held; 1 a check failed[^\n]*\n2 bad usage; 130 interrupted/);
   });
 });

@@ -195,7 +195,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       await databases.drop(latencyConfig.databaseUrl);
     }
 
-    const pgVersion = await serverVersion(base.databaseUrl);
+    // The maintenance database: the configured one need not exist (the bench works in databases of its own).
+    const pgVersion = await serverVersion(withDatabase(base.databaseUrl, 'postgres'));
     const partial = {
       date,
       command: `node bench/processor.ts ${argv.join(' ')}`.trim(),

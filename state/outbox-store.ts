@@ -1,5 +1,5 @@
-import type { Transaction } from 'sequelize';
-import { type BindParams, type Executor, execute, selectRows } from './sql.ts';
+import type { Sequelize, Transaction } from 'sequelize';
+import { type BindParams, type Executor, execute, inTransaction, selectRows } from './sql.ts';
 
 export interface OutboxMessage {
   /** Deterministic, so a replayed batch appends nothing and consumers can deduplicate. */
@@ -76,23 +76,33 @@ export function outboxAppendCtes(name: string, messages: OutboxMessage[], guard 
  * time (cheap, thanks to the partial index) cannot miss a row. `excludeIds` leaves out rows
  * already on their way to the broker but not yet marked (a relay that fetches ahead), through a
  * hashed subplan: `id <> ALL(array)` compares every row scanned with every id left out, which took
- * 100+ ms a page with a few thousand ids under a generic plan. `maxBytes`
- * bounds the payload bytes of the page (its first row always comes, however large), so a backlog
- * of large rows is not read into memory a whole batch at a time.
+ * 100+ ms a page with a few thousand ids under a generic plan. `maxBytes` bounds the payload bytes
+ * of the page (its first row always comes, however large), so a backlog of large rows is not read
+ * into memory a whole batch at a time.
+ *
+ * The page is read in the pending index's id order, and only that way: the outbox fills faster
+ * than autovacuum analyzes it, and on statistics that say it is nearly empty the planner sorted
+ * every pending row instead (a bitmap scan, then an external sort: 66-210 ms a page at 100,000
+ * pending rows, against 3 ms through the index). So the fetch runs in a transaction of its own
+ * with sorts, bitmap and sequential scans off.
  */
-export async function fetchUnpublished(executor: Executor, limit: number, excludeIds: readonly bigint[] = [], maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
-  const rows = await selectRows<Row>(
-    executor,
-    `SELECT id, event_id, topic, key, payload, headers, created_at FROM (
-       SELECT id, event_id, topic, key, payload, headers, created_at,
-              sum(octet_length(payload)) OVER (ORDER BY id) - octet_length(payload) AS bytes_before
-       FROM outbox
-       WHERE published_at IS NULL AND parked_at IS NULL AND id NOT IN (SELECT unnest($excludeIds::bigint[]))
-       ORDER BY id LIMIT $limit::int
-     ) AS page
-     WHERE bytes_before < $maxBytes::bigint ORDER BY id`,
-    { limit, excludeIds, maxBytes },
-  );
+export async function fetchUnpublished(sequelize: Sequelize, limit: number, excludeIds: readonly bigint[] = [], maxBytes = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
+  const rows = await inTransaction(sequelize, async (transaction) => {
+    await selectRows(transaction, "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)");
+    return selectRows<Row>(
+      transaction,
+      `SELECT id, event_id, topic, key, payload, headers, created_at FROM (
+         SELECT *, sum(octet_length(payload)) OVER (ORDER BY id) - octet_length(payload) AS bytes_before
+         FROM (
+           SELECT id, event_id, topic, key, payload, headers, created_at FROM outbox
+           WHERE published_at IS NULL AND parked_at IS NULL AND id NOT IN (SELECT unnest($excludeIds::bigint[]))
+           ORDER BY id LIMIT $limit::int
+         ) AS pending
+       ) AS page
+       WHERE bytes_before < $maxBytes::bigint ORDER BY id`,
+      { limit, excludeIds, maxBytes },
+    );
+  });
   return rows.map((row) => ({
     id: BigInt(row.id),
     eventId: row.event_id,

@@ -107,6 +107,21 @@ async function highWatermarksOf(admin: KafkaAdmin, topic: string): Promise<Map<n
   return admin.highWatermarks(topic);
 }
 
+/**
+ * The lag of these topics summed over their partitions, as status reports it, from the offsets
+ * and the end offsets alone: for a caller that polls it often (the bench's catch-up), without
+ * the outbox counts of a full snapshot, which read the whole pending outbox.
+ */
+export async function totalLag(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topics: string[] }): Promise<bigint> {
+  const [offsets, ends] = await Promise.all([readOffsets(deps.sequelize, deps.group), Promise.all(deps.topics.map((topic) => highWatermarksOf(deps.admin, topic)))]);
+  const stored = new Map(offsets.map((offset) => [`${offset.topic}[${offset.partition}]`, offset.nextOffset]));
+  let lag = 0n;
+  deps.topics.forEach((topic, i) => {
+    for (const [partition, highWatermark] of ends[i]!) lag += partitionLag(highWatermark, stored.get(`${topic}[${partition}]`) ?? 0n);
+  });
+  return lag;
+}
+
 export async function takeSnapshot(deps: { sequelize: Sequelize; admin: KafkaAdmin; group: string; topics: string[]; dlqTopic: string; outcomeTopics: OutcomeTopics }): Promise<StatusSnapshot> {
   const [offsets, highWatermarks, dlqWatermarks, outboxBacklog, outboxParked, outcomeEnds] = await Promise.all([
     readOffsets(deps.sequelize, deps.group),

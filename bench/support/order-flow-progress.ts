@@ -7,7 +7,7 @@
  */
 import type { Sequelize } from 'sequelize';
 import { referenceTopology, type TopologyConfig } from '../../app/processor-app.ts';
-import { buildStatus, outcomeTopicsOf, type SubtopologyTopics, subtopologyTopics, takeSnapshot } from '../../app/status.ts';
+import { type SubtopologyTopics, subtopologyTopics, totalLag } from '../../app/status.ts';
 import type { AppConfig } from '../../core/config.ts';
 import type { KafkaAdmin } from '../../kafka/port.ts';
 import type { OrderStatus } from '../../processors/order-flow.ts';
@@ -34,10 +34,7 @@ export function orderFlowProgress(deps: { sequelize: Sequelize; admin: KafkaAdmi
   const { sequelize, admin, config } = deps;
   const subtopologies = subtopologyTopics(referenceTopology(config, memoryStores()));
   const topics = subtopologies.flatMap((subtopology) => subtopology.topics);
-  const lag = async () => {
-    const snapshot = await takeSnapshot({ sequelize, admin, group: config.consumerGroup, topics, dlqTopic: config.dlqTopic, outcomeTopics: outcomeTopicsOf(config) });
-    return BigInt(buildStatus(config.consumerGroup, subtopologies, snapshot, snapshot).totalLag);
-  };
+  const lag = () => totalLag({ sequelize, admin, group: config.consumerGroup, topics });
   return {
     subtopologies,
     lag,

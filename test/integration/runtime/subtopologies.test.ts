@@ -184,7 +184,7 @@ describe('two sub-topologies joined by a repartition topic (real broker, real Po
       for (const record of internalRecords) {
         const word = (JSON.parse(record.value!.toString('utf8')) as Word).text;
         expect(record.key?.toString('utf8')).toBe(word);
-        expect(record.headers['event-id']).toMatch(new RegExp(`^by-word:${linesTopic}:\\d:\\d+:[0-2]$`));
+        expect(record.headers['event-id']).toMatch(new RegExp(`^by-word:${linesTopic}:\\d:e\\d+:\\d+:[0-2]$`));
         partitionsOfWord.set(word, (partitionsOfWord.get(word) ?? new Set()).add(record.partition));
       }
       expect([...partitionsOfWord.values()].every((partitions) => partitions.size === 1)).toBe(true);

@@ -11,6 +11,25 @@ import { subtopologiesOf } from '../topology/subtopologies.ts';
 
 export type PipelineNames = TopologyConfig & { dlqTopic: string };
 
+/** Every name of a run: a Record, so the compiler finds one missing or misspelt. */
+const NAME_KEYS: Record<keyof PipelineNames, true> = {
+  consumerGroup: true,
+  ordersTopic: true,
+  inventoryTopic: true,
+  dlqTopic: true,
+  restockCommandsTopic: true,
+  cancelCommandsTopic: true,
+  ordersConfirmedTopic: true,
+  ordersRejectedTopic: true,
+  ordersCancelledTopic: true,
+  inventoryRestockedTopic: true,
+};
+
+/** The names a configuration gives the pipeline (e.g. the app's defaults: loadConfig({}, {})). */
+export function pipelineNamesOf(config: PipelineNames): PipelineNames {
+  return Object.fromEntries(Object.keys(NAME_KEYS).map((key) => [key, config[key as keyof PipelineNames]])) as PipelineNames;
+}
+
 /** The settings a role process reads these names from (ORDERS_TOPIC, CONSUMER_GROUP, ...). */
 export function namesEnv(names: PipelineNames): Record<string, string> {
   return Object.fromEntries(Object.entries(names).map(([key, value]) => [SETTINGS[key as keyof PipelineNames].env, value]));

@@ -6,6 +6,7 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/logger.ts';
 import { formatDuration } from '../core/numbers.ts';
 import { createKafkaClient } from '../kafka/index.ts';
@@ -20,7 +21,7 @@ import { Monitor } from './monitor.ts';
 import { defaultStock, type VerifyOptions } from './options.ts';
 import { deadLetteredRestockIds } from './order-commands.ts';
 import { takeOrderFlowSnapshot } from './order-flow-snapshot.ts';
-import { consumedTopics, namesEnv, type PipelineNames, publishedTopics } from './pipeline-topics.ts';
+import { consumedTopics, namesEnv, type PipelineNames, pipelineNamesOf, publishedTopics } from './pipeline-topics.ts';
 import type { PoisonRecord } from './poison.ts';
 import { componentsOf, measureRecovery, type Sample } from './recovery.ts';
 import { countTotals, progressLine, type VerifyResult } from './report.ts';
@@ -34,18 +35,8 @@ import { readStock, takeRunSnapshot } from './snapshot.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATABASE = 'kstream';
 /** The app's own names: every run has a broker of its own. */
-const NAMES: PipelineNames = {
-  consumerGroup: 'inventory-processor',
-  ordersTopic: 'orders',
-  inventoryTopic: 'inventory-updated',
-  dlqTopic: 'orders.dlq',
-  restockCommandsTopic: 'inventory-restock-commands',
-  cancelCommandsTopic: 'order-cancel-commands',
-  ordersConfirmedTopic: 'orders-confirmed',
-  ordersRejectedTopic: 'orders-rejected',
-  ordersCancelledTopic: 'orders-cancelled',
-  inventoryRestockedTopic: 'inventory-restocked',
-};
+/** The app's default names: the verifier runs on services of its own, where nothing else uses them. */
+const NAMES: PipelineNames = pipelineNamesOf(loadConfig({}, {}));
 const SOURCE_ID = 'verify-source';
 /** Pause between two rounds of restocks and cancellations. */
 const COMMANDS_EVERY_MS = 3_000;

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { cancelOrderCodec, productCommandCodec, restockInventoryCodec } from '../../../processors/commands.ts';
 import { encodeEvent } from '../../../processors/events.ts';
 import { cancellationCommand, deadLetteredRestockIds, restockCommand } from '../../../verify/order-commands.ts';
-import { consumedTopics, internalTopics, namesEnv, type PipelineNames } from '../../../verify/pipeline-topics.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { consumedTopics, internalTopics, namesEnv, type PipelineNames, pipelineNamesOf } from '../../../verify/pipeline-topics.ts';
 
 const R1 = '00000000-0000-4000-a000-000000000001';
 const R2 = '00000000-0000-4000-a000-000000000002';
@@ -60,6 +61,12 @@ describe('the pipeline names of a run', () => {
       ORDERS_CANCELLED_TOPIC: 'ox',
       INVENTORY_RESTOCKED_TOPIC: 'ir',
     });
+  });
+
+  it("are taken from a configuration, every name and nothing else: the verifier's are the app's defaults", () => {
+    const taken = pipelineNamesOf(loadConfig({ ORDERS_TOPIC: 'my-orders' }, {}));
+    expect(Object.keys(taken).sort()).toEqual(Object.keys(names).sort());
+    expect(taken).toMatchObject({ ordersTopic: 'my-orders', consumerGroup: 'inventory-processor', dlqTopic: 'orders.dlq', inventoryRestockedTopic: 'inventory-restocked' });
   });
 
   it('name every topic the topology reads, the command topics and its internal topics included', () => {

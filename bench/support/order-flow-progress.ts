@@ -46,16 +46,8 @@ export function orderFlowProgress(deps: { sequelize: Sequelize; admin: KafkaAdmi
 }
 
 /** The orders by status. */
-export async function orderOutcome(sequelize: Sequelize): Promise<OrderOutcome> {
-  // countOrdersByStatus counts every status present; its type names the three statuses before the order flow.
-  const counts: Partial<Record<string, number>> = await countOrdersByStatus(sequelize);
-  return {
-    pending: counts.pending ?? 0,
-    reserving: counts.reserving ?? 0,
-    confirmed: counts.confirmed ?? 0,
-    rejected: counts.rejected ?? 0,
-    cancelled: counts.cancelled ?? 0,
-  };
+export function orderOutcome(sequelize: Sequelize): Promise<OrderOutcome> {
+  return countOrdersByStatus(sequelize);
 }
 
 /** Orders the flow has not decided yet. */

@@ -1,8 +1,13 @@
 import type { Sequelize } from 'sequelize';
 import { type Executor, selectRows, toSafeInteger } from '../sql.ts';
 
-/** Where an order stands: stored by the source (pending), then decided by the processor. */
-export type OrderStatus = 'pending' | 'confirmed' | 'rejected';
+/**
+ * Where an order stands, as the orders table's CHECK allows (migration 0011): stored by the source
+ * (pending), its lines out for reservation (reserving), then decided (confirmed or rejected) or
+ * cancelled. The same set as the order flow's OrderStatus (processors/order-flow.ts), which this
+ * layer may not import.
+ */
+export type OrderStatus = 'pending' | 'reserving' | 'confirmed' | 'rejected' | 'cancelled';
 
 export interface NewOrder {
   orderId: string;
@@ -148,7 +153,7 @@ export async function nextSeq(executor: Executor, sourceId: string): Promise<num
 /** Status counts, for reports and end-to-end checks. */
 export async function countOrdersByStatus(sequelize: Sequelize): Promise<Record<OrderStatus, number>> {
   const rows = await selectRows<{ status: OrderStatus; count: string }>(sequelize, 'SELECT status, count(*) AS count FROM orders GROUP BY status');
-  const counts: Record<OrderStatus, number> = { pending: 0, confirmed: 0, rejected: 0 };
+  const counts: Record<OrderStatus, number> = { pending: 0, reserving: 0, confirmed: 0, rejected: 0, cancelled: 0 };
   for (const row of rows) counts[row.status] = Number(row.count);
   return counts;
 }

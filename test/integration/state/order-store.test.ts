@@ -198,15 +198,17 @@ describe('order store', () => {
   });
 
   it('counts orders by status', async () => {
-    expect(await countOrdersByStatus(db.sequelize)).toEqual({ pending: 0, confirmed: 0, rejected: 0 });
+    expect(await countOrdersByStatus(db.sequelize)).toEqual({ pending: 0, reserving: 0, confirmed: 0, rejected: 0, cancelled: 0 });
     const orders = newOrders('src-count', 1, 5);
     await insertOrders(db.sequelize, orders);
-    const [a, b, c] = orders.map((o) => o.orderId) as [string, string, string];
+    const [a, b, c, d, e] = orders.map((o) => o.orderId) as [string, string, string, string, string];
     await decide(orders, [
       [a, 'confirmed'],
       [b, 'rejected', 'out_of_stock'],
       [c, 'rejected', 'unknown_product'],
     ]);
-    expect(await countOrdersByStatus(db.sequelize)).toEqual({ pending: 2, confirmed: 1, rejected: 2 });
+    // The order flow's other statuses: lines out for reservation, and cancelled.
+    await db.sequelize.query(`UPDATE orders SET status = CASE id WHEN $1::uuid THEN 'reserving' ELSE 'cancelled' END WHERE id IN ($1::uuid, $2::uuid)`, { bind: [d, e] });
+    expect(await countOrdersByStatus(db.sequelize)).toEqual({ pending: 0, reserving: 1, confirmed: 1, rejected: 2, cancelled: 1 });
   });
 });

@@ -4,6 +4,16 @@ import { DEFAULT_ORDER_LINES, loadConfig, readSetting, SETTINGS } from '../../..
 import { ConfigError } from '../../../core/errors.ts';
 import { ORDER_MAX_LINES } from '../../../processors/events.ts';
 
+
+/** What loadConfig throws for these settings (undefined if it accepts them). */
+function configErrorOf(env: object, flags: object): unknown {
+  try {
+    loadConfig(env as Record<string, string>, flags as Record<string, string>);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
 describe('loadConfig', () => {
   it('gives the documented defaults when nothing is set', () => {
     const config = loadConfig({}, {});
@@ -45,12 +55,7 @@ describe('loadConfig', () => {
     [{ ORDER_LINES: '1:30,0:5' }, {}, 'ORDER_LINES', 'invalid setting ORDER_LINES "1:30,0:5": a line count must be an integer from 1 to 100, got "0"'],
     [{}, { lines: '4-2' }, '--lines', 'invalid setting --lines "4-2": a range A-B needs A <= B, got 4-2'],
   ])('says which part of a lines spec is wrong, in one line: %j %j', (env, flags, setting, message) => {
-    let caught: unknown;
-    try {
-      loadConfig(env as Record<string, string>, flags as Record<string, string>);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = configErrorOf(env, flags);
     expect(caught).toBeInstanceOf(ConfigError);
     expect(caught).toMatchObject({ setting, message });
   });
@@ -86,12 +91,7 @@ describe('loadConfig', () => {
     [{}, { 'batch-max-records': 'many' }, '--batch-max-records', 'an integer'],
     [{ MAX_INFLIGHT_PER_PARTITION: '100', MAX_INFLIGHT_TOTAL: '10' }, {}, 'MAX_INFLIGHT_TOTAL', 'at least'],
   ])('names the bad setting: %j %j', (env, flags, setting, expected) => {
-    let caught: unknown;
-    try {
-      loadConfig(env as Record<string, string>, flags as Record<string, string>);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = configErrorOf(env, flags);
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).setting).toBe(setting);
     expect((caught as ConfigError).message).toContain(setting);

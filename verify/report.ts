@@ -95,7 +95,7 @@ export function formatReport(result: VerifyResult): string {
     lines.push('', `${failed.name} (${failed.violations.length}):`, ...failed.violations.slice(0, SHOWN_VIOLATIONS).map((violation) => `  - ${violation}`));
     if (failed.violations.length > SHOWN_VIOLATIONS) lines.push(`  ... ${failed.violations.length - SHOWN_VIOLATIONS} more (--json has up to 100)`);
   }
-  if (typeof result.settings.logs === 'string') lines.push('', `logs of the roles, brokers and PostgreSQL: ${result.settings.logs}`);
+  if (typeof result.settings.logs === 'string') lines.push('', `logs of the roles, brokers and PostgreSQL, and a dump of the database (pg/dump.sql): ${result.settings.logs}`);
   if (result.cleanupProblems.length > 0) lines.push('', `cleanup problems: ${result.cleanupProblems.join('; ')}`);
   return lines.join('\n');
 }

@@ -71,6 +71,10 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   const [postgres, kafka] = await Promise.all([startPostgres(workspace, used), startKafka(workspace, used, options.brokers)]);
   const databaseUrl = postgres.url(DATABASE);
   say(`PostgreSQL on port ${postgres.port}, Kafka on ${kafka.brokers.join(',')} (${since()})`);
+  // Registered after PostgreSQL's stop, so it runs before it: the logs of a failed run come with its database.
+  workspace.onClose('dump the database of a failed run', async () => {
+    if (keep) await postgres.dump(DATABASE, 'dump.sql');
+  });
 
   const stock = options.stock ?? defaultStock(options);
   await ensureDatabase(databaseUrl);
@@ -299,7 +303,7 @@ export function unsettledReason(sample: Sample): string | undefined {
   return parts.length === 0 ? undefined : parts.join('; ');
 }
 
-/** A failed run keeps the role, broker and PostgreSQL logs in .data/verify/<time>/ (git-ignored). */
+/** A failed run keeps the role, broker and PostgreSQL logs and a dump of the database (pg/dump.sql) in .data/verify/<time>/ (git-ignored). */
 function keepLogs(workspace: Workspace, target: string): void {
   mkdirSync(target, { recursive: true });
   // The logs, not the brokers' and the cluster's data folders.

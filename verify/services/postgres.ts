@@ -18,6 +18,8 @@ export interface PrivatePostgres {
   restart(): Promise<void>;
   /** pg_terminate_backend on every client backend of `database` but the caller's; returns how many. */
   terminateBackends(database: string): Promise<number>;
+  /** pg_dump of `database` (plain SQL) to `file` in the cluster's folder, so a failed run can be examined afterwards. */
+  dump(database: string, file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,11 @@ export async function startPostgres(workspace: Workspace, usedPorts: Set<number>
       } finally {
         await client.end().catch(() => {});
       }
+    },
+    dump: async (database, file) => {
+      const pgDump = postgresBinary('pg_dump');
+      if (!pgDump || !running) return;
+      await asPostgres(pgDump, ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-f', path.join(home, file), database], 120_000);
     },
     stop,
   };

@@ -3,6 +3,15 @@
  * and the broker (high watermarks), over every topic the topology consumes. Samples feed the progress line, the recovery measurements
  * and the wait for quiescence. Every look has a timeout: during an outage a sample just lacks
  * the fields of the service that is away.
+ *
+ * The wait for quiescence trusts one sample that shows no lag and an empty outbox, so a sample
+ * reads the offsets and the outbox in one statement (one snapshot), and the high watermarks only
+ * after it. Then work in flight always shows: a row not yet marked published is in the outbox; one
+ * marked was acknowledged before the snapshot, so it is under the later high watermark, and lag
+ * unless the snapshot's offsets had consumed it, in which case the rows its consumer wrote are in
+ * the same snapshot. Read in parallel, a record acknowledged after the high watermarks were read
+ * and marked before the outbox count was in neither, and the verifier could declare quiet — and
+ * read back an order still reserving — while it was on its way.
  */
 import pg from 'pg';
 import { silentLogger } from '../core/logger.ts';
@@ -33,9 +42,11 @@ export class Monitor {
   #timer: NodeJS.Timeout | undefined;
   #sampling: Promise<void> | undefined;
 
-  constructor(target: MonitorTarget, clock: () => number) {
+  /** `admin`: the broker look (tests pass their own); by default a platformatic admin on `target.brokers`. */
+  constructor(target: MonitorTarget, clock: () => number, admin?: KafkaAdmin) {
     this.#target = target;
     this.#clock = clock;
+    this.#admin = admin;
     this.#pool = new pg.Pool({ connectionString: target.databaseUrl, max: 2, connectionTimeoutMillis: LOOK_TIMEOUT_MS, query_timeout: LOOK_TIMEOUT_MS });
     // A restart or pg_terminate_backend kills idle pooled connections: the pool drops them, no crash.
     this.#pool.on('error', () => {});
@@ -57,7 +68,9 @@ export class Monitor {
   /** Takes one sample now (also used outside the timer, e.g. to settle). */
   async sample(): Promise<Sample> {
     const sample: Sample = { atMs: this.#clock() };
-    await Promise.all([this.#database(sample), this.#broker(sample)]);
+    // In this order, never in parallel (see the header).
+    await this.#database(sample);
+    await this.#broker(sample);
     this.samples.push(sample);
     if (this.samples.length > KEPT_SAMPLES) this.samples.splice(0, this.samples.length - KEPT_SAMPLES);
     return sample;
@@ -65,17 +78,21 @@ export class Monitor {
 
   async #database(sample: Sample): Promise<void> {
     try {
-      const orders = await this.#pool.query<{ stored: string; decided: string }>(
-        "SELECT count(*) AS stored, count(*) FILTER (WHERE status NOT IN ('pending', 'reserving')) AS decided FROM orders",
-      );
-      sample.storedOrders = Number(orders.rows[0]!.stored);
-      sample.decidedOrders = Number(orders.rows[0]!.decided);
-      const offsets = await this.#pool.query<{ topic: string; partition: number; next_offset: string }>(
-        'SELECT topic, partition, next_offset FROM stream_offsets WHERE group_id = $1 AND topic = ANY($2)',
+      const parkable = await hasParkingColumns(this.#pool);
+      const result = await this.#pool.query<{ stored: string; decided: string; unpublished: string; offsets: Array<{ topic: string; partition: number; next_offset: string }> | null }>(
+        `SELECT
+           (SELECT count(*) FROM orders) AS stored,
+           (SELECT count(*) FROM orders WHERE status NOT IN ('pending', 'reserving')) AS decided,
+           (SELECT count(*) FROM outbox WHERE published_at IS NULL${parkable ? ' AND parked_at IS NULL' : ''}) AS unpublished,
+           (SELECT json_agg(json_build_object('topic', topic, 'partition', partition, 'next_offset', next_offset::text))
+              FROM stream_offsets WHERE group_id = $1 AND topic = ANY($2)) AS offsets`,
         [this.#target.group, this.#target.consumedTopics],
       );
-      sample.offsets = new Map(offsets.rows.map((row) => [partitionName(row.topic, row.partition), BigInt(row.next_offset)]));
-      sample.unpublishedOutbox = await countUnpublished(this.#pool);
+      const row = result.rows[0]!;
+      sample.storedOrders = Number(row.stored);
+      sample.decidedOrders = Number(row.decided);
+      sample.offsets = new Map((row.offsets ?? []).map((offset) => [partitionName(offset.topic, offset.partition), BigInt(offset.next_offset)]));
+      sample.unpublishedOutbox = Number(row.unpublished);
     } catch {
       // The database is away: this sample has no database fields.
     }

@@ -20,7 +20,7 @@ import { describeTarget, executeFault, type FaultTargets } from './faults.ts';
 import { Monitor } from './monitor.ts';
 import { defaultStock, type VerifyOptions } from './options.ts';
 import { deadLetteredRestockIds } from './order-commands.ts';
-import { takeOrderFlowSnapshot } from './order-flow-snapshot.ts';
+import { type OrderFlowReading, takeOrderFlowSnapshot } from './order-flow-snapshot.ts';
 import { consumedTopics, namesEnv, type PipelineNames, pipelineNamesOf, publishedTopics } from './pipeline-topics.ts';
 import type { PoisonRecord } from './poison.ts';
 import { componentsOf, measureRecovery, type Sample } from './recovery.ts';
@@ -30,7 +30,7 @@ import { planFaults } from './schedule.ts';
 import { startKafka } from './services/kafka.ts';
 import { startPostgres } from './services/postgres.ts';
 import type { Workspace } from './services/workspace.ts';
-import { readStock, takeRunSnapshot } from './snapshot.ts';
+import { type RunSnapshot, readStock, takeRunSnapshot } from './snapshot.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATABASE = 'kstream';
@@ -225,25 +225,23 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
   await source.stop(30_000);
   const settleStart = Date.now();
   let unsettled: string | undefined = 'not checked';
-  let quietSamples = 0;
-  while (!signal.aborted) {
-    const sample = await monitor.sample();
-    const reason = unsettledReason(sample);
-    quietSamples = reason === undefined ? quietSamples + 1 : 0;
-    unsettled = reason;
-    if (quietSamples >= 2) break;
-    if (Date.now() - settleStart > options.settleTimeoutMs) {
-      unsettled = `not quiet ${formatDuration(options.settleTimeoutMs)} after the load: ${reason}`;
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+  let reading: { run: RunSnapshot; orderFlow: OrderFlowReading } | undefined;
+  while (!signal.aborted && reading === undefined) {
+    const quiet = await waitUntilQuiet(monitor, settleStart, options.settleTimeoutMs, signal);
+    unsettled = quiet.unsettled;
+    if (signal.aborted) break;
+    const read = { run: await takeRunSnapshot(databaseUrl, kafka.brokers, NAMES), orderFlow: await takeOrderFlowSnapshot(databaseUrl, kafka.brokers, NAMES) };
+    // A reading counts only if nothing moved while it was taken: quiet before and the same after.
+    const moved = quiet.sample === undefined ? undefined : movedSince(quiet.sample, await monitor.sample());
+    if (moved === undefined || Date.now() - settleStart > options.settleTimeoutMs) reading = read;
+    else say(`the pipeline moved while it was being read back (${moved}); waiting for quiet again`);
   }
   clearInterval(progress);
-  if (signal.aborted) throw new Error('interrupted');
-  say(unsettled === undefined ? `quiet after ${formatDuration(Date.now() - settleStart)}; reading back the database and the topics` : unsettled);
+  if (signal.aborted || reading === undefined) throw new Error('interrupted');
+  say(unsettled === undefined ? `quiet after ${formatDuration(Date.now() - settleStart)}; read back the database and the topics` : unsettled);
 
-  const run = await takeRunSnapshot(databaseUrl, kafka.brokers, NAMES);
-  const { undecodable, ...orderFlowState } = await takeOrderFlowSnapshot(databaseUrl, kafka.brokers, NAMES);
+  const run = reading.run;
+  const { undecodable, ...orderFlowState } = reading.orderFlow;
   const snapshot: VerifySnapshot = {
     orderFlow: {
       initialStock,
@@ -301,6 +299,34 @@ export function unsettledReason(sample: Sample): string | undefined {
   if (lagging.length > 0) parts.push(`partitions behind (stored/end) ${lagging.join(', ')}`);
   if (sample.unpublishedOutbox > 0) parts.push(`${sample.unpublishedOutbox} outbox rows unpublished`);
   return parts.length === 0 ? undefined : parts.join('; ');
+}
+
+/** Samples until two in a row show no lag and an empty outbox, or the settle timeout passes (then `unsettled` says why). */
+async function waitUntilQuiet(monitor: Monitor, since: number, timeoutMs: number, signal: AbortSignal): Promise<{ unsettled: string | undefined; sample: Sample | undefined }> {
+  let quietSamples = 0;
+  while (!signal.aborted) {
+    const sample = await monitor.sample();
+    const reason = unsettledReason(sample);
+    quietSamples = reason === undefined ? quietSamples + 1 : 0;
+    if (quietSamples >= 2) return { unsettled: undefined, sample };
+    if (Date.now() - since > timeoutMs) return { unsettled: `not quiet ${formatDuration(timeoutMs)} after the load: ${reason}`, sample: undefined };
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return { unsettled: 'interrupted', sample: undefined };
+}
+
+/** What changed between two samples of a quiet pipeline (offsets, high watermarks, published records, outbox), or undefined if nothing did. */
+export function movedSince(before: Sample, after: Sample): string | undefined {
+  const changed: string[] = [];
+  const differing = (a: Map<string, bigint> | undefined, b: Map<string, bigint> | undefined) =>
+    [...new Set([...(a?.keys() ?? []), ...(b?.keys() ?? [])])].filter((partition) => a?.get(partition) !== b?.get(partition));
+  const offsets = differing(before.offsets, after.offsets);
+  if (offsets.length > 0) changed.push(`offsets of ${offsets.join(', ')}`);
+  const marks = differing(before.highWatermarks, after.highWatermarks);
+  if (marks.length > 0) changed.push(`end offsets of ${marks.join(', ')}`);
+  if (before.publishedEvents !== after.publishedEvents) changed.push(`published records ${before.publishedEvents ?? '?'} -> ${after.publishedEvents ?? '?'}`);
+  if (after.unpublishedOutbox !== 0) changed.push(`${after.unpublishedOutbox ?? '?'} outbox rows unpublished`);
+  return changed.length === 0 ? undefined : changed.join('; ');
 }
 
 /** A failed run keeps the role, broker and PostgreSQL logs and a dump of the database (pg/dump.sql) in .data/verify/<time>/ (git-ignored). */

@@ -17,7 +17,7 @@
  * partition number in this process: their stores share one committed cache, and their batches
  * take turns. It joins when it is created and leaves when it drains, halts or fails to start.
  */
-import { BehaviorSubject, concatMap, defer, filter, finalize, firstValueFrom, from, mergeMap, type Observable, type SchedulerLike, Subject, share, takeUntil, tap } from 'rxjs';
+import { BehaviorSubject, defer, filter, finalize, firstValueFrom, mergeMap, type Observable, type SchedulerLike, Subject, share, takeUntil, tap } from 'rxjs';
 import { errorMessage, FencedError, isRetriable, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { RETRY_POLICIES, type RetryPolicy } from '../../core/retry.ts';
@@ -27,6 +27,7 @@ import { batchBySizeOrTime } from './batch-by-size-or-time.ts';
 import { BatchRunner, TaskStoppedError } from './batch-runner.ts';
 import type { WallClockTick } from './punctuation.ts';
 import { OriginWatermarks } from './repartition-origin.ts';
+import { runCoalesced } from './run-coalesced.ts';
 import { type TaskGroupMembership, TaskGroups } from './task-group.ts';
 import { NodeFailure, TaskGraph } from './task-graph.ts';
 import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, PartitionStats, RuntimeEvent } from './types.ts';
@@ -141,10 +142,14 @@ export class PartitionTask {
         flush$: this.#flush$,
       }),
       tap(() => this.#busyBatches.next(this.#busyBatches.value + 1)),
-      concatMap((items) => {
-        const work = this.#runBatch(items).finally(() => this.#busyBatches.next(Math.max(0, this.#busyBatches.value - 1)));
-        this.#inflightWork = work;
-        return from(work);
+      // Batches that closed while one was running run as one (run-coalesced.ts).
+      runCoalesced({
+        maxSize: options.batchMaxRecords,
+        run: (items, batches) => {
+          const work = this.#runBatch(items).finally(() => this.#busyBatches.next(Math.max(0, this.#busyBatches.value - batches)));
+          this.#inflightWork = work;
+          return work;
+        },
       }),
       // A batch split to isolate a record commits in several parts: one event each.
       mergeMap((events) => events),

@@ -28,8 +28,8 @@ import { BatchRunner, TaskStoppedError } from './batch-runner.ts';
 import type { WallClockTick } from './punctuation.ts';
 import { OriginWatermarks } from './repartition-origin.ts';
 import { runCoalesced } from './run-coalesced.ts';
-import { type TaskGroupMembership, TaskGroups } from './task-group.ts';
 import { NodeFailure, TaskGraph } from './task-graph.ts';
+import { type TaskGroupMembership, TaskGroups } from './task-group.ts';
 import type { BatchCommittedEvent, ClaimedPartition, CommittableBatch, Committer, PartitionStats, RuntimeEvent } from './types.ts';
 
 export interface PartitionTaskOptions {

@@ -13,10 +13,11 @@ export interface RunCoalescedOptions<T, R> {
  *
  * Why: a batch closes `commitIntervalMs` after its first record, and under load the batches that
  * close while one commits would otherwise each wait for a commit of their own. One commit per
- * batch made a task's throughput its commit rate: a live multi-line flow at 2,000 orders/s
- * committed many small batches and fell further behind every second (p99 19 s), where the same
- * records in fewer, larger commits kept up. Merging keeps the latency of a quiet partition (a
- * batch alone runs as soon as it closes) and lets a busy one catch up in larger commits.
+ * batch made a task's throughput its commit rate: a steady live load that needed more commits
+ * than the tasks could make fell further behind every second, where the same records in fewer,
+ * larger commits kept up (bench/results/processor-order-flow-experiments-2026-12-02.md). Merging
+ * keeps the latency of a quiet partition (a batch alone runs as soon as it closes) and lets a
+ * busy one catch up in larger commits.
  */
 export function runCoalesced<T, R>(options: RunCoalescedOptions<T, R>): OperatorFunction<T[], R> {
   const { run, maxSize } = options;

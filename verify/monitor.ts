@@ -83,7 +83,7 @@ export class Monitor {
         `SELECT
            (SELECT count(*) FROM orders) AS stored,
            (SELECT count(*) FROM orders WHERE status NOT IN ('pending', 'reserving')) AS decided,
-           (SELECT count(*) FROM outbox WHERE published_at IS NULL${parkable ? ' AND parked_at IS NULL' : ''}) AS unpublished,
+           (SELECT count(*) FROM outbox WHERE ${unpublishedRows(parkable)}) AS unpublished,
            (SELECT json_agg(json_build_object('topic', topic, 'partition', partition, 'next_offset', next_offset::text))
               FROM stream_offsets WHERE group_id = $1 AND topic = ANY($2)) AS offsets`,
         [this.#target.group, this.#target.consumedTopics],
@@ -133,10 +133,15 @@ export function partitionName(topic: string, partition: number): string {
   return `${topic}[${partition}]`;
 }
 
+/** The outbox rows still to publish: neither published nor, where the schema has the column, parked. */
+function unpublishedRows(parkable: boolean): string {
+  return `published_at IS NULL${parkable ? ' AND parked_at IS NULL' : ''}`;
+}
+
 /** Rows neither published nor parked (the parking columns may not exist in this schema). */
 export async function countUnpublished(pool: pg.Pool): Promise<number> {
   const parkable = await hasParkingColumns(pool);
-  const result = await pool.query<{ count: string }>(`SELECT count(*) AS count FROM outbox WHERE published_at IS NULL${parkable ? ' AND parked_at IS NULL' : ''}`);
+  const result = await pool.query<{ count: string }>(`SELECT count(*) AS count FROM outbox WHERE ${unpublishedRows(parkable)}`);
   return Number(result.rows[0]!.count);
 }
 

@@ -8,10 +8,15 @@
  *   (relay-leadership.ts). Others wait as hot standbys. Rows of one key are published in id order,
  *   which is per-product version order, because a product's rows are written by one partition's
  *   serial commits.
- * - Sends are cut by bytes under each topic's limit (send-limits.ts). A row the broker can never
+ * - A row holds one record or several of one topic (state/outbox-frame.ts). Sends are of records,
+ *   so a row's records may go out in several; the row is marked once every record of it was
+ *   acknowledged (or parked).
+ * - Sends are cut by bytes under each topic's limit (send-limits.ts). A record the broker can never
  *   accept — larger than its topic's limit on its own, or refused for good (SendRefusedError) — is
- *   parked with its error and never blocks the rows behind it. A refused send of several rows is
- *   split in halves until the refused rows are found, so no innocent row is parked.
+ *   parked with its error and never blocks the records behind it: a row of one record is parked
+ *   as it is, a record of a row of several is copied into a parked row of its own. A refused send
+ *   of several records is split in halves until the refused ones are found, so no innocent record
+ *   is parked.
  * - Anything else (broker down, leader moving, timeouts, PostgreSQL restarting, an error nobody
  *   classified) is retried with backoff, forever: the loop never throws and the process never
  *   exits because of the relay.
@@ -33,7 +38,7 @@ import { checkOptions } from '../core/options.ts';
 import { backoffDelay, RETRY_POLICIES, type RetryPolicy, sleep } from '../core/retry.ts';
 import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
 import { SendRefusedError } from '../kafka/send-refused.ts';
-import { deletePublishedBefore, fetchUnpublished, markPublished, type OutboxRow, parkRows } from '../state/outbox-store.ts';
+import { deletePublishedBefore, fetchUnpublished, markPublished, type OutboxRecord, parkRecords, parkRows } from '../state/outbox-store.ts';
 import type { SessionSettings } from '../state/pg-session.ts';
 import { holdLease } from '../state/relay-lease-store.ts';
 import { inTransaction } from '../state/sql.ts';
@@ -88,6 +93,12 @@ interface SendChain {
   failure: unknown;
   /** Rows sent (or on their way) whose mark has not committed yet: a fetch ahead must leave them out. */
   unmarked: Set<bigint>;
+  /**
+   * Per row of the round, its records neither acknowledged nor parked yet. A row is marked
+   * published by the transaction that brings it to 0. Dropped with the round when it fails: the
+   * next round fetches the rows again.
+   */
+  remaining: Map<bigint, number>;
 }
 
 /** What a relay publishes on its diagnostics channel: metrics count from these. */
@@ -249,16 +260,17 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes until a fetch finds nothing; returns how many rows it published. */
+  /** Publishes until a fetch finds nothing; returns how many records it published. */
   private async publishAll(lease: Lease): Promise<number> {
     const { sequelize, batchSize, fetchMaxBytes } = this.options;
     const publishedBefore = this.stats.published;
-    const chain: SendChain = { marked: Promise.resolve(), failure: undefined, unmarked: new Set() };
+    const chain: SendChain = { marked: Promise.resolve(), failure: undefined, unmarked: new Set(), remaining: new Map() };
     try {
       let page = await fetchUnpublished(sequelize, batchSize, [], fetchMaxBytes);
       while (page.length > 0) {
+        for (const record of page) chain.remaining.set(record.id, record.recordsInRow);
         // Leaves out this page and rows of earlier ones sent but not marked yet.
-        const next = fetchUnpublished(sequelize, batchSize, [...page.map((row) => row.id), ...chain.unmarked], fetchMaxBytes);
+        const next = fetchUnpublished(sequelize, batchSize, [...new Set(page.map((record) => record.id)), ...chain.unmarked], fetchMaxBytes);
         next.catch(() => undefined); // awaited below, unless this page fails first
         await this.publishPage(lease, chain, page);
         page = await next;
@@ -272,8 +284,8 @@ export class OutboxRelay {
     return this.stats.published - publishedBefore;
   }
 
-  /** Sends a page in id order, cut by size; rows too large for their topic on their own are parked. */
-  private async publishPage(lease: Lease, chain: SendChain, rows: OutboxRow[], limitsFresh = false): Promise<void> {
+  /** Sends a page in id order, cut by size; records too large for their topic on their own are parked. */
+  private async publishPage(lease: Lease, chain: SendChain, rows: OutboxRecord[], limitsFresh = false): Promise<void> {
     const topics = new Set(rows.map((row) => row.topic));
     await this.limits.load(topics);
     const { sends, oversized } = splitBySize(rows, this.limits.roomOf);
@@ -284,6 +296,7 @@ export class OutboxRelay {
     if (oversized.length > 0) {
       await this.park(
         lease,
+        chain,
         oversized.map((row) => ({
           row,
           error: `${recordSizeBound(row)} bytes as a record, more than topic ${row.topic} takes in a batch (max.message.bytes ${this.limits.limitOf(row.topic)})`,
@@ -294,12 +307,12 @@ export class OutboxRelay {
   }
 
   /** Sends one size-bounded send; on a refusal, finds the refused rows by splitting and parks them. */
-  private async publishSend(lease: Lease, chain: SendChain, rows: OutboxRow[]): Promise<void> {
+  private async publishSend(lease: Lease, chain: SendChain, rows: OutboxRecord[]): Promise<void> {
     try {
       await this.sendFenced(lease, chain, rows);
     } catch (error) {
       if (!(error instanceof SendRefusedError)) throw error;
-      if (rows.length === 1) return this.park(lease, [{ row: rows[0]!, error: error.message }]);
+      if (rows.length === 1) return this.park(lease, chain, [{ row: rows[0]!, error: error.message }]);
       if (error.tooLarge) {
         // The limit may have been lowered since it was read: read it again and cut anew.
         const topics = new Set(rows.map((row) => row.topic));
@@ -321,11 +334,11 @@ export class OutboxRelay {
    * that failed. So after any failure the rows not marked are a suffix of what was sent, and
    * re-sending them repeats it in order (the last copy of each key is still its newest version).
    */
-  private async sendFenced(lease: Lease, chain: SendChain, rows: OutboxRow[]): Promise<void> {
+  private async sendFenced(lease: Lease, chain: SendChain, rows: OutboxRecord[]): Promise<void> {
     if (chain.failure !== undefined) throw chain.failure;
     const previous = chain.marked;
-    const ids = rows.map((row) => row.id);
-    for (const id of ids) chain.unmarked.add(id);
+    for (const row of rows) chain.unmarked.add(row.id);
+    let done: bigint[] = [];
     let acknowledged = false;
     let onAcknowledged!: () => void;
     const sent = new Promise<void>((resolve) => {
@@ -335,12 +348,13 @@ export class OutboxRelay {
       await this.options.producer.send(rows.map(toMessage));
       acknowledged = true;
       onAcknowledged();
+      done = settle(chain, rows);
       await previous;
-      await markPublished(transaction, ids);
+      await markPublished(transaction, done);
     });
     const settled = marked.then(
       () => {
-        for (const id of ids) chain.unmarked.delete(id);
+        for (const id of done) chain.unmarked.delete(id);
         this.stats.published += rows.length;
         relayDiagnostics.publish({ type: 'published', lockName: this.options.lockName, rows: rows.length });
         this.stats.batches++;
@@ -359,8 +373,23 @@ export class OutboxRelay {
     chain.marked = settled;
   }
 
-  private async park(lease: Lease, parked: Array<{ row: OutboxRow; error: string }>): Promise<void> {
-    await this.fenced(lease, (transaction) => parkRows(transaction, parked.map(({ row, error }) => ({ id: row.id, error }))));
+  /**
+   * Parks records: a row of one record is set aside as it is; a record of a row of several is
+   * copied into a parked row of its own, and its row, once every other record of it went out, is
+   * marked published. Waits for the marks in flight first, so marks still commit in order.
+   */
+  private async park(lease: Lease, chain: SendChain, parked: Array<{ row: OutboxRecord; error: string }>): Promise<void> {
+    await chain.marked;
+    const alone = parked.filter(({ row }) => row.recordsInRow === 1);
+    const framed = parked.filter(({ row }) => row.recordsInRow > 1);
+    let done: bigint[] = [];
+    await this.fenced(lease, async (transaction) => {
+      await parkRows(transaction, alone.map(({ row, error }) => ({ id: row.id, error })));
+      await parkRecords(transaction, framed.map(({ row, error }) => ({ record: row, error })));
+      done = settle(chain, framed.map(({ row }) => row));
+      await markPublished(transaction, done);
+    });
+    for (const id of done) chain.unmarked.delete(id);
     this.stats.parked += parked.length;
     relayDiagnostics.publish({ type: 'parked', lockName: this.options.lockName, rows: parked.length });
     for (const { row, error } of parked) {
@@ -388,6 +417,17 @@ export class OutboxRelay {
   }
 }
 
-function toMessage(row: OutboxRow): OutgoingMessage {
+/** Counts records off their rows' remaining; returns the rows that now have none left. */
+function settle(chain: SendChain, records: readonly OutboxRecord[]): bigint[] {
+  const done: bigint[] = [];
+  for (const record of records) {
+    const left = (chain.remaining.get(record.id) ?? 1) - 1;
+    chain.remaining.set(record.id, left);
+    if (left === 0) done.push(record.id);
+  }
+  return done;
+}
+
+function toMessage(row: OutboxRecord): OutgoingMessage {
   return { topic: row.topic, key: row.key, value: row.payload, headers: row.headers };
 }

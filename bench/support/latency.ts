@@ -4,10 +4,13 @@
  * source, restocker, processor and relay in one Node process; or, with layout `split`, one child
  * per role) on a fresh seeded database and fresh topics of its own.
  *
- * Latency of an order = outbox.published_at of the row of its outcome event (OrderConfirmed or
- * OrderRejected, matched exactly by event id `order-confirmed:<orderId>` /
- * `order-rejected:<orderId>`; published_at is set by the relay once the broker acknowledged the
- * row) − orders.created_at (the order source's INSERT, so the source's own batching counts too).
+ * Latency of an order = outbox.published_at of the row that holds its outcome event (OrderConfirmed
+ * or OrderRejected; published_at is set by the relay once the broker acknowledged every record of
+ * the row) − orders.created_at (the order source's INSERT, so the source's own batching counts too).
+ * A row holds the events of one topic from one commit, so the outcome's row is the row of the
+ * outcome's topic written by the transaction that decided the order: its created_at is that
+ * transaction's now(), which is the order's decided_at. Should two commits of that topic start in
+ * the same microsecond, the later publication of the two counts (the measure errs high, never low).
  * Both come from PostgreSQL's clock, so no clock skew. The relay keeps published rows for a while
  * (OutboxRelay's retentionMs, 10 minutes by default) before deleting them: the run and its
  * query end well within that (MAX_LATENCY_SECONDS), so every published outcome row is still
@@ -68,7 +71,7 @@ export interface LatencyResult {
   max: number;
   /** The processor's share: orders.decided_at (start of the transaction that decided it) - orders.created_at. */
   toDecidedMs: { p50: number; p99: number };
-  /** The relay's share: outbox.published_at - outbox.created_at (the deciding transaction's start). */
+  /** The relay's share: outbox.published_at - orders.decided_at (the deciding transaction's start). */
   relayMs: { p50: number; p99: number };
   unpublishedAfterStop: number;
   /** Orders still pending or reserving after the pipeline stopped. */
@@ -76,7 +79,7 @@ export interface LatencyResult {
 }
 
 export const LATENCY_DEFINITION =
-  'per order: outbox.published_at of its OrderConfirmed/OrderRejected row, matched by event id (relay, after broker ack) - orders.created_at (source INSERT); both PostgreSQL clock; first warm-up seconds and last second excluded';
+  'per order: outbox.published_at of the row holding its OrderConfirmed/OrderRejected event, the row of that topic written by the deciding transaction (relay, after broker ack) - orders.created_at (source INSERT); both PostgreSQL clock; first warm-up seconds and last second excluded';
 
 export async function measureLatency(options: LatencyOptions, sequelize: Sequelize): Promise<LatencyResult> {
   const { config } = options;
@@ -93,7 +96,11 @@ export async function measureLatency(options: LatencyOptions, sequelize: Sequeli
     for (const child of children.reverse()) await stopChild(child, config.shutdownTimeoutMs + 15_000);
     log.end();
   }
-  const [stats] = await selectRows<Record<string, string | null>>(sequelize, LATENCY_SQL, { warmupMs: options.warmupMs });
+  const [stats] = await selectRows<Record<string, string | null>>(sequelize, LATENCY_SQL, {
+    warmupMs: options.warmupMs,
+    confirmedTopic: config.ordersConfirmedTopic,
+    rejectedTopic: config.ordersRejectedTopic,
+  });
   const outcome = await orderOutcome(sequelize);
   const number = (value: string | null | undefined) => (value === null || value === undefined ? Number.NaN : Math.round(Number(value) * 10) / 10);
   const inWindow = number(stats?.in_window);
@@ -123,24 +130,28 @@ export async function measureLatency(options: LatencyOptions, sequelize: Sequeli
   };
 }
 
-/** Each order of the window joined to the outbox row of its outcome event, by that event's id. */
+/** Each order of the window joined to the outbox row of its outcome event: its topic's row of the deciding transaction. */
 const LATENCY_SQL = `
 WITH window_bounds AS (
   SELECT min(created_at) + make_interval(secs => $warmupMs::int / 1000.0) AS from_at, max(created_at) - interval '1 second' AS to_at FROM orders
 ),
 in_window AS (
-  SELECT o.id, o.created_at, o.decided_at
+  SELECT o.id, o.created_at, o.decided_at, o.status
   FROM orders o, window_bounds w
   WHERE o.created_at >= w.from_at AND o.created_at < w.to_at
+),
+outcome_rows AS (
+  SELECT created_at, topic, max(published_at) AS published_at, bool_and(published_at IS NOT NULL) AS published
+  FROM outbox WHERE topic IN ($confirmedTopic, $rejectedTopic) GROUP BY created_at, topic
 ),
 latencies AS (
   SELECT extract(epoch FROM x.published_at - o.created_at) * 1000 AS ms,
          extract(epoch FROM o.decided_at - o.created_at) * 1000 AS to_decided_ms,
-         extract(epoch FROM x.published_at - x.created_at) * 1000 AS relay_ms,
-         x.event_id LIKE 'order-confirmed:%' AS confirmed
+         extract(epoch FROM x.published_at - o.decided_at) * 1000 AS relay_ms,
+         o.status = 'confirmed' AS confirmed
   FROM in_window o
-  JOIN outbox x ON x.event_id IN ('order-confirmed:' || o.id::text, 'order-rejected:' || o.id::text)
-  WHERE x.published_at IS NOT NULL
+  JOIN outcome_rows x ON x.created_at = o.decided_at AND x.topic = CASE o.status WHEN 'confirmed' THEN $confirmedTopic ELSE $rejectedTopic END
+  WHERE o.status IN ('confirmed', 'rejected') AND x.published
 )
 SELECT (SELECT count(*) FROM in_window) AS in_window,
        (SELECT avg(lines) FROM (SELECT count(*) AS lines FROM order_lines l JOIN in_window o ON o.id = l.order_id GROUP BY l.order_id) AS per_order) AS lines_per_order,

@@ -9,6 +9,7 @@ import * as originWatermarks from './0008-origin-watermarks.ts';
 import * as lastCommitId from './0009-last-commit-id.ts';
 import * as orderLines from './0010-order-lines.ts';
 import * as orderFlow from './0011-order-flow.ts';
+import * as outboxFramedRows from './0012-outbox-framed-rows.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -28,4 +29,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0009-last-commit-id', module: lastCommitId },
   { name: '0010-order-lines', module: orderLines },
   { name: '0011-order-flow', module: orderFlow },
+  { name: '0012-outbox-framed-rows', module: outboxFramedRows },
 ];

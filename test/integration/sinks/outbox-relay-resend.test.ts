@@ -3,7 +3,8 @@
  * retried before anything after it is marked, and a re-send repeats a suffix of what was sent, in
  * order. One failure is injected at the third send of a ten-send drain (the producer refuses it,
  * the broker writes it but the answer is lost, or PostgreSQL refuses its mark), with a real
- * broker and a real database around it.
+ * broker and a real database around it. Each case runs with a row per record and with a row per
+ * commit (a commit of four records, as the transactional sink writes them).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -11,7 +12,8 @@ import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer, OutgoingMessage } from '../../../kafka/port.ts';
 import { OutboxRelay } from '../../../sinks/outbox-relay.ts';
-import { appendOutbox, countUnpublished, type OutboxMessage } from '../../../state/outbox-store.ts';
+import { decodeFrame } from '../../../state/outbox-frame.ts';
+import { appendOutbox, countUnpublished, type OutboxLayout, type OutboxMessage } from '../../../state/outbox-store.ts';
 import { DEFAULT_SESSION_SETTINGS } from '../../../state/pg-session.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { BatchCollector, brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
@@ -76,9 +78,10 @@ describe('outbox relay: a failure in the middle of a drain', () => {
 
   const eventId = (topic: string, key: string, version: number) => `${topic}:${key}:${version}`;
 
+  /** Event ids of the records of every row marked published. */
   async function markedRows(): Promise<Set<string>> {
-    const { rows } = await observer.query<{ event_id: string }>('SELECT event_id FROM outbox WHERE published_at IS NOT NULL');
-    return new Set(rows.map((row) => row.event_id));
+    const { rows } = await observer.query<{ event_id: string; record_count: number; payload: Buffer }>('SELECT event_id, record_count, payload FROM outbox WHERE published_at IS NOT NULL');
+    return new Set(rows.flatMap((row) => (row.record_count === 1 ? [row.event_id] : decodeFrame(row.payload).map((record) => record.eventId))));
   }
 
   /** Makes the first mark of `refusedEventId` fail in PostgreSQL; a sequence, because it counts even in a rolled-back transaction. */
@@ -132,16 +135,20 @@ describe('outbox relay: a failure in the middle of a drain', () => {
     return versions;
   }
 
-  it.each<Failure>(['refused before the broker', 'written but unacknowledged', 'mark refused by PostgreSQL'])(
-    'the third of ten sends %s: nothing after it is marked before its retry, and each key gets every version in order, re-sends repeating a suffix',
-    async (failure) => {
+  const failures: Failure[] = ['refused before the broker', 'written but unacknowledged', 'mark refused by PostgreSQL'];
+  const layouts: OutboxLayout[] = ['row-per-record', 'row-per-topic'];
+  it.each(failures.flatMap((failure) => layouts.map((layout) => [failure, layout] as const)))(
+    'the third of ten sends %s (%s): nothing after it is marked before its retry, and each key gets every version in order, re-sends repeating a suffix',
+    async (failure, layout) => {
       const topic = await topics.create('relay-resend', 3);
       // One transaction per version, keys in a fixed order: ids follow (version, key), as a partition's commits write them.
       for (const version of range(1, VERSIONS)) {
         const rows: OutboxMessage[] = KEYS.map((key) => ({ eventId: eventId(topic, key, version), topic, key, payload: Buffer.from(JSON.stringify({ key, version })), headers: {} }));
-        await db.sequelize.transaction((transaction) => appendOutbox(transaction, rows));
+        await db.sequelize.transaction((transaction) => appendOutbox(transaction, rows, layout));
       }
-      if (failure === 'mark refused by PostgreSQL') await refuseFirstMarkOf(eventId(topic, KEYS[0]!, FAILING_SEND));
+      // A row of several records is named after its first record and how many follow it.
+      const firstOfFailingSend = eventId(topic, KEYS[0]!, FAILING_SEND);
+      if (failure === 'mark refused by PostgreSQL') await refuseFirstMarkOf(layout === 'row-per-record' ? firstOfFailingSend : `${firstOfFailingSend}+${KEYS.length - 1}`);
       const recording = recordingProducer(topic, failure);
 
       const relay = new OutboxRelay({

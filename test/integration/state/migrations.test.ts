@@ -55,6 +55,8 @@ describe('migrations', () => {
     expect(await indexes(db.sequelize, 'inventory')).toEqual(['inventory_partition_idx', 'inventory_pkey']);
     expect(await indexes(db.sequelize, 'order_lines')).toEqual(['order_lines_pkey', 'order_lines_product_idx', 'order_lines_product_once']);
     expect(await indexes(db.sequelize, 'restocks')).toEqual(['restocks_pkey', 'restocks_product_id']);
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0012-outbox-framed-rows']);
+    expect(await columns(db.sequelize, 'outbox')).not.toContain('record_count');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0011-order-flow']);
     expect(await tables(db.sequelize)).not.toContain('restocks');
     expect(await columns(db.sequelize, 'orders')).not.toContain('line_results');
@@ -88,6 +90,7 @@ describe('migrations', () => {
 
   it('roll back down to and including a named migration', async () => {
     expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual([
+      '0012-outbox-framed-rows',
       '0011-order-flow',
       '0010-order-lines',
       '0009-last-commit-id',
@@ -161,7 +164,7 @@ describe('migrations', () => {
       { order_id: early, line_no: 1, product_id: 9, quantity: 2 },
     ]);
 
-    expect(await rollback(db.sequelize, silentLogger, { to: '0010-order-lines' })).toEqual(['0011-order-flow', '0010-order-lines']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0010-order-lines' })).toEqual(['0012-outbox-framed-rows', '0011-order-flow', '0010-order-lines']);
     expect(await tables(db.sequelize)).not.toContain('order_lines');
     const kept = await db.sequelize.query("SELECT id, product_id, quantity FROM orders WHERE source_id = 'lines'", { type: QueryTypes.SELECT });
     expect(kept).toEqual([{ id: early, product_id: 7, quantity: 3 }]);
@@ -184,7 +187,7 @@ describe('migrations', () => {
     await expect(db.sequelize.query("INSERT INTO restocks (restock_id, product_id, quantity) VALUES ('00000000-0000-4000-8000-0000000000d2', 7, 0)")).rejects.toThrow(/restocks_quantity_positive/);
 
     // Down: an order in a status the old constraint does not know goes back to pending.
-    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0011-order-flow']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0011-order-flow' })).toEqual(['0012-outbox-framed-rows', '0011-order-flow']);
     const [row] = await db.sequelize.query(`SELECT status FROM orders WHERE id = '${order}'`, { type: QueryTypes.SELECT });
     expect(row).toEqual({ status: 'pending' });
     await migrate(db.sequelize, silentLogger);
@@ -200,5 +203,27 @@ describe('migrations', () => {
     await expect(
       db.sequelize.query("UPDATE orders SET status = 'lost' WHERE id = '00000000-0000-4000-8000-000000000001'"),
     ).rejects.toThrow(/orders_status_known/);
+  });
+
+  it('count the records of an outbox row (one unless told), and refuse to roll back over unpublished rows of several', async () => {
+    const insert = (eventId: string, recordCount?: number) =>
+      db.sequelize.query(
+        `INSERT INTO outbox (event_id, topic, payload${recordCount === undefined ? '' : ', record_count'}) VALUES ('${eventId}', 't', '\\x00'${recordCount === undefined ? '' : `, ${recordCount}`})`,
+      );
+    await insert('one');
+    await expect(insert('none', 0)).rejects.toThrow(/outbox_record_count_positive/);
+    await insert('several', 3);
+    const counts = await db.sequelize.query('SELECT event_id, record_count FROM outbox ORDER BY id', { type: QueryTypes.SELECT });
+    expect(counts).toEqual([
+      { event_id: 'one', record_count: 1 },
+      { event_id: 'several', record_count: 3 },
+    ]);
+    await expect(rollback(db.sequelize, silentLogger)).rejects.toThrow(/publish them before rolling back/);
+    await db.sequelize.query("UPDATE outbox SET published_at = now() WHERE event_id = 'several'");
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0012-outbox-framed-rows']);
+    const kept = await db.sequelize.query('SELECT event_id FROM outbox', { type: QueryTypes.SELECT });
+    expect(kept).toEqual([{ event_id: 'one' }]);
+    await migrate(db.sequelize, silentLogger);
+    await db.sequelize.query('TRUNCATE outbox');
   });
 });

@@ -8,6 +8,7 @@ import {
   listParked,
   markPublished,
   type OutboxMessage,
+  parkRecords,
   parkRows,
   unparkRows,
 } from '../../../state/outbox-store.ts';
@@ -35,7 +36,8 @@ describe('outbox store', () => {
     await db.sequelize.query('TRUNCATE outbox RESTART IDENTITY');
   });
 
-  const append = (messages: OutboxMessage[]) => db.sequelize.transaction((transaction) => appendOutbox(transaction, messages));
+  // One row per record: these cases are about rows (ids, marks, parking), each of one record.
+  const append = (messages: OutboxMessage[]) => db.sequelize.transaction((transaction) => appendOutbox(transaction, messages, 'row-per-record'));
 
   it('appends messages, skipping event ids it already holds', async () => {
     expect(await append([message('1:1'), message('2:1')])).toBe(2);
@@ -72,7 +74,7 @@ describe('outbox store', () => {
       slowAppended = resolve;
     });
     const slow = db.sequelize.transaction(async (transaction) => {
-      await appendOutbox(transaction, [message('slow')]); // takes id 1, commits later
+      await appendOutbox(transaction, [message('slow')], 'row-per-record'); // takes id 1, commits later
       slowAppended();
       await slowMayCommit;
     });
@@ -121,5 +123,48 @@ describe('outbox store', () => {
     expect((await fetchUnpublished(db.sequelize, 10)).map((row) => row.eventId)).toEqual(['a', 'c', 'd']);
     expect(await unparkRows(db.sequelize, 'all')).toEqual([2n]);
     expect(await countParked(db.sequelize)).toBe(0);
+  });
+
+  describe('rows of several records (one per topic per commit)', () => {
+    const other = (eventId: string): OutboxMessage => ({ ...message(eventId), topic: 'orders-confirmed' });
+    const appendByTopic = (messages: OutboxMessage[]) => db.sequelize.transaction((transaction) => appendOutbox(transaction, messages));
+
+    it('writes one row per topic and reads its records back in order, each with the row id, counting records', async () => {
+      expect(await appendByTopic([message('a'), other('x'), message('b'), message('c')])).toBe(4);
+      const records = await fetchUnpublished(db.sequelize, 10);
+      expect(records.map(({ id, eventId, topic, recordsInRow }) => ({ id, eventId, topic, recordsInRow }))).toEqual([
+        { id: 1n, eventId: 'a', topic: 'inventory-updated', recordsInRow: 3 },
+        { id: 1n, eventId: 'b', topic: 'inventory-updated', recordsInRow: 3 },
+        { id: 1n, eventId: 'c', topic: 'inventory-updated', recordsInRow: 3 },
+        { id: 2n, eventId: 'x', topic: 'orders-confirmed', recordsInRow: 1 },
+      ]);
+      expect(records[1]).toMatchObject(message('b'));
+      expect(await countUnpublished(db.sequelize)).toBe(4);
+      // The same commit again (a replay) adds nothing.
+      expect(await appendByTopic([message('a'), other('x'), message('b'), message('c')])).toBe(0);
+      await markPublished(db.sequelize, [1n]);
+      expect(await countUnpublished(db.sequelize)).toBe(1);
+    });
+
+    it('counts the page limit in records, but never cuts a row: the first comes whole', async () => {
+      await appendByTopic(['a', 'b', 'c'].map(message));
+      await appendByTopic(['d', 'e'].map(message));
+      await appendByTopic(['f'].map(message));
+      expect((await fetchUnpublished(db.sequelize, 2)).map((record) => record.eventId)).toEqual(['a', 'b', 'c']);
+      expect((await fetchUnpublished(db.sequelize, 4)).map((record) => record.eventId)).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect((await fetchUnpublished(db.sequelize, 10, [1n])).map((record) => record.eventId)).toEqual(['d', 'e', 'f']);
+    });
+
+    it('parks a record of such a row as a row of its own, once, however often it is parked', async () => {
+      await appendByTopic(['a', 'b', 'c'].map(message));
+      const [, b] = await fetchUnpublished(db.sequelize, 10);
+      expect(await parkRecords(db.sequelize, [{ record: b!, error: 'INVALID_RECORD' }])).toBe(1);
+      expect(await parkRecords(db.sequelize, [{ record: b!, error: 'INVALID_RECORD' }])).toBe(0);
+      const [parked] = await listParked(db.sequelize);
+      expect(parked).toMatchObject({ eventId: 'b', topic: 'inventory-updated', key: 'b', error: 'INVALID_RECORD', bytes: message('b').payload.length });
+      expect(await unparkRows(db.sequelize, [parked!.id])).toEqual([parked!.id]);
+      const records = await fetchUnpublished(db.sequelize, 10);
+      expect(records.at(-1)).toMatchObject({ ...message('b'), id: parked!.id, recordsInRow: 1 });
+    });
   });
 });

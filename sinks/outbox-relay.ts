@@ -56,7 +56,7 @@ export interface RelayOptions {
   /** Reads each destination topic's size limit (KafkaAdmin.maxMessageBytes). */
   admin: Pick<KafkaAdmin, 'maxMessageBytes'>;
   logger: Logger;
-  /** Rows fetched per page at most. */
+  /** Records fetched per page at most (a page's first row comes whole, whatever its count). */
   batchSize?: number;
   /** Payload bytes fetched per page at most (a page's first row comes whatever its size). */
   fetchMaxBytes?: number;
@@ -151,7 +151,9 @@ export class OutboxRelay {
       ['sequelize', 'databaseUrl', 'producer', 'admin', 'logger'],
     );
     this.options = {
-      batchSize: 2000,
+      // Sends are serial, each a broker round trip: larger pages mean fewer, larger sends, and
+      // downstream tasks meet larger batches (a 3-line catch-up committed ~30% fewer batches than at 2,000).
+      batchSize: 10_000,
       fetchMaxBytes: 16 * 1024 * 1024,
       idlePollMs: 200,
       standbyPollMs: 1000,

@@ -8,10 +8,10 @@ import { errorMessage, ServiceUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../kafka/port.ts';
 import { DEFAULT_SEND_TIMEOUT_MS, DeadlineProducer } from '../kafka/send-deadline.ts';
-import { createOrderGenerator } from '../processors/order-generator.ts';
+import { createOrderGenerator, largestOrder, type OrderGeneratorOptions } from '../processors/order-generator.ts';
 import { sessionSettingsOf } from '../state/pg-session.ts';
 import { selectRows } from '../state/sql.ts';
-import { createKafkaPublisher } from './order-source/kafka-publisher.ts';
+import { checkLargestOrderFits, createKafkaPublisher } from './order-source/kafka-publisher.ts';
 import { OrderSource } from './order-source/order-source.ts';
 import { createPostgresLedger } from './order-source/postgres-ledger.ts';
 import { acquireSourceLock } from './order-source/source-lock.ts';
@@ -31,6 +31,8 @@ export async function startSource(
   let recovered: number;
   try {
     admin = await deps.kafka.admin();
+    const orders: OrderGeneratorOptions = { productIds, popularity: { kind: 'zipf', skew: 1.1 }, seed: Date.now(), lineCounts: config.orderLines };
+    await checkLargestOrderFits(admin, config.ordersTopic, largestOrder(orders), config.orderLines.spec);
     producer = await DeadlineProducer.create({
       create: () => deps.kafka.producer({ clientId: `order-source-${options.sourceId}` }),
       timeoutMs: DEFAULT_SEND_TIMEOUT_MS,
@@ -39,7 +41,7 @@ export async function startSource(
     source = new OrderSource({
       ledger: createPostgresLedger(deps.sequelize, options.sourceId),
       publisher: createKafkaPublisher(producer, config.ordersTopic, admin),
-      generator: createOrderGenerator({ productIds, popularity: { kind: 'zipf', skew: 1.1 }, seed: Date.now(), lineCounts: config.orderLines }),
+      generator: createOrderGenerator(orders),
       ownership: lock,
       logger,
     });

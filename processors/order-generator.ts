@@ -143,3 +143,22 @@ export function createOrderGenerator(options: OrderGeneratorOptions): OrderGener
     },
   };
 }
+
+/**
+ * An order at least as large, encoded, as any `createOrderGenerator(options)` can draw: the most
+ * lines it may draw, on the products with the longest ids, each at the largest quantity, for the
+ * last customer. A source checks that its topic can take one before it starts (a broker refuses
+ * a larger record for good, and the order could never be published).
+ */
+export function largestOrder(options: OrderGeneratorOptions): GeneratedOrder {
+  const counts = options.lineCounts?.weights.map((entry) => entry.count) ?? [1];
+  const byIdLength = [...options.productIds].sort((a, b) => b - a);
+  const lineCount = Math.min(Math.max(...counts), byIdLength.length);
+  const quantity = options.maxQuantity ?? DEFAULT_ORDER_GENERATOR.maxQuantity;
+  return {
+    // Every UUID has the same length; this one only stands for the size.
+    orderId: 'ffffffff-ffff-7fff-bfff-ffffffffffff',
+    customerId: `customer-${options.customers ?? DEFAULT_ORDER_GENERATOR.customers}`,
+    lines: byIdLength.slice(0, lineCount).map((productId) => ({ productId, quantity })),
+  };
+}

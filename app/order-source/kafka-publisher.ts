@@ -1,6 +1,8 @@
+import { ConfigError } from '../../core/errors.ts';
 import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../../kafka/port.ts';
 import { SendRefusedError } from '../../kafka/send-refused.ts';
-import { type SizedMessage, splitBySize, TopicLimits } from '../../sinks/send-limits.ts';
+import type { GeneratedOrder } from '../../processors/order-generator.ts';
+import { BATCH_OVERHEAD_BYTES, recordRoom, recordSizeBound, SAFETY_MARGIN_BYTES, type SizedMessage, splitBySize, TopicLimits } from '../../sinks/send-limits.ts';
 import { orderMessage } from './order-messages.ts';
 import type { OrderPublisher, SourceOrder } from './ports.ts';
 
@@ -34,15 +36,35 @@ export function createKafkaPublisher(producer: Pick<KafkaProducer, 'send'>, topi
   };
 }
 
-/** Cuts messages into sends under the room of their topic; one too large on its own goes alone, last, for the broker to judge. */
-function sendsOf(messages: readonly OutgoingMessage[], roomOf: (topic: string) => number): OutgoingMessage[][] {
-  const sized = messages.map((message): SizedMessage & { message: OutgoingMessage } => ({
+/**
+ * Refuses to start a source whose largest possible order would not fit in a record batch of its
+ * topic: the broker would refuse that order for good, and the source, which publishes in order,
+ * would retry it forever. One line naming the topic's setting, instead of a source stuck later.
+ */
+export async function checkLargestOrderFits(admin: Pick<KafkaAdmin, 'maxMessageBytes'>, topic: string, largest: GeneratedOrder, linesSpec: string): Promise<void> {
+  const limit = await admin.maxMessageBytes(topic);
+  const [message] = sized([orderMessage(topic, { ...largest, seq: Number.MAX_SAFE_INTEGER, createdAtMs: Date.UTC(9999, 11, 31, 23, 59, 59, 999) })]);
+  const needed = recordSizeBound(message!);
+  if (needed <= recordRoom(limit)) return;
+  throw new ConfigError(
+    `max.message.bytes of topic ${topic}`,
+    `at least ${needed + BATCH_OVERHEAD_BYTES + SAFETY_MARGIN_BYTES} bytes, for its largest order (${largest.lines.length} lines, --lines ${linesSpec})`,
+    String(limit),
+  );
+}
+
+function sized(messages: readonly OutgoingMessage[]): Array<SizedMessage & { message: OutgoingMessage }> {
+  return messages.map((message) => ({
     topic: message.topic,
     key: message.key === null ? null : message.key.toString(),
     payload: Buffer.isBuffer(message.value) ? message.value : Buffer.from(message.value),
     headers: message.headers ?? {},
     message,
   }));
-  const { sends, oversized } = splitBySize(sized, roomOf);
+}
+
+/** Cuts messages into sends under the room of their topic; one too large on its own goes alone, last, for the broker to judge. */
+function sendsOf(messages: readonly OutgoingMessage[], roomOf: (topic: string) => number): OutgoingMessage[][] {
+  const { sends, oversized } = splitBySize(sized(messages), roomOf);
   return [...sends, ...oversized.map((entry) => [entry])].map((send) => send.map((entry) => entry.message));
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSource } from '../../../app/source-app.ts';
 import { RoleSupervisor } from '../../../app/supervisor.ts';
 import { loadConfig } from '../../../core/config.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
 import type { KafkaAdmin, KafkaClient, KafkaProducer } from '../../../kafka/port.ts';
@@ -92,5 +93,21 @@ describe('the source role under supervision', () => {
     const stored = await storedOrders(db.sequelize);
     expect(await readPublishedSeq(db.sequelize, 'supervised')).toBe(Number(stored.at(-1)!.source_seq));
     auditTopic(stored, await readWholeTopic(kafka, topic), PARTITIONS);
+  });
+
+  it('refuses to start, in one line naming the setting, when its largest order would not fit in its topic; fits once the lines do', async () => {
+    // 1,200 bytes leave 627 for records: a one-line order takes about 450, ten lines about 710.
+    const topic = await topics.create('small-orders', 1, { config: { 'max.message.bytes': '1200' } });
+    const config = (lines: string) => loadConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: brokersFromEnv().join(','), ORDERS_TOPIC: topic, ORDER_LINES: lines }, {});
+    const start = (lines: string) => startSource(config(lines), { sequelize: db.sequelize, kafka, logger: silentLogger }, { rate: 50, sourceId: 'small' });
+    await expect(start('1:50,100:1')).rejects.toBeInstanceOf(ConfigError);
+    await expect(start('1:50,100:1')).rejects.toThrow(/^invalid setting max\.message\.bytes of topic \S+: expected at least \d+ bytes, for its largest order \(10 lines, --lines 1:50,100:1\), got "1200"$/);
+    // The failed start let go of the source's lock: a source whose orders fit starts at once.
+    const fitting = await start('1');
+    try {
+      await waitFor(async () => (await readPublishedSeq(db.sequelize, 'small')) > 0, { message: 'the fitting source publishing' });
+    } finally {
+      await fitting.stop();
+    }
   });
 });

@@ -3,7 +3,8 @@ import { type CountDistribution, isCountDistribution, parseCountDistribution } f
 import { createRandom, isUuidV7, uuidV7Timestamp } from '../../../core/random.ts';
 import { createCdfSampler, geometricWeights, zipfWeights } from '../../../processors/distributions.ts';
 import type { GeneratedOrder, OrderGeneratorOptions } from '../../../processors/order-generator.ts';
-import { createOrderGenerator } from '../../../processors/order-generator.ts';
+import { createOrderGenerator, largestOrder } from '../../../processors/order-generator.ts';
+import { encodeEvent, orderCreated } from '../../../processors/events.ts';
 
 const NOW = Date.parse('2026-11-03T10:00:00Z');
 const catalogue = (n: number) => Array.from({ length: n }, (_, i) => 1000 + i);
@@ -164,5 +165,28 @@ describe('distributions', () => {
     expect([...geometricWeights(3, 0.5)]).toEqual([1, 0.5, 0.25]);
     expect(() => createCdfSampler([])).toThrow(RangeError);
     expect(() => createCdfSampler([0, 0])).toThrow('positive total weight');
+  });
+});
+
+describe('largestOrder', () => {
+  const encodedSize = (order: GeneratedOrder) => encodeEvent(orderCreated(order, 0)).length;
+
+  it('is at least as large, encoded, as every order the generator draws', () => {
+    const options: OrderGeneratorOptions = { productIds: [3, 50, 7, 1000, 999, 12], lineCounts: lineCounts('1:5,2:3,4:1'), maxQuantity: 9, customers: 500, seed: 7 };
+    const largest = largestOrder(options);
+    expect(largest.lines).toEqual([
+      { productId: 1000, quantity: 9 },
+      { productId: 999, quantity: 9 },
+      { productId: 50, quantity: 9 },
+      { productId: 12, quantity: 9 },
+    ]);
+    const generator = createOrderGenerator(options);
+    const bound = encodedSize(largest);
+    for (let i = 0; i < 5_000; i++) expect(encodedSize(generator.next(1_700_000_000_000 + i))).toBeLessThanOrEqual(bound);
+  });
+
+  it('caps its lines at the catalogue, as the generator does', () => {
+    expect(largestOrder({ productIds: [1, 2], lineCounts: lineCounts('100') }).lines).toHaveLength(2);
+    expect(largestOrder({ productIds: [1, 2] }).lines).toHaveLength(1);
   });
 });

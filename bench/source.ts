@@ -124,7 +124,7 @@ function markdown(date: string, results: ClientResult[], machine: Record<string,
   return [
     `\n## ${date}: order source (\`npm run bench -- source --step ${values.step} --steady ${values.steady}\`)\n`,
     `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; broker and PostgreSQL on the same machine.`,
-    'Each order: one multi-row INSERT per batch, then one producer send per batch (acks=all, idempotent); latency from intended send time (open loop) to ack.\n',
+    `Each order: ${config.orderLines.mean} lines on average (ORDER_LINES ${config.orderLines.spec}), stored with one multi-row INSERT of orders and order_lines per batch, then one producer send per batch (acks=all, idempotent); latency from intended send time (open loop) to ack.\n`,
     '| client | max sustained (>=95% of target, p99 <= 1 s) | p99 at max | at 5k/s | at 20k/s | machine cores busy during search |',
     '|---|---|---|---|---|---|',
     ...rows,

@@ -16,6 +16,7 @@ import { startRelay } from '../streams/relay.ts';
 import type { Topology } from '../topology/builder.ts';
 import type { Committer } from '../topology/runtime/types.ts';
 import { connectServices, type Services } from './bootstrap.ts';
+import { startConsole } from './console/console-app.ts';
 import { instrumentCommitter, startObservability } from './metrics.ts';
 import { parseSourceId } from './order-source/source-id.ts';
 import { startProcessor } from './processor-app.ts';
@@ -43,6 +44,7 @@ export const RUN_FLAGS: FlagSpec = {
   'restock-quantity': { type: 'string' },
   'restock-below': { type: 'string' },
   'no-status': { type: 'boolean' },
+  'console-port': { type: 'string' },
 };
 
 export const RUN_USAGE = `Usage: npm run topology -- run [options]
@@ -81,6 +83,8 @@ Options:
   --metrics-port PORT                 serve /metrics, /healthz, /readyz (env METRICS_PORT, 0 = off);
                                       replica i of --replicas gets PORT + i
   --no-status                         no live status line
+  --console-port PORT                 serve the operator's console on http://127.0.0.1:PORT/ (the URL is
+                                      logged at start; npm run console serves it on its own)
   -h, --help                          this help
 
 Environment: every setting of the README's Configuration table (DATABASE_URL, KAFKA_BROKERS,
@@ -108,6 +112,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   const rate = integerFlag(flags, 'rate', { min: 1, max: 1_000_000, fallback: 50 });
   if (replicas > 1 && role !== 'processor' && role !== 'all') throw new ConfigError('--replicas', 'to be used with --role processor or all', flags.replicas);
   const sourceId = parseSourceId(flags['source-id']);
+  const consolePort = integerFlag(flags, 'console-port', { min: 1, max: 65_535 });
   const restocks = (role === 'all' || role === 'source' || role === 'restocker') && config.restockIntervalMs > 0;
   if (role === 'restocker' && !restocks) throw new ConfigError('--role', 'restocker only with a restock interval (RESTOCK_INTERVAL, --restock-interval) other than 0/off', 'restocker');
 
@@ -121,6 +126,16 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
         })
       : undefined;
   const running: Stoppable[] = [];
+  if (consolePort !== undefined) {
+    // Before the roles, so a port in use fails the start at once; stopped first, before the roles drain.
+    const consoleServer = await startConsole(config, services, { port: consolePort, logger }).catch(async (error: unknown) => {
+      await observability?.stop();
+      await services.close();
+      throw error;
+    });
+    logger.info(`console: open ${consoleServer.url}`, { url: consoleServer.url });
+    running.push({ name: 'console', stop: () => consoleServer.stop() });
+  }
   const children: ChildProcess[] = [];
   let stopping = false;
   let exitCode = 0;

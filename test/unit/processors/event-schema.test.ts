@@ -10,7 +10,8 @@ import { orderRejected, orderRejectedCodec } from '../../../processors/outcome-e
 const ORDER_ID = '01928f4e-5b6a-7c3d-8e9f-0a1b2c3d4e5f';
 const AT = '2026-11-03T10:15:30.000Z';
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
-const validOrder = () => JSON.parse(JSON.stringify(orderCreated({ orderId: ORDER_ID, customerId: 'c-1', lines: [{ productId: 1, quantity: 2 }] }, AT))) as Record<string, any>;
+type Json = Record<string, unknown>;
+const validOrder = () => JSON.parse(JSON.stringify(orderCreated({ orderId: ORDER_ID, customerId: 'c-1', lines: [{ productId: 1, quantity: 2 }] }, AT))) as Json;
 
 function errorOf(decode: () => unknown): SchemaError {
   try {
@@ -41,8 +42,8 @@ describe('firstSchemaError', () => {
       fc.property(mutated, ({ path, value }) => {
         const event = validOrder();
         const keys = path.split('.');
-        let at: any = event;
-        for (const key of keys.slice(0, -1)) at = at[key];
+        let at = event;
+        for (const key of keys.slice(0, -1)) at = at[key] as Json;
         at[keys.at(-1)!] = value;
         const passes = check.Check(event);
         expect({ passes, error: firstSchemaError(ORDER_CREATED_SCHEMA, event, 'event')?.message }).toEqual(passes ? { passes, error: undefined } : { passes, error: expect.any(String) });

@@ -99,10 +99,12 @@ const versionHead = compileContract(
 
 /** The event's schema version, once the record is known to be an object with an integer version of `supported`. */
 export function versionOf(json: unknown, eventType: string, supported: readonly number[]): number {
+  // The usual case first, without a check of its own: the version's schema checks the rest.
+  const version = typeof json === 'object' && json !== null ? (json as { schemaVersion?: unknown }).schemaVersion : undefined;
+  if (typeof version === 'number' && supported.includes(version) && !Array.isArray(json)) return version;
   versionHead.assert(json);
   const schemaVersion = (json as { schemaVersion: number }).schemaVersion;
-  if (!supported.includes(schemaVersion)) throw new UnsupportedVersionError(eventType, schemaVersion, supported);
-  return schemaVersion;
+  throw new UnsupportedVersionError(eventType, schemaVersion, supported);
 }
 
 const uuidSchema = uuid();

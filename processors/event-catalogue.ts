@@ -45,7 +45,7 @@ function eventHeadersSchema(eventType: string): JsonSchema {
  */
 const INTERNAL_HEADERS: JsonSchema = json(
   Type.Object({
-    'event-id': nonEmptyString({ description: 'Names the record it came from and its place among that record’s outputs.' }),
+    'event-id': nonEmptyString({ description: "Names the record it came from and its place among that record's outputs." }),
     traceparent: Type.Optional(TRACEPARENT),
   }),
 );

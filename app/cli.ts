@@ -8,6 +8,7 @@ import { createLogger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
 import { memoryStores } from '../processors/reference-pipeline.ts';
 import { describeTopology, formatDot, formatJson, formatMermaid, formatText, renderImage } from '../topology/describe/index.ts';
+import { referenceAsyncApi } from './asyncapi.ts';
 import { connectServices } from './bootstrap.ts';
 import { CANCEL_FLAGS, CANCEL_USAGE, cancelCommand } from './cancel-command.ts';
 import { OUTBOX_FLAGS, OUTBOX_USAGE, outboxCommand } from './outbox-command.ts';
@@ -33,9 +34,11 @@ Settings come from environment variables (see README: Configuration).
 
 ${exitCodesHelp()}`;
 
-const DESCRIBE_USAGE = `Usage: npm run topology -- describe [--format text|mermaid|dot|json|svg|png] [--out FILE]
+const DESCRIBE_USAGE = `Usage: npm run topology -- describe [--format text|mermaid|dot|json|asyncapi|svg|png] [--out FILE]
 
 Prints the reference pipeline's topology. text is Kafka Streams' TopologyDescription format.
+asyncapi is an AsyncAPI 3.0 document (JSON) of every topic: its messages' payload, headers
+and key schemas, and which role sends and receives them (docs/asyncapi.json has the defaults).
 svg and png need Graphviz's "dot" and --out FILE.
 
 ${exitCodesHelp([[1, 'Graphviz is missing or failed to render the image']])}`;
@@ -64,6 +67,7 @@ async function describeCommand(argv: string[]): Promise<number> {
     mermaid: () => formatMermaid(description),
     dot: () => formatDot(description),
     json: () => formatJson(description),
+    asyncapi: () => referenceAsyncApi(config),
   };
   if (format === 'svg' || format === 'png') {
     if (!out) throw new ConfigError('--out', `a file to write the ${format} image to`, undefined);
@@ -72,7 +76,7 @@ async function describeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const formatter = formatters[format];
-  if (!formatter) throw new ConfigError('--format', 'one of text|mermaid|dot|json|svg|png', format);
+  if (!formatter) throw new ConfigError('--format', 'one of text|mermaid|dot|json|asyncapi|svg|png', format);
   const output = formatter();
   if (out) {
     writeOutputFile(out, output.endsWith('\n') ? output : `${output}\n`);

@@ -14,23 +14,13 @@
  *   reserved earlier, or apply a restock;
  * - a LineResult (to the order's partition): what the product's partition did with a line.
  *
- * Internal topics are still decoded with checks: a record written there by hand becomes a dead
- * letter, not a crash.
+ * Internal topics are still decoded with checks (TypeBox schemas, event-schema.ts): a record
+ * written there by hand becomes a dead letter, not a crash.
  */
-import { type Codec, SchemaError } from '../core/codec.ts';
-import {
-  describe,
-  type EventEnvelope,
-  encodeEvent,
-  envelopeOf,
-  isoTimestamp,
-  objectAt,
-  parseJson,
-  pgTextAt,
-  positiveInteger,
-  positivePgInteger,
-  uuidAt,
-} from './event-json.ts';
+import { type Static, Type } from '@sinclair/typebox';
+import type { Codec } from '../core/codec.ts';
+import { type EventEnvelope, encodeEvent, eventSchema, isoTimestamp, parseJson, versionOf } from './event-json.ts';
+import { compileContract, literal, oneOf, pgText, positiveInteger, positivePgInteger, uuid } from './event-schema.ts';
 import { REJECTION_REASONS, type RejectionReason } from './events.ts';
 
 export const COMMAND_SCHEMA_VERSION = 1;
@@ -77,20 +67,44 @@ export function cancelOrder(payload: CancelOrderPayload, occurredAt: Date | stri
   };
 }
 
+export const RESTOCK_INVENTORY_SCHEMA = eventSchema(
+  'RestockInventory',
+  COMMAND_SCHEMA_VERSION,
+  Type.Object({
+    restockId: uuid({ description: 'Chosen by whoever asks; the restock is applied once per id. Decoded in lower case.' }),
+    productId: positivePgInteger('The product; also the record key.'),
+    quantity: positivePgInteger('Units to add.'),
+    requestedBy: pgText({ description: 'Who asked (free text, for the audit trail).' }),
+  }),
+  "Add units to a product's stock, once per restockId.",
+);
+
+export const CANCEL_ORDER_SCHEMA = eventSchema(
+  'CancelOrder',
+  COMMAND_SCHEMA_VERSION,
+  Type.Object({
+    requestId: uuid({ description: 'Chosen by whoever asks: the OrderCancelled answering it names it. Decoded in lower case.' }),
+    orderId: uuid({ description: 'The order to cancel; also the record key. Decoded in lower case.' }),
+    requestedBy: pgText({ description: 'Who asked (free text, for the audit trail).' }),
+  }),
+  'Cancel an order; every request gets exactly one OrderCancelled.',
+);
+
+const restockContract = compileContract(RESTOCK_INVENTORY_SCHEMA, 'event');
+const cancelContract = compileContract(CANCEL_ORDER_SCHEMA, 'event');
+
 export const restockInventoryCodec: Codec<RestockInventory> = {
   decode(bytes) {
-    const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'RestockInventory'), 'RestockInventory', [COMMAND_SCHEMA_VERSION]);
+    const json = parseJson(bytes, 'RestockInventory');
+    versionOf(json, 'RestockInventory', [COMMAND_SCHEMA_VERSION]);
+    restockContract.assert(json);
+    const { eventId, occurredAt, payload } = json as Static<typeof RESTOCK_INVENTORY_SCHEMA>;
     return {
       eventId,
       type: 'RestockInventory',
       schemaVersion: COMMAND_SCHEMA_VERSION,
       occurredAt,
-      payload: {
-        restockId: uuidAt(payload.restockId, 'payload.restockId'),
-        productId: positivePgInteger(payload.productId, 'payload.productId'),
-        quantity: positivePgInteger(payload.quantity, 'payload.quantity'),
-        requestedBy: pgTextAt(payload.requestedBy, 'payload.requestedBy'),
-      },
+      payload: { restockId: payload.restockId.toLowerCase(), productId: payload.productId, quantity: payload.quantity, requestedBy: payload.requestedBy },
     };
   },
   encode: encodeEvent,
@@ -98,17 +112,16 @@ export const restockInventoryCodec: Codec<RestockInventory> = {
 
 export const cancelOrderCodec: Codec<CancelOrder> = {
   decode(bytes) {
-    const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'CancelOrder'), 'CancelOrder', [COMMAND_SCHEMA_VERSION]);
+    const json = parseJson(bytes, 'CancelOrder');
+    versionOf(json, 'CancelOrder', [COMMAND_SCHEMA_VERSION]);
+    cancelContract.assert(json);
+    const { eventId, occurredAt, payload } = json as Static<typeof CANCEL_ORDER_SCHEMA>;
     return {
       eventId,
       type: 'CancelOrder',
       schemaVersion: COMMAND_SCHEMA_VERSION,
       occurredAt,
-      payload: {
-        requestId: uuidAt(payload.requestId, 'payload.requestId'),
-        orderId: uuidAt(payload.orderId, 'payload.orderId'),
-        requestedBy: pgTextAt(payload.requestedBy, 'payload.requestedBy'),
-      },
+      payload: { requestId: payload.requestId.toLowerCase(), orderId: payload.orderId.toLowerCase(), requestedBy: payload.requestedBy },
     };
   },
   encode: encodeEvent,
@@ -131,42 +144,60 @@ export type LineResult = { orderId: string; productId: number; quantity: number;
   | { outcome: 'refused'; reason: RejectionReason }
 );
 
-function oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new SchemaError(path, `${path} must be one of ${allowed.join(', ')}, got ${describe(value)}`);
-  }
-  return value as T;
-}
+const commandLine = {
+  productId: positivePgInteger('The product; also the record key.'),
+  quantity: positivePgInteger('Units of it.'),
+};
+const orderOfLine = uuid({ description: 'The order the line belongs to.' });
 
-function jsonRecord(bytes: Buffer | null, what: string): Record<string, unknown> {
-  return objectAt(parseJson(bytes, what), what);
-}
+/** The variants are told apart by `kind`; a failure is looked for in kind, productId, quantity, then the variant's own fields. */
+export const PRODUCT_COMMAND_SCHEMA = Type.Union(
+  [
+    Type.Object({ kind: literal('reserve'), ...commandLine, orderId: orderOfLine, lineCount: positiveInteger('How many lines the order has.') }),
+    Type.Object({ kind: literal('release'), ...commandLine, orderId: orderOfLine, cause: oneOf(RELEASE_CAUSES) }),
+    Type.Object({ kind: literal('restock'), ...commandLine, restockId: uuid({ description: 'The RestockInventory applied.' }) }),
+  ],
+  { title: 'ProductCommand', description: "Reserve a line of an order, release a line reserved earlier, or apply a restock, at the product's partition." },
+);
+
+const lineResultFields = {
+  orderId: uuid({ description: 'The order; also the record key.' }),
+  ...commandLine,
+  lineCount: positiveInteger('How many lines the order has: the last to report decides the order.'),
+};
+
+export const LINE_RESULT_SCHEMA = Type.Union(
+  [
+    Type.Object({ ...lineResultFields, outcome: literal('reserved') }),
+    Type.Object({ ...lineResultFields, outcome: literal('refused'), reason: oneOf(REJECTION_REASONS) }),
+  ],
+  { title: 'LineResult', description: "What the product's partition did with a line of an order, sent to the order's partition." },
+);
+
+const productCommandContract = compileContract(PRODUCT_COMMAND_SCHEMA, 'product command');
+const lineResultContract = compileContract(LINE_RESULT_SCHEMA, 'line result');
 
 function decodeProductCommand(bytes: Buffer | null): ProductCommand {
-  const record = jsonRecord(bytes, 'product command');
-  const kind = oneOf(record.kind, 'kind', ['reserve', 'release', 'restock'] as const);
-  const productId = positivePgInteger(record.productId, 'productId');
-  const quantity = positivePgInteger(record.quantity, 'quantity');
-  switch (kind) {
+  const record = parseJson(bytes, 'product command');
+  productCommandContract.assert(record);
+  const command = record as Static<typeof PRODUCT_COMMAND_SCHEMA>;
+  const { productId, quantity } = command;
+  switch (command.kind) {
     case 'reserve':
-      return { kind, orderId: uuidAt(record.orderId, 'orderId'), productId, quantity, lineCount: positiveInteger(record.lineCount, 'lineCount') };
+      return { kind: 'reserve', orderId: command.orderId.toLowerCase(), productId, quantity, lineCount: command.lineCount };
     case 'release':
-      return { kind, orderId: uuidAt(record.orderId, 'orderId'), productId, quantity, cause: oneOf(record.cause, 'cause', RELEASE_CAUSES) };
+      return { kind: 'release', orderId: command.orderId.toLowerCase(), productId, quantity, cause: command.cause };
     case 'restock':
-      return { kind, restockId: uuidAt(record.restockId, 'restockId'), productId, quantity };
+      return { kind: 'restock', restockId: command.restockId.toLowerCase(), productId, quantity };
   }
 }
 
 function decodeLineResult(bytes: Buffer | null): LineResult {
-  const record = jsonRecord(bytes, 'line result');
-  const line = {
-    orderId: uuidAt(record.orderId, 'orderId'),
-    productId: positivePgInteger(record.productId, 'productId'),
-    quantity: positivePgInteger(record.quantity, 'quantity'),
-    lineCount: positiveInteger(record.lineCount, 'lineCount'),
-  };
-  const outcome = oneOf(record.outcome, 'outcome', ['reserved', 'refused'] as const);
-  return outcome === 'reserved' ? { ...line, outcome } : { ...line, outcome, reason: oneOf(record.reason, 'reason', REJECTION_REASONS) };
+  const record = parseJson(bytes, 'line result');
+  lineResultContract.assert(record);
+  const result = record as Static<typeof LINE_RESULT_SCHEMA>;
+  const line = { orderId: result.orderId.toLowerCase(), productId: result.productId, quantity: result.quantity, lineCount: result.lineCount };
+  return result.outcome === 'reserved' ? { ...line, outcome: 'reserved' } : { ...line, outcome: 'refused', reason: result.reason };
 }
 
 const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');

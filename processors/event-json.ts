@@ -1,23 +1,18 @@
 /**
  * The JSON form every event of the pipeline shares: the envelope (`eventId`, `type`,
- * `schemaVersion`, `occurredAt`) around a `payload`, its Kafka headers, encoding, and the field
- * readers decoders are built from. They validate by hand and fail with errors that name the
- * failing path, because a poison record's dead-letter headers carry the error's class and message.
- *
- * Decoding also refuses values the database cannot hold: ids and quantities live in
- * PostgreSQL `integer` columns and order ids in a `uuid` column, and a value outside them
- * would make the batch's SQL fail (and halt the partition) instead of dead-lettering the one
- * record that carries it.
+ * `schemaVersion`, `occurredAt`) around a `payload`, its Kafka headers, encoding, and the
+ * envelope's schema (event-schema.ts) that every event type's schema is built on. Decoding
+ * fails with errors that name the failing path, because a poison record's dead-letter headers
+ * carry the error's class and message.
  */
-import { DecodeError, SchemaError, UnsupportedVersionError } from '../core/codec.ts';
+import type { TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { DecodeError, UnsupportedVersionError } from '../core/codec.ts';
+import { compileContract, describe, firstSchemaError, integer, literal, nonEmptyString, PG_INTEGER_MAX, timestamp, uuid } from './event-schema.ts';
+
+export { describe, PG_INTEGER_MAX };
 
 export const CONTENT_TYPE_JSON = 'application/json';
-
-/**
- * The largest value of a PostgreSQL `integer` (int4): products.id, inventory.product_id,
- * inventory.quantity, orders.product_id and orders.quantity are of that type.
- */
-export const PG_INTEGER_MAX = 2_147_483_647;
 
 export interface EventEnvelope<Type extends string, Payload, Version extends number> {
   eventId: string;
@@ -77,109 +72,46 @@ export function parseJson(bytes: Buffer | null, eventType: string): unknown {
 
 export type JsonObject = Record<string, unknown>;
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
-export function objectAt(value: unknown, path: string): JsonObject {
-  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SchemaError(path, `${path} must be an object, got ${describe(value)}`);
-  }
-  return value as JsonObject;
-}
-
-export function stringAt(value: unknown, path: string): string {
-  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new SchemaError(path, `${path} must be a non-empty string, got ${describe(value)}`);
-  }
-  return value;
-}
-
-export function integerAt(value: unknown, path: string, min: number, what: string): number {
-  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new SchemaError(path, `${path} must be ${what}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** A value of a PostgreSQL `integer` column: above the bound, the batch's SQL cast would fail. */
-export function pgIntegerAt(value: unknown, path: string, min: number, what: string): number {
-  const number = integerAt(value, path, min, what);
-  if (number > PG_INTEGER_MAX) throw new SchemaError(path, `${path} must be at most ${PG_INTEGER_MAX} (a PostgreSQL integer), got ${number}`);
-  return number;
-}
-
-export const positiveInteger = (value: unknown, path: string) => integerAt(value, path, 1, 'a positive integer');
-export const nonNegativeInteger = (value: unknown, path: string) => integerAt(value, path, 0, 'a non-negative integer');
-export const positivePgInteger = (value: unknown, path: string) => pgIntegerAt(value, path, 1, 'a positive integer');
-export const nonNegativePgInteger = (value: unknown, path: string) => pgIntegerAt(value, path, 0, 'a non-negative integer');
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Any RFC 9562 layout (not only v7: other order sources may use v4); lower-cased so ids compare as one. */
-export function uuidAt(value: unknown, path: string): string {
-  const text = stringAt(value, path);
-  if (!UUID.test(text)) throw new SchemaError(path, `${path} must be a UUID, got ${describe(text)}`);
-  return text.toLowerCase();
-}
-
-/** Text stored in a PostgreSQL `text` column, which cannot hold U+0000. */
-export function pgTextAt(value: unknown, path: string): string {
-  const text = stringAt(value, path);
-  if (text.includes('\u0000')) throw new SchemaError(path, `${path} must not contain U+0000 (PostgreSQL text cannot hold it)`);
-  return text;
-}
-
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-export function timestampAt(value: unknown, path: string): string {
-  const text = stringAt(value, path);
-  if (!ISO_TIMESTAMP.test(text) || Number.isNaN(Date.parse(text))) {
-    throw new SchemaError(path, `${path} must be an ISO-8601 timestamp, got ${describe(text)}`);
-  }
-  return text;
-}
-
-const OFFSET = /^(0|[1-9]\d{0,18})$/;
-
-export function offsetAt(value: unknown, path: string): string {
-  const text = stringAt(value, path);
-  if (!OFFSET.test(text)) throw new SchemaError(path, `${path} must be a non-negative decimal offset string, got ${describe(text)}`);
-  return text;
-}
-
-export function arrayAt(value: unknown, path: string): unknown[] {
-  if (value === undefined) throw new SchemaError(path, `${path} is missing`);
-  if (!Array.isArray(value)) throw new SchemaError(path, `${path} must be an array, got ${describe(value)}`);
-  return value;
-}
-
 /**
- * Checks the envelope; the version is checked before the payload because another version's
- * payload may legitimately have another shape. Unknown extra fields are ignored (and dropped),
- * so a producer may add optional fields without breaking older consumers.
+ * The schema of one version of an event: the envelope around `payload`. Unknown extra fields
+ * are allowed (and the decoders drop them), so a producer may add optional fields without
+ * breaking older consumers.
  */
-export function envelopeOf<Type extends string>(
-  json: unknown,
-  eventType: Type,
-  supported: readonly number[],
-): { schemaVersion: number; eventId: string; occurredAt: string; payload: JsonObject } {
-  const root = objectAt(json, 'event');
-  const schemaVersion = integerAt(root.schemaVersion, 'schemaVersion', Number.MIN_SAFE_INTEGER, 'an integer');
-  if (!supported.includes(schemaVersion)) throw new UnsupportedVersionError(eventType, schemaVersion, supported);
-  const type = stringAt(root.type, 'type');
-  if (type !== eventType) throw new SchemaError('type', `type must be ${JSON.stringify(eventType)}, got ${describe(type)}`);
-  return {
-    schemaVersion,
-    eventId: stringAt(root.eventId, 'eventId'),
-    occurredAt: timestampAt(root.occurredAt, 'occurredAt'),
-    payload: objectAt(root.payload, 'payload'),
-  };
+export function eventSchema<P extends TSchema>(eventType: string, schemaVersion: number, payload: P, description: string) {
+  return Type.Object(
+    {
+      schemaVersion: Type.Literal(schemaVersion),
+      type: literal(eventType),
+      eventId: nonEmptyString({ description: 'Deterministic: a copy of the same fact has the same id, so consumers can deduplicate.' }),
+      occurredAt: timestamp({ description: 'When the fact happened (ISO-8601), not when it was published.' }),
+      payload,
+    },
+    { title: `${eventType} v${schemaVersion}`, description },
+  );
+}
+
+// The version is read before anything else because another version's payload may
+// legitimately have another shape.
+const versionHead = compileContract(
+  Type.Object({ schemaVersion: integer({ minimum: Number.MIN_SAFE_INTEGER, what: 'an integer' }) }),
+  'event',
+);
+
+/** The event's schema version, once the record is known to be an object with an integer version of `supported`. */
+export function versionOf(json: unknown, eventType: string, supported: readonly number[]): number {
+  // The usual case first, without a check of its own: the version's schema checks the rest.
+  const version = typeof json === 'object' && json !== null ? (json as { schemaVersion?: unknown }).schemaVersion : undefined;
+  if (typeof version === 'number' && supported.includes(version) && !Array.isArray(json)) return version;
+  versionHead.assert(json);
+  const schemaVersion = (json as { schemaVersion: number }).schemaVersion;
+  throw new UnsupportedVersionError(eventType, schemaVersion, supported);
+}
+
+const uuidSchema = uuid();
+
+/** A UUID typed by someone (a CLI flag), lower-cased; SchemaError naming `path` when it is not one. */
+export function uuidAt(value: unknown, path: string): string {
+  const error = firstSchemaError(uuidSchema, value, path);
+  if (error) throw error;
+  return (value as string).toLowerCase();
 }

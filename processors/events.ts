@@ -1,7 +1,7 @@
 /**
  * The event contracts of the pipeline: OrderCreated and InventoryUpdated, in the JSON envelope
  * of event-json.ts (`eventId`, `type`, `schemaVersion`, `occurredAt` around a `payload`), with
- * decoders that validate by hand (no schema library) and fail with errors that name the problem,
+ * decoders that check them against TypeBox schemas (event-schema.ts) and fail with errors that name the problem,
  * because a poison record's dead-letter headers carry the error class and message.
  *
  * The payload is nested under `payload` (not flattened into the envelope) so a payload field
@@ -21,28 +21,25 @@
  * restocks), so its delta may be positive. OrderCreated is at 2: version 1 had one product and quantity, version 2 has lines (a
  * version-1 event reads as a one-line order).
  */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type Codec, SchemaError } from '../core/codec.ts';
+import { type EventEnvelope, encodeEvent, eventSchema, isoTimestamp, parseJson, versionOf } from './event-json.ts';
 import {
-  arrayAt,
-  describe,
-  type EventEnvelope,
-  encodeEvent,
-  envelopeOf,
-  integerAt,
-  isoTimestamp,
-  type JsonObject,
+  arrayOf,
+  type Contract,
+  compileContract,
+  integer,
+  nonEmptyString,
   nonNegativeInteger,
   nonNegativePgInteger,
-  objectAt,
-  offsetAt,
+  offset,
+  oneOf,
   PG_INTEGER_MAX,
-  parseJson,
-  pgTextAt,
+  pgText,
   positiveInteger,
   positivePgInteger,
-  stringAt,
-  uuidAt,
-} from './event-json.ts';
+  uuid,
+} from './event-schema.ts';
 
 export { CONTENT_TYPE_JSON, type EventEnvelope, type EventHeaders, encodeEvent, eventHeaders, PG_INTEGER_MAX } from './event-json.ts';
 
@@ -186,27 +183,62 @@ export function inventoryUpdated(update: InventoryUpdatedInput, occurredAt: Date
   };
 }
 
-/** A line's product and quantity, each checked against its integer column (order_lines.product_id, order_lines.quantity). */
-function orderLineAt(value: unknown, path: string): OrderLine {
-  const line = objectAt(value, path);
-  return { productId: positivePgInteger(line.productId, `${path}.productId`), quantity: positivePgInteger(line.quantity, `${path}.quantity`) };
-}
+// ---------------------------------------------------------------------------------------
+// Schemas (event-schema.ts): one per readable version, the properties in the order a failure is
+// looked for. The AsyncAPI document (event-catalogue.ts) publishes the current ones.
 
-/** Version 2's lines: 1..ORDER_MAX_LINES, no product twice (order_lines holds a product once per order). */
-function orderLinesAt(value: unknown, path: string): OrderLine[] {
-  const entries = arrayAt(value, path);
-  if (entries.length === 0 || entries.length > ORDER_MAX_LINES) {
-    throw new SchemaError(path, `${path} must have 1 to ${ORDER_MAX_LINES} lines, got ${entries.length}`);
-  }
+/** A line's product and quantity, each checked against its integer column (order_lines.product_id, order_lines.quantity). */
+export const ORDER_LINE_SCHEMA = Type.Object({
+  productId: positivePgInteger('The product (products.id).'),
+  quantity: positivePgInteger('Units of it.'),
+});
+
+const orderIdentity = {
+  // Each field is checked against the column it is stored in (orders.id uuid, orders.customer_id text).
+  orderId: uuid({ description: 'The order (orders.id); the order source uses UUIDv7. Decoded in lower case.' }),
+  customerId: pgText({ description: 'Who ordered (orders.customer_id).' }),
+};
+
+const ORDER_CREATED_V1 = eventSchema(
+  'OrderCreated',
+  1,
+  Type.Object({ ...orderIdentity, ...ORDER_LINE_SCHEMA.properties }),
+  'An order of one product (version 1); read as a one-line order.',
+);
+
+export const ORDER_CREATED_SCHEMA = eventSchema(
+  'OrderCreated',
+  ORDER_CREATED_SCHEMA_VERSION,
+  Type.Object({
+    ...orderIdentity,
+    lines: arrayOf(ORDER_LINE_SCHEMA, {
+      minItems: 1,
+      maxItems: ORDER_MAX_LINES,
+      count: (length) => `must have 1 to ${ORDER_MAX_LINES} lines, got ${length}`,
+      description: 'The lines in order, no product twice; the first is the lead line, whose product is the key.',
+    }),
+  }),
+  'An order stored by the order source, published once it is stored.',
+);
+
+const orderCreatedContracts = new Map<number, Contract<TSchema>>([
+  [1, compileContract(ORDER_CREATED_V1, 'event')],
+  [2, compileContract(ORDER_CREATED_SCHEMA, 'event')],
+]);
+
+/** Version 2's lines, copied without unknown fields: no product twice (order_lines holds a product once per order). */
+function distinctLines(lines: readonly OrderLine[], path: string): OrderLine[] {
   const lineOfProduct = new Map<number, number>();
-  return entries.map((entry, index) => {
-    const line = orderLineAt(entry, `${path}[${index}]`);
-    const earlier = lineOfProduct.get(line.productId);
-    if (earlier !== undefined) throw new SchemaError(path, `${path} must not repeat product ${line.productId} (lines ${earlier} and ${index})`);
-    lineOfProduct.set(line.productId, index);
-    return line;
+  return lines.map(({ productId, quantity }, index) => {
+    const earlier = lineOfProduct.get(productId);
+    if (earlier !== undefined) throw new SchemaError(path, `${path} must not repeat product ${productId} (lines ${earlier} and ${index})`);
+    lineOfProduct.set(productId, index);
+    return { productId, quantity };
   });
 }
+
+type OrderCreatedJson = Static<typeof ORDER_CREATED_SCHEMA>;
+type OrderCreatedV1Json = Static<typeof ORDER_CREATED_V1>;
 
 /**
  * Parses and validates an OrderCreated of any readable version and returns it in the current
@@ -215,75 +247,111 @@ function orderLinesAt(value: unknown, path: string): OrderLine[] {
  * DecodeError, SchemaError or UnsupportedVersionError.
  */
 export function decodeOrderCreated(bytes: Buffer | null): OrderCreated {
-  const { schemaVersion, eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, 'OrderCreated'), 'OrderCreated', ORDER_CREATED_READABLE_VERSIONS);
+  const json = parseJson(bytes, 'OrderCreated');
+  const schemaVersion = versionOf(json, 'OrderCreated', ORDER_CREATED_READABLE_VERSIONS);
+  orderCreatedContracts.get(schemaVersion)!.assert(json);
+  const event = json as OrderCreatedJson | OrderCreatedV1Json;
+  const { payload } = event;
   return {
-    eventId,
+    eventId: event.eventId,
     type: 'OrderCreated',
     schemaVersion: ORDER_CREATED_SCHEMA_VERSION,
-    occurredAt,
+    occurredAt: event.occurredAt,
     payload: {
-      // Each field is checked against the column it is stored in (orders.id uuid, orders.customer_id text).
-      orderId: uuidAt(payload.orderId, 'payload.orderId'),
-      customerId: pgTextAt(payload.customerId, 'payload.customerId'),
-      lines: schemaVersion >= 2 ? orderLinesAt(payload.lines, 'payload.lines') : [orderLineAt(payload, 'payload')],
+      orderId: payload.orderId.toLowerCase(),
+      customerId: payload.customerId,
+      lines: 'lines' in payload ? distinctLines(payload.lines, 'payload.lines') : [{ productId: (payload as OrderCreatedV1Json['payload']).productId, quantity: (payload as OrderCreatedV1Json['payload']).quantity }],
     },
   };
 }
 
-function rejectedOrderAt(value: unknown, path: string): RejectedOrder {
-  const entry = objectAt(value, path);
-  const reason = entry.reason;
-  if (typeof reason !== 'string' || !(REJECTION_REASONS as readonly string[]).includes(reason)) {
-    throw new SchemaError(`${path}.reason`, `${path}.reason must be one of ${REJECTION_REASONS.join(', ')}, got ${describe(reason)}`);
-  }
-  return { orderId: stringAt(entry.orderId, `${path}.orderId`), reason: reason as RejectionReason };
+const SOURCE_SCHEMA = Type.Object(
+  {
+    fromOffset: offset({ description: 'The first record behind the moves.' }),
+    toOffset: offset({ description: 'The last record behind the moves; not below fromOffset.' }),
+    topic: nonEmptyString(),
+    partition: nonNegativeInteger(),
+  },
+  { description: "The offsets of the first and last record behind the moves, in the batch's topic-partition (decimal strings: Kafka offsets are 64-bit)." },
+);
+
+const stockFields = {
+  productId: positivePgInteger('The product; also the record key.'),
+  quantity: nonNegativePgInteger('Stock after the batch.'),
+  version: positiveInteger('Per product, +1 with each InventoryUpdated.'),
+};
+
+/** Before version 3 stock only went down; version 3 also counts releases and restocks, which give stock back. */
+function deltaSchema(schemaVersion: number) {
+  const what = `an integer of at least -${PG_INTEGER_MAX}`;
+  return schemaVersion < 3
+    ? integer({ minimum: -PG_INTEGER_MAX, maximum: 0, what, above: 'negative or 0' })
+    : integer({ minimum: -PG_INTEGER_MAX, maximum: PG_INTEGER_MAX, what, above: `at most ${PG_INTEGER_MAX}`, description: 'Change of stock in the batch: reservations take, releases and restocks give back.' });
 }
 
-function sourceAt(value: unknown, path: string): EventSource {
-  const source = objectAt(value, path);
-  const fromOffset = offsetAt(source.fromOffset, `${path}.fromOffset`);
-  const toOffset = offsetAt(source.toOffset, `${path}.toOffset`);
-  if (BigInt(fromOffset) > BigInt(toOffset)) {
-    throw new SchemaError(`${path}.toOffset`, `${path}.toOffset must not be below fromOffset, got ${toOffset} < ${fromOffset}`);
-  }
-  return {
-    topic: stringAt(source.topic, `${path}.topic`),
-    partition: nonNegativeInteger(source.partition, `${path}.partition`),
-    fromOffset,
-    toOffset,
-  };
-}
+const INVENTORY_UPDATED_V1 = eventSchema(
+  'InventoryUpdated',
+  1,
+  Type.Object({
+    delta: deltaSchema(1),
+    ...stockFields,
+    acceptedOrderIds: Type.Array(nonEmptyString()),
+    rejectedOrders: Type.Array(Type.Object({ reason: oneOf(REJECTION_REASONS), orderId: nonEmptyString() })),
+    source: SOURCE_SCHEMA,
+  }),
+  'Version 1: listed every decided order (read as lines reserved and refused).',
+);
+
+const INVENTORY_UPDATED_V2 = eventSchema(
+  'InventoryUpdated',
+  2,
+  Type.Object({ delta: deltaSchema(2), ...stockFields, ordersConfirmed: nonNegativeInteger(), ordersRejected: nonNegativeInteger(), source: SOURCE_SCHEMA }),
+  'Version 2: counted confirmed and rejected orders (read as lines reserved and refused).',
+);
+
+export const INVENTORY_UPDATED_SCHEMA = eventSchema(
+  'InventoryUpdated',
+  INVENTORY_UPDATED_SCHEMA_VERSION,
+  Type.Object({
+    delta: deltaSchema(3),
+    ...stockFields,
+    reserved: nonNegativeInteger('Order lines of the product the batch reserved.'),
+    refused: nonNegativeInteger('Order lines it refused (out of stock).'),
+    released: nonNegativeInteger('Lines reserved earlier that it released (their order was rejected or cancelled).'),
+    restocked: nonNegativeInteger('Restocks it applied.'),
+    source: SOURCE_SCHEMA,
+  }),
+  "The inventory table's changelog: per product per committed batch, the stock after it and the moves behind it.",
+);
+
+const inventoryUpdatedContracts = new Map<number, Contract<TSchema>>([
+  [1, compileContract(INVENTORY_UPDATED_V1, 'event')],
+  [2, compileContract(INVENTORY_UPDATED_V2, 'event')],
+  [3, compileContract(INVENTORY_UPDATED_SCHEMA, 'event')],
+]);
+
+type InventoryUpdatedJson = Static<typeof INVENTORY_UPDATED_SCHEMA>['payload'] | Static<typeof INVENTORY_UPDATED_V2>['payload'] | Static<typeof INVENTORY_UPDATED_V1>['payload'];
 
 type MoveCounts = Pick<InventoryUpdatedPayload, 'reserved' | 'refused' | 'released' | 'restocked'>;
 
 /**
  * The move counts of a payload: version 3 carries them; version 2 counted confirmed and
- * rejected orders (one line each: reserved and refused); version 1 listed the orders, and the
- * lists are validated as they always were, then counted. Before version 3 nothing was released
- * or restocked.
+ * rejected orders (one line each: reserved and refused); version 1 listed the orders (the lists
+ * are validated as they always were, by the schema), counted here. Before version 3 nothing was
+ * released or restocked.
  */
-function moveCountsAt(payload: JsonObject, schemaVersion: number): MoveCounts {
-  if (schemaVersion >= 3) {
-    return {
-      reserved: nonNegativeInteger(payload.reserved, 'payload.reserved'),
-      refused: nonNegativeInteger(payload.refused, 'payload.refused'),
-      released: nonNegativeInteger(payload.released, 'payload.released'),
-      restocked: nonNegativeInteger(payload.restocked, 'payload.restocked'),
-    };
+function moveCountsOf(payload: InventoryUpdatedJson): MoveCounts {
+  if ('reserved' in payload) return { reserved: payload.reserved, refused: payload.refused, released: payload.released, restocked: payload.restocked };
+  if ('ordersConfirmed' in payload) return { reserved: payload.ordersConfirmed, refused: payload.ordersRejected, released: 0, restocked: 0 };
+  return { reserved: payload.acceptedOrderIds.length, refused: payload.rejectedOrders.length, released: 0, restocked: 0 };
+}
+
+function sourceOf(source: EventSource, path: string): EventSource {
+  const { topic, partition, fromOffset, toOffset } = source;
+  if (BigInt(fromOffset) > BigInt(toOffset)) {
+    throw new SchemaError(`${path}.toOffset`, `${path}.toOffset must not be below fromOffset, got ${toOffset} < ${fromOffset}`);
   }
-  if (schemaVersion === 2) {
-    return {
-      reserved: nonNegativeInteger(payload.ordersConfirmed, 'payload.ordersConfirmed'),
-      refused: nonNegativeInteger(payload.ordersRejected, 'payload.ordersRejected'),
-      released: 0,
-      restocked: 0,
-    };
-  }
-  const accepted = arrayAt(payload.acceptedOrderIds, 'payload.acceptedOrderIds');
-  for (const [i, id] of accepted.entries()) stringAt(id, `payload.acceptedOrderIds[${i}]`);
-  const rejected = arrayAt(payload.rejectedOrders, 'payload.rejectedOrders');
-  for (const [i, entry] of rejected.entries()) rejectedOrderAt(entry, `payload.rejectedOrders[${i}]`);
-  return { reserved: accepted.length, refused: rejected.length, released: 0, restocked: 0 };
+  return { topic, partition, fromOffset, toOffset };
 }
 
 /**
@@ -293,27 +361,23 @@ function moveCountsAt(payload: JsonObject, schemaVersion: number): MoveCounts {
  * SchemaError or UnsupportedVersionError.
  */
 export function decodeInventoryUpdated(bytes: Buffer | null): InventoryUpdated {
-  const { schemaVersion, eventId, occurredAt, payload } = envelopeOf(
-    parseJson(bytes, 'InventoryUpdated'),
-    'InventoryUpdated',
-    INVENTORY_UPDATED_READABLE_VERSIONS,
-  );
-  const delta = integerAt(payload.delta, 'payload.delta', -PG_INTEGER_MAX, 'an integer of at least -2147483647');
-  // Before version 3 stock only went down.
-  if (schemaVersion < 3 && delta > 0) throw new SchemaError('payload.delta', `payload.delta must be negative or 0, got ${delta}`);
-  if (delta > PG_INTEGER_MAX) throw new SchemaError('payload.delta', `payload.delta must be at most ${PG_INTEGER_MAX}, got ${delta}`);
+  const json = parseJson(bytes, 'InventoryUpdated');
+  const schemaVersion = versionOf(json, 'InventoryUpdated', INVENTORY_UPDATED_READABLE_VERSIONS);
+  inventoryUpdatedContracts.get(schemaVersion)!.assert(json);
+  const event = json as { eventId: string; occurredAt: string; payload: InventoryUpdatedJson };
+  const { payload } = event;
   return {
-    eventId,
+    eventId: event.eventId,
     type: 'InventoryUpdated',
     schemaVersion: INVENTORY_UPDATED_SCHEMA_VERSION,
-    occurredAt,
+    occurredAt: event.occurredAt,
     payload: {
-      productId: positivePgInteger(payload.productId, 'payload.productId'),
-      quantity: nonNegativePgInteger(payload.quantity, 'payload.quantity'),
-      delta,
-      version: positiveInteger(payload.version, 'payload.version'),
-      ...moveCountsAt(payload, schemaVersion),
-      source: sourceAt(payload.source, 'payload.source'),
+      productId: payload.productId,
+      quantity: payload.quantity,
+      delta: payload.delta,
+      version: payload.version,
+      ...moveCountsOf(payload),
+      source: sourceOf(payload.source, 'payload.source'),
     },
   };
 }

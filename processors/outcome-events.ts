@@ -10,21 +10,11 @@
  *   request changed nothing (an unknown, rejected or already cancelled order);
  * - `inventory-restocked:<restockId>`: a restock is applied once.
  */
-import { type Codec, SchemaError } from '../core/codec.ts';
-import {
-  arrayAt,
-  describe,
-  type EventEnvelope,
-  encodeEvent,
-  envelopeOf,
-  isoTimestamp,
-  nonNegativePgInteger,
-  objectAt,
-  parseJson,
-  positivePgInteger,
-  uuidAt,
-} from './event-json.ts';
-import { type OrderLine, REJECTION_REASONS, type RejectionReason } from './events.ts';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { Codec } from '../core/codec.ts';
+import { type EventEnvelope, encodeEvent, eventSchema, isoTimestamp, parseJson, versionOf } from './event-json.ts';
+import { arrayOf, compileContract, literal, nonNegativePgInteger, oneOf, positivePgInteger, uuid } from './event-schema.ts';
+import { ORDER_LINE_SCHEMA, type OrderLine, REJECTION_REASONS, type RejectionReason } from './events.ts';
 
 export const OUTCOME_SCHEMA_VERSION = 1;
 
@@ -112,61 +102,94 @@ export function inventoryRestocked(payload: InventoryRestockedPayload, occurredA
 // ---------------------------------------------------------------------------------------
 // Decoding: for consumers of the outcome topics (the verifier, tests, other services).
 
-function orderLineAt(value: unknown, path: string): OrderLine {
-  const line = objectAt(value, path);
-  return { productId: positivePgInteger(line.productId, `${path}.productId`), quantity: positivePgInteger(line.quantity, `${path}.quantity`) };
-}
+const lineCount = (minimum: number) => (_length: number) => `must have at least ${minimum} line${minimum === 1 ? '' : 's'}`;
+const decidedOrder = uuid({ description: 'The order; also the record key. Decoded in lower case.' });
 
-function oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new SchemaError(path, `${path} must be one of ${allowed.join(', ')}, got ${describe(value)}`);
-  }
-  return value as T;
-}
+const LINE_OUTCOME_SCHEMA = Type.Union([
+  Type.Object({ ...ORDER_LINE_SCHEMA.properties, outcome: literal('reserved') }),
+  Type.Object({ ...ORDER_LINE_SCHEMA.properties, outcome: literal('refused'), reason: oneOf(REJECTION_REASONS) }),
+]);
 
-function lineOutcomeAt(value: unknown, path: string): LineOutcome {
-  const line = orderLineAt(value, path);
-  const entry = objectAt(value, path);
-  const outcome = oneOf(entry.outcome, `${path}.outcome`, ['reserved', 'refused'] as const);
-  return outcome === 'reserved' ? { ...line, outcome } : { ...line, outcome, reason: oneOf(entry.reason, `${path}.reason`, REJECTION_REASONS) };
-}
+export const ORDER_CONFIRMED_SCHEMA = eventSchema(
+  'OrderConfirmed',
+  OUTCOME_SCHEMA_VERSION,
+  Type.Object({
+    orderId: decidedOrder,
+    lines: arrayOf(ORDER_LINE_SCHEMA, { minItems: 1, count: lineCount(1), description: 'Every line, each reserved: the stock they took stays taken.' }),
+  }),
+  'An order whose every line was reserved.',
+);
 
-function linesAt<T>(value: unknown, path: string, line: (value: unknown, path: string) => T, minimum: number): T[] {
-  const lines = arrayAt(value, path);
-  if (lines.length < minimum) throw new SchemaError(path, `${path} must have at least ${minimum} line${minimum === 1 ? '' : 's'}`);
-  return lines.map((entry, i) => line(entry, `${path}[${i}]`));
-}
+export const ORDER_REJECTED_SCHEMA = eventSchema(
+  'OrderRejected',
+  OUTCOME_SCHEMA_VERSION,
+  Type.Object({
+    orderId: decidedOrder,
+    lines: arrayOf(LINE_OUTCOME_SCHEMA, { minItems: 1, count: lineCount(1), description: 'Every line with what happened to it; the reserved ones were released again.' }),
+  }),
+  'An order with at least one refused line.',
+);
 
-function decoder<E extends EventEnvelope<string, unknown, number>>(type: E['type'], payloadOf: (payload: Record<string, unknown>) => E['payload']): Codec<E> {
+export const ORDER_CANCELLED_SCHEMA = eventSchema(
+  'OrderCancelled',
+  OUTCOME_SCHEMA_VERSION,
+  Type.Object({
+    orderId: decidedOrder,
+    requestId: uuid({ description: 'The CancelOrder this answers. Decoded in lower case.' }),
+    result: oneOf(CANCELLATION_RESULTS, { description: 'cancelled: its reserved stock was released (or nothing was reserved yet); the rest changed nothing.' }),
+    releasedLines: arrayOf(ORDER_LINE_SCHEMA, { description: 'The lines whose stock went back; empty unless result is cancelled after a reservation.' }),
+  }),
+  'The answer to one cancellation request.',
+);
+
+export const INVENTORY_RESTOCKED_SCHEMA = eventSchema(
+  'InventoryRestocked',
+  OUTCOME_SCHEMA_VERSION,
+  Type.Object({
+    restockId: uuid({ description: 'The RestockInventory applied. Decoded in lower case.' }),
+    productId: positivePgInteger('The product; also the record key.'),
+    quantity: positivePgInteger('Units added.'),
+    stockAfter: nonNegativePgInteger("The product's stock right after the restock."),
+  }),
+  'A restock applied (once per restockId).',
+);
+
+const copyLine = ({ productId, quantity }: OrderLine): OrderLine => ({ productId, quantity });
+
+function decoder<E extends EventEnvelope<string, unknown, number>, Payload>(type: E['type'], schema: TSchema, payloadOf: (payload: Payload) => E['payload']): Codec<E> {
+  const contract = compileContract(schema, 'event');
   return {
     decode(bytes) {
-      const { eventId, occurredAt, payload } = envelopeOf(parseJson(bytes, type), type, [OUTCOME_SCHEMA_VERSION]);
+      const json = parseJson(bytes, type);
+      versionOf(json, type, [OUTCOME_SCHEMA_VERSION]);
+      contract.assert(json);
+      const { eventId, occurredAt, payload } = json as { eventId: string; occurredAt: string; payload: Payload };
       return { eventId, type, schemaVersion: OUTCOME_SCHEMA_VERSION, occurredAt, payload: payloadOf(payload) } as E;
     },
     encode: encodeEvent,
   };
 }
 
-export const orderConfirmedCodec = decoder<OrderConfirmed>('OrderConfirmed', (payload) => ({
-  orderId: uuidAt(payload.orderId, 'payload.orderId'),
-  lines: linesAt(payload.lines, 'payload.lines', orderLineAt, 1),
+export const orderConfirmedCodec = decoder<OrderConfirmed, Static<typeof ORDER_CONFIRMED_SCHEMA>['payload']>('OrderConfirmed', ORDER_CONFIRMED_SCHEMA, (payload) => ({
+  orderId: payload.orderId.toLowerCase(),
+  lines: payload.lines.map(copyLine),
 }));
 
-export const orderRejectedCodec = decoder<OrderRejected>('OrderRejected', (payload) => ({
-  orderId: uuidAt(payload.orderId, 'payload.orderId'),
-  lines: linesAt(payload.lines, 'payload.lines', lineOutcomeAt, 1),
+export const orderRejectedCodec = decoder<OrderRejected, Static<typeof ORDER_REJECTED_SCHEMA>['payload']>('OrderRejected', ORDER_REJECTED_SCHEMA, (payload) => ({
+  orderId: payload.orderId.toLowerCase(),
+  lines: payload.lines.map(lineOutcome),
 }));
 
-export const orderCancelledCodec = decoder<OrderCancelled>('OrderCancelled', (payload) => ({
-  orderId: uuidAt(payload.orderId, 'payload.orderId'),
-  requestId: uuidAt(payload.requestId, 'payload.requestId'),
-  result: oneOf(payload.result, 'payload.result', CANCELLATION_RESULTS),
-  releasedLines: linesAt(payload.releasedLines, 'payload.releasedLines', orderLineAt, 0),
+export const orderCancelledCodec = decoder<OrderCancelled, Static<typeof ORDER_CANCELLED_SCHEMA>['payload']>('OrderCancelled', ORDER_CANCELLED_SCHEMA, (payload) => ({
+  orderId: payload.orderId.toLowerCase(),
+  requestId: payload.requestId.toLowerCase(),
+  result: payload.result,
+  releasedLines: payload.releasedLines.map(copyLine),
 }));
 
-export const inventoryRestockedCodec = decoder<InventoryRestocked>('InventoryRestocked', (payload) => ({
-  restockId: uuidAt(payload.restockId, 'payload.restockId'),
-  productId: positivePgInteger(payload.productId, 'payload.productId'),
-  quantity: positivePgInteger(payload.quantity, 'payload.quantity'),
-  stockAfter: nonNegativePgInteger(payload.stockAfter, 'payload.stockAfter'),
+export const inventoryRestockedCodec = decoder<InventoryRestocked, Static<typeof INVENTORY_RESTOCKED_SCHEMA>['payload']>('InventoryRestocked', INVENTORY_RESTOCKED_SCHEMA, (payload) => ({
+  restockId: payload.restockId.toLowerCase(),
+  productId: payload.productId,
+  quantity: payload.quantity,
+  stockAfter: payload.stockAfter,
 }));

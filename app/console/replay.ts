@@ -5,12 +5,13 @@
  * (state/dead-letter-replay-store.ts); the running relay publishes the rows. A letter replayed
  * before is counted in `alreadyReplayed` and written nowhere.
  *
- * The replayed record is the original one: its key, its bytes, its headers (those the dead
- * letter kept that are not the dead letter's own), plus `dlq-replayed-from` naming the letter
- * and `dlq-replayed-at`. If it is still poison, it becomes a new dead letter with a new offset.
+ * The replayed record is the original one: its key, its bytes, its headers (every header the
+ * dead letter kept of it, its event id and type back under their names: sinks/dead-letter.ts),
+ * plus `dlq-replayed-from` naming the letter and `dlq-replayed-at`. If it is still poison, it
+ * becomes a new dead letter with a new offset.
  */
 import type { ConsumedRecord } from '../../kafka/port.ts';
-import { DLQ_HEADERS } from '../../sinks/dead-letter.ts';
+import { DLQ_HEADERS, restoredHeaders } from '../../sinks/dead-letter.ts';
 import { recordReplays } from '../../state/dead-letter-replay-store.ts';
 import type { OutboxMessage } from '../../state/outbox-store.ts';
 import { inTransaction } from '../../state/sql.ts';
@@ -53,20 +54,11 @@ export function replayMessage(dlqTopic: string, record: ConsumedRecord, replayed
     key: record.key === null ? null : record.key.toString('utf8'),
     payload: record.value ?? Buffer.alloc(0),
     headers: {
-      ...originalHeaders(record.headers),
+      ...restoredHeaders(record.headers),
       [REPLAYED_FROM_HEADER]: `${dlqTopic}:${record.partition}:${record.offset}`,
       [REPLAYED_AT_HEADER]: replayedAt.toISOString(),
     },
   };
-}
-
-/**
- * The headers of the original record the dead letter carries: not its `dlq-` provenance, and not
- * the event id and type the dead letter was given as an event of its own (a DeadLetter).
- */
-export function originalHeaders(headers: Record<string, string>): Record<string, string> {
-  const deadLettersOwn = headers['event-type'] === 'DeadLetter';
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('dlq-') && !(deadLettersOwn && (name === 'event-id' || name === 'event-type'))));
 }
 
 export async function replayDeadLetters(deps: DeadLetterDeps, letters: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<{ replayed: number; alreadyReplayed: number }> {

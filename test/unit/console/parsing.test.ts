@@ -5,7 +5,7 @@ import { HttpError } from '../../../app/console/http-server.ts';
 import { parseOrderId, traceIdOf } from '../../../app/console/order-lookup.ts';
 import { parseRetryBody } from '../../../app/console/outbox-api.ts';
 import { parseProductId } from '../../../app/console/product-lookup.ts';
-import { originalHeaders, parseReplayBody, replayEventId, replayMessage } from '../../../app/console/replay.ts';
+import { parseReplayBody, replayEventId, replayMessage } from '../../../app/console/replay.ts';
 import { tailRanges } from '../../../app/console/topic-reader.ts';
 import type { ConsumedRecord } from '../../../kafka/port.ts';
 import { deadLetterRow } from '../../../sinks/dead-letter.ts';
@@ -13,7 +13,7 @@ import { deadLetterRow } from '../../../sinks/dead-letter.ts';
 /** What the relay publishes for a dead letter (sinks/dead-letter.ts), as a record of the DLQ topic. */
 function letterRecord(overrides: Partial<ConsumedRecord> = {}): ConsumedRecord {
   const row = deadLetterRow(
-    { topic: 'orders', partition: 4, offset: 1234n, key: Buffer.from('7'), value: Buffer.from('{"bad"'), headers: { 'content-type': 'application/json' }, errorClass: 'DecodeError', message: 'Unexpected end of JSON input', node: 'orders-source', timestamp: Date.UTC(2026, 11, 3) },
+    { topic: 'orders', partition: 4, offset: 1234n, key: Buffer.from('7'), value: Buffer.from('{"bad"'), headers: { 'event-id': 'order-created:1', 'event-type': 'OrderCreated', 'content-type': 'application/json', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, errorClass: 'DecodeError', message: 'Unexpected end of JSON input', node: 'orders-source', timestamp: Date.UTC(2026, 11, 3) },
     'orders.dlq',
   );
   return { topic: 'orders.dlq', partition: 0, offset: 41n, key: row.key === null ? null : Buffer.from(row.key), value: row.payload, headers: row.headers, timestamp: Date.UTC(2026, 11, 3, 1), ...overrides };
@@ -100,19 +100,27 @@ describe('console request parsing and shaping', () => {
     expect(payloadOf(null)).toEqual({ text: '', base64: '' });
   });
 
-  it('the replayed record: the original topic, key and bytes, the non-dlq headers, and where and when it was replayed from', () => {
+  it("the replayed record: the original topic, key and bytes, the original record's headers, and where and when it was replayed from", () => {
     const at = new Date('2026-12-03T12:00:00.000Z');
-    const message = replayMessage('orders.dlq', letterRecord({ headers: { ...letterRecord().headers, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } }), at);
+    const message = replayMessage('orders.dlq', letterRecord(), at);
     expect(message).toEqual({
       eventId: 'replay:orders.dlq:0:41',
       topic: 'orders',
       key: '7',
       payload: Buffer.from('{"bad"'),
-      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'dlq-replayed-from': 'orders.dlq:0:41', 'dlq-replayed-at': '2026-12-03T12:00:00.000Z' },
+      headers: {
+        'event-id': 'order-created:1',
+        'event-type': 'OrderCreated',
+        'content-type': 'application/json',
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        'dlq-replayed-from': 'orders.dlq:0:41',
+        'dlq-replayed-at': '2026-12-03T12:00:00.000Z',
+      },
     });
     expect(replayEventId('orders.dlq', { partition: 0, offset: 41n })).toBe(message.eventId);
-    // Only the DeadLetter's own event headers go: a record that is no dead letter keeps its event id and type.
-    expect(originalHeaders({ 'event-id': 'x', 'event-type': 'OrderCreated', 'dlq-node': 'n' })).toEqual({ 'event-id': 'x', 'event-type': 'OrderCreated' });
+    // A letter replayed before carries the headers of that replay: they name this replay, not the first.
+    const again = replayMessage('orders.dlq', letterRecord({ offset: 42n, headers: { ...letterRecord().headers, 'dlq-replayed-from': 'orders.dlq:0:7', 'dlq-replayed-at': 'then' } }), at);
+    expect(again.headers).toMatchObject({ 'dlq-replayed-from': 'orders.dlq:0:42', 'dlq-replayed-at': '2026-12-03T12:00:00.000Z' });
   });
 
   it('refuses to replay a letter without an original topic, or whose key the outbox cannot hold', () => {

@@ -1,9 +1,9 @@
 /**
  * The console's data against a real pipeline (real broker, real PostgreSQL): a poison record
- * appears in /api/dead-letters with its provenance and payload; replaying it twice sends it
- * back to its topic once (one outbox row, one record with dlq-replayed-from); then, with the
- * pipeline drained and `npm run console` serving on its own, an order and a product look-up
- * agree with the database and the topics.
+ * appears in /api/dead-letters with its provenance, its own headers and payload; replaying it
+ * twice sends it back to its topic once (one outbox row, one record with its original headers
+ * and dlq-replayed-from); then, with the pipeline drained and `npm run console` serving on its
+ * own, an order and a product look-up agree with the database and the topics.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,7 @@ describe('the console over a pipeline\'s dead letters, orders and products', () 
   let pipeline: RoleProcess;
   let base: string;
   const poison = Buffer.from('{"not": "an OrderCreated"', 'utf8');
+  const poisonHeaders = { 'event-id': 'console-data-poison-1', 'event-type': 'OrderCreated', 'content-type': 'application/json', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'test-header': 'kept' };
 
   beforeAll(async () => {
     fixture = await createPipelineFixture('console-data', { partitions: 2 });
@@ -49,7 +50,7 @@ describe('the console over a pipeline\'s dead letters, orders and products', () 
 
   it('lists a poison record among the dead letters, newest first, with where it came from and why', async () => {
     const producer = await fixture.kafka.producer();
-    await producer.send([{ topic: fixture.names.ordersTopic, key: '3', value: poison, headers: { 'content-type': 'application/json', 'test-header': 'kept' } }]);
+    await producer.send([{ topic: fixture.names.ordersTopic, key: '3', value: poison, headers: poisonHeaders }]);
     await producer.close();
     letter = await fixture.diagnose(
       waitFor(
@@ -66,7 +67,14 @@ describe('the console over a pipeline\'s dead letters, orders and products', () 
       offset: expect.stringMatching(/^\d+$/),
       timestamp: expect.any(String),
       key: '3',
-      headers: expect.objectContaining({ 'dlq-original-topic': fixture.names.ordersTopic, 'event-type': 'DeadLetter' }),
+      headers: expect.objectContaining({
+        'dlq-original-topic': fixture.names.ordersTopic,
+        'event-type': 'DeadLetter',
+        'dlq-original-event-id': poisonHeaders['event-id'],
+        'dlq-original-event-type': 'OrderCreated',
+        traceparent: poisonHeaders.traceparent,
+        'test-header': 'kept',
+      }),
       originalTopic: fixture.names.ordersTopic,
       originalPartition: expect.any(Number),
       originalOffset: expect.stringMatching(/^\d+$/),
@@ -103,9 +111,14 @@ describe('the console over a pipeline\'s dead letters, orders and products', () 
       message: 'the relay published the replayed record',
     });
     const replayed = (await readTopic(fixture, fixture.names.ordersTopic)).filter((record) => record.headers['dlq-replayed-from'] !== undefined);
-    expect(replayed.map((record) => ({ key: record.key?.toString(), value: record.value?.toString(), from: record.headers['dlq-replayed-from'], kept: record.headers['test-header'], type: record.headers['event-type'] }))).toEqual([
-      // The original record's headers were not kept by the dead letter (sinks/dead-letter.ts); the DeadLetter's own event headers are not replayed.
-      { key: '3', value: poison.toString('utf8'), from: `${fixture.names.dlqTopic}:${letter.partition}:${letter.offset}`, kept: undefined, type: undefined },
+    expect(replayed.map((record) => ({ key: record.key?.toString(), value: record.value?.toString(), from: record.headers['dlq-replayed-from'], headers: record.headers }))).toEqual([
+      // The original record's headers, under their own names (its event id for consumers' deduplication, its trace), and no dlq- header but the replay's.
+      {
+        key: '3',
+        value: poison.toString('utf8'),
+        from: `${fixture.names.dlqTopic}:${letter.partition}:${letter.offset}`,
+        headers: { ...poisonHeaders, 'dlq-replayed-from': expect.any(String), 'dlq-replayed-at': expect.any(String) },
+      },
     ]);
     expect(new Date(replayed[0]!.headers['dlq-replayed-at']!).getTime()).toBeGreaterThan(0);
 

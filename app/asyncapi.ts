@@ -27,10 +27,12 @@ function deadLetterChannel(topic: string): ChannelContract {
     [DLQ_HEADERS.node]: text('The topology node that refused it.'),
     [DLQ_HEADERS.timestamp]: Type.String({ format: 'date-time', description: 'The record timestamp.' }),
     [DLQ_HEADERS.keyBase64]: Type.Optional(text('Only when the key held U+0000 (PostgreSQL text cannot): the exact key bytes, base64.')),
+    [DLQ_HEADERS.eventId]: Type.Optional(text("The original record's event-id, when it had one (a replay gives it back as event-id).")),
+    [DLQ_HEADERS.eventType]: Type.Optional(text("The original record's event-type, when it had one (a replay gives it back as event-type).")),
     'event-id': text('dead-letter:<topic>:<partition>:<offset>: the same poison record always gives the same dead letter.'),
     'event-type': Type.Literal('DeadLetter'),
-    traceparent: Type.Optional(Type.String({ description: 'W3C Trace Context, when tracing is on.' })),
-  });
+    traceparent: Type.Optional(Type.String({ description: "The original record's W3C Trace Context, when it had one." })),
+  }, { description: "Every other header of the original record is kept as it was (U+0000 replaced by U+FFFD), e.g. content-type; the dlq- headers are the dead letter's own." });
   return {
     topic,
     description: 'Records no stage could process (undecodable, schema-invalid, out of range, key mismatched, contradicting), committed with the offset that passed them.',

@@ -46,18 +46,15 @@ export class BatchTrace {
   private constructor(tracer: Tracer, tp: TopicPartition, records: readonly ConsumedRecord[]) {
     this.#tracer = tracer;
     this.#tp = tp;
-    this.#span = tracer.startSpan(`batch ${tp.topic}`, {
-      kind: SpanKind.CONSUMER,
-      links: traceLinksOf(records),
-      attributes: {
-        [ATTR_MESSAGING_SYSTEM_NAME]: 'kafka',
-        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
-        [ATTR_MESSAGING_OPERATION_NAME]: 'batch',
-        [ATTR_MESSAGING_DESTINATION_NAME]: tp.topic,
-        [ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(tp.partition),
-        [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: records.length,
-      },
-    }, ROOT_CONTEXT);
+    const attributes = {
+      [ATTR_MESSAGING_SYSTEM_NAME]: 'kafka',
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+      [ATTR_MESSAGING_OPERATION_NAME]: 'batch',
+      [ATTR_MESSAGING_DESTINATION_NAME]: tp.topic,
+      [ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(tp.partition),
+      [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: records.length,
+    };
+    this.#span = tracer.startSpan(`batch ${tp.topic}`, { kind: SpanKind.CONSUMER, links: traceLinksOf(records), attributes }, ROOT_CONTEXT);
     this.#context = trace.setSpan(ROOT_CONTEXT, this.#span);
     this.#toBatch = [{ context: this.#span.spanContext() }];
     this.headers = traceHeadersOf(this.#span);

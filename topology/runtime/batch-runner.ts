@@ -128,7 +128,9 @@ export class BatchRunner {
   /** The batch's durations count from here: the wait for the turn is the group's, not the batch's. */
   async #runInTurn(prepared: PreparedItem[], emit: (event: BatchCommittedEvent) => void): Promise<void> {
     const startedAt = Date.now();
-    this.#trace = BatchTrace.start(this.#tp, recordsOf(prepared).map((item) => item.record));
+    const records = recordsOf(prepared);
+    // A batch of wall-clock ticks alone is no one's work: tracing it would only add empty traces.
+    this.#trace = records.length > 0 ? BatchTrace.start(this.#tp, records.map((item) => item.record)) : undefined;
     try {
       await this.#commitIsolating(prepared, startedAt, emit);
       this.#trace?.end();

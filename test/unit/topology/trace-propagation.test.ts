@@ -104,6 +104,32 @@ describe('trace context through a task, traced', () => {
     await driver.close();
   });
 
+  it('traces no batch of wall-clock punctuations alone: an idle task adds no empty traces', async () => {
+    let fired = 0;
+    const ticking = new TopologyBuilder()
+      .addSource('in', { topics: ['in'], codec: jsonCodec })
+      .addProcessor(
+        'tick',
+        {
+          supplier: () => ({
+            init: (context) => {
+              context.schedule(1_000, 'wall-clock', () => {
+                fired++;
+              });
+            },
+            process: () => {},
+          }),
+        },
+        'in',
+      )
+      .build();
+    const driver = new TopologyTestDriver(ticking);
+    await driver.advanceTime(5_000);
+    expect(fired).toBeGreaterThan(0);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    await driver.close();
+  });
+
   it('marks the process span of a record that fails (a dead letter) as failed', async () => {
     const failing = new TopologyBuilder()
       .addSource('in', { topics: ['in'], codec: jsonCodec })

@@ -24,9 +24,16 @@ export interface TracingSettings {
 
 export interface Tracing {
   enabled: boolean;
-  /** Exports what is queued and uninstalls the provider; a no-op when tracing is off. */
-  shutdown(): Promise<void>;
+  /**
+   * Exports what is queued and uninstalls the provider; a no-op when tracing is off. Gives up
+   * after `timeoutMs` (rejecting; the provider is uninstalled all the same): a collector that is
+   * down would otherwise hold the exit for the exporter's retries.
+   */
+  shutdown(timeoutMs?: number): Promise<void>;
 }
+
+/** How long a shutdown waits for the last spans to be exported. */
+export const TRACING_SHUTDOWN_TIMEOUT_MS = 3_000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -91,11 +98,17 @@ export function installTracing(options: { serviceName: string; spanProcessors: S
   let done: Promise<void> | undefined;
   return {
     enabled: true,
-    shutdown: () => {
+    shutdown: (timeoutMs = TRACING_SHUTDOWN_TIMEOUT_MS) => {
       done ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the last spans were not exported within ${timeoutMs} ms`)), timeoutMs);
+          timer.unref();
+        });
         try {
-          await provider.shutdown();
+          await Promise.race([provider.shutdown(), timeout]);
         } finally {
+          clearTimeout(timer);
           trace.disable();
           propagation.disable();
           context.disable();

@@ -69,6 +69,14 @@ describe('tracing setup', () => {
     expect(activeTracer('test')).toBeUndefined();
   });
 
+  it('gives up on exporting the last spans after its timeout, uninstalled all the same', async () => {
+    const stuck = { onStart() {}, onEnd() {}, forceFlush: () => new Promise<void>(() => {}), shutdown: () => new Promise<void>(() => {}) };
+    tracing = installTracing({ serviceName: 'test', spanProcessors: [stuck] });
+    await expect(tracing.shutdown(50)).rejects.toThrow('the last spans were not exported within 50 ms');
+    expect(activeTracer('test')).toBeUndefined();
+    tracing = undefined;
+  });
+
   it('is off unless an OTLP endpoint is set', () => {
     expect(readTracingSettings('source', {})).toEqual({ tracesUrl: undefined, serviceName: 'kstream-commerce-source' });
     expect(readTracingSettings('relay', { OTEL_EXPORTER_OTLP_ENDPOINT: '  ' }).tracesUrl).toBeUndefined();

@@ -13,7 +13,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { ConfigError } from './errors.ts';
+import { ConfigError, StreamError } from './errors.ts';
 import { redactUrl } from './redact.ts';
 
 export interface TracingSettings {
@@ -91,10 +91,10 @@ export function startTracing(settings: TracingSettings): Tracing {
  */
 export function installTracing(options: { serviceName: string; spanProcessors: SpanProcessor[] }): Tracing {
   const provider = new TracerProvider({ resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }), spanProcessors: options.spanProcessors });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
+  // The API keeps the first provider registered and ignores the next: say so instead of exporting nothing.
+  if (!trace.setGlobalTracerProvider(provider)) throw new StreamError('ILLEGAL_STATE', 'a tracer provider is registered already: shut the other tracing down first');
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
   let done: Promise<void> | undefined;
   return {
     enabled: true,

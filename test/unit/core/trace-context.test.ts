@@ -69,6 +69,11 @@ describe('tracing setup', () => {
     expect(activeTracer('test')).toBeUndefined();
   });
 
+  it('refuses to install a second provider over one that is installed', () => {
+    tracing = installTracing({ serviceName: 'first', spanProcessors: [] });
+    expect(() => installTracing({ serviceName: 'second', spanProcessors: [] })).toThrow('a tracer provider is registered already');
+  });
+
   it('gives up on exporting the last spans after its timeout, uninstalled all the same', async () => {
     const stuck = { onStart() {}, onEnd() {}, forceFlush: () => new Promise<void>(() => {}), shutdown: () => new Promise<void>(() => {}) };
     tracing = installTracing({ serviceName: 'test', spanProcessors: [stuck] });

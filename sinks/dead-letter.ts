@@ -4,6 +4,7 @@
  * written twice. The relay then publishes it to the dead-letter topic.
  */
 import type { DeadLetter } from '../core/batch.ts';
+import { withTraceHeaders } from '../core/trace-context.ts';
 import type { OutboxMessage as OutboxRow } from '../state/outbox-store.ts';
 
 export type { DeadLetter };
@@ -43,7 +44,9 @@ export function deadLetterRow(letter: DeadLetter, dlqTopic: string): OutboxRow {
     key: key === null ? null : storable(key),
     // The original bytes, untouched, so the record can be inspected and replayed as it was.
     payload: letter.value ?? Buffer.alloc(0),
-    headers: {
+    // The record's own trace headers too: the relay's publish of the dead letter then belongs to
+    // the trace of whatever sent the record (an order's, say), where the failure is looked for.
+    headers: withTraceHeaders({
       [DLQ_HEADERS.topic]: letter.topic,
       [DLQ_HEADERS.partition]: String(letter.partition),
       [DLQ_HEADERS.offset]: letter.offset.toString(),
@@ -54,6 +57,6 @@ export function deadLetterRow(letter: DeadLetter, dlqTopic: string): OutboxRow {
       [DLQ_HEADERS.timestamp]: new Date(letter.timestamp).toISOString(),
       'event-id': deadLetterEventId(letter),
       'event-type': 'DeadLetter',
-    },
+    }, letter.headers),
   };
 }

@@ -11,6 +11,7 @@ import { ConfigError, errorMessage } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
 import { backoffDelay, RETRY_POLICIES } from '../core/retry.ts';
+import { describeTracing, readTracingSettings, startTracing } from '../core/tracing.ts';
 import { countParked, countUnpublished } from '../state/outbox-store.ts';
 import { startRelay } from '../streams/relay.ts';
 import type { Topology } from '../topology/builder.ts';
@@ -89,6 +90,9 @@ Options:
 
 Environment: every setting of the README's Configuration table (DATABASE_URL, KAFKA_BROKERS,
 METRICS_HOST, HALTED_LIVENESS_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS, ...).
+Tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT (an OTLP/HTTP collector, e.g.
+http://127.0.0.1:4318) is set; spans then carry service.name OTEL_SERVICE_NAME (default
+kstream-commerce-<role>), and one trace follows each order from the source to its outcome.
 
 ${exitCodesHelp([
   [0, 'stopped by Ctrl-C or SIGTERM after a clean shutdown'],
@@ -116,8 +120,15 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
   const restocks = (role === 'all' || role === 'source' || role === 'restocker') && config.restockIntervalMs > 0;
   if (role === 'restocker' && !restocks) throw new ConfigError('--role', 'restocker only with a restock interval (RESTOCK_INTERVAL, --restock-interval) other than 0/off', 'restocker');
 
+  // Read before anything connects: a bad endpoint is a bad setting, not a failed role.
+  const tracingSettings = readTracingSettings(role);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const services = await connectServices(config, logger);
+  const tracing = startTracing(tracingSettings);
+  if (tracing.enabled) logger.info('tracing on', { export: describeTracing(tracingSettings) });
+  const services = await connectServices(config, logger).catch(async (error: unknown) => {
+    await tracing.shutdown();
+    throw error;
+  });
   const observability =
     config.metricsPort > 0
       ? await startObservability({ port: config.metricsPort, host: config.metricsHost, haltedAfterMs: config.haltedLivenessTimeoutMs, logger }).catch(async (error: unknown) => {
@@ -170,6 +181,8 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
     await observability?.stop();
     await services.close();
+    // Last: the spans of the final commits and publishes are exported before the process exits.
+    await tracing.shutdown().catch((error: unknown) => logger.warn('could not export the last spans', { error: errorMessage(error) }));
     resolveDone();
   };
 

@@ -83,6 +83,9 @@ export function deadLetterRow(letter: DeadLetter, dlqTopic: string): OutboxRow {
     key: key === null ? null : storable(key),
     // The original bytes, untouched, so the record can be inspected and replayed as it was.
     payload: letter.value ?? Buffer.alloc(0),
+    // The record's own headers first, its trace headers among them: the relay's publish of the
+    // dead letter then belongs to the trace of whatever sent the record (an order's, say), where
+    // the failure is looked for. The letter's own come last and win.
     headers: {
       ...keptHeaders(letter.headers),
       [DLQ_HEADERS.topic]: letter.topic,

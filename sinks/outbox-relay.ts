@@ -36,13 +36,14 @@ import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { checkOptions } from '../core/options.ts';
 import { backoffDelay, RETRY_POLICIES, type RetryPolicy, sleep } from '../core/retry.ts';
-import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../kafka/port.ts';
+import type { KafkaAdmin, KafkaProducer } from '../kafka/port.ts';
 import { SendRefusedError } from '../kafka/send-refused.ts';
 import { deletePublishedBefore, fetchUnpublished, markPublished, type OutboxRecord, parkRecords, parkRows } from '../state/outbox-store.ts';
 import type { SessionSettings } from '../state/pg-session.ts';
 import { holdLease } from '../state/relay-lease-store.ts';
 import { inTransaction } from '../state/sql.ts';
 import { type Lease, RelayLeadership } from './relay-leadership.ts';
+import { tracedSend } from './relay-tracing.ts';
 import { recordSizeBound, splitBySize, TopicLimits } from './send-limits.ts';
 import { WakeSignal } from './wake-signal.ts';
 
@@ -347,7 +348,14 @@ export class OutboxRelay {
       onAcknowledged = resolve;
     });
     const marked = this.fenced(lease, async (transaction) => {
-      await this.options.producer.send(rows.map(toMessage));
+      const send = tracedSend(rows);
+      try {
+        await this.options.producer.send(send.messages);
+      } catch (error) {
+        send.end(error);
+        throw error;
+      }
+      send.end();
       acknowledged = true;
       onAcknowledged();
       done = settle(chain, rows);
@@ -428,8 +436,4 @@ function settle(chain: SendChain, records: readonly OutboxRecord[]): bigint[] {
     if (left === 0) done.push(record.id);
   }
   return done;
-}
-
-function toMessage(row: OutboxRecord): OutgoingMessage {
-  return { topic: row.topic, key: row.key, value: row.payload, headers: row.headers };
 }

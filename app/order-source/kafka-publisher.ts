@@ -1,4 +1,7 @@
+import type { Span } from '@opentelemetry/api';
 import { ConfigError } from '../../core/errors.ts';
+import { endSpan, startSendSpan } from '../../core/messaging-spans.ts';
+import { activeTracer, traceHeadersOf, withTraceHeaders } from '../../core/trace-context.ts';
 import type { KafkaAdmin, KafkaProducer, OutgoingMessage } from '../../kafka/port.ts';
 import { SendRefusedError } from '../../kafka/send-refused.ts';
 import type { GeneratedOrder } from '../../processors/order-generator.ts';
@@ -13,21 +16,45 @@ import type { OrderPublisher, SourceOrder } from './ports.ts';
  * and a batch of a few thousand multi-line orders on few partitions would exceed the limit and be
  * refused for good, every time it is retried. Sends go one after the other, so a partition's
  * records keep their order. A batch's records are encoded once, even if the publish is retried.
+ *
+ * Tracing (when an SDK is installed, core/tracing.ts): each order starts a trace with a `send`
+ * span whose context its OrderCreated carries in `traceparent`; the span ends once the broker
+ * acknowledged the send that carried it, and a failed attempt is an exception event on it (the
+ * retry sends the same record, same traceparent). Without an SDK, no header and no span work.
  */
 export function createKafkaPublisher(producer: Pick<KafkaProducer, 'send'>, topic: string, admin: Pick<KafkaAdmin, 'maxMessageBytes'>): OrderPublisher {
   const limits = new TopicLimits(admin);
   const encoded = new WeakMap<readonly SourceOrder[], OutgoingMessage[]>();
+  const spans = new WeakMap<OutgoingMessage, Span>();
   return {
     async publish(orders) {
       let messages = encoded.get(orders);
       if (!messages) {
-        messages = orders.map((order) => orderMessage(topic, order));
+        const tracer = activeTracer(SOURCE_TRACER);
+        messages = orders.map((order) => {
+          const message = orderMessage(topic, order);
+          if (tracer === undefined) return message;
+          const span = startSendSpan(tracer, 'send', { topic, key: message.key === null ? null : message.key.toString(), headers: message.headers ?? {} });
+          const traced = { ...message, headers: withTraceHeaders(message.headers ?? {}, traceHeadersOf(span) ?? {}) };
+          spans.set(traced, span);
+          return traced;
+        });
         encoded.set(orders, messages);
       }
       await limits.load([topic]);
+      let sending: OutgoingMessage[] = [];
       try {
-        for (const send of sendsOf(messages, limits.roomOf)) await producer.send(send);
+        for (sending of sendsOf(messages, limits.roomOf)) {
+          await producer.send(sending);
+          for (const message of sending) {
+            const span = spans.get(message);
+            if (span === undefined) continue;
+            endSpan(span);
+            spans.delete(message);
+          }
+        }
       } catch (error) {
+        for (const message of sending) spans.get(message)?.recordException(error instanceof Error ? error : String(error));
         // The limit may have been lowered since it was read: the retry reads it again and cuts anew.
         if (error instanceof SendRefusedError && error.tooLarge) limits.invalidate([topic]);
         throw error;
@@ -35,6 +62,9 @@ export function createKafkaPublisher(producer: Pick<KafkaProducer, 'send'>, topi
     },
   };
 }
+
+/** The instrumentation scope of the source's spans. */
+export const SOURCE_TRACER = 'kstream-commerce/order-source';
 
 /**
  * Refuses to start a source whose largest possible order would not fit in a record batch of its

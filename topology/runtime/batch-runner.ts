@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, FencedError, isRetriable, StaleStateError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { endSpan } from '../../core/messaging-spans.ts';
 import { backoffDelay, type RetryPolicy, sleep, withRetry } from '../../core/retry.ts';
 import type { ConsumedRecord, TopicPartition } from '../../kafka/port.ts';
 import type { StateStoreSpec } from '../builder.ts';
@@ -18,6 +19,7 @@ import { commitIsolating } from './isolate-failing-record.ts';
 import { isWallClockTick, type WallClockTick } from './punctuation.ts';
 import type { OriginWatermarks } from './repartition-origin.ts';
 import { type DecodedRecord, NodeFailure, type TaskGraph } from './task-graph.ts';
+import { BatchTrace } from './tracing.ts';
 import type { BatchCommittedEvent, CommittableBatch, Committer, DeadLetter, RuntimeEvent } from './types.ts';
 
 /** What the runner needs from its task. */
@@ -86,6 +88,8 @@ export class BatchRunner {
   readonly #context: BatchRunnerContext;
   readonly #storeSpecs: ReadonlyMap<string, StateStoreSpec>;
   readonly #logger: Logger;
+  /** The spans of the batch running now; undefined when no tracing SDK is installed (tracing.ts). */
+  #trace: BatchTrace | undefined;
 
   constructor(context: BatchRunnerContext) {
     this.#context = context;
@@ -124,7 +128,22 @@ export class BatchRunner {
   /** The batch's durations count from here: the wait for the turn is the group's, not the batch's. */
   async #runInTurn(prepared: PreparedItem[], emit: (event: BatchCommittedEvent) => void): Promise<void> {
     const startedAt = Date.now();
-    await commitIsolating<PreparedItem>(prepared, {
+    const records = recordsOf(prepared);
+    // A batch of wall-clock ticks alone is no one's work: tracing it would only add empty traces.
+    this.#trace = records.length > 0 ? BatchTrace.start(this.#tp, records.map((item) => item.record)) : undefined;
+    try {
+      await this.#commitIsolating(prepared, startedAt, emit);
+      this.#trace?.end();
+    } catch (error) {
+      this.#trace?.end(error);
+      throw error;
+    } finally {
+      this.#trace = undefined;
+    }
+  }
+
+  #commitIsolating(prepared: PreparedItem[], startedAt: number, emit: (event: BatchCommittedEvent) => void): Promise<void> {
+    return commitIsolating<PreparedItem>(prepared, {
       attempt: async (part) => {
         const event = await this.#attempt(part, startedAt);
         if (event) emit(event);
@@ -189,12 +208,12 @@ export class BatchRunner {
     let reload = new Map<string, unknown[]>();
     for (let stale = 0; ; ) {
       try {
-        await this.#prefetch(part, reload);
+        await this.#spanned('prefetch', () => this.#prefetch(part, reload));
         this.#throwIfStopped();
         this.#context.watermarks?.beginAttempt();
         const deadLetters = this.#processAll(part);
         // Ticks alone end no batch of records: there is nothing for flush() to close.
-        if (recordsOf(part).length > 0) this.#context.graph.flush();
+        if (recordsOf(part).length > 0) this.#context.graph.flush(this.#trace?.headers);
         const batch = this.#batchOf(part, this.#context.graph.takeOutputs(), this.#storeChanges(), deadLetters);
         if (batch.records === 0 && batch.outputs.length === 0 && batch.storeChanges.size === 0) {
           this.#context.graph.commitBatch();
@@ -309,9 +328,13 @@ export class BatchRunner {
         deadLetters.push(deadLetterOf(record, failure));
         continue;
       }
+      const span = this.#trace?.startProcess(record);
       try {
-        this.#context.graph.process(decoded!);
+        if (span === undefined) this.#context.graph.process(decoded!);
+        else this.#context.graph.process(decoded!, span.headers);
+        span?.span.end();
       } catch (error) {
+        if (span) endSpan(span.span, error);
         deadLetters.push(deadLetterOf(record, error as NodeFailure));
       }
     }
@@ -340,8 +363,26 @@ export class BatchRunner {
     };
   }
 
+  /** Runs `work` in a child span of the batch's span named `<name> <topic>`, when the batch is traced. */
+  async #spanned<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const span = this.#trace?.startChild(name);
+    if (span === undefined) return work();
+    try {
+      const result = await work();
+      span.end();
+      return result;
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  }
+
   /** Commits with retries; returns the attempts it took. */
-  async #commit(batch: CommittableBatch, retriable: (error: unknown) => boolean): Promise<number> {
+  #commit(batch: CommittableBatch, retriable: (error: unknown) => boolean): Promise<number> {
+    return this.#spanned('commit', () => this.#commitRetrying(batch, retriable));
+  }
+
+  async #commitRetrying(batch: CommittableBatch, retriable: (error: unknown) => boolean): Promise<number> {
     let attempts = 0;
     await this.retrying(
       'commit',

@@ -10,6 +10,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { errorMessage, KeyMismatchError, StreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { type TraceHeaders, withTraceHeaders } from '../../core/trace-context.ts';
 import type { ConsumedRecord } from '../../kafka/port.ts';
 import type { ProcessorNode, SinkNode, SourceNode, Topology, TopologyNode } from '../builder.ts';
 import type { ForwardedRecord, KeyValueStore, Processor, ProcessorContext, RecordMetadata } from '../processor-api.ts';
@@ -91,6 +92,8 @@ export class TaskGraph {
   #repartitionOutputs = 0;
   #recordOutputs: SinkOutput[] = [];
   #batchOutputs: SinkOutput[] = [];
+  /** The trace the outputs of the running record (or flush) carry on: see process(). */
+  #outputTrace: Readonly<Record<string, string>> | TraceHeaders | undefined;
 
   constructor(topology: Topology, topic: string, options: TaskGraphOptions) {
     const source = topology.sourceByTopic.get(topic);
@@ -160,10 +163,16 @@ export class TaskGraph {
   /**
    * Runs one record through the graph. On success its outputs and writes join the batch; on
    * failure they are dropped and the NodeFailure naming the failing node is thrown.
+   *
+   * Every output of the record carries the trace headers of `trace` (`traceparent`,
+   * `tracestate`), whatever headers its processor gave it: the record's own headers when it is
+   * not traced here (the header passes along), its process span's when it is. The engine owns
+   * these headers on outputs, so one trace follows a record through every sub-topology.
    */
-  process(decoded: DecodedRecord): void {
+  process(decoded: DecodedRecord, trace: Readonly<Record<string, string>> | TraceHeaders = decoded.record.headers): void {
     const { record } = decoded;
     this.#current = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+    this.#outputTrace = trace;
     this.#lastProcessed = this.#current;
     this.#repartitionOutputs = 0;
     try {
@@ -176,6 +185,7 @@ export class TaskGraph {
     } finally {
       this.#recordOutputs = [];
       this.#current = undefined;
+      this.#outputTrace = undefined;
     }
     for (const schedule of this.punctuations.recordProcessed(record.timestamp)) {
       this.#punctuate(schedule, this.punctuations.streamTime!, record.offset);
@@ -224,16 +234,25 @@ export class TaskGraph {
     this.punctuations.reject();
   }
 
-  /** Calls every processor's flush, parents before children; what they emit joins the batch. */
-  flush(): void {
+  /**
+   * Calls every processor's flush, parents before children; what they emit joins the batch and
+   * carries the trace headers of `trace` (the batch's span) when given: a flush's outputs belong
+   * to the batch, not to one record.
+   */
+  flush(trace?: TraceHeaders): void {
     this.#repartitionOutputs = 0;
-    for (const { node, processor, context } of this.#processors.values()) {
-      if (!processor.flush) continue;
-      try {
-        processor.flush(context);
-      } catch (error) {
-        throw error instanceof NodeFailure ? error : new NodeFailure(node.name, error);
+    this.#outputTrace = trace;
+    try {
+      for (const { node, processor, context } of this.#processors.values()) {
+        if (!processor.flush) continue;
+        try {
+          processor.flush(context);
+        } catch (error) {
+          throw error instanceof NodeFailure ? error : new NodeFailure(node.name, error);
+        }
       }
+    } finally {
+      this.#outputTrace = undefined;
     }
     this.#acceptStaged();
     this.#recordOutputs = [];
@@ -317,8 +336,8 @@ export class TaskGraph {
 
   #deliver(nodeName: string, record: ForwardedRecord<unknown>): void {
     const node = this.#nodes.get(nodeName)!;
-    const headers = record.headers ?? {};
     if (node.kind === 'sink') {
+      const headers = this.#outputTrace === undefined ? (record.headers ?? {}) : withTraceHeaders(record.headers ?? {}, this.#outputTrace);
       try {
         const output = node.repartition === undefined ? { key: record.key, headers } : this.#repartitioned(node, record.value, headers);
         this.#recordOutputs.push({ sink: node.name, topic: node.topic, ...output, value: node.codec.encode(record.value) });
@@ -329,7 +348,7 @@ export class TaskGraph {
     }
     const instance = this.#processors.get(nodeName)!;
     try {
-      instance.processor.process({ key: record.key, value: record.value, headers }, instance.context);
+      instance.processor.process({ key: record.key, value: record.value, headers: record.headers ?? {} }, instance.context);
     } catch (error) {
       throw error instanceof NodeFailure ? error : new NodeFailure(nodeName, error);
     }

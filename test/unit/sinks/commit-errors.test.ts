@@ -64,6 +64,20 @@ describe('deadLetterRow', () => {
     expect(JSON.stringify(row.headers)).not.toContain('\\u0000');
   });
 
+  it("keeps the record's trace headers, so its publish belongs to the trace of whatever sent it, and names itself with its own event id", () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const row = deadLetterRow(
+      {
+        topic: 'orders', partition: 1, offset: 9n, key: null, value: null, errorClass: 'DecodeError', message: 'm', node: 'src', timestamp: 0,
+        headers: { traceparent, tracestate: 'vendor=1', 'event-id': 'original' },
+      },
+      'orders.dlq',
+    );
+    expect(row.headers).toMatchObject({ traceparent, tracestate: 'vendor=1', 'event-type': 'DeadLetter' });
+    expect(row.headers['event-id']).not.toBe('original');
+    expect(row.headers['dlq-original-event-id']).toBe('original');
+  });
+
   it('adds no key header when the key is storable as is', () => {
     const row = deadLetterRow(
       { topic: 'orders', partition: 1, offset: 9n, key: Buffer.from('7'), value: null, headers: {}, errorClass: 'DecodeError', message: 'm', node: 'src', timestamp: 0 },

@@ -2,18 +2,23 @@
  * The console's data against a real pipeline (real broker, real PostgreSQL): a poison record
  * appears in /api/dead-letters with its provenance, its own headers and payload; replaying it
  * twice sends it back to its topic once (one outbox row, one record with its original headers
- * and dlq-replayed-from); then, with the pipeline drained and `npm run console` serving on its
+ * and dlq-replayed-from), and a letter of a repartition topic is processed again when replayed;
+ * then, with the pipeline drained and `npm run console` serving on its
  * own, an order and a product look-up agree with the database and the topics.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetterDetail, DeadLetterSummary } from '../../../app/console/dead-letters.ts';
 import type { OrderView } from '../../../app/console/order-lookup.ts';
 import type { ProductView } from '../../../app/console/product-lookup.ts';
+import { restockInventory } from '../../../processors/commands.ts';
+import { encodeEvent, eventHeaders } from '../../../processors/event-json.ts';
 import { seed } from '../../../state/commerce/seed.ts';
 import { parkRecords } from '../../../state/outbox-store.ts';
 import { selectRows } from '../../../state/sql.ts';
+import { repartitionTopicName } from '../../../topology/builder.ts';
 import { waitFor } from '../../support/kafka.ts';
 import { createPipelineFixture, type PipelineFixture, RoleProcess, readTopic, waitUntilCaughtUp } from '../../support/pipeline.ts';
 import { freePorts } from '../operations/ports.ts';
@@ -140,6 +145,27 @@ describe('the console over a pipeline\'s dead letters, orders and products', () 
     expect((await json(`${base}/api/dead-letters/replay`, post({ letters: [] }))).status).toBe(400);
     const counted = await selectRows<{ count: string }>(fixture.db.sequelize, 'SELECT count(*) AS count FROM dead_letter_replays');
     expect(counted).toEqual([{ count: '1' }]);
+  });
+
+  it("replays a letter of a repartition topic without the repartition's event id: the task reading it processes it again instead of skipping it as read", async () => {
+    // A restock of a product with no stock row is refused by the node reading the product-commands repartition.
+    const repartition = repartitionTopicName(fixture.names.consumerGroup, 'product-commands');
+    const restock = restockInventory({ restockId: randomUUID(), productId: 999_999, quantity: 5, requestedBy: 'console-data test' }, Date.now());
+    const producer = await fixture.kafka.producer();
+    await producer.send([{ topic: fixture.names.restockCommandsTopic, key: '999999', value: Buffer.from(encodeEvent(restock)), headers: eventHeaders(restock) }]);
+    await producer.close();
+    const lettersOf = async () => (await json<{ letters: DeadLetterSummary[] }>(`${base}/api/dead-letters`)).body.letters.filter((each) => each.originalTopic === repartition);
+    const [first] = await waitFor(async () => ((await lettersOf()).length > 0 ? lettersOf() : undefined), { timeoutMs: 60_000, intervalMs: 250, message: 'the refused restock in /api/dead-letters' });
+    expect(first!.headers['dlq-original-event-id']).toEqual(expect.stringMatching(/:e\d+:\d+:\d+$/));
+
+    expect(await json(`${base}/api/dead-letters/replay`, post({ letters: [{ partition: first!.partition, offset: first!.offset }] }))).toEqual({ status: 200, body: { replayed: 1, alreadyReplayed: 0 } });
+    // Refused again (the product still has no stock), so it comes back as a letter of the replay: the task did not skip it.
+    const again = await waitFor(async () => (await lettersOf()).find((each) => each.headers['dlq-replayed-from'] === `${fixture.names.dlqTopic}:${first!.partition}:${first!.offset}`), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      message: 'the replayed restock dead-lettered again',
+    });
+    expect({ errorClass: again.errorClass, node: again.headers['dlq-node'], payload: again.size }).toEqual({ errorClass: first!.errorClass, node: first!.headers['dlq-node'], payload: first!.size });
   });
 
   describe('with no new orders, every record processed, and `npm run console` on its own', () => {

@@ -3,8 +3,8 @@
  * appears in /api/dead-letters with its provenance, its own headers and payload; replaying it
  * twice sends it back to its topic once (one outbox row, one record with its original headers
  * and dlq-replayed-from), and a letter of a repartition topic is processed again when replayed;
- * then, with the pipeline drained and `npm run console` serving on its
- * own, an order and a product look-up agree with the database and the topics.
+ * then, with the pipeline drained and `npm run console` serving on its own, an order and a
+ * product look-up agree with the database and the topics.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -2,18 +2,18 @@
  * The console's HTTP API: every route, each a thin handler over a query module of its own.
  * The shapes are the contract with the page (see the README's console section).
  */
-import type { Sequelize } from 'sequelize';
 import type { TopologyDescription } from '../../topology/describe/index.ts';
+import { type DeadLetterDeps, deadLetterDetail, listDeadLetters, parseLetterPosition, parseLimit } from './dead-letters.ts';
 import { streamSnapshots } from './event-stream.ts';
 import type { Handler } from './http-server.ts';
 import { parkedRows, parseRetryBody, retryParked } from './outbox-api.ts';
+import { parseReplayBody, replayDeadLetters } from './replay.ts';
 import type { Route } from './routes.ts';
 import type { SnapshotFeed } from './snapshot-feed.ts';
 
-export interface ApiDeps {
+export interface ApiDeps extends DeadLetterDeps {
   group: string;
   description: TopologyDescription;
-  sequelize: Sequelize;
   feed: SnapshotFeed;
 }
 
@@ -31,5 +31,9 @@ export function apiRoutes(deps: ApiDeps): Array<Route<Handler>> {
     },
     { method: 'GET', pattern: '/api/outbox/parked', handler: async () => ({ json: await parkedRows(deps.sequelize) }) },
     { method: 'POST', pattern: '/api/outbox/retry', handler: async ({ json }) => ({ json: await retryParked(deps.sequelize, parseRetryBody(await json())) }) },
+    { method: 'GET', pattern: '/api/dead-letters', handler: async ({ query }) => ({ json: await listDeadLetters(deps, parseLimit(query.get('limit'))) }) },
+    // Before the capture below, which would read `replay` as a partition.
+    { method: 'POST', pattern: '/api/dead-letters/replay', handler: async ({ json }) => ({ json: await replayDeadLetters(deps, parseReplayBody(await json())) }) },
+    { method: 'GET', pattern: '/api/dead-letters/:partition/:offset', handler: async ({ params }) => ({ json: await deadLetterDetail(deps, parseLetterPosition(params.partition, params.offset)) }) },
   ];
 }

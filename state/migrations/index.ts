@@ -10,6 +10,7 @@ import * as lastCommitId from './0009-last-commit-id.ts';
 import * as orderLines from './0010-order-lines.ts';
 import * as orderFlow from './0011-order-flow.ts';
 import * as outboxFramedRows from './0012-outbox-framed-rows.ts';
+import * as deadLetterReplays from './0013-dead-letter-replays.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -30,4 +31,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0010-order-lines', module: orderLines },
   { name: '0011-order-flow', module: orderFlow },
   { name: '0012-outbox-framed-rows', module: outboxFramedRows },
+  { name: '0013-dead-letter-replays', module: deadLetterReplays },
 ];

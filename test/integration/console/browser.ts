@@ -30,14 +30,21 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /**
- * Records what the page did wrong: uncaught errors, console errors, and every request that did
- * not go to the console itself (the page must fetch nothing from the internet).
+ * Records what the page did wrong: uncaught errors, console errors, failed answers (a 404 of
+ * the API is an answer, e.g. an unknown order id; a missing page file or a 5xx is not), and
+ * every request that did not go to the console itself (the page fetches nothing from the internet).
  */
 export function watchPage(page: Page, base: string): { problems: string[] } {
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    // Chromium logs every 4xx/5xx answer this way; the response handler below judges them.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console error: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    const status = response.status();
+    const apiAnswer = status === 404 && new URL(response.url()).pathname.startsWith('/api/');
+    if (status >= 400 && !apiAnswer) problems.push(`${status} for ${response.url()}`);
   });
   page.on('request', (request) => {
     if (!request.url().startsWith(base)) problems.push(`request outside the console: ${request.url()}`);

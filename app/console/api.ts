@@ -7,11 +7,15 @@ import { type DeadLetterDeps, deadLetterDetail, listDeadLetters, parseLetterPosi
 import { streamSnapshots } from './event-stream.ts';
 import type { Handler } from './http-server.ts';
 import { parkedRows, parseRetryBody, retryParked } from './outbox-api.ts';
+import { lookUpOrder, type OrderTopics, parseOrderId } from './order-lookup.ts';
+import { lookUpProduct, parseProductId } from './product-lookup.ts';
 import { parseReplayBody, replayDeadLetters } from './replay.ts';
 import type { Route } from './routes.ts';
 import type { SnapshotFeed } from './snapshot-feed.ts';
 
 export interface ApiDeps extends DeadLetterDeps {
+  topics: OrderTopics;
+  inventoryTopic: string;
   group: string;
   description: TopologyDescription;
   feed: SnapshotFeed;
@@ -34,6 +38,8 @@ export function apiRoutes(deps: ApiDeps): Array<Route<Handler>> {
     { method: 'GET', pattern: '/api/dead-letters', handler: async ({ query }) => ({ json: await listDeadLetters(deps, parseLimit(query.get('limit'))) }) },
     // Before the capture below, which would read `replay` as a partition.
     { method: 'POST', pattern: '/api/dead-letters/replay', handler: async ({ json }) => ({ json: await replayDeadLetters(deps, parseReplayBody(await json())) }) },
+    { method: 'GET', pattern: '/api/orders/:orderId', handler: async ({ params }) => ({ json: await lookUpOrder(deps, parseOrderId(params.orderId!)) }) },
+    { method: 'GET', pattern: '/api/products/:productId', handler: async ({ params }) => ({ json: await lookUpProduct(deps, parseProductId(params.productId!)) }) },
     { method: 'GET', pattern: '/api/dead-letters/:partition/:offset', handler: async ({ params }) => ({ json: await deadLetterDetail(deps, parseLetterPosition(params.partition, params.offset)) }) },
   ];
 }

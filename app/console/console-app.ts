@@ -31,7 +31,7 @@ export async function startConsole(config: AppConfig, services: Pick<Services, '
     { sequelize: services.sequelize, admin: services.admin, group: config.consumerGroup, subtopologies, description, dlqTopic: config.dlqTopic, outcomeTopics: outcomeTopicsOf(config) },
     { intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, logger },
   );
-  const server = await serveConsole({ port: options.port, routes: apiRoutes({ group: config.consumerGroup, description, sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, dlqTopic: config.dlqTopic, feed }), logger }).catch(async (error: unknown) => {
+  const server = await serveConsole({ port: options.port, routes: apiRoutes({ group: config.consumerGroup, description, sequelize: services.sequelize, kafka: services.kafka, admin: services.admin, dlqTopic: config.dlqTopic, inventoryTopic: config.inventoryTopic, topics: config, feed }), logger }).catch(async (error: unknown) => {
     await feed.stop();
     throw error;
   });

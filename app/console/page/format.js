@@ -48,6 +48,12 @@ export function formatTime(iso) {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** An ISO time's clock time in UTC ("13:21:05"), for tables whose rows are all recent. */
+export function formatClock(iso) {
+  const full = formatTime(iso);
+  return /^\d{4}-\d\d-\d\d /.test(full) ? full.slice(11, 19) : full;
+}
+
 /** Whether a decimal-string lag is above zero. */
 export function hasLag(lag) {
   return typeof lag === 'string' ? /^\d+$/.test(lag) && BigInt(lag) > 0n : lag > 0;

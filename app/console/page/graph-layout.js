@@ -104,7 +104,8 @@ export function layoutTopology(description, { rankdir = 'TB' } = {}) {
   const internal = new Set(description.internalTopics.map((each) => each.topic));
   const inner = new Map(description.subtopologies.map((subtopology) => [subtopology.id, layoutSubtopology(subtopology, internal)]));
 
-  const outer = newGraph({ rankdir, nodesep: 36, ranksep: 44, marginx: 8, marginy: 8 });
+  // Room beside the clusters for the connector lanes (viaWall).
+  const outer = newGraph({ rankdir, nodesep: 36, ranksep: 44, marginx: 40, marginy: 8 });
   for (const [id, laid] of inner) {
     outer.setNode(clusterId(id), { width: laid.width + 2 * CLUSTER_PADDING.side, height: laid.height + CLUSTER_PADDING.top + CLUSTER_PADDING.bottom });
   }
@@ -134,31 +135,48 @@ export function layoutTopology(description, { rankdir = 'TB' } = {}) {
   }
   nodes.push(...topics.map((topic) => ({ ...topic, ...box(outer.node(topic.id)) })));
   const byId = new Map(nodes.map((node) => [node.id, node]));
+  const lanes = new Map();
+  /** The next free lane on one side of the graph: connectors run side by side, not on top of each other. */
+  const nextLane = (side) => {
+    const lane = lanes.get(side) ?? 0;
+    lanes.set(side, lane + 1);
+    return lane;
+  };
   for (const each of description.internalTopics) {
-    const topic = byId.get(topicNodeId(each.topic));
-    edges.push({ from: each.sink, to: topic.id, kind: 'repartition', points: connect(byId.get(each.sink), topic) });
+    const sink = byId.get(each.sink);
+    edges.push({ from: each.sink, to: topicNodeId(each.topic), kind: 'repartition', points: viaWall(sink, clusters, byId.get(topicNodeId(each.topic)), nextLane(1)) });
   }
   for (const topic of internal) {
-    const source = description.internalTopics.find((each) => each.topic === topic).source;
-    edges.push({ from: topicNodeId(topic), to: source, kind: 'repartition', points: connect(byId.get(topicNodeId(topic)), byId.get(source)) });
+    const source = byId.get(description.internalTopics.find((each) => each.topic === topic).source);
+    edges.push({ from: topicNodeId(topic), to: source.name, kind: 'repartition', points: viaWall(source, clusters, byId.get(topicNodeId(topic)), nextLane(-1)).reverse() });
   }
   const { width, height } = outer.graph();
   return { width, height, nodes, clusters, edges };
 }
 
-/** The two end points of a connector between two boxes: from the side of `from` facing `to`, to the side of `to` facing `from`. */
-function connect(from, to) {
-  const horizontal = Math.abs(to.x - from.x) * from.height > Math.abs(to.y - from.y) * from.width;
-  if (horizontal) {
-    const direction = Math.sign(to.x - from.x) || 1;
-    return [
-      { x: from.x + (direction * from.width) / 2, y: from.y },
-      { x: to.x - (direction * to.width) / 2, y: to.y },
-    ];
-  }
-  const direction = Math.sign(to.y - from.y) || 1;
+/** How far outside a cluster's wall its first connector lane runs, and the distance between lanes. */
+const LANE_GAP = 12;
+const LANE_STEP = 8;
+
+/**
+ * A connector between a node in a cluster and a topic outside, drawn at right angles: straight
+ * out through the cluster's side wall (sinks sit in the last rank and sources in the first, so
+ * the way is free), up or down in a lane of its own beyond every cluster it passes to the
+ * topic's height, then across to the topic (topics lie between the clusters, so that row is
+ * free too). From the node's side to the topic's.
+ */
+function viaWall(node, clusters, topic, lane) {
+  const side = node.type === 'source' ? -1 : 1;
+  const [top, bottom] = [Math.min(node.y, topic.y), Math.max(node.y, topic.y)];
+  const passed = clusters.filter((cluster) => cluster.y - cluster.height / 2 <= bottom && cluster.y + cluster.height / 2 >= top);
+  const walls = passed.map((cluster) => cluster.x + (side * cluster.width) / 2);
+  const wall = side > 0 ? Math.max(...walls) : Math.min(...walls);
+  const laneX = wall + side * (LANE_GAP + lane * LANE_STEP);
+  const topicSide = laneX > topic.x ? 1 : -1;
   return [
-    { x: from.x, y: from.y + (direction * from.height) / 2 },
-    { x: to.x, y: to.y - (direction * to.height) / 2 },
+    { x: node.x + (side * node.width) / 2, y: node.y },
+    { x: laneX, y: node.y },
+    { x: laneX, y: topic.y },
+    { x: topic.x + (topicSide * topic.width) / 2, y: topic.y },
   ];
 }

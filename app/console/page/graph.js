@@ -46,14 +46,6 @@ function shapeOf(node) {
 
 function pathOf(edge) {
   const [first, ...rest] = edge.points;
-  if (edge.kind === 'repartition' && rest.length === 1) {
-    // A connector between boxes: a curve leaving and entering along the connector's main direction.
-    const end = rest[0];
-    const horizontal = Math.abs(end.x - first.x) > Math.abs(end.y - first.y);
-    const bend = horizontal ? (end.x - first.x) / 2 : (end.y - first.y) / 2;
-    const [c1, c2] = horizontal ? [`${first.x + bend},${first.y}`, `${end.x - bend},${end.y}`] : [`${first.x},${first.y + bend}`, `${end.x},${end.y - bend}`];
-    return `M${first.x},${first.y} C${c1} ${c2} ${end.x},${end.y}`;
-  }
   return `M${first.x},${first.y} ${rest.map((point) => `L${point.x},${point.y}`).join(' ')}`;
 }
 

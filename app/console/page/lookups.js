@@ -1,7 +1,7 @@
 /** Look up an order (lines, outcome, events, trace id) or a product (stock, its InventoryUpdated history) by id. */
 import { useState } from 'preact/hooks';
 import { getJson } from './api.js';
-import { formatCount, formatTime } from './format.js';
+import { formatClock, formatCount, formatTime } from './format.js';
 import { html } from './html.js';
 
 /** A lookup form and its answer: idle, loading, found (the JSON), not found, or an error. */
@@ -51,21 +51,32 @@ function OrderAnswer({ data }) {
     <div class="trace">trace id <span class="mono" data-testid="order-trace">${data.traceId ?? '–'}</span></div>
     <h4>Lines</h4>
     <table class="data compact">
-      <thead><tr><th>product</th><th class="num">quantity</th><th>status</th></tr></thead>
-      <tbody>${data.lines.map((line, index) => html`<tr key=${index}><td class="mono">${line.productId}</td><td class="num">${formatCount(line.quantity)}</td><td>${line.status ?? '–'}</td></tr>`)}</tbody>
+      <thead><tr><th>product</th><th class="num">quantity</th><th>outcome</th><th>reason</th></tr></thead>
+      <tbody>${data.lines.map(
+        (line, index) =>
+          html`<tr key=${index}><td class="mono">${line.productId}</td><td class="num">${formatCount(line.quantity)}</td><td class=${line.status ? `status status-${line.status}` : 'muted'}>${line.status ?? 'pending'}</td><td class="small">${line.reason ?? ''}</td></tr>`,
+      )}</tbody>
     </table>
     <h4>Events</h4>
     <table class="data compact">
-      <thead><tr><th>at</th><th>type</th><th>topic</th><th>event id</th><th>traceparent</th></tr></thead>
+      <thead><tr><th>at (UTC)</th><th>type</th><th>topic</th><th>event id</th></tr></thead>
       <tbody>
-        ${data.events.length === 0 ? html`<tr class="empty"><td colspan="5">No event yet.</td></tr>` : null}
-        ${data.events.map((event) => html`<tr key=${event.eventId}><td>${formatTime(event.at)}</td><td>${event.type}</td><td class="mono">${event.topic}</td><td class="mono small">${event.eventId}</td><td class="mono small">${event.traceparent ?? '–'}</td></tr>`)}
+        ${data.events.length === 0 ? html`<tr class="empty"><td colspan="4">No event yet.</td></tr>` : null}
+        ${data.events.map(
+          (event) =>
+            html`<tr key=${event.eventId} title=${event.traceparent ? `traceparent ${event.traceparent}` : 'no traceparent'}><td class="nowrap" title=${formatTime(event.at)}>${formatClock(event.at)}</td><td>${event.type}</td><td class="mono small clip" title=${event.topic}>${event.topic}</td><td class="mono small clip" title=${event.eventId}>${event.eventId}</td></tr>`,
+        )}
       </tbody>
     </table>
   </div>`;
 }
 
+/** History rows shown before "show all": enough to see the latest changes without a page-long table. */
+const HISTORY_ROWS = 8;
+
 function ProductAnswer({ data }) {
+  const [all, setAll] = useState(false);
+  const history = all ? data.history : data.history.slice(0, HISTORY_ROWS);
   return html`<div>
     <${Fields} record=${data.product} />
     <div class="figures">
@@ -74,18 +85,19 @@ function ProductAnswer({ data }) {
     </div>
     <h4>InventoryUpdated history <span class="muted">(newest first)</span></h4>
     <table class="data compact">
-      <thead><tr><th class="num">version</th><th class="num">quantity</th><th class="num">delta</th><th class="num">reserved</th><th class="num">refused</th><th class="num">released</th><th class="num">restocked</th><th>at</th></tr></thead>
+      <thead><tr><th class="num">version</th><th class="num">quantity</th><th class="num">delta</th><th class="num">reserved</th><th class="num">refused</th><th class="num">released</th><th class="num">restocked</th><th>at (UTC)</th></tr></thead>
       <tbody>
         ${data.history.length === 0 ? html`<tr class="empty"><td colspan="8">No InventoryUpdated event yet.</td></tr>` : null}
-        ${data.history.map(
+        ${history.map(
           (entry) => html`<tr key=${entry.version}>
             <td class="num">${formatCount(entry.version)}</td><td class="num">${formatCount(entry.quantity)}</td><td class=${`num ${entry.delta < 0 ? 'down' : entry.delta > 0 ? 'up' : ''}`}>${entry.delta > 0 ? '+' : ''}${formatCount(entry.delta)}</td>
             <td class="num">${formatCount(entry.reserved)}</td><td class="num">${formatCount(entry.refused)}</td><td class="num">${formatCount(entry.released)}</td><td class="num">${formatCount(entry.restocked)}</td>
-            <td>${formatTime(entry.occurredAt)}</td>
+            <td class="nowrap" title=${formatTime(entry.occurredAt)}>${formatClock(entry.occurredAt)}</td>
           </tr>`,
         )}
       </tbody>
     </table>
+    ${data.history.length > HISTORY_ROWS ? html`<button type="button" class="link" onClick=${() => setAll(!all)}>${all ? 'show the latest only' : `show all ${data.history.length}`}</button>` : null}
   </div>`;
 }
 

@@ -30,7 +30,7 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /**
- * Records what the page did wrong: uncaught errors, console errors, failed answers (a 404 of
+ * Records what the page did wrong: uncaught errors, console errors, failed answers (a 4xx of
  * the API is an answer, e.g. an unknown order id; a missing page file or a 5xx is not), and
  * every request that did not go to the console itself (the page fetches nothing from the internet).
  */
@@ -43,7 +43,7 @@ export function watchPage(page: Page, base: string): { problems: string[] } {
   });
   page.on('response', (response) => {
     const status = response.status();
-    const apiAnswer = status === 404 && new URL(response.url()).pathname.startsWith('/api/');
+    const apiAnswer = status < 500 && new URL(response.url()).pathname.startsWith('/api/');
     if (status >= 400 && !apiAnswer) problems.push(`${status} for ${response.url()}`);
   });
   page.on('request', (request) => {
@@ -56,6 +56,8 @@ export function watchPage(page: Page, base: string): { problems: string[] } {
 export async function saveScreenshot(page: Page, name: string, options: { fullPage?: boolean; path?: string } = {}): Promise<string> {
   const path = options.path ?? join(SCREENSHOT_DIR, `${name}.png`);
   await mkdir(join(path, '..'), { recursive: true });
+  // From the top: the sticky header would otherwise be drawn where the page was scrolled to.
+  if (options.fullPage ?? true) await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path, fullPage: options.fullPage ?? true });
   return path;
 }

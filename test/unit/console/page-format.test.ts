@@ -1,7 +1,7 @@
 /** How the console page writes numbers and times (app/console/page/format.js). */
 import { describe, expect, it } from '@jest/globals';
 // @ts-expect-error: a plain browser module of the page, without type declarations.
-import { formatAgo, formatBytes, formatCount, formatRate, formatTime, hasLag } from '../../../app/console/page/format.js';
+import { formatAgo, formatBytes, formatClock, formatCount, formatRate, formatTime, hasLag } from '../../../app/console/page/format.js';
 
 describe('the page formats', () => {
   it('writes counts with thousands separators and keeps every digit of a 64-bit offset', () => {
@@ -29,6 +29,8 @@ describe('the page formats', () => {
     expect(formatAgo('2026-11-01T10:00:00.000Z', now)).toBe('2026-11-01 10:00:00 UTC');
     expect(formatAgo(null, now)).toBe('–');
     expect(formatTime('2026-12-03T13:21:05.123Z')).toBe('2026-12-03 13:21:05 UTC');
+    expect(formatClock('2026-12-03T13:21:05.123Z')).toBe('13:21:05');
+    expect(formatClock(null)).toBe('–');
   });
 
   it('tells a lag above zero, also beyond 2^53', () => {

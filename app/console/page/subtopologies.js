@@ -16,7 +16,7 @@ export function SubtopologiesList({ description, snapshot }) {
           const topics = entry?.topics ?? description?.subtopologies.find((each) => each.id === id)?.nodes.filter((node) => node.type === 'source').flatMap((node) => node.topics) ?? [];
           return html`<tr key=${id} data-subtopology-row=${id} class=${hasLag(entry?.totalLag ?? '0') ? 'lagging' : ''}>
             <td class="num">${id}</td>
-            <td class="mono small">${topics.join(', ')}</td>
+            <td class="mono small">${topics.map((topic) => html`<div class="clip-line" key=${topic} title=${topic}>${topic}</div>`)}</td>
             <td class="num lag">${formatCount(entry?.totalLag ?? '0')}</td>
             <td class="num">${formatRate(entry?.recordsPerSecond ?? 0)}</td>
           </tr>`;

@@ -2,18 +2,23 @@
  * The console page in headless Chromium against a real `topology run --console-port` (real
  * broker, real PostgreSQL, orders flowing): the graph draws every node of the description, the
  * numbers move between snapshots, a poison record shows up as a dead letter that can be
- * inspected and replayed after confirming, and the lookups answer. Screenshots go to
+ * inspected and replayed after confirming, the lookups answer, and a page of a console run on
+ * its own (`npm run console`) shows the stream dropping and reconnects. Screenshots go to
  * .data/screenshots/; the last, full-page one is the README's docs/console.png.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { KafkaProducer } from '../../../kafka/port.ts';
 import { seed } from '../../../state/commerce/seed.ts';
 import { waitFor } from '../../support/kafka.ts';
-import { createPipelineFixture, type PipelineFixture, readTopic } from '../../support/pipeline.ts';
+import { createPipelineFixture, type PipelineFixture, RoleProcess, readTopic } from '../../support/pipeline.ts';
 import { freePorts } from '../operations/ports.ts';
 import { launchChromium, README_SCREENSHOT, saveScreenshot, watchPage } from './browser.ts';
+
+const CONSOLE_CLI = fileURLToPath(new URL('../../../app/console/cli.ts', import.meta.url));
 
 interface Description {
   subtopologies: Array<{ id: number; nodes: Array<{ name: string }> }>;
@@ -148,8 +153,48 @@ describe('the console page in a browser, beside a running pipeline', () => {
     expect(readNumber(await productResult.locator('[data-testid=product-stock]').textContent())).toBeGreaterThan(0);
     expect(await productResult.locator('tbody tr').count()).toBeGreaterThan(0);
 
+    // Readable at 1280 px: nothing makes the page scroll sideways, even with both answers shown.
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     await saveScreenshot(page, 'console');
     await saveScreenshot(page, 'readme', { path: README_SCREENSHOT });
+  });
+
+  it('follows a console run on its own (npm run console), shows the stream dropping when it stops and goes live again when it is back', async () => {
+    const port = await freePorts();
+    const startConsole = (name: string) => {
+      const child = spawn(process.execPath, [CONSOLE_CLI, '--port', String(port), '--interval-ms', '500'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...fixture.env() },
+      });
+      return new RoleProcess(name, child);
+    };
+    let standalone = startConsole('console-1');
+    try {
+      await fixture.diagnose(standalone.waitForLog(/^console: open /));
+      const second = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const secondWatched = watchPage(second, `http://127.0.0.1:${port}`);
+      await second.goto(`http://127.0.0.1:${port}/`);
+      const connection = second.locator('[data-testid=connection]');
+      await second.locator('[data-testid=connection][data-state=live]').waitFor({ timeout: 20_000 });
+      await second.locator('[data-testid=graph] [data-node="order-intake"]').waitFor();
+
+      expect((await standalone.interrupt()).code).toBe(0);
+      await second.locator('[data-testid=connection][data-state=disconnected]').waitFor({ timeout: 10_000 });
+      expect(await connection.textContent()).toContain('disconnected');
+      await saveScreenshot(second, 'disconnected', { fullPage: false });
+
+      standalone = startConsole('console-2');
+      await fixture.diagnose(standalone.waitForLog(/^console: open /));
+      await second.locator('[data-testid=connection][data-state=live]').waitFor({ timeout: 30_000 });
+      // Live again means new snapshots: the offsets of the orders topic keep moving on this page.
+      const total = async () => (await second.locator(`[data-testid=partitions] tr[data-partition^="${fixture.names.ordersTopic}:"] [data-col=dbOffset]`).allTextContents()).reduce((sum, text) => sum + readNumber(text), 0);
+      const before = await total();
+      await waitFor(async () => (await total()) > before, { timeoutMs: 30_000, intervalMs: 250, message: 'the reconnected page to show new offsets' });
+      await second.close();
+      expect(secondWatched.problems).toEqual([]);
+    } finally {
+      await standalone.kill9();
+    }
   });
 
   it('made no request outside the console and raised no error in the page', () => {

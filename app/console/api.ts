@@ -2,10 +2,12 @@
  * The console's HTTP API: every route, each a thin handler over a query module of its own.
  * The shapes are the contract with the page (see the README's console section).
  */
+import { errorMessage } from '../../core/errors.ts';
+import { redactSecrets } from '../../core/redact.ts';
 import type { TopologyDescription } from '../../topology/describe/index.ts';
 import { type DeadLetterDeps, deadLetterDetail, listDeadLetters, parseLetterPosition, parseLimit } from './dead-letters.ts';
 import { streamSnapshots } from './event-stream.ts';
-import type { Handler } from './http-server.ts';
+import { type Handler, HttpError } from './http-server.ts';
 import { parkedRows, parseRetryBody, retryParked } from './outbox-api.ts';
 import { lookUpOrder, type OrderTopics, parseOrderId } from './order-lookup.ts';
 import { lookUpProduct, parseProductId } from './product-lookup.ts';
@@ -24,7 +26,15 @@ export interface ApiDeps extends DeadLetterDeps {
 export function apiRoutes(deps: ApiDeps): Array<Route<Handler>> {
   return [
     { method: 'GET', pattern: '/api/topology', handler: async () => ({ json: { group: deps.group, description: deps.description } }) },
-    { method: 'GET', pattern: '/api/snapshot', handler: async () => ({ json: await deps.feed.latest() }) },
+    {
+      method: 'GET',
+      pattern: '/api/snapshot',
+      handler: async () => ({
+        json: await deps.feed.latest().catch((error: unknown) => {
+          throw new HttpError(503, `no snapshot yet: ${redactSecrets(errorMessage(error).split('\n')[0] ?? '')}`);
+        }),
+      }),
+    },
     {
       method: 'GET',
       pattern: '/api/events',

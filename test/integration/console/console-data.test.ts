@@ -12,6 +12,7 @@ import type { DeadLetterDetail, DeadLetterSummary } from '../../../app/console/d
 import type { OrderView } from '../../../app/console/order-lookup.ts';
 import type { ProductView } from '../../../app/console/product-lookup.ts';
 import { seed } from '../../../state/commerce/seed.ts';
+import { parkRecords } from '../../../state/outbox-store.ts';
 import { selectRows } from '../../../state/sql.ts';
 import { waitFor } from '../../support/kafka.ts';
 import { createPipelineFixture, type PipelineFixture, RoleProcess, readTopic, waitUntilCaughtUp } from '../../support/pipeline.ts';
@@ -178,6 +179,21 @@ describe('the console over a pipeline\'s dead letters, orders and products', () 
 
       expect(await json(`${base}/api/products/999999`)).toEqual({ status: 404, body: { error: 'no product 999999' } });
       expect((await json(`${base}/api/products/0`)).status).toBe(400);
+    });
+
+    it('lists the parked outbox rows with their error, and retries them: the relay publishes them', async () => {
+      await parkRecords(fixture.db.sequelize, [{ record: { eventId: 'console-parked-1', topic: fixture.names.dlqTopic, key: 'parked', payload: Buffer.from('{}'), headers: {} }, error: 'too large for the topic' }]);
+      const parked = await json<{ rows: Array<{ id: string }> }>(`${base}/api/outbox/parked`);
+      expect(parked).toEqual({ status: 200, body: { rows: [{ id: expect.stringMatching(/^\d+$/), topic: fixture.names.dlqTopic, key: 'parked', eventId: 'console-parked-1', records: 1, parkedAt: expect.any(String), error: 'too large for the topic' }] } });
+      await waitFor(async () => ((await json<{ outbox: { parked: number } }>(`${base}/api/snapshot`)).body.outbox.parked === 1), 'the snapshot counts the parked row');
+      expect(await json(`${base}/api/outbox/retry`, post({ ids: [parked.body.rows[0]!.id] }))).toEqual({ status: 200, body: { retried: 1 } });
+      expect(await json(`${base}/api/outbox/retry`, post({ ids: [parked.body.rows[0]!.id] }))).toEqual({ status: 200, body: { retried: 0 } });
+      await waitFor(async () => (await selectRows<{ published: boolean }>(fixture.db.sequelize, "SELECT published_at IS NOT NULL AS published FROM outbox WHERE event_id = 'console-parked-1'"))[0]?.published, {
+        timeoutMs: 30_000,
+        message: 'the relay published the retried row',
+      });
+      expect(await json(`${base}/api/outbox/parked`)).toEqual({ status: 200, body: { rows: [] } });
+      expect((await json(`${base}/api/outbox/retry`, post({ ids: ['x'] }))).status).toBe(400);
     });
 
     it('stops on Ctrl-C with exit 0', async () => {

@@ -2,7 +2,8 @@
  * The console page in headless Chromium against a real `topology run --console-port` (real
  * broker, real PostgreSQL, orders flowing): the graph draws every node of the description, the
  * numbers move between snapshots, a poison record shows up as a dead letter that can be
- * inspected and replayed after confirming, the lookups answer, and a page of a console run on
+ * inspected and replayed after confirming, the lookups answer, a parked outbox row is sent
+ * again on Retry, and a page of a console run on
  * its own (`npm run console`) shows the stream dropping and reconnects. Screenshots go to
  * .data/screenshots/; the last, full-page one is the README's docs/console.png.
  */
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { KafkaProducer } from '../../../kafka/port.ts';
 import { seed } from '../../../state/commerce/seed.ts';
+import { parkRecords } from '../../../state/outbox-store.ts';
 import { waitFor } from '../../support/kafka.ts';
 import { createPipelineFixture, type PipelineFixture, RoleProcess, readTopic } from '../../support/pipeline.ts';
 import { freePorts } from '../operations/ports.ts';
@@ -157,6 +159,19 @@ describe('the console page in a browser, beside a running pipeline', () => {
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     await saveScreenshot(page, 'console');
     await saveScreenshot(page, 'readme', { path: README_SCREENSHOT });
+  });
+
+  it('lists a parked outbox row with its error and sends it again on Retry', async () => {
+    const key = `parked-${randomBytes(4).toString('hex')}`;
+    await parkRecords(fixture.db.sequelize, [{ record: { eventId: `console-page-${key}`, topic: fixture.names.ordersCancelledTopic, key, payload: Buffer.from('{}'), headers: {} }, error: 'record too large for the topic' }]);
+    const row = page.locator('[data-testid=parked] tr[data-parked]', { hasText: key });
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('record too large for the topic');
+    expect(readNumber(await page.locator('[data-testid=outbox-parked]').textContent())).toBe(1);
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await row.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await page.locator('[role=status]', { hasText: 'Retried 1 row' }).count()).toBe(1);
+    await waitFor(async () => readNumber(await page.locator('[data-testid=outbox-parked]').textContent()) === 0, { timeoutMs: 20_000, message: 'the parked count back to 0' });
   });
 
   it('follows a console run on its own (npm run console), shows the stream dropping when it stops and goes live again when it is back', async () => {

@@ -155,8 +155,10 @@ describe('the console page in a browser, beside a running pipeline', () => {
     expect(readNumber(await productResult.locator('[data-testid=product-stock]').textContent())).toBeGreaterThan(0);
     expect(await productResult.locator('tbody tr').count()).toBeGreaterThan(0);
 
-    // Readable at 1280 px: nothing makes the page scroll sideways, even with both answers shown.
+    // Readable at 1280 px: neither the page nor a panel scrolls sideways, even with both answers shown.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+    const overflowing = await page.evaluate(`[...document.querySelectorAll('.panel')].filter((panel) => panel.scrollWidth > panel.clientWidth + 1).map((panel) => panel.querySelector('h2')?.textContent)`);
+    expect(overflowing).toEqual([]);
     await saveScreenshot(page, 'console');
     await saveScreenshot(page, 'readme', { path: README_SCREENSHOT });
   });

@@ -2,7 +2,7 @@
  * Headless Chromium for the console's browser tests, through playwright-core (no browser
  * download): Debian's chromium, or the one CHROMIUM_PATH names. Without one the tests fail and
  * say how to install it, rather than skip and pass unseen. Screenshots go to .data/screenshots/
- * (gitignored); the README's picture is copied to docs/console.png.
+ * (gitignored); the README's picture is docs/console.png (UPDATE_README_SCREENSHOT=1).
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';

@@ -4,7 +4,6 @@
  * internet at run time. The page names the vendor modules through an import map.
  */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,15 +13,23 @@ export interface PageAsset {
 }
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
-const require = createRequire(import.meta.url);
 
-/** Vendor URL name -> file of an installed package (resolved through the package, not a fixed path). */
-const VENDOR: Record<string, () => string> = {
-  'preact.mjs': () => join(dirname(require.resolve('preact/package.json')), 'dist', 'preact.mjs'),
-  'preact-hooks.mjs': () => join(dirname(require.resolve('preact/package.json')), 'hooks', 'dist', 'hooks.mjs'),
-  'htm.mjs': () => join(dirname(require.resolve('htm/package.json')), 'dist', 'htm.mjs'),
-  'dagre.mjs': () => join(dirname(require.resolve('@dagrejs/dagre/package.json')), 'dist', 'dagre.esm.js'),
+/**
+ * Vendor URL name -> the bare module name the page's import map gives it. Each is resolved the
+ * way Node resolves an ESM import of it (the package's "import" export), so the browser runs the
+ * very file a Node import would, whatever the package's folder layout.
+ */
+export const VENDOR_MODULES: Record<string, string> = {
+  'preact.mjs': 'preact',
+  'preact-hooks.mjs': 'preact/hooks',
+  'htm.mjs': 'htm',
+  'dagre.mjs': '@dagrejs/dagre',
 };
+
+function vendorFile(name: string): string | undefined {
+  const specifier = Object.hasOwn(VENDOR_MODULES, name) ? VENDOR_MODULES[name] : undefined;
+  return specifier === undefined ? undefined : fileURLToPath(import.meta.resolve(specifier));
+}
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,7 +47,7 @@ function contentTypeOf(file: string): string {
 /** The page file a URL path names, or undefined: `/` is the page, `/page/<file>` its files, `/vendor/<name>` a package module. */
 function fileOf(urlPath: string): string | undefined {
   if (urlPath === '/' || urlPath === '/index.html') return join(PAGE_DIR, 'index.html');
-  if (urlPath.startsWith('/vendor/')) return VENDOR[urlPath.slice('/vendor/'.length)]?.();
+  if (urlPath.startsWith('/vendor/')) return vendorFile(urlPath.slice('/vendor/'.length));
   if (urlPath.startsWith('/page/')) {
     const file = normalize(join(PAGE_DIR, urlPath.slice('/page/'.length)));
     // No way out of the page folder (`..`, encoded or not, is normalized away before this check).

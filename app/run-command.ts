@@ -133,6 +133,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     config.metricsPort > 0
       ? await startObservability({ port: config.metricsPort, host: config.metricsHost, haltedAfterMs: config.haltedLivenessTimeoutMs, logger }).catch(async (error: unknown) => {
           await services.close();
+          await tracing.shutdown();
           throw error;
         })
       : undefined;
@@ -142,6 +143,7 @@ export async function runCommand(flags: Record<string, string | undefined>): Pro
     const consoleServer = await startConsole(config, services, { port: consolePort, logger }).catch(async (error: unknown) => {
       await observability?.stop();
       await services.close();
+      await tracing.shutdown();
       throw error;
     });
     logger.info(`console: open ${consoleServer.url}`, { url: consoleServer.url });

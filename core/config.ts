@@ -18,6 +18,8 @@ export interface AppConfig {
   kafkaClient: KafkaClientName;
   /** Only @platformatic/kafka supports `consumer`; kafkajs stays on `classic`. */
   kafkaGroupProtocol: KafkaGroupProtocol;
+  /** How long a processor that stopped heartbeating (crashed) keeps its partitions; classic protocol only (under `consumer` the broker's). */
+  kafkaSessionTimeoutMs: number;
   ordersTopic: string;
   inventoryTopic: string;
   dlqTopic: string;
@@ -202,6 +204,8 @@ export const SETTINGS = {
   kafkaBrokers: brokers('KAFKA_BROKERS', '127.0.0.1:9092'),
   kafkaClient: oneOf<KafkaClientName>('KAFKA_CLIENT', 'platformatic', ['platformatic', 'kafkajs'], 'client'),
   kafkaGroupProtocol: oneOf<KafkaGroupProtocol>('KAFKA_GROUP_PROTOCOL', 'classic', ['classic', 'consumer'], 'group-protocol'),
+  // The broker's group.min.session.timeout.ms (6 s by default) is the floor it accepts.
+  kafkaSessionTimeoutMs: integer('KAFKA_SESSION_TIMEOUT_MS', '10000', 6_000, 1_800_000),
   ordersTopic: topicName('ORDERS_TOPIC', 'orders'),
   inventoryTopic: topicName('INVENTORY_TOPIC', 'inventory-updated'),
   dlqTopic: topicName('DLQ_TOPIC', 'orders.dlq'),

@@ -24,6 +24,8 @@ export interface VerifyOptions {
   settleTimeoutMs: number;
   client: 'platformatic' | 'kafkajs';
   json: boolean;
+  /** Keep the logs and the database dump of a passing run too. */
+  keepLogs: boolean;
 }
 
 export const FLAGS: FlagSpec = {
@@ -41,6 +43,7 @@ export const FLAGS: FlagSpec = {
   'settle-timeout': { type: 'string' },
   client: { type: 'string' },
   json: { type: 'boolean' },
+  'keep-logs': { type: 'boolean' },
 };
 
 export const USAGE = `Usage: npm run verify -- [options]
@@ -103,6 +106,8 @@ Options:
   --client platformatic|kafkajs   the Kafka client the roles use (default platformatic)
   --json                print the result as JSON on stdout (progress still goes to stderr; npm run -s verify
                         -- --json keeps npm's own lines off stdout)
+  --keep-logs           keep the logs and the database dump of a passing run too (a failed run always
+                        keeps them, in .data/verify/<time>/)
   -h, --help            this help
 
 Exit codes: 0 every check held; 1 a check failed (or the services could not be started);
@@ -141,6 +146,7 @@ export function parseVerifyOptions(flags: Record<string, string | undefined>, po
     settleTimeoutMs: durationFlag(flags, 'settle-timeout', { min: 1_000, max: 3_600_000, fallback: 120_000 }),
     client,
     json: flags.json === 'true',
+    keepLogs: flags['keep-logs'] === 'true',
   };
 }
 

@@ -97,6 +97,9 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
     ...namesEnv(NAMES),
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
+    // A SIGKILLed processor holds its partitions until its session expires: the broker's floor,
+    // as a pipeline expected to fail over fast would set it (the private broker does the same for `consumer`).
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
   };
   const role = (name: string, which: 'source' | 'processor' | 'relay', args: string[] = []) =>
     new SupervisedRole(
@@ -284,8 +287,8 @@ export async function runVerification({ options, workspace, signal, say }: RunCo
     faults: outcomes,
     cleanupProblems: [],
   };
-  keep = !ok;
-  if (!ok) result.settings.logs = path.relative(ROOT, logsDir);
+  keep = !ok || options.keepLogs;
+  if (keep) result.settings.logs = path.relative(ROOT, logsDir);
   return result;
 }
 
@@ -329,7 +332,7 @@ export function movedSince(before: Sample, after: Sample): string | undefined {
   return changed.length === 0 ? undefined : changed.join('; ');
 }
 
-/** A failed run keeps the role, broker and PostgreSQL logs and a dump of the database (pg/dump.sql) in .data/verify/<time>/ (git-ignored). */
+/** A failed run (or one with --keep-logs) keeps the role, broker and PostgreSQL logs and a dump of the database (pg/dump.sql) in .data/verify/<time>/ (git-ignored). */
 function keepLogs(workspace: Workspace, target: string): void {
   mkdirSync(target, { recursive: true });
   // The logs, not the brokers' and the cluster's data folders.

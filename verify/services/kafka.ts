@@ -198,9 +198,12 @@ transaction.state.log.min.isr=${count === 1 ? 1 : 2}
 share.coordinator.state.topic.replication.factor=${replication}
 share.coordinator.state.topic.min.isr=${count === 1 ? 1 : 2}
 group.initial.rebalance.delay.ms=0
-group.consumer.session.timeout.ms=10000
+# A SIGKILLed processor holds its partitions until its session expires: the broker's minimum, 6 s,
+# as a pipeline expected to fail over fast would set it (the 45 s default would dominate every
+# processor-kill). Members heartbeat every second, so a reassignment reaches them within one.
+group.consumer.session.timeout.ms=6000
 group.consumer.min.session.timeout.ms=6000
-group.consumer.heartbeat.interval.ms=2000
+group.consumer.heartbeat.interval.ms=1000
 group.consumer.min.heartbeat.interval.ms=1000
 auto.create.topics.enable=false
 log.retention.hours=24

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       inventoryRestockedTopic: 'inventory-restocked',
       partitions: 12,
       kafkaGroupProtocol: 'classic',
+      kafkaSessionTimeoutMs: 10_000,
       restockIntervalMs: 5_000,
       restockQuantity: 200,
       restockBelow: 100,

@@ -6,7 +6,7 @@ import { FAULT_KINDS } from '../../../verify/schedule.ts';
 describe('parseVerifyOptions', () => {
   it('has defaults for everything: a 60 s run with every fault, one broker, two replicas', () => {
     const options = parseVerifyOptions({});
-    expect(options).toMatchObject({ durationMs: 60_000, rate: 100, seed: 1, brokers: 1, processorReplicas: 2, brokerOutageMs: 12_000, json: false });
+    expect(options).toMatchObject({ durationMs: 60_000, rate: 100, seed: 1, brokers: 1, processorReplicas: 2, brokerOutageMs: 12_000, json: false, keepLogs: false });
     expect(options.faults).toEqual([...FAULT_KINDS]);
     expect(options.lines).toMatchObject({ spec: '1:30,2:30,3:20,4:10,5:10', mean: 2.4 });
   });
@@ -19,6 +19,7 @@ describe('parseVerifyOptions', () => {
   it('reads the issue command: --duration 5m --faults all, with the full 60 s outage', () => {
     const options = parseVerifyOptions({ duration: '5m', faults: 'all', brokers: '3', json: 'true' });
     expect(options).toMatchObject({ durationMs: 300_000, brokers: 3, brokerOutageMs: 60_000, json: true });
+    expect(parseVerifyOptions({ 'keep-logs': 'true' }).keepLogs).toBe(true);
   });
 
   it('lets --outage override the scaled default', () => {

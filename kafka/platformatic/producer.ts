@@ -55,9 +55,29 @@ function topicsOf(messages: OutgoingMessage[]): { topic: string } | { topics: st
   return topics.length === 1 ? { topic: topics[0]! } : { topics };
 }
 
+/**
+ * The bytes of header names and short values (an event type, a content type), kept: the same few
+ * strings are encoded for every record. Longer values (ids, trace contexts) are unique per record.
+ * Bounded, so arbitrary headers cannot grow it; the library only reads these buffers.
+ */
+const headerBytes = new Map<string, Buffer>();
+const HEADER_CACHE_MAX_ENTRIES = 1024;
+const HEADER_CACHE_MAX_LENGTH = 32;
+
+function headerBuffer(text: string): Buffer {
+  if (text.length > HEADER_CACHE_MAX_LENGTH) return Buffer.from(text);
+  let bytes = headerBytes.get(text);
+  if (bytes === undefined) {
+    bytes = Buffer.from(text);
+    if (headerBytes.size < HEADER_CACHE_MAX_ENTRIES) headerBytes.set(text, bytes);
+  }
+  return bytes;
+}
+
 function toMessage(message: OutgoingMessage): MessageToProduce {
   const headers = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(message.headers ?? {})) headers.set(Buffer.from(name), Buffer.from(value));
+  const given = message.headers;
+  if (given) for (const name in given) headers.set(headerBuffer(name), headerBuffer(given[name]!));
   return {
     topic: message.topic,
     ...(message.key === null ? {} : { key: toBuffer(message.key) }),

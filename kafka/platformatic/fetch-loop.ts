@@ -65,11 +65,8 @@ export class FetchLoop {
         continue;
       }
       try {
-        const round = await this.#fetcher.fetch(positions);
+        await this.#fetchAndDeliver(positions);
         failures = 0;
-        if (this.#stop.signal.aborted) break;
-        for (const partition of round.outOfRange) this.#handlers.onOutOfRange(partition);
-        if (round.fetched.length > 0) this.#handlers.onFetched(round.fetched);
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         failures++;
@@ -80,6 +77,17 @@ export class FetchLoop {
         await sleep(delayMs, this.#stop.signal);
       }
     }
+  }
+
+  /**
+   * One round, in a frame of its own: a round held in the loop's frame stays reachable while the
+   * next fetch is awaited (the suspended loop keeps it), a whole round of decoded records more.
+   */
+  async #fetchAndDeliver(positions: PartitionOffset[]): Promise<void> {
+    const round = await this.#fetcher.fetch(positions);
+    if (this.#stop.signal.aborted) return;
+    for (const partition of round.outOfRange) this.#handlers.onOutOfRange(partition);
+    if (round.fetched.length > 0) this.#handlers.onFetched(round.fetched);
   }
 
   #idle(): Promise<void> {

@@ -1,10 +1,12 @@
 /**
- * `npm run bench -- memory` (or `node bench/memory.ts`): does the runtime's memory stay flat
- * while it drains a large backlog? Produces N small records to a fresh topic, then drains
- * them through a StreamRuntime (source -> forward -> sink) on the real broker with a fast
- * in-memory committer, sampling RSS and heap every second. The committer keeps nothing, so
- * whatever grows is the runtime's (or the Kafka client's). The drain runs in a child process
- * of its own, so the producer's buffers and garbage do not blur the numbers.
+ * `npm run bench -- memory` (or `node bench/memory.ts`): does a processor's memory stay flat
+ * while it drains a large backlog? Produces N small records to a fresh topic, then drains them
+ * through the engine as `run` wires it (source -> forward -> sink): every micro-batch committed
+ * by the real transactional sink (offset fence and outbox rows in one PostgreSQL transaction, in
+ * a database of its own) and the outbox relay publishing to `<topic>.out`, both in one process.
+ * RSS and heap are sampled every second; the drain is done when every record is committed and
+ * the outbox is empty. The drain runs in a child process of its own, so the producer's buffers
+ * and garbage do not blur the numbers.
  * Writes bench/results/memory-<date>.{json,md} and prints a JSON summary as the last stdout line.
  */
 import { spawn } from 'node:child_process';
@@ -14,16 +16,21 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandLine, runMain } from '../core/cli.ts';
 import type { Codec } from '../core/codec.ts';
 import { type AppConfig, type KafkaClientName, loadConfig } from '../core/config.ts';
-import { ConfigError, FencedError } from '../core/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { integerFlag } from '../core/numbers.ts';
 import { createKafkaClient } from '../kafka/index.ts';
-import type { KafkaClient, OutgoingMessage, TopicPartition } from '../kafka/port.ts';
-import { tpKey } from '../kafka/port.ts';
+import type { KafkaClient, OutgoingMessage } from '../kafka/port.ts';
+import { startTopologyProcessor } from '../streams/processor.ts';
+import { startRelay } from '../streams/relay.ts';
+import { withDatabase } from '../state/database-url.ts';
+import { connectDatabase, dropDatabase, ensureDatabase } from '../state/db.ts';
+import { migrate } from '../state/migrator.ts';
+import { countUnpublished } from '../state/outbox-store.ts';
 import { type Topology, TopologyBuilder } from '../topology/builder.ts';
 import type { Processor } from '../topology/processor-api.ts';
-import { StreamRuntime } from '../topology/runtime/stream-runtime.ts';
-import type { ClaimedPartition, CommittableBatch, Committer, PartitionClaimer } from '../topology/runtime/types.ts';
+import type { CommittableBatch, Committer } from '../topology/runtime/types.ts';
+import { benchDatabaseName } from './support/databases.ts';
 
 const USAGE = `Usage: node bench/memory.ts [options]   (or: npm run bench -- memory [options])
 
@@ -64,6 +71,8 @@ export interface MemorySample {
   t: number;
   committed: number;
   inflight: number;
+  /** Records in the outbox not published yet (-1: the database did not answer in time). */
+  unpublished: number;
   rssMb: number;
   heapUsedMb: number;
   heapTotalMb: number;
@@ -111,7 +120,13 @@ const bytesCodec: Codec<Buffer> = {
 };
 
 function forwardProcessor(): Processor<Buffer, Buffer> {
-  return { process: (record, context) => context.forward({ key: record.key, value: record.value }) };
+  return {
+    process: (record, context) => {
+      // The outbox needs a deterministic id per output: the input record's position.
+      const { topic, partition, offset } = context.recordMetadata();
+      context.forward({ key: record.key, value: record.value, headers: { 'event-id': `${topic}/${partition}/${offset}` } });
+    },
+  };
 }
 
 function benchTopology(topic: string): Topology {
@@ -122,31 +137,14 @@ function benchTopology(topic: string): Topology {
     .build();
 }
 
-/**
- * Offsets and epochs in Maps with the offset store's compare-and-set, and nothing kept per
- * record: the fastest committer that still checks what the real one checks.
- */
-class CountingCommitter implements Committer, PartitionClaimer {
-  committed = 0;
-  readonly #offsets = new Map<string, bigint>();
-  readonly #epochs = new Map<string, number>();
-
-  async claim(partitions: TopicPartition[]): Promise<ClaimedPartition[]> {
-    return partitions.map((tp) => {
-      const epoch = (this.#epochs.get(tpKey(tp)) ?? 0) + 1;
-      this.#epochs.set(tpKey(tp), epoch);
-      return { ...tp, epoch, nextOffset: this.#offsets.get(tpKey(tp)) ?? 0n };
-    });
-  }
-
-  async commit(batch: CommittableBatch): Promise<void> {
-    const key = tpKey(batch);
-    if (this.#epochs.get(key) !== Number(batch.epoch) || (this.#offsets.get(key) ?? 0n) !== batch.expectedNextOffset) {
-      throw new FencedError(batch.topic, batch.partition, `stale epoch ${batch.epoch} or offset ${batch.expectedNextOffset}`);
-    }
-    this.#offsets.set(key, batch.nextOffset);
-    this.committed += batch.records;
-  }
+/** Counts the records of every batch the real committer made durable. */
+function countingCommits(committer: Committer, count: (records: number) => void): Committer {
+  return {
+    async commit(batch: CommittableBatch): Promise<void> {
+      await committer.commit(batch);
+      count(batch.records);
+    },
+  };
 }
 
 /** Produces `records` small records round-robin over the partitions, several requests in flight. */
@@ -180,13 +178,14 @@ async function produceBacklog(kafka: KafkaClient, topic: string, options: Memory
   return (performance.now() - startedAt) / 1000;
 }
 
-function sampleMemory(t: number, committed: number, inflight: number): MemorySample {
+function sampleMemory(t: number, committed: number, inflight: number, unpublished: number): MemorySample {
   const usage = process.memoryUsage();
   const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
   return {
     t: Math.round(t * 10) / 10,
     committed,
     inflight,
+    unpublished,
     rssMb: mb(usage.rss),
     heapUsedMb: mb(usage.heapUsed),
     heapTotalMb: mb(usage.heapTotal),
@@ -231,32 +230,48 @@ interface DrainResult {
 }
 
 async function drain(kafka: KafkaClient, topic: string, config: AppConfig, options: MemoryBenchOptions, logger: Logger): Promise<DrainResult> {
-  const committer = new CountingCommitter();
-  const runtime = new StreamRuntime({
-    topology: benchTopology(topic),
-    consumer: kafka.groupConsumer({ groupId: `${topic}-group`, topics: [topic] }),
-    claimer: committer,
-    committer,
-    config,
-    logger,
-    commitToKafka: false,
-    onError: (error) => logger.error('runtime failure', { error: error.message }),
-  });
+  const databaseUrl = withDatabase(config.databaseUrl, benchDatabaseName('memory'));
+  await ensureDatabase(databaseUrl);
+  const sequelize = await connectDatabase(databaseUrl, logger.child('db'), { poolMax: 10 });
+  const admin = await kafka.admin();
+  const run: AppConfig = { ...config, databaseUrl, consumerGroup: `${topic}-group` };
+  let committed = 0;
+  let unpublished = -1;
   const samples: MemorySample[] = [];
+  let processor: Awaited<ReturnType<typeof startTopologyProcessor>> | undefined;
+  let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
   const startedAt = performance.now();
-  const inflight = () => runtime.stats().inflightTotal;
-  const take = () => samples.push(sampleMemory((performance.now() - startedAt) / 1000, committer.committed, inflight()));
-  take();
-  const sampler = setInterval(() => {
-    take();
-    const sample = samples.at(-1)!;
-    if (samples.length % 10 === 0) logger.info('draining', { committed: sample.committed, rssMb: sample.rssMb, heapUsedMb: sample.heapUsedMb });
-  }, SAMPLE_INTERVAL_MS);
+  const take = () => samples.push(sampleMemory((performance.now() - startedAt) / 1000, committed, processor?.runtime.stats().inflightTotal ?? 0, unpublished));
+  // The outbox count comes from its own query, every second; the sample takes the latest answer.
+  // Done means an empty outbox counted after the last record was committed, not a count that
+  // started before the last commit and came back after it.
+  let drained = false;
+  const countOutbox = async () => {
+    const committedBefore = committed;
+    unpublished = await countUnpublished(sequelize).catch(() => -1);
+    if (committedBefore >= options.records && unpublished === 0) drained = true;
+  };
+  let sampler: NodeJS.Timeout | undefined;
   try {
-    await runtime.start();
-    await new Promise<void>((resolve) => {
+    await migrate(sequelize, createLogger({ level: 'warn' }));
+    take();
+    sampler = setInterval(() => {
+      void countOutbox();
+      take();
+      const sample = samples.at(-1)!;
+      if (samples.length % 10 === 0) logger.info('draining', { committed: sample.committed, unpublished: sample.unpublished, rssMb: sample.rssMb, heapUsedMb: sample.heapUsedMb });
+    }, SAMPLE_INTERVAL_MS);
+    processor = await startTopologyProcessor(
+      run,
+      { sequelize, kafka, admin, logger, instrument: (committer) => countingCommits(committer, (records) => (committed += records)) },
+      { topology: benchTopology(topic), stores: [] },
+    );
+    relay = await startRelay(run, { sequelize, kafka, logger });
+    await new Promise<void>((resolve, reject) => {
+      processor!.failed.catch(reject);
+      relay!.failed.catch(reject);
       const check = setInterval(() => {
-        if (committer.committed < options.records) return;
+        if (!drained) return;
         clearInterval(check);
         resolve();
       }, 20);
@@ -265,8 +280,12 @@ async function drain(kafka: KafkaClient, topic: string, config: AppConfig, optio
     take();
     return { samples, drainSeconds };
   } finally {
-    clearInterval(sampler);
-    await runtime.stop({ timeoutMs: 10_000 });
+    if (sampler) clearInterval(sampler);
+    await processor?.stop().catch((error: unknown) => logger.warn('processor stop failed', { error: String(error) }));
+    await relay?.stop().catch((error: unknown) => logger.warn('relay stop failed', { error: String(error) }));
+    await admin.close().catch(() => {});
+    await sequelize.close();
+    await dropDatabase(databaseUrl).catch((error: unknown) => logger.warn('could not drop the bench database', { error: String(error) }));
   }
 }
 
@@ -278,7 +297,7 @@ function formatMarkdown(result: MemoryBenchResult): string {
     `\`${result.command}\` on ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}; broker and PostgreSQL on the same machine.`,
     '',
     `A backlog of ${summary.records.toLocaleString('en-US')} small records over ${summary.partitions} partitions, drained by a StreamRuntime`,
-    `(${summary.client}, source -> forward -> sink, in-memory committer) with batchMaxRecords=${result.settings.batchMaxRecords},`,
+    `(${summary.client}, source -> forward -> sink, the transactional sink and the outbox relay in one process) with batchMaxRecords=${result.settings.batchMaxRecords},`,
     `maxInflightPerPartition=${result.settings.maxInflightPerPartition}, maxInflightTotal=${result.settings.maxInflightTotal}. RSS and heap sampled every second.`,
     '',
     '| | value |',
@@ -345,7 +364,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const admin = await kafka.admin();
   const topic = `bench-memory-${Date.now().toString(36)}`;
   try {
-    await admin.createTopics([{ topic, partitions: options.partitions }]);
+    await admin.createTopics([
+      { topic, partitions: options.partitions },
+      { topic: `${topic}.out`, partitions: options.partitions },
+    ]);
     logger.info('producing the backlog', { topic, records: options.records, partitions: options.partitions });
     const produceSeconds = await produceBacklog(kafka, topic, options, logger);
     logger.info('draining the backlog', { produceSeconds: Math.round(produceSeconds) });
@@ -379,7 +401,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   } finally {
-    await admin.deleteTopics([topic]).catch((error: unknown) => logger.warn('could not delete the bench topic', { topic, error: String(error) }));
+    await admin.deleteTopics([topic, `${topic}.out`]).catch((error: unknown) => logger.warn('could not delete the bench topic', { topic, error: String(error) }));
     await admin.close();
   }
 }

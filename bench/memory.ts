@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine, runMain } from '../core/cli.ts';
 import type { Codec } from '../core/codec.ts';
@@ -294,7 +295,7 @@ function formatMarkdown(result: MemoryBenchResult): string {
   const lines = [
     `# Memory benchmark — ${result.date}`,
     '',
-    `\`${result.command}\` on ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}; broker and PostgreSQL on the same machine.`,
+    `\`${result.command}\` on ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}; broker and PostgreSQL on the same machine; load average ${result.machine.loadAverage1m ?? '?'} (1 min) when the drain ended.`,
     '',
     `A backlog of ${summary.records.toLocaleString('en-US')} small records over ${summary.partitions} partitions, drained by a StreamRuntime`,
     `(${summary.client}, source -> forward -> sink, the transactional sink and the outbox relay in one process) with batchMaxRecords=${result.settings.batchMaxRecords},`,
@@ -308,6 +309,8 @@ function formatMarkdown(result: MemoryBenchResult): string {
     `| peak heap used | ${summary.peakHeapUsedMb} MB |`,
     `| RSS growth 10% -> 90% | ${summary.rssGrowthMb} MB |`,
     `| heap growth 10% -> 90% | ${summary.heapGrowthMb} MB |`,
+    '',
+    'Progress counts committed records; the relay publishes behind the commits, and the drain ends when the outbox is empty.',
     '',
     '| drain progress | at (s) | RSS (MB) | heap used (MB) |',
     '|---|---|---|---|',
@@ -383,6 +386,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
         memoryGb: Math.round(os.totalmem() / 1024 ** 3),
         node: process.versions.node,
         platform: `${os.platform()} ${os.release()}`,
+        // At the end of the drain: the load of the machine while it ran (the bench fills both cores itself).
+        loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
       },
       settings: {
         batchMaxRecords: config.batchMaxRecords,
@@ -395,8 +400,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     };
     if (options.write) {
       mkdirSync(RESULTS_DIR, { recursive: true });
-      writeFileSync(`${RESULTS_DIR}memory-${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
-      writeFileSync(`${RESULTS_DIR}memory-${date}.md`, formatMarkdown(result));
+      writeFileSync(path.join(RESULTS_DIR, `memory-${date}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(path.join(RESULTS_DIR, `memory-${date}.md`), formatMarkdown(result));
     }
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;

@@ -67,19 +67,21 @@ export function kafkaVersion(libsDir: string): string {
 }
 
 /**
- * Single-line catch-up before issue 11 (the order flow), per client: the mean of the two "after"
- * runs of bench/results/processor-engine-rework-2026-12-01.md (one sitting, 1M orders).
+ * Single-line catch-up of 1M orders on one replica, per client, and the CPU it may cost: the
+ * processor, its PostgreSQL backends and the broker together, per order (the bench's split).
  */
-export const SINGLE_LINE_BEFORE_ORDER_FLOW: Readonly<Record<string, number>> = {
-  platformatic: (51_302 + 43_219) / 2,
-  kafkajs: (40_578 + 40_105) / 2,
-};
-/** How far below that single-line catch-up may fall. */
-const SINGLE_LINE_TOLERANCE = 0.1;
+export const SINGLE_LINE_TARGETS: Readonly<Record<string, number>> = { platformatic: 100_000, kafkajs: 85_000 };
+export const SINGLE_LINE_MAX_CPU_MICROS = 18;
 const MULTI_LINE_MEAN = 3;
 const MULTI_LINE_TARGET = 30_000;
-const LATENCY_RATE = 2_000;
-const LATENCY_P99_MS = 500;
+const LATENCY_RATE = 10_000;
+const LATENCY_P99_MS = 100;
+
+/** CPU per order of the processor, its PostgreSQL and the broker (what the target bounds). */
+export function pipelineCpuMicros(run: Pick<CatchUpResult, 'cpuMicrosPerOrder'>): number {
+  const cpu = run.cpuMicrosPerOrder;
+  return (cpu.bench ?? 0) + (cpu['postgres-bench'] ?? 0) + (cpu.kafka ?? 0);
+}
 
 /** A run's row name: its client and its backlog's lines. */
 export function runLabel(run: Pick<CatchUpResult, 'client' | 'lines'>): string {
@@ -104,16 +106,15 @@ export function summarize(result: ProcessorBenchResult): ProcessorBenchSummary {
 
 export function evaluateTargets(result: Omit<ProcessorBenchResult, 'targets'>): ProcessorBenchResult['targets'] {
   const summary = summarize({ ...result, targets: {} });
-  const floor = (client: string) => Math.round(SINGLE_LINE_BEFORE_ORDER_FLOW[client]! * (1 - SINGLE_LINE_TOLERANCE));
-  const single = result.pipeline.filter((run) => isSingleLine(run) && SINGLE_LINE_BEFORE_ORDER_FLOW[run.client] !== undefined);
+  const single = result.pipeline.filter((run) => isSingleLine(run) && SINGLE_LINE_TARGETS[run.client] !== undefined);
   const multi = result.pipeline.filter((run) => run.lines.mean === MULTI_LINE_MEAN);
   const latency = result.latency;
   return {
     singleLine: {
-      target: `single-line catch-up within ${SINGLE_LINE_TOLERANCE * 100}% of before the order flow: ${Object.keys(SINGLE_LINE_BEFORE_ORDER_FLOW)
-        .map((client) => `${client} >= ${floor(client)}`)
-        .join(', ')} orders/s (mean of the "after" runs in processor-engine-rework-2026-12-01.md)`,
-      reached: single.length ? single.every((run) => run.ordersPerSecond >= floor(run.client)) : null,
+      target: `single-line catch-up on one replica: ${Object.entries(SINGLE_LINE_TARGETS)
+        .map(([client, rate]) => `${client} >= ${rate.toLocaleString('en')}`)
+        .join(', ')} orders/s, with processor + PostgreSQL + broker CPU <= ${SINGLE_LINE_MAX_CPU_MICROS} µs per order`,
+      reached: single.length ? single.every((run) => run.ordersPerSecond >= SINGLE_LINE_TARGETS[run.client]! && pipelineCpuMicros(run) <= SINGLE_LINE_MAX_CPU_MICROS) : null,
     },
     multiLine: {
       target: `>= ${MULTI_LINE_TARGET.toLocaleString('en')} orders/s at a mean of ${MULTI_LINE_MEAN} lines per order, one replica`,

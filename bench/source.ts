@@ -26,7 +26,7 @@ import { measureCpu } from './support/machine-load.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
 const LOADTEST = path.join(ROOT, 'loadtest', 'cli.ts');
-const TARGET_RATE = 50_000;
+const TARGET_RATE = 100_000;
 
 const USAGE = `Usage: npm run bench -- source [--step 5s] [--steady 15s] [--clients platformatic,kafkajs] [--cpu-prof]
 

@@ -11,6 +11,7 @@ import * as orderLines from './0010-order-lines.ts';
 import * as orderFlow from './0011-order-flow.ts';
 import * as outboxFramedRows from './0012-outbox-framed-rows.ts';
 import * as deadLetterReplays from './0013-dead-letter-replays.ts';
+import * as outboxPayloadCompression from './0014-outbox-payload-compression.ts';
 import type { MigrationModule } from './context.ts';
 
 /**
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<{ name: string; module: MigrationModule }
   { name: '0011-order-flow', module: orderFlow },
   { name: '0012-outbox-framed-rows', module: outboxFramedRows },
   { name: '0013-dead-letter-replays', module: deadLetterReplays },
+  { name: '0014-outbox-payload-compression', module: outboxPayloadCompression },
 ];

@@ -69,7 +69,7 @@ describe('state CLI', () => {
 
     const migrated = await cli(['migrate'], url);
     expect(migrated.code).toBe(0);
-    expect(migrated.stderr).toMatch(/applied 13 migration\(s\)/);
+    expect(migrated.stderr).toMatch(/applied 14 migration\(s\)/);
 
     const seeded = await cli(['seed', '--products', '50', '--stock', '3'], url);
     expect(seeded.code).toBe(0);
@@ -87,10 +87,10 @@ describe('state CLI', () => {
     }
 
     const status = await cli(['status'], url);
-    expect(status.stdout.trim().split('\n')).toEqual(['up      0001-products-and-inventory', 'up      0002-orders', 'up      0003-stream-offsets', 'up      0004-outbox', 'up      0005-hot-update-fillfactor', 'up      0006-outbox-parking-and-relay-lease', 'up      0007-inventory-store-table', 'up      0008-origin-watermarks', 'up      0009-last-commit-id', 'up      0010-order-lines', 'up      0011-order-flow', 'up      0012-outbox-framed-rows', 'up      0013-dead-letter-replays']);
+    expect(status.stdout.trim().split('\n')).toEqual(['up      0001-products-and-inventory', 'up      0002-orders', 'up      0003-stream-offsets', 'up      0004-outbox', 'up      0005-hot-update-fillfactor', 'up      0006-outbox-parking-and-relay-lease', 'up      0007-inventory-store-table', 'up      0008-origin-watermarks', 'up      0009-last-commit-id', 'up      0010-order-lines', 'up      0011-order-flow', 'up      0012-outbox-framed-rows', 'up      0013-dead-letter-replays', 'up      0014-outbox-payload-compression']);
 
     const rolledBack = await cli(['rollback', '--to', '0'], url);
     expect(rolledBack.code).toBe(0);
-    expect(rolledBack.stderr).toMatch(/reverted 13 migration\(s\)/);
+    expect(rolledBack.stderr).toMatch(/reverted 14 migration\(s\)/);
   });
 });

@@ -55,6 +55,7 @@ describe('migrations', () => {
     expect(await indexes(db.sequelize, 'inventory')).toEqual(['inventory_partition_idx', 'inventory_pkey']);
     expect(await indexes(db.sequelize, 'order_lines')).toEqual(['order_lines_pkey', 'order_lines_product_idx', 'order_lines_product_once']);
     expect(await indexes(db.sequelize, 'restocks')).toEqual(['restocks_pkey', 'restocks_product_id']);
+    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0014-outbox-payload-compression']);
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0013-dead-letter-replays']);
     expect(await tables(db.sequelize)).not.toContain('dead_letter_replays');
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0012-outbox-framed-rows']);
@@ -92,6 +93,7 @@ describe('migrations', () => {
 
   it('roll back down to and including a named migration', async () => {
     expect(await rollback(db.sequelize, silentLogger, { to: '0003-stream-offsets' })).toEqual([
+      '0014-outbox-payload-compression',
       '0013-dead-letter-replays',
       '0012-outbox-framed-rows',
       '0011-order-flow',
@@ -167,7 +169,7 @@ describe('migrations', () => {
       { order_id: early, line_no: 1, product_id: 9, quantity: 2 },
     ]);
 
-    expect(await rollback(db.sequelize, silentLogger, { to: '0010-order-lines' })).toEqual(['0013-dead-letter-replays', '0012-outbox-framed-rows', '0011-order-flow', '0010-order-lines']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0010-order-lines' })).toEqual(['0014-outbox-payload-compression', '0013-dead-letter-replays', '0012-outbox-framed-rows', '0011-order-flow', '0010-order-lines']);
     expect(await tables(db.sequelize)).not.toContain('order_lines');
     const kept = await db.sequelize.query("SELECT id, product_id, quantity FROM orders WHERE source_id = 'lines'", { type: QueryTypes.SELECT });
     expect(kept).toEqual([{ id: early, product_id: 7, quantity: 3 }]);
@@ -190,7 +192,7 @@ describe('migrations', () => {
     await expect(db.sequelize.query("INSERT INTO restocks (restock_id, product_id, quantity) VALUES ('00000000-0000-4000-8000-0000000000d2', 7, 0)")).rejects.toThrow(/restocks_quantity_positive/);
 
     // Down: an order in a status the old constraint does not know goes back to pending.
-    expect(await rollback(db.sequelize, silentLogger, { to: '0011-order-flow' })).toEqual(['0013-dead-letter-replays', '0012-outbox-framed-rows', '0011-order-flow']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0011-order-flow' })).toEqual(['0014-outbox-payload-compression', '0013-dead-letter-replays', '0012-outbox-framed-rows', '0011-order-flow']);
     const [row] = await db.sequelize.query(`SELECT status FROM orders WHERE id = '${order}'`, { type: QueryTypes.SELECT });
     expect(row).toEqual({ status: 'pending' });
     await migrate(db.sequelize, silentLogger);
@@ -221,7 +223,7 @@ describe('migrations', () => {
       { event_id: 'one', record_count: 1 },
       { event_id: 'several', record_count: 3 },
     ]);
-    expect(await rollback(db.sequelize, silentLogger)).toEqual(['0013-dead-letter-replays']);
+    expect(await rollback(db.sequelize, silentLogger, { to: '0013-dead-letter-replays' })).toEqual(['0014-outbox-payload-compression', '0013-dead-letter-replays']);
     await expect(rollback(db.sequelize, silentLogger)).rejects.toThrow(/publish them before rolling back/);
     await db.sequelize.query("UPDATE outbox SET published_at = now() WHERE event_id = 'several'");
     expect(await rollback(db.sequelize, silentLogger)).toEqual(['0012-outbox-framed-rows']);
@@ -240,5 +242,21 @@ describe('migrations', () => {
     expect(await insert('other.dlq', 0, '9223372036854775807')).toHaveLength(1);
     expect(await indexes(db.sequelize, 'dead_letter_replays')).toEqual(['dead_letter_replays_pkey']);
     await db.sequelize.query('TRUNCATE dead_letter_replays');
+  });
+
+  it('compress outbox payloads with lz4, and go back to the default on the way down', async () => {
+    const compression = async () => {
+      const rows = await db.sequelize.query<{ method: string }>(
+        "SELECT attcompression AS method FROM pg_attribute WHERE attrelid = 'outbox'::regclass AND attname = 'payload'",
+        { type: QueryTypes.SELECT },
+      );
+      return rows[0]?.method;
+    };
+    // 'l' is lz4; '' the server's default_toast_compression (pglz unless set).
+    expect(await compression()).toBe('l');
+    await rollback(db.sequelize, silentLogger, { to: '0014-outbox-payload-compression' });
+    expect(await compression()).toBe('');
+    await migrate(db.sequelize, silentLogger);
+    expect(await compression()).toBe('l');
   });
 });

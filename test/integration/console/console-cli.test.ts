@@ -3,33 +3,13 @@
  * `topology run --console-port` (exit 2, one line naming the flag, before anything connects),
  * and a port in use (one line naming the port, exit 1, no stack trace).
  */
-import { execFile } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type CommandFixture, createCommandFixture } from '../../support/command-cli.ts';
+import { NOWHERE, runCommand, runScript } from '../../support/cli-run.ts';
 import { brokersFromEnv } from '../../support/kafka.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-/** Nothing listens here: a command that touched a service before checking its flags would exit 1, not 2. */
-const NOWHERE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', KAFKA_BROKERS: '127.0.0.1:1' };
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd: ROOT, env: { ...process.env, LOG_FORMAT: 'json', ...env }, timeout: 90_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const node = (script: string, args: string[], env: Record<string, string | undefined> = NOWHERE) => run(process.execPath, [script, ...args], env);
+const node = (script: string, args: string[], env: Record<string, string | undefined> = NOWHERE) => runScript(script, args, env);
 
 /** Log lines (JSON) aside, what the command said on stderr. */
 function errorLines(stderr: string): string[] {
@@ -41,7 +21,7 @@ function errorLines(stderr: string): string[] {
 
 describe('the console command line', () => {
   it('`npm run console -- --help` prints the usage and exits 0', async () => {
-    const result = await run('npm', ['run', '-s', 'console', '--', '--help'], NOWHERE);
+    const result = await runCommand('npm', ['run', '-s', 'console', '--', '--help'], NOWHERE);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: npm run console -- \[--port PORT\] \[--interval-ms MS\]/);
     expect(result.stdout).toContain('--interval-ms MS');

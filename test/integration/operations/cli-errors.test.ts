@@ -1,30 +1,12 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type CliRun, NOWHERE, runScript } from '../../support/cli-run.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-/** Nothing listens here: a command that touches a service before checking its input would exit 1, not 2. */
-const NOWHERE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', KAFKA_BROKERS: '127.0.0.1:1' };
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a CLI with the Node that runs the tests (24, from node_modules), as `npm run ...` would. */
-function run(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...NOWHERE, LOG_FORMAT: 'json', ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** Every command here runs against services that are not there, unless `env` names real ones. */
+const run = (script: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> => runScript(script, args, { ...NOWHERE, ...env }, 60_000);
 
 /** The contract for a user error: the exit code, exactly one line on stderr, and no stack trace. */
-function expectOneLine(result: Run, code: number, line: RegExp | string) {
+function expectOneLine(result: CliRun, code: number, line: RegExp | string) {
   const lines = result.stderr.trim().split('\n');
   expect({ code: result.code, lines }).toEqual({ code, lines: [expect.stringMatching(typeof line === 'string' ? new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : line)] });
   expect(result.stderr).not.toMatch(/^\s+at /m);

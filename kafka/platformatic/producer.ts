@@ -77,7 +77,7 @@ function headerBuffer(text: string): Buffer {
 function toMessage(message: OutgoingMessage): MessageToProduce {
   const headers = new Map<Buffer, Buffer>();
   const given = message.headers;
-  if (given) for (const name in given) headers.set(headerBuffer(name), headerBuffer(given[name]!));
+  if (given) for (const name of Object.keys(given)) headers.set(headerBuffer(name), headerBuffer(given[name]!));
   return {
     topic: message.topic,
     ...(message.key === null ? {} : { key: toBuffer(message.key) }),

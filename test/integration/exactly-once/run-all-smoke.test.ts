@@ -32,14 +32,14 @@ describe('topology run --role all', () => {
         const pipeline = fixture.spawnRole('all', { args: ['--rate', '100'], env: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) } });
         await pipeline.waitForLog('running; Ctrl-C to stop');
         // With 3 units in stock, the first hundred decisions may all be rejections: wait for both outcomes.
-        const decided = async () => {
+        const bothOutcomesDecided = async () => {
           const [row] = await selectRows<{ decided: string; confirmed: string; rejected: string }>(
             fixture.db.sequelize,
             "SELECT count(*) FILTER (WHERE status <> 'pending') AS decided, count(*) FILTER (WHERE status = 'confirmed') AS confirmed, count(*) FILTER (WHERE status = 'rejected' AND reason = 'out_of_stock') AS rejected FROM orders",
           );
           return Number(row!.decided) >= 100 && Number(row!.confirmed) > 0 && Number(row!.rejected) > 0;
         };
-        await waitFor(decided, { timeoutMs: 60_000, message: '100 decided orders, one of them confirmed and one rejected for want of stock' });
+        await waitFor(bothOutcomesDecided, { timeoutMs: 60_000, message: '100 decided orders, one of them confirmed and one rejected for want of stock' });
         await waitFor(async () => [...(await fixture.admin.highWatermarks(fixture.names.inventoryTopic)).values()].some((end) => end > 0n), {
           timeoutMs: 30_000,
           message: 'InventoryUpdated on the topic',

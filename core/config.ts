@@ -45,6 +45,8 @@ export interface AppConfig {
   maxInflightPerPartition: number;
   /** Fetching of all partitions pauses above this many uncommitted records in the process. */
   maxInflightTotal: number;
+  /** At most this many bytes of records per fetch round over all partitions (Kafka's fetch.max.bytes). */
+  fetchMaxBytes: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -221,6 +223,7 @@ export const SETTINGS = {
   commitIntervalMs: integer('COMMIT_INTERVAL_MS', '50', 1, 600_000, 'commit-interval-ms'),
   maxInflightPerPartition: integer('MAX_INFLIGHT_PER_PARTITION', '10000', 1, 10_000_000),
   maxInflightTotal: integer('MAX_INFLIGHT_TOTAL', '50000', 1, 100_000_000),
+  fetchMaxBytes: integer('FETCH_MAX_BYTES', '1048576', 1_024, 1_073_741_824),
   shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', '10000', 0, 600_000),
   logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug']),
   logFormat: oneOf<LogFormat>('LOG_FORMAT', 'auto', ['auto', 'json', 'pretty']),

@@ -89,6 +89,12 @@ export interface GroupConsumerOptions {
    * kafkajs supports only `classic` and ignores `consumer` (with a warning).
    */
   groupProtocol?: KafkaGroupProtocol;
+  /**
+   * At most this many bytes of records per fetch (Kafka's fetch.max.bytes), over all the
+   * partitions of one round; a partition's first batch comes back whole even if larger. It bounds
+   * how many records one round decodes at once, whatever the in-flight limits allow.
+   */
+  fetchMaxBytes?: number;
 }
 
 export interface GroupConsumer {

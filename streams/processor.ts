@@ -58,7 +58,14 @@ export async function startTopologyProcessor(config: AppConfig, deps: ProcessorD
   }
   const committer = deps.instrument ? deps.instrument(sink, topology) : sink;
   const topics = sourceTopics(topology);
-  const consumer = deps.kafka.groupConsumer({ groupId: config.consumerGroup, topics, clientId: replicaId, groupProtocol: config.kafkaGroupProtocol, sessionTimeoutMs: config.kafkaSessionTimeoutMs });
+  const consumer = deps.kafka.groupConsumer({
+    groupId: config.consumerGroup,
+    topics,
+    clientId: replicaId,
+    groupProtocol: config.kafkaGroupProtocol,
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    fetchMaxBytes: config.fetchMaxBytes,
+  });
   const runtime = new StreamRuntime({
     topology,
     consumer,

@@ -52,6 +52,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       heartbeatInterval: timing.heartbeatIntervalMs,
       rebalanceTimeout: timing.rebalanceTimeoutMs,
       maxWaitTimeInMs: MAX_WAIT_MS,
+      ...(this.#options.fetchMaxBytes === undefined ? {} : { maxBytes: this.#options.fetchMaxBytes }),
       allowAutoTopicCreation: false,
     });
     this.#consumer = consumer;

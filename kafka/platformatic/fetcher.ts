@@ -22,6 +22,8 @@ export interface FetcherOptions {
   /** How long the broker may hold a fetch when there is nothing new. */
   maxWaitMs: number;
   maxBytesPerPartition: number;
+  /** Per request to a broker; a partition's first batch comes back whole even if larger. */
+  maxBytesPerRound: number;
 }
 
 export interface FetchedPartition extends PartitionRecords {
@@ -122,6 +124,7 @@ export class PartitionFetcher {
         node,
         topics,
         minBytes: 1,
+        maxBytes: this.#options.maxBytesPerRound,
         maxWaitTime: this.#options.maxWaitMs,
         isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       });

@@ -24,9 +24,10 @@ import { translating } from './errors.ts';
 import { FetchLoop } from './fetch-loop.ts';
 import { PartitionFetcher } from './fetcher.ts';
 
-// 256 KiB per partition: about a thousand orders, so one round over 12 partitions stays near the
-// runtime's in-flight bounds instead of decoding several times more records than it may hold.
-export const FETCH_DEFAULTS = { maxWaitMs: 500, maxBytesPerPartition: 262_144 };
+// 256 KiB per partition: about a thousand orders. A round over many partitions is bounded as a
+// whole too (1 MiB unless the owner says otherwise): twelve partitions of tiny records would
+// otherwise decode ~200,000 records in one go, several times what the runtime may hold.
+export const FETCH_DEFAULTS = { maxWaitMs: 500, maxBytesPerPartition: 262_144, maxBytesPerRound: 1_048_576 };
 
 export class PlatformaticGroupConsumer implements GroupConsumer {
   readonly #options: GroupConsumerOptions;
@@ -66,7 +67,12 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       ...(protocol === 'consumer' ? { groupProtocol: 'consumer' as const } : {}),
     });
     this.#member = member;
-    this.#fetcher = new PartitionFetcher({ brokers: this.#brokers, clientId: `${clientId}-fetch`, ...FETCH_DEFAULTS });
+    this.#fetcher = new PartitionFetcher({
+      brokers: this.#brokers,
+      clientId: `${clientId}-fetch`,
+      ...FETCH_DEFAULTS,
+      ...(this.#options.fetchMaxBytes === undefined ? {} : { maxBytesPerRound: this.#options.fetchMaxBytes }),
+    });
     this.#loop = new FetchLoop(
       this.#fetcher,
       {

@@ -8,7 +8,7 @@ import type { KafkaClientName, KafkaGroupProtocol } from '../../../core/config.t
 import { StreamError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createKafkaClient } from '../../../kafka/index.ts';
-import { type GroupConsumer, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
+import { type GroupConsumer, type GroupConsumerOptions, type GroupHandlers, type KafkaAdmin, type KafkaClient, type KafkaProducer, OffsetOutOfRangeError, type PartitionOffset, type RecordBatch, type TopicPartition } from '../../../kafka/port.ts';
 import { SendRefusedError } from '../../../kafka/send-refused.ts';
 import { javaPartition } from '../../support/java-partitions.ts';
 import { BatchCollector, brokersFromEnv, TopicPool, uniqueName, waitFor } from '../../support/kafka.ts';
@@ -67,8 +67,8 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
     await admin?.close();
   });
 
-  function member(topic: string, groupId: string): RecordingMember {
-    const consumer = client.groupConsumer({ groupId, topics: [topic], ...GROUP_TIMING, groupProtocol });
+  function member(topic: string, groupId: string, options: Pick<GroupConsumerOptions, 'fetchMaxBytes'> = {}): RecordingMember {
+    const consumer = client.groupConsumer({ groupId, topics: [topic], ...GROUP_TIMING, groupProtocol, ...options });
     toClose.push(consumer);
     return { consumer, assigned: [], revoked: [], errors: [], collected: new BatchCollector() };
   }
@@ -92,8 +92,13 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
     };
   }
 
-  async function startMember(topic: string, groupId: string, startAt: (tp: TopicPartition) => bigint | undefined): Promise<RecordingMember> {
-    const recording = member(topic, groupId);
+  async function startMember(
+    topic: string,
+    groupId: string,
+    startAt: (tp: TopicPartition) => bigint | undefined,
+    options: Pick<GroupConsumerOptions, 'fetchMaxBytes'> = {},
+  ): Promise<RecordingMember> {
+    const recording = member(topic, groupId, options);
     await recording.consumer.start(handlersOf(recording, startAt));
     return recording;
   }
@@ -388,6 +393,30 @@ describe.each(CASES)('Kafka client contract: $clientName, $groupProtocol group p
       recording.consumer.seek([{ topic, partition: 0, offset: 1n }]);
       await waitFor(() => recording.collected.records(0).length === 5, { message: 'partition 0 read after the seek' });
       expect(recording.collected.records(0).map((record) => record.offset)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    });
+
+    itProtocolIndependent('fetches at most fetchMaxBytes of records at once, from every partition in turn, and reads each one to its end', async () => {
+      const topic = await topics.create(`${clientName}-fetch-bytes`, 4);
+      // 40 producer batches of 10 records of 1 KiB per partition: 400 KiB each, 1.6 MiB in all.
+      const value = 'x'.repeat(1_024);
+      for (let chunk = 0; chunk < 40; chunk++) {
+        await producer.send([0, 1, 2, 3].flatMap((partition) => Array.from({ length: 10 }, (_, i) => ({ topic, partition, key: `k${chunk}-${i}`, value }))));
+      }
+      const fetchMaxBytes = 32 * 1_024;
+      const recording = await startMember(topic, uniqueName(`${clientName}-fetch-bytes`), () => 0n, { fetchMaxBytes });
+      await waitFor(() => recording.collected.records().length === 1_600, { timeoutMs: 60_000, message: 'every record' });
+
+      for (const partition of [0, 1, 2, 3]) expectContiguousFrom(recording.collected.batches, partition, 0n, 400);
+      // A fetch returns whole producer batches (~10 KiB here) up to the limit: without it one
+      // partition alone would come back 256 KiB (platformatic) or 400 KiB (kafkajs) at a time.
+      const largest = Math.max(...recording.collected.batches.map((batch) => batch.records.reduce((sum, record) => sum + (record.value?.length ?? 0), 0)));
+      expect(largest).toBeLessThanOrEqual(fetchMaxBytes);
+      // No partition waits for another to be drained: every one is served before any is done.
+      const { batches } = recording.collected;
+      const firstDelivery = [0, 1, 2, 3].map((partition) => batches.findIndex((batch) => batch.partition === partition));
+      const firstDrained = Math.min(...[0, 1, 2, 3].map((partition) => batches.findIndex((batch) => batch.partition === partition && batch.records.at(-1)?.offset === 399n)));
+      expect(Math.max(...firstDelivery)).toBeLessThan(firstDrained);
+      expect(recording.errors).toEqual([]);
     });
 
     it('hands partitions to a second member that joins; the first keeps reading the rest without gaps or repeats', async () => {

@@ -39,16 +39,20 @@ Options:
   --records N          backlog size (default 10000000)
   --partitions N       partitions of the bench topic (default 12)
   --client NAME        platformatic | kafkajs (default KAFKA_CLIENT, else platformatic)
+  --node-options FLAGS Node/V8 flags of the drain process, as NODE_OPTIONS would give them to a
+                       deployed processor (e.g. "--max-old-space-size=96 --max-semi-space-size=8");
+                       default: none, V8 sizes its heap itself
   --no-write           do not write bench/results files
   --drain-topic TOPIC  (internal) drain an existing backlog and print the samples as JSON
 Runtime settings come from the environment as for \`npm run topology\`
-(BATCH_MAX_RECORDS, COMMIT_INTERVAL_MS, MAX_INFLIGHT_PER_PARTITION, MAX_INFLIGHT_TOTAL).
+(BATCH_MAX_RECORDS, COMMIT_INTERVAL_MS, MAX_INFLIGHT_PER_PARTITION, MAX_INFLIGHT_TOTAL, FETCH_MAX_BYTES).
 `;
 
 const FLAGS = {
   records: { type: 'string' },
   partitions: { type: 'string' },
   client: { type: 'string' },
+  'node-options': { type: 'string' },
   'no-write': { type: 'boolean' },
   'drain-topic': { type: 'string' },
 } as const;
@@ -64,6 +68,8 @@ interface MemoryBenchOptions {
   records: number;
   partitions: number;
   client: KafkaClientName;
+  /** Flags of the drain process (the producing parent runs without them). */
+  nodeOptions: string;
   write: boolean;
 }
 
@@ -109,7 +115,7 @@ export interface MemoryBenchResult {
   date: string;
   command: string;
   machine: Record<string, string | number>;
-  settings: Pick<AppConfig, 'batchMaxRecords' | 'commitIntervalMs' | 'maxInflightPerPartition' | 'maxInflightTotal'>;
+  settings: Pick<AppConfig, 'batchMaxRecords' | 'commitIntervalMs' | 'maxInflightPerPartition' | 'maxInflightTotal' | 'fetchMaxBytes'> & { nodeOptions: string };
   summary: MemorySummary;
   samples: MemorySample[];
 }
@@ -299,7 +305,8 @@ function formatMarkdown(result: MemoryBenchResult): string {
     '',
     `A backlog of ${summary.records.toLocaleString('en-US')} small records over ${summary.partitions} partitions, drained by a StreamRuntime`,
     `(${summary.client}, source -> forward -> sink, the transactional sink and the outbox relay in one process) with batchMaxRecords=${result.settings.batchMaxRecords},`,
-    `maxInflightPerPartition=${result.settings.maxInflightPerPartition}, maxInflightTotal=${result.settings.maxInflightTotal}. RSS and heap sampled every second.`,
+    `maxInflightPerPartition=${result.settings.maxInflightPerPartition}, maxInflightTotal=${result.settings.maxInflightTotal}, fetchMaxBytes=${result.settings.fetchMaxBytes},`,
+    `drain process flags: ${result.settings.nodeOptions === '' ? 'none (V8 sizes its heap itself)' : `\`${result.settings.nodeOptions}\``}. RSS and heap sampled every second.`,
     '',
     '| | value |',
     '|---|---|',
@@ -329,6 +336,7 @@ function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.Pro
     records: integerFlag(flags, 'records', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 10_000_000 }),
     partitions: integerFlag(flags, 'partitions', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 12 }),
     client,
+    nodeOptions: flags['node-options']?.trim() ?? '',
     write: flags['no-write'] !== 'true',
   };
 }
@@ -337,7 +345,9 @@ function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.Pro
 /** Runs the drain phase in a fresh process and returns what it measured. */
 function drainInChild(topic: string, options: MemoryBenchOptions): Promise<DrainResult> {
   const args = [fileURLToPath(import.meta.url), '--drain-topic', topic, '--records', String(options.records), '--partitions', String(options.partitions), '--client', options.client];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The drain's flags are its own: NODE_OPTIONS of the bench's own process does not reach it.
+  const env = { ...process.env, NODE_OPTIONS: options.nodeOptions };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
@@ -394,6 +404,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
         commitIntervalMs: config.commitIntervalMs,
         maxInflightPerPartition: config.maxInflightPerPartition,
         maxInflightTotal: config.maxInflightTotal,
+        fetchMaxBytes: config.fetchMaxBytes,
+        nodeOptions: options.nodeOptions,
       },
       summary,
       samples,

@@ -26,7 +26,6 @@ import { startTopologyProcessor } from '../streams/processor.ts';
 import { startRelay } from '../streams/relay.ts';
 import { withDatabase } from '../state/database-url.ts';
 import { connectDatabase, dropDatabase, ensureDatabase } from '../state/db.ts';
-import { migrate } from '../state/migrator.ts';
 import { countUnpublished } from '../state/outbox-store.ts';
 import { type Topology, TopologyBuilder } from '../topology/builder.ts';
 import type { Processor } from '../topology/processor-api.ts';
@@ -39,9 +38,9 @@ Options:
   --records N          backlog size (default 10000000)
   --partitions N       partitions of the bench topic (default 12)
   --client NAME        platformatic | kafkajs (default KAFKA_CLIENT, else platformatic)
-  --node-options FLAGS Node/V8 flags of the drain process, as NODE_OPTIONS would give them to a
-                       deployed processor (e.g. "--max-old-space-size=96 --max-semi-space-size=8");
-                       default: none, V8 sizes its heap itself
+  --node-options=FLAGS Node/V8 flags of the drain process, as NODE_OPTIONS would give them to a
+                       deployed processor, e.g. --node-options="--max-old-space-size=96 --max-semi-space-size=8"
+                       (default: none, V8 sizes its heap itself)
   --no-write           do not write bench/results files
   --drain-topic TOPIC  (internal) drain an existing backlog and print the samples as JSON
 Runtime settings come from the environment as for \`npm run topology\`
@@ -236,9 +235,9 @@ interface DrainResult {
   drainSeconds: number;
 }
 
+/** Drains into the database DATABASE_URL names, migrated by the parent (withDrainDatabase). */
 async function drain(kafka: KafkaClient, topic: string, config: AppConfig, options: MemoryBenchOptions, logger: Logger): Promise<DrainResult> {
-  const databaseUrl = withDatabase(config.databaseUrl, benchDatabaseName('memory'));
-  await ensureDatabase(databaseUrl);
+  const { databaseUrl } = config;
   const sequelize = await connectDatabase(databaseUrl, logger.child('db'), { poolMax: 10 });
   const admin = await kafka.admin();
   const run: AppConfig = { ...config, databaseUrl, consumerGroup: `${topic}-group` };
@@ -260,7 +259,6 @@ async function drain(kafka: KafkaClient, topic: string, config: AppConfig, optio
   };
   let sampler: NodeJS.Timeout | undefined;
   try {
-    await migrate(sequelize, createLogger({ level: 'warn' }));
     take();
     sampler = setInterval(() => {
       void countOutbox();
@@ -292,6 +290,28 @@ async function drain(kafka: KafkaClient, topic: string, config: AppConfig, optio
     await relay?.stop().catch((error: unknown) => logger.warn('relay stop failed', { error: String(error) }));
     await admin.close().catch(() => {});
     await sequelize.close();
+  }
+}
+
+/**
+ * The drain's database, created and migrated here rather than in the drain process: the
+ * migration tooling then stays out of the process whose memory is measured, and the database
+ * is dropped even when that process dies.
+ */
+async function withDrainDatabase<T>(config: AppConfig, logger: Logger, use: (databaseUrl: string) => Promise<T>): Promise<T> {
+  const databaseUrl = withDatabase(config.databaseUrl, benchDatabaseName('memory'));
+  await ensureDatabase(databaseUrl);
+  try {
+    const sequelize = await connectDatabase(databaseUrl, logger.child('db'), { poolMax: 1 });
+    try {
+      // Imported here: a static import would load the migration tooling into the drain process too.
+      const { migrate } = await import('../state/migrator.ts');
+      await migrate(sequelize, createLogger({ level: 'warn' }));
+    } finally {
+      await sequelize.close();
+    }
+    return await use(databaseUrl);
+  } finally {
     await dropDatabase(databaseUrl).catch((error: unknown) => logger.warn('could not drop the bench database', { error: String(error) }));
   }
 }
@@ -343,10 +363,10 @@ function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.Pro
 
 
 /** Runs the drain phase in a fresh process and returns what it measured. */
-function drainInChild(topic: string, options: MemoryBenchOptions): Promise<DrainResult> {
+function drainInChild(topic: string, databaseUrl: string, options: MemoryBenchOptions): Promise<DrainResult> {
   const args = [fileURLToPath(import.meta.url), '--drain-topic', topic, '--records', String(options.records), '--partitions', String(options.partitions), '--client', options.client];
   // The drain's flags are its own: NODE_OPTIONS of the bench's own process does not reach it.
-  const env = { ...process.env, NODE_OPTIONS: options.nodeOptions };
+  const env = { ...process.env, NODE_OPTIONS: options.nodeOptions, DATABASE_URL: databaseUrl };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -384,7 +404,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     logger.info('producing the backlog', { topic, records: options.records, partitions: options.partitions });
     const produceSeconds = await produceBacklog(kafka, topic, options, logger);
     logger.info('draining the backlog', { produceSeconds: Math.round(produceSeconds) });
-    const { samples, drainSeconds } = await drainInChild(topic, options);
+    const { samples, drainSeconds } = await withDrainDatabase(config, logger, (databaseUrl) => drainInChild(topic, databaseUrl, options));
     const summary = summarize(samples, { records: options.records, partitions: options.partitions, client: options.client, produceSeconds, drainSeconds });
     const date = new Date().toISOString().slice(0, 10);
     const result: MemoryBenchResult = {

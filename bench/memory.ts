@@ -362,6 +362,16 @@ function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.Pro
 }
 
 
+/** The runtime settings the drain reads from the environment, written before the command when set. */
+const RUNTIME_ENV = ['BATCH_MAX_RECORDS', 'COMMIT_INTERVAL_MS', 'MAX_INFLIGHT_PER_PARTITION', 'MAX_INFLIGHT_TOTAL', 'FETCH_MAX_BYTES', 'KAFKA_CLIENT'] as const;
+
+/** This run as a command to paste into a shell: its runtime settings, then its arguments, quoted where needed. */
+export function commandLine(argv: string[], env: NodeJS.ProcessEnv): string {
+  const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
+  const settings = RUNTIME_ENV.flatMap((name) => (env[name] === undefined ? [] : [`${name}=${quote(env[name]!)}`]));
+  return [...settings, 'node', 'bench/memory.ts', ...argv.map(quote)].join(' ');
+}
+
 /** Runs the drain phase in a fresh process and returns what it measured. */
 function drainInChild(topic: string, databaseUrl: string, options: MemoryBenchOptions): Promise<DrainResult> {
   const args = [fileURLToPath(import.meta.url), '--drain-topic', topic, '--records', String(options.records), '--partitions', String(options.partitions), '--client', options.client];
@@ -409,7 +419,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     const date = new Date().toISOString().slice(0, 10);
     const result: MemoryBenchResult = {
       date,
-      command: `node bench/memory.ts ${argv.join(' ')}`.trim(),
+      command: commandLine(argv, process.env),
       machine: {
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model ?? 'unknown',

@@ -108,6 +108,26 @@ export interface MemorySummary {
   /** RSS at 90% minus RSS at 10% of the drain: ~0 when memory is flat. */
   rssGrowthMb: number;
   heapGrowthMb: number;
+  target: MemoryTarget;
+}
+
+/** The bar a drain is held to: a bounded peak, and no growth while it runs. */
+export const MEMORY_TARGET = { peakRssMb: 200, flatGrowthMb: 10 } as const;
+
+export interface MemoryTarget {
+  peakRssMb: number;
+  /** RSS at 90% of the drain minus RSS at 10% at most this: flat. */
+  flatGrowthMb: number;
+  peakMet: boolean;
+  flatMet: boolean;
+  met: boolean;
+}
+
+export function evaluateMemoryTarget(summary: Pick<MemorySummary, 'peakRssMb' | 'rssGrowthMb' | 'atProgress'>): MemoryTarget {
+  const peakMet = summary.peakRssMb <= MEMORY_TARGET.peakRssMb;
+  // Without samples at 10% and 90% nothing says the RSS stayed flat.
+  const flatMet = summary.atProgress.length >= 2 && summary.rssGrowthMb <= MEMORY_TARGET.flatGrowthMb;
+  return { ...MEMORY_TARGET, peakMet, flatMet, met: peakMet && flatMet };
 }
 
 export interface MemoryBenchResult {
@@ -216,7 +236,7 @@ export function summarize(
   const first = atProgress[0];
   const last = atProgress.at(-1);
   const round = (value: number) => Math.round(value * 10) / 10;
-  return {
+  const summary = {
     ...run,
     produceSeconds: round(run.produceSeconds),
     producedPerSecond: Math.round(run.records / run.produceSeconds),
@@ -228,6 +248,7 @@ export function summarize(
     rssGrowthMb: first && last ? round(last.rssMb - first.rssMb) : 0,
     heapGrowthMb: first && last ? round(last.heapUsedMb - first.heapUsedMb) : 0,
   };
+  return { ...summary, target: evaluateMemoryTarget(summary) };
 }
 
 interface DrainResult {
@@ -336,6 +357,8 @@ function formatMarkdown(result: MemoryBenchResult): string {
     `| peak heap used | ${summary.peakHeapUsedMb} MB |`,
     `| RSS growth 10% -> 90% | ${summary.rssGrowthMb} MB |`,
     `| heap growth 10% -> 90% | ${summary.heapGrowthMb} MB |`,
+    '',
+    `Target: peak RSS ≤ ${summary.target.peakRssMb} MB (${summary.target.peakMet ? 'met' : '**not met**'}), flat: RSS growth from 10% to 90% of the drain ≤ ${summary.target.flatGrowthMb} MB (${summary.target.flatMet ? 'met' : '**not met**'}).`,
     '',
     'Progress counts committed records; the relay publishes behind the commits, and the drain ends when the outbox is empty.',
     '',

@@ -91,8 +91,9 @@ export interface GroupConsumerOptions {
   groupProtocol?: KafkaGroupProtocol;
   /**
    * At most this many bytes of records per fetch (Kafka's fetch.max.bytes), over all the
-   * partitions of one round; a partition's first batch comes back whole even if larger. It bounds
-   * how many records one round decodes at once, whatever the in-flight limits allow.
+   * partitions of one round; as in Kafka, a first batch larger than that still comes back whole,
+   * so no record is too large to be read. It bounds how many records one round decodes at once,
+   * whatever the in-flight limits allow.
    */
   fetchMaxBytes?: number;
 }

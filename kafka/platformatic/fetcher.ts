@@ -22,7 +22,7 @@ export interface FetcherOptions {
   /** How long the broker may hold a fetch when there is nothing new. */
   maxWaitMs: number;
   maxBytesPerPartition: number;
-  /** Per request to a broker; a partition's first batch comes back whole even if larger. */
+  /** Per request to a broker; a first batch larger than that still comes back whole (KIP-74). */
   maxBytesPerRound: number;
 }
 

@@ -32,6 +32,9 @@ import type { Processor } from '../topology/processor-api.ts';
 import type { CommittableBatch, Committer } from '../topology/runtime/types.ts';
 import { benchDatabaseName } from './support/databases.ts';
 
+/** The runtime settings the drain reads from the environment (the results' command line writes them when set). */
+const RUNTIME_ENV = ['BATCH_MAX_RECORDS', 'COMMIT_INTERVAL_MS', 'MAX_INFLIGHT_PER_PARTITION', 'MAX_INFLIGHT_TOTAL', 'FETCH_MAX_BYTES'] as const;
+
 const USAGE = `Usage: node bench/memory.ts [options]   (or: npm run bench -- memory [options])
 
 Options:
@@ -44,7 +47,7 @@ Options:
   --no-write           do not write bench/results files
   --drain-topic TOPIC  (internal) drain an existing backlog and print the samples as JSON
 Runtime settings come from the environment as for \`npm run topology\`
-(BATCH_MAX_RECORDS, COMMIT_INTERVAL_MS, MAX_INFLIGHT_PER_PARTITION, MAX_INFLIGHT_TOTAL, FETCH_MAX_BYTES).
+(${RUNTIME_ENV.join(', ')}).
 `;
 
 const FLAGS = {
@@ -261,7 +264,7 @@ async function drain(kafka: KafkaClient, topic: string, config: AppConfig, optio
   const { databaseUrl } = config;
   const sequelize = await connectDatabase(databaseUrl, logger.child('db'), { poolMax: 10 });
   const admin = await kafka.admin();
-  const run: AppConfig = { ...config, databaseUrl, consumerGroup: `${topic}-group` };
+  const run: AppConfig = { ...config, consumerGroup: `${topic}-group` };
   let committed = 0;
   let unpublished = -1;
   const samples: MemorySample[] = [];
@@ -385,13 +388,10 @@ function parseOptions(flags: Record<string, string | undefined>, env: NodeJS.Pro
 }
 
 
-/** The runtime settings the drain reads from the environment, written before the command when set. */
-const RUNTIME_ENV = ['BATCH_MAX_RECORDS', 'COMMIT_INTERVAL_MS', 'MAX_INFLIGHT_PER_PARTITION', 'MAX_INFLIGHT_TOTAL', 'FETCH_MAX_BYTES', 'KAFKA_CLIENT'] as const;
-
 /** This run as a command to paste into a shell: its runtime settings, then its arguments, quoted where needed. */
 export function commandLine(argv: string[], env: NodeJS.ProcessEnv): string {
   const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
-  const settings = RUNTIME_ENV.flatMap((name) => (env[name] === undefined ? [] : [`${name}=${quote(env[name]!)}`]));
+  const settings = [...RUNTIME_ENV, 'KAFKA_CLIENT'].flatMap((name) => (env[name] === undefined ? [] : [`${name}=${quote(env[name]!)}`]));
   return [...settings, 'node', 'bench/memory.ts', ...argv.map(quote)].join(' ');
 }
 
